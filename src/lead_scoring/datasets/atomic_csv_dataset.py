@@ -1,0 +1,53 @@
+"""A CSV dataset whose saves are atomic: readers see the old file or the new one, never half."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from kedro.io import AbstractDataset
+
+
+def write_atomically(path: Path, write: Any) -> None:
+    """Write through ``write(tmp_path)`` to a temporary sibling, then rename over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class AtomicCSVDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
+    """Loads and saves a pandas DataFrame as CSV, replacing the file atomically on save."""
+
+    def __init__(
+        self,
+        *,
+        filepath: str,
+        load_args: dict[str, Any] | None = None,
+        save_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self._filepath = Path(filepath)
+        self._load_args = load_args or {}
+        self._save_args = {"index": False, **(save_args or {})}
+        self.metadata = metadata
+
+    def load(self) -> pd.DataFrame:
+        return pd.read_csv(self._filepath, **self._load_args)
+
+    def save(self, data: pd.DataFrame) -> None:
+        write_atomically(self._filepath, lambda tmp: data.to_csv(tmp, **self._save_args))
+
+    def _exists(self) -> bool:
+        return self._filepath.exists()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath), "save_args": self._save_args}

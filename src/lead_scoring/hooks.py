@@ -1,0 +1,103 @@
+"""Project hooks: check tracking before work starts, and promote the new model after a run."""
+
+from __future__ import annotations
+
+import logging
+import urllib.error
+import urllib.request
+from typing import Any
+
+import mlflow
+from kedro.framework.hooks import hook_impl
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from lead_scoring.errors import LeadScoringError
+
+logger = logging.getLogger(__name__)
+
+REGISTERED_MODEL_NAME = "lead_scoring"
+SELECTION_METRIC = "holdout.roc_auc"
+
+
+class TrackingUnreachableError(LeadScoringError):
+    """The MLflow tracking server does not answer."""
+
+
+def check_tracking_server(uri: str, timeout: float = 5.0) -> None:
+    """Fail fast when an HTTP tracking server does not answer its health check."""
+    if not uri.startswith(("http://", "https://")):
+        return
+    try:
+        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout):
+            pass
+    except (urllib.error.URLError, OSError) as error:
+        raise TrackingUnreachableError(
+            f"The MLflow tracking server at {uri} is unreachable ({error}); "
+            "the run stopped before doing any work. Start the server or unset MLFLOW_TRACKING_URI "
+            "to use the project's local mlflow.db."
+        ) from error
+
+
+class TrackingPreflightHook:
+    """Stops a run at once when the configured tracking server is down, not after an hour."""
+
+    @hook_impl(tryfirst=True)
+    def after_context_created(self, context) -> None:
+        uri = context.config_loader["mlflow"]["server"]["mlflow_tracking_uri"]
+        if uri:
+            check_tracking_server(str(uri))
+
+
+def _holdout_auc(client: MlflowClient, run_id: str) -> float | None:
+    return client.get_run(run_id).data.metrics.get(SELECTION_METRIC)
+
+
+def promote_model_version(client: MlflowClient, run_id: str) -> tuple[str, str, str] | None:
+    """Alias the run's registered version ``champion`` if it beats the current one, else ``challenger``."""
+    versions = client.search_model_versions(f"name='{REGISTERED_MODEL_NAME}' and run_id='{run_id}'")
+    if not versions:
+        return None
+    version = max(versions, key=lambda v: int(v.version)).version
+    new_auc = _holdout_auc(client, run_id)
+    try:
+        champion = client.get_model_version_by_alias(REGISTERED_MODEL_NAME, "champion")
+    except MlflowException:
+        champion = None
+    if champion is None:
+        alias, why = "champion", "there was no champion yet"
+    else:
+        old_auc = _holdout_auc(client, champion.run_id)
+        if old_auc is None or (new_auc is not None and new_auc > old_auc):
+            alias = "champion"
+            why = f"its holdout ROC AUC {new_auc:.4f} beats version {champion.version}'s {old_auc or float('nan'):.4f}"
+        else:
+            alias = "challenger"
+            why = f"its holdout ROC AUC {new_auc:.4f} does not beat champion version {champion.version}'s {old_auc:.4f}"
+    client.set_registered_model_alias(REGISTERED_MODEL_NAME, alias, version)
+    return version, alias, why
+
+
+class ModelRegistryHook:
+    """After a train run, gives the newly registered model version its alias and says why."""
+
+    def __init__(self) -> None:
+        self._run_id: str | None = None
+
+    @hook_impl(trylast=True)
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
+        run = mlflow.active_run()
+        self._run_id = run.info.run_id if run else None
+
+    @hook_impl(trylast=True)
+    def after_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
+        if self._run_id is None or not hasattr(pipeline, "inference"):
+            return
+        promoted = promote_model_version(MlflowClient(), self._run_id)
+        if promoted is None:
+            logger.warning("No registered model version was found for run %s.", self._run_id)
+            return
+        version, alias, why = promoted
+        logger.info(
+            "Registered %s version %s as '%s': %s.", REGISTERED_MODEL_NAME, version, alias, why
+        )

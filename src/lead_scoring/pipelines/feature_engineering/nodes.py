@@ -1,0 +1,133 @@
+"""Feature engineering: city tier, interaction-group sums, fitted category levels, time of day."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from lead_scoring.pipelines.validation.schemas import (
+    CITY,
+    CREATED_DATE,
+    LABEL,
+    LEAD_ID,
+    LEADS_DROPPED,
+    LEVEL_COLUMNS,
+    REFERRED,
+)
+
+CATEGORICAL_FEATURES = [CITY, *LEVEL_COLUMNS]
+CITY_TIER = "city_tier"
+TOTAL_INTERACTIONS = "total_interactions"
+ANY_INTERACTION = "any_interaction"
+CREATED_HOUR = "created_hour"
+CREATED_WEEKDAY = "created_weekday"
+KEY_COLUMNS = [LEAD_ID, CREATED_DATE]
+
+
+def interaction_groups(interaction_mapping: pd.DataFrame) -> list[str]:
+    """The interaction groups, in a stable order."""
+    return sorted(interaction_mapping["interaction_mapping"].unique())
+
+
+def feature_columns(interaction_mapping: pd.DataFrame) -> list[str]:
+    """The model's features, in the order the model sees them."""
+    return [
+        *CATEGORICAL_FEATURES,
+        CITY_TIER,
+        LEADS_DROPPED,
+        REFERRED,
+        *interaction_groups(interaction_mapping),
+        TOTAL_INTERACTIONS,
+        ANY_INTERACTION,
+        CREATED_HOUR,
+        CREATED_WEEKDAY,
+    ]
+
+
+def fit_category_vocabulary(leads: pd.DataFrame, params: dict) -> dict[str, list[str]]:
+    """Levels frequent enough in the fitting rows to keep; the city keeps only its top N."""
+    vocabulary = {}
+    for column in CATEGORICAL_FEATURES:
+        counts = leads[column].value_counts()
+        counts = counts[counts >= params["min_level_count"]]
+        if column == CITY:
+            counts = counts.head(params["city_top_n"])
+        vocabulary[column] = sorted(counts.index.astype(str))
+    return vocabulary
+
+
+def encode_levels(values: pd.Series, levels: list[str], params: dict) -> pd.Categorical:
+    """Map values onto the fitted levels; unseen go to the rare bucket, missing to their own."""
+    categories = [*levels, params["rare_level"], params["missing_level"]]
+    codes = pd.Categorical(values, categories=levels).codes.astype("int32")
+    codes = np.where(codes >= 0, codes, len(levels))
+    codes = np.where(values.isna().to_numpy(), len(levels) + 1, codes)
+    return pd.Categorical.from_codes(codes, categories=categories)
+
+
+def interaction_group_sums(leads: pd.DataFrame, interaction_mapping: pd.DataFrame) -> pd.DataFrame:
+    """Sum the click columns into their groups with one matrix product (empty cells count 0)."""
+    groups = interaction_groups(interaction_mapping)
+    columns = list(interaction_mapping["interaction_type"])
+    membership = (
+        interaction_mapping["interaction_mapping"].to_numpy()[:, None] == np.array(groups)[None, :]
+    ).astype("float64")
+    clicks = np.nan_to_num(leads[columns].to_numpy(dtype="float64"), nan=0.0)
+    return pd.DataFrame(clicks @ membership, columns=groups, index=leads.index)
+
+
+def build_features(
+    leads: pd.DataFrame,
+    vocabulary: dict[str, list[str]],
+    city_tiers: pd.DataFrame,
+    interaction_mapping: pd.DataFrame,
+    params: dict,
+) -> pd.DataFrame:
+    """The model input: keys, the features and, where present, the label."""
+    features = pd.DataFrame(index=leads.index)
+    features[LEAD_ID] = leads[LEAD_ID]
+    features[CREATED_DATE] = leads[CREATED_DATE]
+    for column in CATEGORICAL_FEATURES:
+        features[column] = encode_levels(leads[column], vocabulary[column], params)
+    tiers = city_tiers.set_index("city")["tier"]
+    features[CITY_TIER] = leads[CITY].map(tiers).fillna(params["default_city_tier"]).astype("int8")
+    features[LEADS_DROPPED] = leads[LEADS_DROPPED].astype("float32")
+    features[REFERRED] = leads[REFERRED].astype("float32")
+    sums = interaction_group_sums(leads, interaction_mapping)
+    for group in sums.columns:
+        features[group] = sums[group].astype("float32")
+    features[TOTAL_INTERACTIONS] = sums.sum(axis=1).astype("float32")
+    features[ANY_INTERACTION] = (features[TOTAL_INTERACTIONS] > 0).astype("int8")
+    features[CREATED_HOUR] = leads[CREATED_DATE].dt.hour.astype("int8")
+    features[CREATED_WEEKDAY] = leads[CREATED_DATE].dt.dayofweek.astype("int8")
+    if LABEL in leads:
+        features[LABEL] = leads[LABEL].astype("int8")
+    return model_input_schema(vocabulary, interaction_mapping, params).validate(features)
+
+
+def model_input_schema(
+    vocabulary: dict[str, list[str]], interaction_mapping: pd.DataFrame, params: dict
+) -> pa.DataFrameSchema:
+    """The Pandera contract of the model input."""
+    non_negative = pa.Column("float32", pa.Check.ge(0), nullable=True)
+    columns = {
+        CREATED_DATE: pa.Column("datetime64[ns]", nullable=False, coerce=True),
+        **{
+            column: pa.Column(
+                "category",
+                pa.Check.isin([*vocabulary[column], params["rare_level"], params["missing_level"]]),
+            )
+            for column in CATEGORICAL_FEATURES
+        },
+        CITY_TIER: pa.Column("int8", pa.Check.isin([1, 2, 3])),
+        LEADS_DROPPED: non_negative,
+        REFERRED: pa.Column("float32", pa.Check.isin([0, 1]), nullable=True),
+        **{group: non_negative for group in interaction_groups(interaction_mapping)},
+        TOTAL_INTERACTIONS: pa.Column("float32", pa.Check.ge(0)),
+        ANY_INTERACTION: pa.Column("int8", pa.Check.isin([0, 1])),
+        CREATED_HOUR: pa.Column("int8", pa.Check.in_range(0, 23)),
+        CREATED_WEEKDAY: pa.Column("int8", pa.Check.in_range(0, 6)),
+        LABEL: pa.Column("int8", pa.Check.isin([0, 1]), required=False),
+    }
+    return pa.DataFrameSchema(columns, strict=False, name="model_input")

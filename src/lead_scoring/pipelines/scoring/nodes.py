@@ -1,0 +1,154 @@
+"""Scoring core, carried inside the registered model: probability, score, tier and reasons."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from catboost import CatBoostClassifier, Pool
+
+from lead_scoring.pipelines.feature_engineering.nodes import (
+    ANY_INTERACTION,
+    CATEGORICAL_FEATURES,
+    CITY_TIER,
+    CREATED_HOUR,
+    CREATED_WEEKDAY,
+    TOTAL_INTERACTIONS,
+)
+from lead_scoring.pipelines.validation.schemas import (
+    CITY,
+    CREATED_DATE,
+    LEAD_ID,
+    LEADS_DROPPED,
+    MEDIUM,
+    PLATFORM,
+    REFERRED,
+    SOURCE,
+)
+
+SCORE_COLUMNS = ["probability", "score", "tier"]
+_WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def model_pool(model: CatBoostClassifier, model_input: pd.DataFrame) -> Pool:
+    """The model's features of ``model_input`` as a CatBoost pool."""
+    features = model_input[model.feature_names_]
+    return Pool(features, cat_features=[c for c in CATEGORICAL_FEATURES if c in features])
+
+
+def predict_probabilities(model: CatBoostClassifier, model_input: pd.DataFrame) -> np.ndarray:
+    """Probability of completing an application for each lead."""
+    return model.predict_proba(model_pool(model, model_input))[:, 1]
+
+
+def explain_predictions(model: CatBoostClassifier, model_input: pd.DataFrame) -> pd.DataFrame:
+    """SHAP values per lead and feature; their sum with ``expected`` is the lead's log-odds."""
+    if model_input.empty:
+        return pd.DataFrame(columns=[*model.feature_names_, "expected"], dtype="float64")
+    shap = model.get_feature_importance(model_pool(model, model_input), type="ShapValues")
+    return pd.DataFrame(shap, columns=[*model.feature_names_, "expected"], index=model_input.index)
+
+
+def probability_to_score(probability: np.ndarray) -> np.ndarray:
+    """A 1-99 score a rep can sort by."""
+    return np.clip(np.rint(probability * 100), 1, 99).astype("int16")
+
+
+def assign_tiers(probability: np.ndarray, tier_cuts: dict) -> np.ndarray:
+    """hot at or above the precision cut, cold below the recall cut, warm between."""
+    return np.select(
+        [probability >= tier_cuts["hot_from"], probability < tier_cuts["cold_below"]],
+        ["hot", "cold"],
+        "warm",
+    )
+
+
+def _count(value: float, one: str, many: str) -> str:
+    return f"{value:g} {one if value == 1 else many}"
+
+
+def describe_value(feature: str, value) -> str:
+    """A feature's value in words a sales rep reads."""
+    if isinstance(value, float) and np.isnan(value):
+        return f"{feature.replace('_', ' ')}: unknown"
+    if feature in (PLATFORM, MEDIUM, SOURCE, CITY):
+        label = {PLATFORM: "platform", MEDIUM: "traffic medium", SOURCE: "traffic source"}.get(
+            feature, "city"
+        )
+        return f"{label}: {value}"
+    phrases = {
+        CITY_TIER: lambda v: f"tier-{int(v)} city",
+        LEADS_DROPPED: lambda v: f"checked {_count(v, 'course', 'courses')}",
+        REFERRED: lambda v: f"referred lead: {'yes' if v else 'no'}",
+        TOTAL_INTERACTIONS: lambda v: f"site clicks: {v:g}",
+        ANY_INTERACTION: lambda v: f"clicked on the site: {'yes' if v else 'no'}",
+        CREATED_HOUR: lambda v: f"created at {int(v):02d}:00",
+        CREATED_WEEKDAY: lambda v: f"created on a {_WEEKDAYS[int(v)]}",
+    }
+    if feature in phrases:
+        return phrases[feature](value)
+    return f"{feature.removesuffix('_interaction')} clicks: {value:g}"
+
+
+def top_reasons(
+    model_input: pd.DataFrame, shap_values: pd.DataFrame, n_reasons: int
+) -> pd.DataFrame:
+    """The ``n_reasons`` features that moved each lead's score most, in words, with direction."""
+    features = [c for c in shap_values.columns if c != "expected"]
+    columns = [f"reason_{k + 1}" for k in range(n_reasons)]
+    reasons = pd.DataFrame(index=model_input.index, columns=columns, dtype="str")
+    if model_input.empty:
+        return reasons
+    contributions = shap_values[features].to_numpy()
+    order = np.argsort(-np.abs(contributions), axis=1, kind="stable")[:, :n_reasons]
+    rows = np.arange(len(contributions))
+    for k, column in enumerate(columns):
+        chosen = order[:, k]
+        pushes_up = contributions[rows, chosen] > 0
+        text = np.empty(len(rows), dtype=object)
+        for index, feature in enumerate(features):
+            mask = chosen == index
+            if not mask.any():
+                continue
+            # Phrase each distinct value once, then look the phrases up by code.
+            codes, uniques = pd.factorize(
+                model_input[feature].to_numpy()[mask], use_na_sentinel=False
+            )
+            phrases = np.array(
+                [
+                    [f"{describe_value(feature, u)} (-)", f"{describe_value(feature, u)} (+)"]
+                    for u in uniques
+                ],
+                dtype=object,
+            )
+            text[mask] = phrases[codes, pushes_up[mask].astype(int)]
+        reasons[column] = text
+    return reasons
+
+
+def score_leads(
+    model_input: pd.DataFrame, shap_values: pd.DataFrame, tier_cuts: dict, params: dict
+) -> pd.DataFrame:
+    """Probability, 1-99 score, tier and top reasons for each valid lead."""
+    log_odds = shap_values.sum(axis=1).to_numpy()
+    probability = 1.0 / (1.0 + np.exp(-log_odds))
+    scored = pd.DataFrame(
+        {
+            "probability": probability.round(6),
+            "score": probability_to_score(probability),
+            "tier": assign_tiers(probability, tier_cuts),
+        },
+        index=model_input.index,
+    )
+    return scored.join(top_reasons(model_input, shap_values, params["n_reasons"]))
+
+
+def combine_scored_and_quarantined(
+    normalised_leads: pd.DataFrame, scored: pd.DataFrame, quarantined: pd.DataFrame
+) -> pd.DataFrame:
+    """One row per input lead, in input order: scored, or quarantined with its reason."""
+    result = normalised_leads[[LEAD_ID, CREATED_DATE]].join(scored)
+    result["status"] = "scored"
+    result["quarantine_reason"] = pd.Series(pd.NA, index=result.index, dtype="str")
+    result.loc[quarantined.index, "status"] = "quarantined"
+    result.loc[quarantined.index, "quarantine_reason"] = quarantined["reason"]
+    return result

@@ -1,0 +1,222 @@
+"""Training: temporal splits, the CatBoost model, a logistic baseline, tier cuts and metrics."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+from catboost import CatBoostClassifier, Pool
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    brier_score_loss,
+    f1_score,
+    log_loss,
+    precision_recall_curve,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+)
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from lead_scoring.pipelines.feature_engineering.nodes import CATEGORICAL_FEATURES, feature_columns
+from lead_scoring.pipelines.scoring.nodes import assign_tiers, predict_probabilities
+from lead_scoring.pipelines.validation.schemas import CREATED_DATE, LABEL, LEAD_ID
+from lead_scoring.tracking import as_mlflow_metrics
+
+logger = logging.getLogger(__name__)
+
+
+def _split_latest(frame: pd.DataFrame, share: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Earlier rows and the latest ``share`` of rows by creation time."""
+    order = frame[CREATED_DATE].rank(method="first")
+    latest = order > len(frame) * (1 - share)
+    return frame.loc[~latest], frame.loc[latest]
+
+
+def split_by_time(leads: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Hold out the latest leads by ``created_date``; the model never sees them in fitting."""
+    fit, holdout = _split_latest(leads, params["holdout_share"])
+    logger.info(
+        "Temporal split: %d fitting leads up to %s, %d holdout leads from %s",
+        len(fit),
+        fit[CREATED_DATE].max(),
+        len(holdout),
+        holdout[CREATED_DATE].min(),
+    )
+    return fit, holdout
+
+
+def split_train_validation(
+    model_input_fit: pd.DataFrame, params: dict
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The latest slice of the fitting rows validates early stopping and the tier cuts."""
+    return _split_latest(model_input_fit, params["validation_share"])
+
+
+def train_catboost(
+    train: pd.DataFrame, validation: pd.DataFrame, interaction_mapping: pd.DataFrame, params: dict
+) -> CatBoostClassifier:
+    """CatBoost on native categoricals, stopped early on the validation slice."""
+    settings = dict(params["catboost"])
+    early_stopping_rounds = settings.pop("early_stopping_rounds")
+    model = CatBoostClassifier(
+        **settings,
+        random_seed=params["random_seed"],
+        eval_metric="AUC",
+        allow_writing_files=False,
+        verbose=False,
+    )
+    features = feature_columns(interaction_mapping)
+    model.fit(
+        model_pool_from(train, features),
+        eval_set=model_pool_from(validation, features),
+        early_stopping_rounds=early_stopping_rounds,
+        use_best_model=True,
+    )
+    logger.info(
+        "CatBoost stopped at %d trees, validation AUC %.4f",
+        model.tree_count_,
+        model.get_best_score()["validation"]["AUC"],
+    )
+    return model
+
+
+def model_pool_from(frame: pd.DataFrame, features: list[str]) -> Pool:
+    """A labelled CatBoost pool of ``features``."""
+    return Pool(frame[features], label=frame[LABEL], cat_features=CATEGORICAL_FEATURES)
+
+
+def fit_logistic_baseline(
+    train: pd.DataFrame, interaction_mapping: pd.DataFrame, params: dict
+) -> object:
+    """A one-hot logistic regression on the same features, the bar CatBoost must clear."""
+    features = feature_columns(interaction_mapping)
+    numeric = [c for c in features if c not in CATEGORICAL_FEATURES]
+    baseline = make_pipeline(
+        ColumnTransformer(
+            [
+                ("levels", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL_FEATURES),
+                (
+                    "numbers",
+                    make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
+                    numeric,
+                ),
+            ]
+        ),
+        LogisticRegression(
+            C=params["logistic_baseline"]["C"], max_iter=params["logistic_baseline"]["max_iter"]
+        ),
+    )
+    return baseline.fit(
+        train[features].astype({c: "str" for c in CATEGORICAL_FEATURES}), train[LABEL]
+    )
+
+
+def baseline_probabilities(baseline, frame: pd.DataFrame, features: list[str]) -> np.ndarray:
+    """The logistic baseline's probabilities for ``frame``."""
+    return baseline.predict_proba(frame[features].astype({c: "str" for c in CATEGORICAL_FEATURES}))[
+        :, 1
+    ]
+
+
+def fit_tier_cuts(model: CatBoostClassifier, validation: pd.DataFrame, params: dict) -> dict:
+    """Cuts on the validation slice: cold keeps a share of completers, hot reaches a precision."""
+    probability = predict_probabilities(model, validation)
+    label = validation[LABEL].to_numpy()
+    # The cold cut is the probability below which only (1 - recall) of completers fall.
+    completer_probs = np.sort(probability[label == 1])
+    lost = int(np.floor((1 - params["cold_completer_recall"]) * len(completer_probs)))
+    cold_below = float(completer_probs[lost]) if len(completer_probs) else 0.0
+    precision, _, thresholds = precision_recall_curve(label, probability)
+    reaching = np.flatnonzero(precision[:-1] >= params["hot_precision"])
+    hot_from = float(thresholds[reaching[0]]) if len(reaching) else 1.0
+    hot_from = max(hot_from, cold_below)
+    logger.info("Tier cuts: cold below %.4f, hot from %.4f", cold_below, hot_from)
+    return {
+        "cold_below": cold_below,
+        "hot_from": hot_from,
+        "cold_completer_recall": params["cold_completer_recall"],
+        "hot_precision": params["hot_precision"],
+    }
+
+
+def predict_holdout(
+    model: CatBoostClassifier,
+    baseline,
+    holdout: pd.DataFrame,
+    tier_cuts: dict,
+    interaction_mapping: pd.DataFrame,
+) -> pd.DataFrame:
+    """Model and baseline probabilities, and the tier, for every holdout lead."""
+    probability = predict_probabilities(model, holdout)
+    return pd.DataFrame(
+        {
+            LEAD_ID: holdout[LEAD_ID].to_numpy(),
+            CREATED_DATE: holdout[CREATED_DATE].to_numpy(),
+            LABEL: holdout[LABEL].to_numpy(),
+            "probability": probability,
+            "baseline_probability": baseline_probabilities(
+                baseline, holdout, feature_columns(interaction_mapping)
+            ),
+            "tier": assign_tiers(probability, tier_cuts),
+        }
+    )
+
+
+def classification_metrics(label: np.ndarray, probability: np.ndarray, threshold: float) -> dict:
+    """Ranking, probability and thresholded metrics of one model."""
+    predicted = (probability >= threshold).astype(int)
+    return {
+        "roc_auc": roc_auc_score(label, probability),
+        "pr_auc": average_precision_score(label, probability),
+        "log_loss": log_loss(label, probability, labels=[0, 1]),
+        "brier": brier_score_loss(label, probability),
+        "accuracy": accuracy_score(label, predicted),
+        "precision": precision_score(label, predicted, zero_division=0),
+        "recall": recall_score(label, predicted, zero_division=0),
+        "f1": f1_score(label, predicted, zero_division=0),
+    }
+
+
+def evaluate_holdout(holdout_predictions: pd.DataFrame, params: dict) -> tuple[dict, dict]:
+    """Holdout metrics of the model and the baseline, and what each tier holds."""
+    label = holdout_predictions[LABEL].to_numpy()
+    threshold = params["operating_threshold"]
+    model = classification_metrics(label, holdout_predictions["probability"].to_numpy(), threshold)
+    baseline = classification_metrics(
+        label, holdout_predictions["baseline_probability"].to_numpy(), threshold
+    )
+    tiers = holdout_predictions["tier"]
+    completers = label.sum()
+    metrics = {
+        **model,
+        **{f"baseline_{name}": value for name, value in baseline.items()},
+        **{f"share_{tier}": float((tiers == tier).mean()) for tier in ("hot", "warm", "cold")},
+        "cold_completers_lost": float(label[tiers == "cold"].sum() / completers)
+        if completers
+        else 0.0,
+        "hot_precision": float(label[tiers == "hot"].mean()) if (tiers == "hot").any() else 0.0,
+        "leads": float(len(label)),
+        "completion_rate": float(label.mean()),
+    }
+    metrics = {name: float(value) for name, value in metrics.items()}
+    logger.info(
+        "Holdout: ROC AUC %.4f (baseline %.4f), PR AUC %.4f, log loss %.4f, Brier %.4f, "
+        "accuracy %.4f, precision %.4f, recall %.4f, F1 %.4f",
+        *(metrics[k] for k in ("roc_auc", "baseline_roc_auc", "pr_auc", "log_loss", "brier")),
+        *(metrics[k] for k in ("accuracy", "precision", "recall", "f1")),
+    )
+    logger.info(
+        "Tiers on holdout: hot %.1f%%, warm %.1f%%, cold %.1f%% (cold loses %.1f%% of completers)",
+        100 * metrics["share_hot"],
+        100 * metrics["share_warm"],
+        100 * metrics["share_cold"],
+        100 * metrics["cold_completers_lost"],
+    )
+    return metrics, as_mlflow_metrics(metrics)

@@ -1,0 +1,136 @@
+"""Validation: enforce the raw schema, quarantine failing rows with reasons, type the rest."""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+import pandera.pandas as pa
+
+from lead_scoring.errors import EmptyExportError, MissingColumnsError, TooManyInvalidRowsError
+from lead_scoring.pipelines.validation.schemas import (
+    CREATED_DATE,
+    LABEL,
+    LEAD_ID,
+    build_raw_schema,
+    parse_numbers,
+    parse_timestamps,
+    raw_columns,
+)
+from lead_scoring.tracking import as_mlflow_metrics
+
+logger = logging.getLogger(__name__)
+
+QUARANTINE_COLUMNS = ["row", LEAD_ID, "column", "rule", "value", "reason"]
+
+
+def _require_columns(leads: pd.DataFrame, interaction_columns: list[str], label_required: bool):
+    missing = [c for c in raw_columns(interaction_columns, label_required) if c not in leads]
+    if missing:
+        raise MissingColumnsError(
+            f"The lead export lacks {len(missing)} required column(s): {', '.join(missing)}. "
+            "Nothing was written. Columns are matched by name; see docs/data.md for the format."
+        )
+    if leads.empty:
+        raise EmptyExportError("The lead export has a header but no leads. Nothing was written.")
+
+
+def _quarantine_records(leads: pd.DataFrame, failures: pd.DataFrame) -> pd.DataFrame:
+    """One row per failing lead: its first failure, and every failure spelled out in ``reason``."""
+    failures = failures.dropna(subset=["index"])
+    if failures.empty:
+        return pd.DataFrame(columns=QUARANTINE_COLUMNS, index=pd.Index([], dtype="int64"))
+    failures = failures.assign(
+        index=failures["index"].astype("int64"),
+        value=failures["failure_case"].astype("str").fillna("<empty>"),
+        rule=failures["check"].astype("str").replace({"not_nullable": "required value"}),
+    )
+    failures["reason"] = (
+        failures["column"].astype("str")
+        + ": "
+        + failures["rule"]
+        + " (got "
+        + failures["value"]
+        + ")"
+    )
+    grouped = failures.groupby("index", sort=True)
+    records = grouped[["column", "rule", "value"]].first()
+    records["reason"] = grouped["reason"].agg("; ".join)
+    records.insert(0, LEAD_ID, leads.loc[records.index, LEAD_ID])
+    records.insert(0, "row", records.index)
+    records.index.name = None
+    return records[QUARANTINE_COLUMNS]
+
+
+def _typed(leads: pd.DataFrame, interaction_columns: list[str]) -> pd.DataFrame:
+    """Valid rows with dates as timestamps and counts as numbers."""
+    typed = leads.copy()
+    typed[CREATED_DATE] = parse_timestamps(typed[CREATED_DATE])
+    numeric = ["total_leads_droppped", "referred_lead", *interaction_columns]
+    for column in numeric:
+        typed[column] = parse_numbers(typed[column]).astype("float32")
+    if LABEL in typed:
+        typed[LABEL] = parse_numbers(typed[LABEL]).astype("int8")
+    return typed
+
+
+def validate_raw_leads(
+    leads: pd.DataFrame, interaction_mapping: pd.DataFrame, rules: dict, label_required: bool
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split leads into typed valid rows and quarantined rows with the failed column, rule and value."""
+    interaction_columns = list(interaction_mapping["interaction_type"])
+    _require_columns(leads, interaction_columns, label_required)
+    schema = build_raw_schema(
+        interaction_columns, rules, with_label=LABEL in leads, now=pd.Timestamp.now()
+    )
+    try:
+        schema.validate(leads, lazy=True)
+        failures = pd.DataFrame(columns=["index", "column", "check", "failure_case"])
+    except pa.errors.SchemaErrors as errors:
+        failures = errors.failure_cases
+    quarantine = _quarantine_records(leads, failures)
+    if len(quarantine):
+        top = quarantine["rule"].groupby(quarantine["column"] + ": " + quarantine["rule"]).size()
+        logger.warning(
+            "Quarantined %d of %d leads. Most frequent: %s",
+            len(quarantine),
+            len(leads),
+            "; ".join(f"{k} x{v}" for k, v in top.nlargest(5).items()),
+        )
+    valid = _typed(leads.drop(index=quarantine.index), interaction_columns)
+    return valid, quarantine
+
+
+def accept_training_leads(
+    valid_leads: pd.DataFrame, quarantined_leads: pd.DataFrame, rules: dict
+) -> tuple[pd.DataFrame, dict, dict]:
+    """Stop on a broken export, drop exact duplicate leads, and summarise what was kept."""
+    rows_read = len(valid_leads) + len(quarantined_leads)
+    share = len(quarantined_leads) / rows_read
+    if share > rules["max_quarantine_share"]:
+        example = quarantined_leads.iloc[0]
+        raise TooManyInvalidRowsError(
+            f"{len(quarantined_leads)} of {rows_read} leads ({share:.1%}) failed validation, "
+            f"more than the allowed {rules['max_quarantine_share']:.0%}: a broken export must not "
+            f"train a model. Example: row {example['row']}, {example['reason']}. "
+            "Details in data/02_intermediate/quarantined_leads.csv."
+        )
+    data_columns = [c for c in valid_leads.columns if c != LEAD_ID]
+    duplicated = valid_leads.duplicated(subset=data_columns)
+    clean = valid_leads.loc[~duplicated]
+    summary = {
+        "rows_read": rows_read,
+        "rows_quarantined": len(quarantined_leads),
+        "rows_valid": len(valid_leads),
+        "duplicates_removed": int(duplicated.sum()),
+        "rows_kept": len(clean),
+        "quarantine_share": share,
+    }
+    logger.info(
+        "%d leads read, %d quarantined, %d exact duplicates removed, %d kept for training",
+        rows_read,
+        len(quarantined_leads),
+        summary["duplicates_removed"],
+        len(clean),
+    )
+    return clean, summary, as_mlflow_metrics(summary)

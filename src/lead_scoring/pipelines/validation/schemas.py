@@ -1,0 +1,109 @@
+"""The raw lead schema: column names, value rules, and the Pandera schema that enforces them.
+
+A raw export is read as text, so every rule here judges a cell as it was written. Rules are
+vectorised: each takes a column of text and returns a mask of acceptable cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import pandera.pandas as pa
+
+CREATED_DATE = "created_date"
+CITY = "city_mapped"
+PLATFORM = "first_platform_c"
+MEDIUM = "first_utm_medium_c"
+SOURCE = "first_utm_source_c"
+LEADS_DROPPED = "total_leads_droppped"
+REFERRED = "referred_lead"
+LABEL = "app_complete_flag"
+LEAD_ID = "lead_id"
+
+LEVEL_COLUMNS = (PLATFORM, MEDIUM, SOURCE)
+ORIGIN_COLUMNS = (CREATED_DATE, CITY, *LEVEL_COLUMNS, LEADS_DROPPED, REFERRED)
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
+LEVEL_PATTERN = r"^Level\d+$"
+
+
+def raw_columns(interaction_columns: Sequence[str], with_label: bool) -> list[str]:
+    """The export's data columns in their documented order."""
+    return [*ORIGIN_COLUMNS, *interaction_columns, *([LABEL] if with_label else [])]
+
+
+def parse_timestamps(cells: pd.Series) -> pd.Series:
+    """Parse export timestamps; cells that are not ``YYYY-MM-DD HH:MM:SS`` become NaT."""
+    return pd.to_datetime(cells, format=TIMESTAMP_FORMAT, errors="coerce")
+
+
+def parse_numbers(cells: pd.Series) -> pd.Series:
+    """Parse numeric text; anything that is not a number becomes NaN."""
+    return pd.to_numeric(cells, errors="coerce")
+
+
+def _whole_number_between(low: float, high: float):
+    def check(cells: pd.Series) -> pd.Series:
+        values = parse_numbers(cells)
+        return values.between(low, high) & (values % 1 == 0)
+
+    return check
+
+
+def _flag(cells: pd.Series) -> pd.Series:
+    return parse_numbers(cells).isin([0, 1])
+
+
+def _timestamp_within(earliest: pd.Timestamp, latest: pd.Timestamp):
+    def check(cells: pd.Series) -> pd.Series:
+        return parse_timestamps(cells).between(earliest, latest)
+
+    return check
+
+
+def _is_timestamp(cells: pd.Series) -> pd.Series:
+    return parse_timestamps(cells).notna()
+
+
+def build_raw_schema(
+    interaction_columns: Sequence[str], rules: dict, with_label: bool, now: pd.Timestamp
+) -> pa.DataFrameSchema:
+    """The Pandera schema of a raw export, its limits taken from the validation parameters."""
+    earliest = pd.Timestamp(rules["earliest_created_date"])
+    latest = now + pd.Timedelta(days=rules["max_days_in_future"])
+    max_clicks = rules["max_interaction_count"]
+
+    def count_column(high: float) -> pa.Column:
+        return pa.Column(
+            nullable=True,
+            checks=pa.Check(
+                _whole_number_between(0, high), element_wise=False, name=f"whole number 0-{high}"
+            ),
+        )
+
+    columns = {
+        CREATED_DATE: pa.Column(
+            nullable=False,
+            checks=[
+                pa.Check(_is_timestamp, name=f"timestamp {TIMESTAMP_FORMAT}"),
+                pa.Check(
+                    _timestamp_within(earliest, latest),
+                    name=f"date between {earliest.date()} and {latest.date()}",
+                ),
+            ],
+        ),
+        CITY: pa.Column(nullable=True),
+        **{
+            level: pa.Column(
+                nullable=True,
+                checks=pa.Check.str_matches(LEVEL_PATTERN, name="matches LevelN"),
+            )
+            for level in LEVEL_COLUMNS
+        },
+        LEADS_DROPPED: count_column(rules["max_leads_dropped"]),
+        REFERRED: pa.Column(nullable=True, checks=pa.Check(_flag, name="flag 0 or 1")),
+        **{column: count_column(max_clicks) for column in interaction_columns},
+    }
+    if with_label:
+        columns[LABEL] = pa.Column(nullable=False, checks=pa.Check(_flag, name="label 0 or 1"))
+    return pa.DataFrameSchema(columns, strict=False, coerce=False, name="raw_leads")

@@ -1,0 +1,24 @@
+"""Project settings: hooks, configuration loading and the session store."""
+
+import os
+
+from lead_scoring.hooks import ModelRegistryHook, TrackingPreflightHook
+
+HOOKS = (TrackingPreflightHook(), ModelRegistryHook())
+
+# Telemetry tries to reach the network on every command; the project never phones home.
+DISABLE_HOOKS_FOR_PLUGINS = ("kedro-telemetry",)
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    """Read an environment variable, so configuration can point at a remote server."""
+    return os.environ.get(name, default)
+
+
+CONFIG_LOADER_ARGS = {
+    "base_env": "base",
+    "default_run_env": "local",
+    "custom_resolvers": {"env": _env},
+    # kedro-mlflow adds this pattern itself, but the tracking preflight reads it first.
+    "config_patterns": {"mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"]},
+}
