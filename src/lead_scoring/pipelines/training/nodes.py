@@ -125,25 +125,30 @@ def baseline_probabilities(baseline, frame: pd.DataFrame, features: list[str]) -
     ]
 
 
-def fit_tier_cuts(model: CatBoostClassifier, validation: pd.DataFrame, params: dict) -> dict:
-    """Cuts on the validation slice: cold keeps a share of completers, hot reaches a precision."""
-    probability = predict_probabilities(model, validation)
-    label = validation[LABEL].to_numpy()
+def tier_cuts_from(probability: np.ndarray, label: np.ndarray, params: dict) -> dict:
+    """Cuts where cold still keeps a share of completers and hot reaches a precision."""
     # The cold cut is the probability below which only (1 - recall) of completers fall.
     completer_probs = np.sort(probability[label == 1])
     lost = int(np.floor((1 - params["cold_completer_recall"]) * len(completer_probs)))
     cold_below = float(completer_probs[lost]) if len(completer_probs) else 0.0
     precision, _, thresholds = precision_recall_curve(label, probability)
     reaching = np.flatnonzero(precision[:-1] >= params["hot_precision"])
-    hot_from = float(thresholds[reaching[0]]) if len(reaching) else 1.0
-    hot_from = max(hot_from, cold_below)
-    logger.info("Tier cuts: cold below %.4f, hot from %.4f", cold_below, hot_from)
+    hot_from = max(float(thresholds[reaching[0]]) if len(reaching) else 1.0, cold_below)
     return {
         "cold_below": cold_below,
         "hot_from": hot_from,
         "cold_completer_recall": params["cold_completer_recall"],
         "hot_precision": params["hot_precision"],
     }
+
+
+def fit_tier_cuts(model: CatBoostClassifier, validation: pd.DataFrame, params: dict) -> dict:
+    """Tier cuts fitted on the model's probabilities for the validation slice."""
+    cuts = tier_cuts_from(
+        predict_probabilities(model, validation), validation[LABEL].to_numpy(), params
+    )
+    logger.info("Tier cuts: cold below %.4f, hot from %.4f", cuts["cold_below"], cuts["hot_from"])
+    return cuts
 
 
 def predict_holdout(

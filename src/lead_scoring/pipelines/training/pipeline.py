@@ -86,13 +86,18 @@ def create_pipeline(**kwargs) -> Pipeline:
     )
 
 
-def create_train_pipeline() -> Pipeline:
-    """Raw export to a registered scoring model: every stage, bound to the scoring core."""
-    learning = (
+def create_train_pipeline(*companions: Pipeline) -> Pipeline:
+    """Raw export to a registered scoring model: every stage, bound to the scoring core.
+
+    ``companions`` (reporting, the monitoring reference) join before the binding: adding to a
+    bound pipeline afterwards would demote it to a plain one that logs no model.
+    """
+    learning = sum(
+        companions,
         ingestion.create_pipeline()
         + validation.create_pipeline()
         + feature_engineering.create_pipeline()
-        + create_pipeline()
+        + create_pipeline(),
     )
     return pipeline_ml_factory(
         training=learning,

@@ -61,6 +61,10 @@ def _timestamp_within(earliest: pd.Timestamp, latest: pd.Timestamp):
     return check
 
 
+def _is_level(cells: pd.Series) -> pd.Series:
+    return cells.str.fullmatch(LEVEL_PATTERN)
+
+
 def _is_timestamp(cells: pd.Series) -> pd.Series:
     return parse_timestamps(cells).notna()
 
@@ -96,7 +100,7 @@ def build_raw_schema(
         **{
             level: pa.Column(
                 nullable=True,
-                checks=pa.Check.str_matches(LEVEL_PATTERN, name="matches LevelN"),
+                checks=pa.Check(_is_level, name="matches LevelN"),
             )
             for level in LEVEL_COLUMNS
         },

@@ -1,0 +1,43 @@
+"""Project CLI: Kedro's own `run`, with the project's data errors printed as one clear line."""
+
+from __future__ import annotations
+
+import functools
+
+import click
+from kedro.framework.cli.project import run as kedro_run
+from kedro.io import DatasetError
+
+from lead_scoring.errors import LeadScoringError
+
+
+def _explained_cause(error: BaseException) -> BaseException | None:
+    """The first error in the chain whose message is written for a user."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, LeadScoringError | DatasetError):
+            return error
+        error = error.__cause__ or error.__context__
+    return None
+
+
+@functools.wraps(kedro_run.callback)
+def _run(*args, **kwargs):
+    try:
+        return kedro_run.callback(*args, **kwargs)
+    except Exception as error:
+        cause = _explained_cause(error)
+        if cause is None:
+            raise
+        raise click.ClickException(str(cause).strip()) from None
+
+
+@click.group(name="lead_scoring")
+def cli() -> None:
+    """Command line tools for lead_scoring."""
+
+
+cli.add_command(
+    click.Command(name="run", params=kedro_run.params, callback=_run, help=kedro_run.help)
+)
