@@ -72,8 +72,8 @@ def interaction_group_sums(leads: pd.DataFrame, interaction_mapping: pd.DataFram
     columns = list(interaction_mapping["interaction_type"])
     membership = (
         interaction_mapping["interaction_mapping"].to_numpy()[:, None] == np.array(groups)[None, :]
-    ).astype("float64")
-    clicks = np.nan_to_num(leads[columns].to_numpy(dtype="float64"), nan=0.0)
+    ).astype("float32")
+    clicks = np.nan_to_num(leads[columns].to_numpy(dtype="float32"), nan=0.0)
     return pd.DataFrame(clicks @ membership, columns=groups, index=leads.index)
 
 

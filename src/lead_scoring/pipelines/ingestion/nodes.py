@@ -23,8 +23,22 @@ _LEVEL_SPELLING = re.compile(r"(?i)^level\s*(\d+)$")
 def _as_text(column: pd.Series) -> pd.Series:
     """Cells as stripped text; blank cells become missing."""
     text = column if pd.api.types.is_string_dtype(column) else column.astype("str")
+    present = text.notna()
+    if not present.any():
+        return text
+    # Stripping is the common case of a clean export; blanks become missing.
     text = text.str.strip()
     return text.mask(text == "")
+
+
+def _canonical_levels(levels: pd.Series) -> pd.Series:
+    """``level7`` or ``LEVEL 7`` as ``Level7``; only the odd spellings pay for the regex."""
+    odd = levels.notna() & ~levels.str.fullmatch(r"Level\d+").fillna(False)
+    if not odd.any():
+        return levels
+    fixed = levels.copy()
+    fixed[odd] = levels[odd].str.replace(_LEVEL_SPELLING, r"Level\1", regex=True)
+    return fixed
 
 
 def normalise_raw_leads(
@@ -51,5 +65,5 @@ def normalise_raw_leads(
         leads[CITY] = leads[CITY].str.lower()
     for level in LEVEL_COLUMNS:
         if level in leads:
-            leads[level] = leads[level].str.replace(_LEVEL_SPELLING, r"Level\1", regex=True)
+            leads[level] = _canonical_levels(leads[level])
     return leads

@@ -64,7 +64,9 @@ def _quarantine_records(leads: pd.DataFrame, failures: pd.DataFrame) -> pd.DataF
 
 def _typed(leads: pd.DataFrame, interaction_columns: list[str]) -> pd.DataFrame:
     """Valid rows with dates as timestamps and counts as numbers."""
-    typed = leads.copy()
+    typed = pd.DataFrame(index=leads.index)
+    for column in leads.columns:
+        typed[column] = leads[column]
     typed[CREATED_DATE] = parse_timestamps(typed[CREATED_DATE])
     numeric = ["total_leads_droppped", "referred_lead", *interaction_columns]
     for column in numeric:
@@ -97,7 +99,8 @@ def validate_raw_leads(
             len(leads),
             "; ".join(f"{k} x{v}" for k, v in top.nlargest(5).items()),
         )
-    valid = _typed(leads.drop(index=quarantine.index), interaction_columns)
+    valid = leads.drop(index=quarantine.index) if len(quarantine) else leads
+    valid = _typed(valid, interaction_columns)
     return valid, quarantine
 
 

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow as arrow
+import pyarrow.compute as pc
 
 CREATED_DATE = "created_date"
 CITY = "city_mapped"
@@ -39,7 +41,12 @@ def parse_timestamps(cells: pd.Series) -> pd.Series:
 
 def parse_numbers(cells: pd.Series) -> pd.Series:
     """Parse numeric text; anything that is not a number becomes NaN."""
-    return pd.to_numeric(cells, errors="coerce")
+    try:
+        # Arrow's cast is many times faster than pandas' parser and accepts every clean export.
+        parsed = pc.cast(arrow.array(cells, from_pandas=True), arrow.float64())
+        return pd.Series(parsed.to_numpy(zero_copy_only=False), index=cells.index)
+    except (arrow.ArrowInvalid, arrow.ArrowTypeError, arrow.ArrowNotImplementedError):
+        return pd.to_numeric(cells, errors="coerce").astype("float64")
 
 
 def _whole_number_between(low: float, high: float):
