@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import json
+
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
@@ -110,20 +113,34 @@ def model_input_schema(
     vocabulary: dict[str, list[str]], interaction_mapping: pd.DataFrame, params: dict
 ) -> pa.DataFrameSchema:
     """The Pandera contract of the model input."""
+    return _cached_model_input_schema(
+        json.dumps(vocabulary, sort_keys=True),
+        tuple(interaction_groups(interaction_mapping)),
+        params["rare_level"],
+        params["missing_level"],
+    )
+
+
+# Built once per vocabulary: building costs more than checking one served lead.
+@functools.lru_cache(maxsize=16)
+def _cached_model_input_schema(
+    vocabulary_json: str, groups: tuple[str, ...], rare_level: str, missing_level: str
+) -> pa.DataFrameSchema:
+    vocabulary = json.loads(vocabulary_json)
     non_negative = pa.Column("float32", pa.Check.ge(0), nullable=True)
     columns = {
         CREATED_DATE: pa.Column("datetime64[ns]", nullable=False, coerce=True),
         **{
             column: pa.Column(
                 "category",
-                pa.Check.isin([*vocabulary[column], params["rare_level"], params["missing_level"]]),
+                pa.Check.isin([*vocabulary[column], rare_level, missing_level]),
             )
             for column in CATEGORICAL_FEATURES
         },
         CITY_TIER: pa.Column("int8", pa.Check.isin([1, 2, 3])),
         LEADS_DROPPED: non_negative,
         REFERRED: pa.Column("float32", pa.Check.isin([0, 1]), nullable=True),
-        **{group: non_negative for group in interaction_groups(interaction_mapping)},
+        **{group: non_negative for group in groups},
         TOTAL_INTERACTIONS: pa.Column("float32", pa.Check.ge(0)),
         ANY_INTERACTION: pa.Column("int8", pa.Check.isin([0, 1])),
         CREATED_HOUR: pa.Column("int8", pa.Check.in_range(0, 23)),

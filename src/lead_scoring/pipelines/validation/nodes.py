@@ -83,7 +83,7 @@ def validate_raw_leads(
     interaction_columns = list(interaction_mapping["interaction_type"])
     _require_columns(leads, interaction_columns, label_required)
     schema = build_raw_schema(
-        interaction_columns, rules, with_label=LABEL in leads, now=pd.Timestamp.now()
+        interaction_columns, rules, with_label=LABEL in leads, today=pd.Timestamp.now()
     )
     try:
         schema.validate(leads, lazy=True)

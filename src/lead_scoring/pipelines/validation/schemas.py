@@ -6,6 +6,7 @@ vectorised: each takes a column of text and returns a mask of acceptable cells.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import pandas as pd
@@ -77,11 +78,23 @@ def _is_timestamp(cells: pd.Series) -> pd.Series:
 
 
 def build_raw_schema(
-    interaction_columns: Sequence[str], rules: dict, with_label: bool, now: pd.Timestamp
+    interaction_columns: Sequence[str], rules: dict, with_label: bool, today: pd.Timestamp
 ) -> pa.DataFrameSchema:
     """The Pandera schema of a raw export, its limits taken from the validation parameters."""
+    return _cached_raw_schema(
+        tuple(interaction_columns), tuple(sorted(rules.items())), with_label, today.normalize()
+    )
+
+
+# Building a schema costs more than validating one served lead, so each is built once a day.
+@functools.lru_cache(maxsize=16)
+def _cached_raw_schema(
+    interaction_columns: tuple[str, ...], rule_items: tuple, with_label: bool, today: pd.Timestamp
+) -> pa.DataFrameSchema:
+    rules = dict(rule_items)
     earliest = pd.Timestamp(rules["earliest_created_date"])
-    latest = now + pd.Timedelta(days=rules["max_days_in_future"])
+    # Dates up to the end of the tolerated day count as valid.
+    latest = today + pd.Timedelta(days=rules["max_days_in_future"] + 1) - pd.Timedelta(seconds=1)
     max_clicks = rules["max_interaction_count"]
 
     def count_column(high: float) -> pa.Column:

@@ -1,0 +1,110 @@
+"""An append-only CSV history that concurrent runs can write to without losing rows."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import fcntl
+import io
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from kedro.io import AbstractDataset, DatasetError
+
+from lead_scoring.datasets.atomic_csv_dataset import write_atomically
+
+
+@contextlib.contextmanager
+def exclusive_lock(lock_path: Path, timeout: float) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``lock_path``, waiting at most ``timeout`` seconds."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    # The lock file is never deleted: removing it would let two writers lock different inodes.
+    with lock_path.open("a") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise DatasetError(
+                        f"Timed out after {timeout:g}s waiting for the lock on '{lock_path}'; "
+                        "another run is writing the history. Retry, or remove a stale writer."
+                    ) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+class DriftHistoryDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
+    """Loads the whole history; each save appends its rows to the CSV.
+
+    Writers take an exclusive lock on a sibling ``.lock`` file, copy the current file and the new
+    rows to a temporary file and rename it over the history: concurrent runs never lose rows, and
+    readers see the history before or after an append, never half of one. POSIX only (``flock``).
+    """
+
+    def __init__(
+        self,
+        *,
+        filepath: str,
+        lock_timeout: float = 60.0,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self._filepath = Path(filepath)
+        self._lock_path = self._filepath.with_name(f".{self._filepath.name}.lock")
+        self._lock_timeout = lock_timeout
+        self.metadata = metadata
+
+    def load(self) -> pd.DataFrame:
+        if not self._filepath.exists():
+            raise DatasetError(f"No drift history at '{self._filepath}' yet.")
+        return pd.read_csv(self._filepath)
+
+    def save(self, data: pd.DataFrame) -> None:
+        with exclusive_lock(self._lock_path, self._lock_timeout):
+            header = self._header()
+            if header is not None:
+                if set(header) != set(data.columns):
+                    raise DatasetError(
+                        f"Cannot append columns {list(data.columns)} to the drift history "
+                        f"'{self._filepath}', whose columns are {header}. Move the old file aside."
+                    )
+                data = data[header]
+            rows = io.StringIO()
+            data.to_csv(rows, index=False, header=header is None)
+            write_atomically(self._filepath, lambda tmp: self._write(tmp, rows.getvalue()))
+
+    def _header(self) -> list[str] | None:
+        if not self._filepath.exists() or self._filepath.stat().st_size == 0:
+            return None
+        with self._filepath.open(newline="", encoding="utf-8") as history:
+            return next(csv.reader(history))
+
+    def _write(self, tmp: Path, rows: str) -> None:
+        # The old rows are copied byte for byte: re-reading them through pandas could reformat.
+        with tmp.open("w", newline="", encoding="utf-8") as out:
+            if self._filepath.exists():
+                with self._filepath.open(newline="", encoding="utf-8") as history:
+                    shutil.copyfileobj(history, out)
+                    if out.tell() and not self._ends_with_newline():
+                        out.write("\n")
+            out.write(rows)
+
+    def _ends_with_newline(self) -> bool:
+        with self._filepath.open("rb") as history:
+            history.seek(-1, os.SEEK_END)
+            return history.read(1) in (b"\n", b"\r")
+
+    def _exists(self) -> bool:
+        return self._filepath.exists()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath), "lock_timeout": self._lock_timeout}

@@ -1,0 +1,386 @@
+"""Drift monitoring: a reference profile at training time, PSI against it at scoring time.
+
+A profile bins every model feature, the score and the tier. The reference holds shares per bin
+(bin edges and category levels fixed at training); a batch profile holds counts in the same bins,
+so profiles of chunks add up to the profile of their batch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from mlflow.exceptions import MlflowException
+
+from lead_scoring.pipelines.feature_engineering.nodes import (
+    CATEGORICAL_FEATURES,
+    build_features,
+    feature_columns,
+)
+from lead_scoring.pipelines.validation.nodes import validate_raw_leads
+from lead_scoring.pipelines.validation.schemas import LABEL
+from lead_scoring.tracking import as_mlflow_metrics
+
+logger = logging.getLogger(__name__)
+
+SCORE = "score"
+TIER = "tier"
+TIERS = ["hot", "warm", "cold"]
+MISSING_BIN = "missing"
+SCORED = "scored"
+HISTORY_COLUMNS = [
+    "run_time",
+    "model_version",
+    "feature",
+    "kind",
+    "psi",
+    "status",
+    "unseen_share",
+    "rows",
+]
+
+
+# --- binning and PSI ------------------------------------------------------------------------
+
+
+def quantile_edges(values: pd.Series, n_bins: int) -> list[float]:
+    """Interior bin edges at the reference's quantiles; ties merge, so a spike is one bin."""
+    present = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype="float64")
+    if present.size == 0:
+        return []
+    # "lower" keeps edges on observed values: counts get bins (..., 1], (1, 2], not (1.5, 2.5].
+    cuts = np.quantile(present, np.linspace(0, 1, n_bins + 1)[1:-1], method="lower")
+    return sorted({float(cut) for cut in cuts})
+
+
+def numeric_bin_labels(edges: list[float]) -> list[str]:
+    """Readable names of the right-closed bins that ``edges`` cut, then the missing bin."""
+    if not edges:
+        return ["any value", MISSING_BIN]
+    inner = [f"({low:.4g}, {high:.4g}]" for low, high in zip(edges, edges[1:], strict=False)]
+    return [f"<= {edges[0]:.4g}", *inner, f"> {edges[-1]:.4g}", MISSING_BIN]
+
+
+def numeric_counts(values: pd.Series, edges: list[float]) -> np.ndarray:
+    """How many values fall in each right-closed bin, then how many are missing."""
+    array = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    missing = np.isnan(array)
+    bins = np.searchsorted(np.asarray(edges, dtype="float64"), array[~missing], side="left")
+    return np.append(np.bincount(bins, minlength=len(edges) + 1), missing.sum())
+
+
+def level_counts(values: pd.Series, levels: list[str]) -> np.ndarray:
+    """How many values take each level, in the order of ``levels``."""
+    codes = pd.Categorical(values.astype("object"), categories=levels).codes
+    return np.bincount(codes[codes >= 0], minlength=len(levels))
+
+
+def bin_counts(values: pd.Series, entry: dict) -> np.ndarray:
+    """Counts of ``values`` in the bins of one reference entry."""
+    if "edges" in entry:
+        return numeric_counts(values, entry["edges"])
+    return level_counts(values, entry["bins"])
+
+
+def population_stability_index(expected: list[float], actual: list[float], epsilon: float) -> float:
+    """PSI = sum over bins of (actual - expected) * ln(actual / expected), shares floored at epsilon."""
+    # The floor keeps a bin that one side never fills from making the index infinite.
+    expected = np.maximum(np.asarray(expected, dtype="float64"), epsilon)
+    actual = np.maximum(np.asarray(actual, dtype="float64"), epsilon)
+    return float(np.sum((actual - expected) * np.log(actual / expected)))
+
+
+def drift_status(psi: float | None, rows: int, params: dict) -> str:
+    """stable, watch or drift by the PSI levels; small batches are too noisy to judge."""
+    if psi is None:
+        return "no rows"
+    if rows < params["min_batch_rows"]:
+        return "too few rows"
+    if psi > params["psi_alert"]:
+        return "drift"
+    return "watch" if psi > params["psi_watch"] else "stable"
+
+
+def _shares(counts: np.ndarray) -> list[float]:
+    total = counts.sum()
+    return (counts / total).tolist() if total else [0.0] * len(counts)
+
+
+def _numeric_entry(values: pd.Series, n_bins: int, kind: str) -> dict:
+    edges = quantile_edges(values, n_bins)
+    return {
+        "kind": kind,
+        "edges": edges,
+        "bins": numeric_bin_labels(edges),
+        "shares": _shares(numeric_counts(values, edges)),
+    }
+
+
+# --- training time: the reference ---------------------------------------------------------
+
+
+def build_reference_profile(
+    model_input_fit: pd.DataFrame,
+    fit_leads: pd.DataFrame,
+    holdout_predictions: pd.DataFrame,
+    category_vocabulary: dict[str, list[str]],
+    interaction_mapping: pd.DataFrame,
+    params: dict,
+) -> dict:
+    """Training distribution of every model feature, of the holdout scores and of the tiers."""
+    features = {}
+    for column in feature_columns(interaction_mapping):
+        values = model_input_fit[column]
+        if column in CATEGORICAL_FEATURES:
+            levels = [str(level) for level in values.cat.categories]
+            features[column] = {
+                "kind": "categorical",
+                "bins": levels,
+                "shares": _shares(level_counts(values, levels)),
+                # Every raw level of the fitting rows, also those folded into the rare bucket.
+                "known_levels": sorted(fit_leads[column].dropna().astype(str).unique()),
+            }
+        else:
+            features[column] = _numeric_entry(values, params["numeric_bins"], "numeric")
+    # Scores on the holdout, not on the fitting rows: in-sample scores are sharper than any
+    # batch the model will meet.
+    features[SCORE] = _numeric_entry(
+        holdout_predictions["probability"], params["score_bins"], "score"
+    )
+    features[TIER] = {
+        "kind": "tier",
+        "bins": TIERS,
+        "shares": _shares(level_counts(holdout_predictions["tier"], TIERS)),
+    }
+    return {
+        "rows": len(model_input_fit),
+        "score_rows": len(holdout_predictions),
+        "vocabulary": category_vocabulary,
+        "features": features,
+    }
+
+
+# --- scoring time: the batch against the reference -----------------------------------------
+
+
+def load_drift_reference(model_version: dict, params: dict) -> dict:
+    """The reference profile logged with the training run of the scoring model version."""
+    try:
+        path = mlflow.artifacts.download_artifacts(
+            run_id=model_version["run_id"], artifact_path=params["reference_artifact"]
+        )
+    except (MlflowException, OSError) as error:
+        # Scoring must not stop for monitoring: a model trained before monitoring existed
+        # still scores, and the log says how to get drift reports back.
+        logger.warning(
+            "Model version %s has no drift reference (%s); drift monitoring is skipped. "
+            "Retrain with `kedro run --pipeline=train` to monitor it.",
+            model_version["version"],
+            str(error).splitlines()[0],
+        )
+        return {}
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def select_scored_leads(
+    normalised_leads: pd.DataFrame,
+    predictions: pd.DataFrame,
+    interaction_mapping: pd.DataFrame,
+    rules: dict,
+) -> pd.DataFrame:
+    """The leads the model scored, typed by the validation rules, without any label."""
+    scored = normalised_leads.loc[(predictions["status"] == SCORED).to_numpy()]
+    scored = scored.drop(columns=[LABEL], errors="ignore")
+    if scored.empty:
+        return scored
+    valid, _ = validate_raw_leads(scored, interaction_mapping, rules, label_required=False)
+    return valid
+
+
+def build_batch_features(
+    scored_leads: pd.DataFrame,
+    reference: dict,
+    city_tiers: pd.DataFrame,
+    interaction_mapping: pd.DataFrame,
+    params: dict,
+) -> pd.DataFrame:
+    """The batch's model input, its levels encoded with the monitored model's vocabulary."""
+    if scored_leads.empty or not reference:
+        return pd.DataFrame(columns=feature_columns(interaction_mapping))
+    return build_features(
+        scored_leads, reference["vocabulary"], city_tiers, interaction_mapping, params
+    )
+
+
+def profile_batch(
+    model_input: pd.DataFrame,
+    scored_leads: pd.DataFrame,
+    predictions: pd.DataFrame,
+    reference: dict,
+) -> dict:
+    """Counts per reference bin of a batch or chunk, and counts of never-seen levels."""
+    scored = predictions.loc[predictions["status"] == SCORED]
+    profile = {"rows": len(scored), "features": {}}
+    for name, entry in reference.get("features", {}).items():
+        if entry["kind"] == "score":
+            values = scored["probability"]
+        elif entry["kind"] == "tier":
+            values = scored["tier"]
+        else:
+            values = model_input[name]
+        counts = {"counts": bin_counts(values, entry).tolist()}
+        if "known_levels" in entry:
+            raw = scored_leads[name]
+            counts["unseen"] = int((raw.notna() & ~raw.isin(entry["known_levels"])).sum())
+        profile["features"][name] = counts
+    return profile
+
+
+def add_profiles(first: dict, second: dict) -> dict:
+    """The profile of two chunks together: counts add bin by bin."""
+    features = {}
+    for name, counts in first["features"].items():
+        other = second["features"][name]
+        features[name] = {key: _add(counts[key], other[key]) for key in counts}
+    return {"rows": first["rows"] + second["rows"], "features": features}
+
+
+def _add(first, second):
+    if isinstance(first, list):
+        return [a + b for a, b in zip(first, second, strict=True)]
+    return first + second
+
+
+def compare_with_reference(
+    batch_profile: dict, reference: dict, model_version: dict, params: dict
+) -> dict:
+    """PSI, status and unseen-level share per feature, and the bin shares on both sides."""
+    rows = batch_profile["rows"]
+    features = {}
+    for name, entry in reference.get("features", {}).items():
+        counts = np.asarray(batch_profile["features"][name]["counts"], dtype="float64")
+        total = counts.sum()
+        psi = (
+            population_stability_index(entry["shares"], counts / total, params["psi_epsilon"])
+            if total
+            else None
+        )
+        unseen = batch_profile["features"][name].get("unseen")
+        features[name] = {
+            "kind": entry["kind"],
+            "psi": psi,
+            "status": drift_status(psi, rows, params),
+            "unseen_share": unseen / rows if unseen is not None and rows else None,
+            "bins": entry["bins"],
+            "reference_shares": entry["shares"],
+            "batch_shares": (counts / total).tolist() if total else None,
+        }
+    return {
+        "run_time": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
+        "model_version": model_version["version"],
+        "rows": rows,
+        "reference_rows": reference.get("rows"),
+        "features": features,
+    }
+
+
+def drift_history_rows(drift_report: dict) -> pd.DataFrame:
+    """One row per feature of this run, to append to the drift history."""
+    rows = [
+        {
+            "run_time": drift_report["run_time"],
+            "model_version": drift_report["model_version"],
+            "feature": name,
+            "kind": feature["kind"],
+            "psi": feature["psi"],
+            "status": feature["status"],
+            "unseen_share": feature["unseen_share"],
+            "rows": drift_report["rows"],
+        }
+        for name, feature in drift_report["features"].items()
+    ]
+    return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+
+
+def drift_metrics(drift_report: dict) -> dict:
+    """PSI and unseen share per feature and the batch's tier shares, as MLflow metrics."""
+    metrics = {}
+    for name, feature in drift_report["features"].items():
+        if feature["psi"] is not None:
+            metrics[f"psi.{name}"] = feature["psi"]
+        if feature["unseen_share"] is not None:
+            metrics[f"unseen_share.{name}"] = feature["unseen_share"]
+        if feature["kind"] == "tier" and feature["batch_shares"] is not None:
+            for tier, share in zip(feature["bins"], feature["batch_shares"], strict=True):
+                metrics[f"tier_share.{tier}"] = share
+    return as_mlflow_metrics(metrics)
+
+
+def flag_drift(drift_report: dict, params: dict) -> list[str]:
+    """Warn in the log about every feature whose PSI passes the alert level, and list them."""
+    drifting = [name for name, f in drift_report["features"].items() if f["status"] == "drift"]
+    for name in drifting:
+        feature = drift_report["features"][name]
+        logger.warning(
+            "Drift in %s: PSI %.3f against training passes %.2f (model version %s, %d leads).",
+            name,
+            feature["psi"],
+            params["psi_alert"],
+            drift_report["model_version"],
+            drift_report["rows"],
+        )
+    return drifting
+
+
+_STATUS_COLOURS = {
+    "stable": "#4c9a5b",
+    "watch": "#e0a030",
+    "drift": "#c8423b",
+    "too few rows": "#9a9a9a",
+    "no rows": "#9a9a9a",
+}
+
+
+def plot_drift(drift_report: dict, params: dict) -> Figure:
+    """PSI per feature against the alert levels, and tier shares against training."""
+    figure = Figure(figsize=(12, 7), layout="constrained")
+    psi_axes, tier_axes = figure.subplots(1, 2, width_ratios=[3, 1])
+    features = {n: f for n, f in drift_report["features"].items() if f["psi"] is not None}
+    figure.suptitle(
+        f"Drift against training: model version {drift_report['model_version']}, "
+        f"{drift_report['rows']} leads, {drift_report['run_time']}"
+    )
+    if not features:
+        psi_axes.text(0.5, 0.5, "No drift reference or no scored leads", ha="center")
+        tier_axes.set_axis_off()
+        return figure
+    names = list(features)[::-1]
+    psi_axes.barh(
+        names,
+        [features[n]["psi"] for n in names],
+        color=[_STATUS_COLOURS[features[n]["status"]] for n in names],
+    )
+    for position, name in enumerate(names):
+        unseen = features[name]["unseen_share"]
+        note = f" {features[name]['psi']:.3f}" + (f", unseen {unseen:.1%}" if unseen else "")
+        psi_axes.text(features[name]["psi"], position, note, va="center", fontsize=8)
+    psi_axes.axvline(params["psi_watch"], color="#e0a030", linestyle=":", label="watch")
+    psi_axes.axvline(params["psi_alert"], color="#c8423b", linestyle="--", label="alert")
+    psi_axes.set_xlabel("population stability index")
+    psi_axes.legend(loc="lower right")
+    tier = drift_report["features"].get(TIER)
+    if tier is None or tier["batch_shares"] is None:
+        tier_axes.set_axis_off()
+        return figure
+    positions = np.arange(len(tier["bins"]))
+    tier_axes.bar(positions - 0.2, tier["reference_shares"], 0.4, label="training", color="#888")
+    tier_axes.bar(positions + 0.2, tier["batch_shares"], 0.4, label="this batch", color="#3a6ea5")
+    tier_axes.set_xticks(positions, tier["bins"])
+    tier_axes.set_ylabel("share of leads")
+    tier_axes.legend()
+    return figure

@@ -1,0 +1,143 @@
+"""Reporting: what a data scientist and sales operations read after a train run.
+
+Every plot is a ``<name>_plot`` dataset that saves a figure and loads back its PNG, so the HTML
+report takes the plots as inputs and the lineage shows which plot feeds it.
+"""
+
+from kedro.pipeline import Node, Pipeline
+
+from lead_scoring.pipelines.reporting.html import PLOTS, render_data_profile, render_model_report
+from lead_scoring.pipelines.reporting.nodes import (
+    build_decile_table,
+    compute_shap_importance,
+    describe_business_impact,
+    describe_mlflow_run,
+    plot_calibration,
+    plot_cold_cut_confusion,
+    plot_feature_importance,
+    plot_gains_and_lift,
+    plot_precision_recall_curves,
+    plot_roc_curves,
+    plot_score_distributions,
+    profile_raw_leads,
+    summarise_business_impact,
+)
+
+
+def _plot_node(func, inputs: list[str], name: str) -> Node:
+    return Node(func, inputs=inputs, outputs=f"{name}_plot", name=f"plot_{name}", tags="plots")
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Holdout tables and plots, the business view, the raw-data profile and the HTML report."""
+    tables = Pipeline(
+        [
+            Node(
+                build_decile_table,
+                inputs=["holdout_predictions", "params:reporting"],
+                outputs="holdout_decile_table",
+                name="build_decile_table",
+            ),
+            Node(
+                compute_shap_importance,
+                inputs=["lead_scoring_model", "model_input_holdout", "params:reporting"],
+                outputs="shap_feature_importance",
+                name="compute_shap_importance",
+            ),
+        ],
+        tags="model_evaluation",
+    )
+    plots = Pipeline(
+        [
+            _plot_node(plot_roc_curves, ["holdout_predictions", "holdout_metrics"], "roc_curve"),
+            _plot_node(
+                plot_precision_recall_curves,
+                ["holdout_predictions", "holdout_metrics"],
+                "precision_recall",
+            ),
+            _plot_node(
+                plot_calibration,
+                ["holdout_predictions", "holdout_metrics", "params:reporting"],
+                "calibration",
+            ),
+            _plot_node(
+                plot_score_distributions,
+                ["holdout_predictions", "tier_cuts", "params:reporting"],
+                "score_distribution",
+            ),
+            _plot_node(plot_gains_and_lift, ["holdout_decile_table"], "gains_lift"),
+            _plot_node(plot_feature_importance, ["shap_feature_importance"], "feature_importance"),
+            _plot_node(
+                plot_cold_cut_confusion, ["holdout_predictions", "tier_cuts"], "cold_cut_confusion"
+            ),
+        ],
+        tags="model_evaluation",
+    )
+    business = Pipeline(
+        [
+            Node(
+                summarise_business_impact,
+                inputs=["holdout_predictions", "tier_cuts"],
+                outputs=["business_summary", "business_metrics_mlflow"],
+                name="summarise_business_impact",
+            ),
+            Node(
+                describe_business_impact,
+                inputs="business_summary",
+                outputs="business_summary_text",
+                name="describe_business_impact",
+            ),
+        ],
+        tags="business_view",
+    )
+    profile = Pipeline(
+        [
+            Node(
+                profile_raw_leads,
+                inputs=[
+                    "raw_leads",
+                    "interaction_mapping",
+                    "city_tiers",
+                    "params:ingestion.index_column",
+                    "params:feature_engineering.default_city_tier",
+                    "params:reporting.profile",
+                ],
+                outputs="raw_data_profile",
+                name="profile_raw_leads",
+            ),
+            Node(
+                render_data_profile,
+                inputs="raw_data_profile",
+                outputs="raw_data_profile_html",
+                name="render_data_profile",
+            ),
+        ],
+        tags="data_profile",
+    )
+    report = Pipeline(
+        [
+            Node(
+                describe_mlflow_run,
+                inputs=None,
+                outputs="mlflow_run_info",
+                name="describe_mlflow_run",
+            ),
+            Node(
+                render_model_report,
+                inputs={
+                    "holdout_metrics": "holdout_metrics",
+                    "business_summary": "business_summary",
+                    "decile_table": "holdout_decile_table",
+                    "validation_summary": "validation_summary",
+                    "quarantined_leads": "quarantined_leads",
+                    "mlflow_run_info": "mlflow_run_info",
+                    "operating_threshold": "params:training.operating_threshold",
+                    **{key: f"{key}_plot" for key, _, _ in PLOTS},
+                },
+                outputs="model_report",
+                name="render_model_report",
+            ),
+        ],
+        tags="model_report",
+    )
+    return Pipeline([tables, plots, business, profile, report], tags="reporting")
