@@ -15,21 +15,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-LEVEL_COLUMNS = {
-    "platform": "first_platform_c",
-    "medium": "first_utm_medium_c",
-    "source": "first_utm_source_c",
-}
-ORIGIN_COLUMNS = [
-    "created_date",
-    "city_mapped",
-    "first_platform_c",
-    "first_utm_medium_c",
-    "first_utm_source_c",
-    "total_leads_droppped",
-    "referred_lead",
-]
-LABEL_COLUMN = "app_complete_flag"
+from lead_scoring.pipelines.validation.schemas import (
+    LABEL,
+    MEDIUM,
+    ORIGIN_COLUMNS,
+    PLATFORM,
+    SOURCE,
+)
+
+# The generator's short names for the raw schema's level columns.
+LEVEL_COLUMNS = {"platform": PLATFORM, "medium": MEDIUM, "source": SOURCE}
 SECONDS_PER_DAY = 86_400
 
 # Syllables for made-up town names: pronounceable, and unlike the reference cities.
@@ -520,7 +515,7 @@ def draw_completion_labels(
     log_odds = log_odds + rng.normal(0.0, label["noise_sd"], log_odds.size)
     probability = expit(log_odds + solve_intercept(log_odds, label["base_rate"]))
     flag = (rng.random(probability.size) < probability).astype(np.int64)
-    return pd.DataFrame({LABEL_COLUMN: flag}, index=lead_origins.index)
+    return pd.DataFrame({LABEL: flag}, index=lead_origins.index)
 
 
 # --- node 4: the export -------------------------------------------------------------------
@@ -533,7 +528,7 @@ def format_origins(lead_origins: pd.DataFrame) -> pd.DataFrame:
     formatted["created_date"] = np.char.replace(text, "T", " ")
     for column in LEVEL_COLUMNS.values():
         formatted[column] = np.char.add("Level", lead_origins[column].to_numpy().astype(str))
-    return formatted[ORIGIN_COLUMNS]
+    return formatted[list(ORIGIN_COLUMNS)]
 
 
 def assemble_raw_export(
