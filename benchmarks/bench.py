@@ -12,14 +12,10 @@ import datetime as dt
 import json
 import os
 import platform
-import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -181,7 +177,9 @@ def case_features_vs_reference(args, results: dict) -> None:
         raise AssertionError("interaction_group_sums disagrees with the reference")
     ours_s = statistics.median(s for s, _ in ours)
     theirs_s = statistics.median(s for s, _ in theirs)
-    print(f"features_group_sums_seconds={ours_s:.4g} s (reference {theirs_s:.4g} s, identical sums)")
+    print(
+        f"features_group_sums_seconds={ours_s:.4g} s (reference {theirs_s:.4g} s, identical sums)"
+    )
     report("features_vs_reference_speedup", theirs_s / ours_s, results)
 
 

@@ -25,7 +25,7 @@ def test_train_prints_the_holdout_metrics(trained_project):
     assert "Registered lead_scoring version 1 as 'champion': there was no champion yet" in log
 
 
-def test_the_run_logs_parameters_metrics_and_artifacts(client):
+def test_the_run_logs_parameters_metrics_and_artifacts(client, parameters):
     experiment = client.get_experiment_by_name("lead_scoring")
     (run,) = client.search_runs([experiment.experiment_id])
     assert run.info.status == "FINISHED"
@@ -34,7 +34,8 @@ def test_the_run_logs_parameters_metrics_and_artifacts(client):
     assert {"holdout.pr_auc", "holdout.brier", "holdout.baseline_roc_auc", "data.rows_read"} <= set(
         metrics
     )
-    assert run.data.params["training.catboost.depth"] == "6"
+    depth = parameters["training"]["catboost"]["depth"]
+    assert run.data.params["training.catboost.depth"] == str(depth)
     artifacts = {item.path for item in client.list_artifacts(run.info.run_id)}
     assert {"tier_cuts.json", "category_vocabulary.json", "holdout_metrics.json"} <= artifacts
 

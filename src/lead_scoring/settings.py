@@ -1,6 +1,9 @@
 """Project settings: hooks, configuration loading and the session store."""
 
 import os
+from pathlib import Path
+
+from kedro.utils import find_kedro_project
 
 from lead_scoring.hooks import ModelRegistryHook, TrackingPreflightHook
 
@@ -15,10 +18,15 @@ def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name, default)
 
 
+def _project_root() -> str:
+    """The project's root, so relative stores resolve the same from notebooks/ as from the root."""
+    return (find_kedro_project(Path.cwd()) or Path.cwd()).as_posix()
+
+
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
-    "custom_resolvers": {"env": _env},
+    "custom_resolvers": {"env": _env, "project_root": _project_root},
     # kedro-mlflow adds this pattern itself, but the tracking preflight reads it first.
     "config_patterns": {"mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"]},
 }

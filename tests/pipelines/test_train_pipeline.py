@@ -57,5 +57,7 @@ def test_the_scoring_core_reproduces_training_probabilities(
     expected = learned.load("holdout_predictions")
     assert len(scores) == len(raw_holdout)
     assert (scores["status"] == "scored").all()
-    np.testing.assert_allclose(scores["probability"], expected["probability"], atol=1e-5)
+    np.testing.assert_allclose(
+        scores["probability"].astype(float), expected["probability"], atol=1e-5
+    )
     assert scores["tier"].tolist() == expected["tier"].tolist()

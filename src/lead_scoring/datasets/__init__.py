@@ -1,7 +1,15 @@
-"""Custom Kedro datasets: raw lead exports, CatBoost models and atomic CSV outputs."""
+"""Custom Kedro datasets: raw exports, CatBoost models, atomic CSVs, drift history, report figures."""
 
 from lead_scoring.datasets.atomic_csv_dataset import AtomicCSVDataset
 from lead_scoring.datasets.catboost_model_dataset import CatBoostModelDataset
+from lead_scoring.datasets.drift_history_dataset import DriftHistoryDataset
 from lead_scoring.datasets.raw_leads_dataset import RawLeadsDataset
+from lead_scoring.datasets.report_figure_dataset import ReportFigureDataset
 
-__all__ = ["AtomicCSVDataset", "CatBoostModelDataset", "RawLeadsDataset"]
+__all__ = [
+    "AtomicCSVDataset",
+    "CatBoostModelDataset",
+    "DriftHistoryDataset",
+    "RawLeadsDataset",
+    "ReportFigureDataset",
+]

@@ -68,7 +68,8 @@ def test_the_first_reason_is_the_feature_that_moved_the_score_most(holdout, shap
         ("syllabus_interaction", 3.0, "syllabus clicks: 3"),
         ("city_tier", 2, "tier-2 city"),
         ("created_weekday", 0, "created on a Monday"),
-        ("total_leads_droppped", float("nan"), "total leads droppped: unknown"),
+        ("total_leads_droppped", np.float32("nan"), "courses checked: not recorded"),
+        ("referred_lead", np.float32("nan"), "referral: not recorded"),
     ],
 )
 def test_reasons_read_like_a_sentence(feature, value, text):
@@ -98,3 +99,4 @@ def test_scored_and_quarantined_rows_come_back_in_input_order(holdout, shap_valu
     assert result.loc[2, "quarantine_reason"] == "bad date"
     assert result.loc[[0, 1, 3, 4, 6], "score"].between(1, 99).all()
     assert result.loc[[2, 5], "probability"].isna().all()
+    assert result.loc[2, "probability"] is None and result.loc[0, "quarantine_reason"] is None

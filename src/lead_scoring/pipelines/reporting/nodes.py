@@ -169,8 +169,8 @@ def describe_business_impact(business_summary: dict) -> str:
     )
 
 
-def describe_mlflow_run() -> dict:
-    """The MLflow tracking URI, experiment and run that this report belongs to, and the time."""
+def describe_mlflow_run(holdout_metrics: dict) -> dict:
+    """The MLflow tracking URI, experiment and run that this report belongs to, and its AUC."""
     # Not pure on purpose: kedro-mlflow opens the run before the first node, and the report must
     # name it. The model version and its alias are only assigned after the last node, by the
     # registry hook, so the report can name the registered model but not its version.
@@ -184,6 +184,8 @@ def describe_mlflow_run() -> dict:
         "run_id": None,
         "run_name": None,
         "artifact_uri": None,
+        # Taking the metrics also makes the report wait for a successful training.
+        "holdout_roc_auc": holdout_metrics.get("roc_auc"),
     }
     if run is None:
         return info
@@ -498,6 +500,7 @@ def profile_raw_leads(
     index_column: str,
     default_city_tier: int,
     params: dict,
+    validation_summary: dict | None = None,
 ) -> dict:
     """Column types, missing shares and distributions of the key columns of the raw export."""
     # The export's own row index is an id, not data.
@@ -549,4 +552,6 @@ def profile_raw_leads(
         "missing_columns": missing,
         "extra_columns": [name for name in raw_leads.columns if name not in [*known, index_column]],
         "distributions": distributions,
+        # Also what makes the profile wait for validation: a rejected export gets no profile.
+        "validation": validation_summary,
     }

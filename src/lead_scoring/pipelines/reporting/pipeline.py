@@ -101,6 +101,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:ingestion.index_column",
                     "params:feature_engineering.default_city_tier",
                     "params:reporting.profile",
+                    "validation_summary",
                 ],
                 outputs="raw_data_profile",
                 name="profile_raw_leads",
@@ -118,7 +119,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 describe_mlflow_run,
-                inputs=None,
+                inputs="holdout_metrics",
                 outputs="mlflow_run_info",
                 name="describe_mlflow_run",
             ),

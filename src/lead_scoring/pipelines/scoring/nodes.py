@@ -26,6 +26,10 @@ from lead_scoring.pipelines.validation.schemas import (
 )
 
 SCORE_COLUMNS = ["probability", "score", "tier"]
+_NOT_RECORDED = {
+    LEADS_DROPPED: "courses checked: not recorded",
+    REFERRED: "referral: not recorded",
+}
 _WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
@@ -68,8 +72,8 @@ def _count(value: float, one: str, many: str) -> str:
 
 def describe_value(feature: str, value) -> str:
     """A feature's value in words a sales rep reads."""
-    if isinstance(value, float) and np.isnan(value):
-        return f"{feature.replace('_', ' ')}: unknown"
+    if pd.isna(value):
+        return _NOT_RECORDED.get(feature, f"{feature.replace('_', ' ')}: not recorded")
     if feature in (PLATFORM, MEDIUM, SOURCE, CITY):
         label = {PLATFORM: "platform", MEDIUM: "traffic medium", SOURCE: "traffic source"}.get(
             feature, "city"
@@ -151,4 +155,5 @@ def combine_scored_and_quarantined(
     result["quarantine_reason"] = pd.Series(pd.NA, index=result.index, dtype="str")
     result.loc[quarantined.index, "status"] = "quarantined"
     result.loc[quarantined.index, "quarantine_reason"] = quarantined["reason"]
-    return result
+    # Missing values as None, not NaN: the served JSON must parse in strict clients.
+    return result.astype(object).where(result.notna(), None)

@@ -1,0 +1,71 @@
+"""Inference fixtures: a copy of the trained project that has scored a doctored export once."""
+
+from __future__ import annotations
+
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+
+from tests.conftest import run_kedro
+
+N_LEADS = 3_000
+# Rows (0-based, within the first 100 so the server test posts them too) and what is done to them.
+UNSEEN_LEVEL_ROW = 3
+MISSING_OPTIONAL = {5: ["city_mapped"], 8: ["total_leads_droppped", "referred_lead"]}
+BROKEN = {
+    30: ("created_date", "yesterday"),
+    41: ("referred_lead", "7"),
+    52: ("first_platform_c", "Platform X"),
+    63: ("total_leads_droppped", "-3"),
+}
+DUPLICATED_ROWS = [10, 11]
+
+
+def copy_trained_project(trained_project: Path, destination: Path) -> Path:
+    """A private copy of the trained project, so scoring runs never touch the shared one."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.log")
+    return Path(shutil.copytree(trained_project, destination, ignore=ignore))
+
+
+def doctored_export(small_export: Path) -> pd.DataFrame:
+    """The first leads of the small export, label kept, with blanks, an unseen level, broken
+    rows and exact duplicates: every case a batch must survive."""
+    raw = pd.read_csv(small_export, dtype=str, keep_default_na=False, nrows=N_LEADS)
+    raw.loc[UNSEEN_LEVEL_ROW, "first_platform_c"] = "Level999"
+    for row, columns in MISSING_OPTIONAL.items():
+        raw.loc[row, columns] = ""
+    for row, (column, value) in BROKEN.items():
+        raw.loc[row, column] = value
+    raw = pd.concat([raw, raw.loc[DUPLICATED_ROWS]], ignore_index=True)
+    # The export format: the index column's header is empty.
+    return raw.rename(columns={"Unnamed: 0": ""})
+
+
+@pytest.fixture(scope="session")
+def new_leads(small_export) -> pd.DataFrame:
+    return doctored_export(small_export)
+
+
+@pytest.fixture(scope="session")
+def scored_project(trained_project, new_leads, tmp_path_factory) -> Path:
+    """A trained project copy after `kedro run --pipeline=inference` on the doctored export."""
+    project = copy_trained_project(trained_project, tmp_path_factory.mktemp("scored") / "project")
+    new_leads.to_csv(project / "data" / "01_raw" / "new_leads.csv", index=False)
+    result = run_kedro(project, "run", "--pipeline=inference")
+    (project / "inference_run.log").write_text(result.stdout + result.stderr)
+    return project
+
+
+@contextmanager
+def tracking_store(project: Path):
+    """Point this process's MLflow client at ``project``'s store for the duration."""
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
+    try:
+        yield mlflow.MlflowClient()
+    finally:
+        mlflow.set_tracking_uri(previous)

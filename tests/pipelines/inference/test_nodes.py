@@ -1,0 +1,160 @@
+"""Inference nodes: finding and loading the registered model, scoring a chunk, splitting, counts."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from lead_scoring.errors import LeadScoringError
+from lead_scoring.pipelines.inference.nodes import (
+    NoTrainedModelError,
+    ScoringContractError,
+    find_model_version,
+    load_scoring_model,
+    measure_realised_performance,
+    score_chunk,
+    split_predictions,
+    summarise_batch,
+)
+from tests.pipelines.inference.conftest import BROKEN, tracking_store
+
+MODEL = {"name": "lead_scoring", "alias": "champion", "version": None}
+
+
+def predictions_frame(statuses: list[str]) -> pd.DataFrame:
+    """Rows shaped like the registered model's answer, one per status."""
+    n = len(statuses)
+    scored = np.array([s == "scored" for s in statuses])
+    return pd.DataFrame(
+        {
+            "lead_id": [f"L{i}" for i in range(n)],
+            "created_date": ["2022-01-01 10:00:00"] * n,
+            "probability": np.where(scored, np.linspace(0.1, 0.9, n), np.nan),
+            "score": np.where(scored, 50, np.nan),
+            "tier": np.where(scored, "warm", None),
+            "reason_1": np.where(scored, "referred lead: yes (+)", None),
+            "reason_2": np.where(scored, "platform: Level7 (-)", None),
+            "reason_3": np.where(scored, "checked 4 courses (+)", None),
+            "status": statuses,
+            "quarantine_reason": np.where(scored, None, "created_date: timestamp (got x)"),
+            "model_version": "3",
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def champion(trained_project):
+    """The trained project's champion, found and loaded as the pipeline does it."""
+    path = list(sys.path)
+    with tracking_store(trained_project):
+        version = find_model_version(MODEL)
+        model = load_scoring_model(version)
+    # Loading puts the model's code copy first on sys.path; later imports in this session
+    # should keep coming from the project.
+    sys.path[:] = path
+    return version, model
+
+
+def test_a_store_without_the_model_says_to_train_first(tmp_path):
+    with tracking_store(tmp_path), pytest.raises(NoTrainedModelError) as error:
+        find_model_version(MODEL)
+    message = str(error.value)
+    assert isinstance(error.value, LeadScoringError)
+    assert "\n" not in message
+    assert "kedro run --pipeline=train" in message
+    assert "alias 'champion'" in message
+
+
+def test_an_unknown_version_is_reported_by_number(trained_project):
+    with tracking_store(trained_project), pytest.raises(NoTrainedModelError, match="version 99"):
+        find_model_version({**MODEL, "version": 99})
+
+
+def test_the_champion_resolves_to_a_version_loaded_by_number(champion):
+    version, _ = champion
+    assert version["version"] == "1"
+    assert version["uri"] == "models:/lead_scoring/1"
+    assert version["run_id"]
+
+
+def test_a_chunk_scores_one_row_per_input_row_in_order(champion, new_leads):
+    version, model = champion
+    chunk = new_leads.iloc[:200]
+    predictions = score_chunk(model, chunk, version)
+    assert len(predictions) == len(chunk)
+    assert predictions["lead_id"].tolist() == chunk[""].tolist()
+    assert (predictions["model_version"] == "1").all()
+    broken = [row for row in BROKEN if row < len(chunk)]
+    assert set(np.flatnonzero(predictions["status"] == "quarantined")) == set(broken)
+
+
+def test_the_label_does_not_change_a_score(champion, new_leads):
+    version, model = champion
+    chunk = new_leads.iloc[:100]
+    with_label = score_chunk(model, chunk, version)
+    without = score_chunk(model, chunk.drop(columns="app_complete_flag"), version)
+    pd.testing.assert_frame_equal(with_label, without)
+
+
+def test_split_keeps_scored_rows_in_order_and_quarantined_with_their_reason():
+    predictions = predictions_frame(["scored", "quarantined", "scored", "scored", "quarantined"])
+    scored, quarantined = split_predictions(predictions)
+    assert scored.columns.tolist() == [
+        "lead_id",
+        "created_date",
+        "probability",
+        "score",
+        "tier",
+        "reason_1",
+        "reason_2",
+        "reason_3",
+        "model_version",
+    ]
+    assert scored["lead_id"].tolist() == ["L0", "L2", "L3"]
+    assert quarantined.columns.tolist() == ["row", "lead_id", "reason"]
+    assert quarantined["row"].tolist() == [1, 4]
+    assert quarantined["lead_id"].tolist() == ["L1", "L4"]
+    assert quarantined["reason"].str.startswith("created_date").all()
+
+
+def test_the_summary_counts_add_up_and_end_the_log(caplog):
+    predictions = predictions_frame(["scored"] * 5 + ["quarantined"] * 2)
+    with caplog.at_level(logging.INFO):
+        metrics = summarise_batch(predictions, drift_alerts=["city_mapped"])
+    assert caplog.records[-1].getMessage() == "7 read, 5 scored, 2 quarantined"
+    assert metrics["rows_read"]["value"] == 7
+    assert metrics["drifting_features"]["value"] == 1
+
+
+def test_an_unknown_status_breaks_the_count_contract():
+    with pytest.raises(ScoringContractError, match="3 leads read but 2 scored"):
+        summarise_batch(predictions_frame(["scored", "scored", "pending"]), [])
+
+
+def test_realised_auc_is_measured_on_scored_labelled_rows():
+    predictions = predictions_frame(["scored"] * 6 + ["quarantined"])
+    labels = ["0", "1", "0", "1", "1", "", "1"]
+    leads = pd.DataFrame({"app_complete_flag": labels})
+    metrics = measure_realised_performance(leads, predictions)
+    # Row 5 has no label and row 6 was quarantined: five leads count.
+    expected = roc_auc_score([0, 1, 0, 1, 1], predictions["probability"].iloc[:5])
+    assert metrics["roc_auc"]["value"] == pytest.approx(expected)
+    assert metrics["labelled_leads"]["value"] == 5
+
+
+def test_no_label_means_no_realised_metrics():
+    assert (
+        measure_realised_performance(pd.DataFrame({"x": [1]}), predictions_frame(["scored"])) == {}
+    )
+
+
+def test_one_outcome_only_gives_no_auc(caplog):
+    leads = pd.DataFrame({"app_complete_flag": ["1", "1"]})
+    metrics = measure_realised_performance(leads, predictions_frame(["scored", "scored"]))
+    assert "roc_auc" not in metrics
+    assert "no realised ROC AUC" in caplog.text

@@ -1,0 +1,150 @@
+"""`kedro run --pipeline=inference` end to end: outputs, counts, monitoring and the errors."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pandas as pd
+import pytest
+
+from lead_scoring.pipelines.monitoring.nodes import TIERS
+from tests.conftest import REAL_EXPORT, copy_project, needs_shared, run_kedro
+from tests.pipelines.inference.conftest import (
+    BROKEN,
+    DUPLICATED_ROWS,
+    copy_trained_project,
+    tracking_store,
+)
+
+COUNTS = re.compile(r"(\d+) read, (\d+) scored, (\d+) quarantined")
+SCORED_COLUMNS = [
+    "lead_id",
+    "created_date",
+    "probability",
+    "score",
+    "tier",
+    "reason_1",
+    "reason_2",
+    "reason_3",
+    "model_version",
+]
+
+
+def read_csv(path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={"lead_id": str, "model_version": str})
+
+
+def counts_in_log(log: str) -> tuple[int, int, int]:
+    """The read/scored/quarantined counts, which must be the last thing the project logs."""
+    project_lines = [line for line in log.splitlines() if " lead_scoring." in line]
+    match = COUNTS.search(project_lines[-1])
+    assert match, f"the log does not end with the counts: {project_lines[-1]}"
+    return tuple(int(n) for n in match.groups())
+
+
+def assert_readable_reasons(scored: pd.DataFrame) -> None:
+    reasons = scored[["reason_1", "reason_2", "reason_3"]]
+    assert reasons.notna().all().all()
+    assert reasons.apply(lambda c: c.str.fullmatch(r".+ \([+-]\)")).all().all()
+    printed_nan = reasons.stack()[lambda text: text.str.contains(r"\bnan\b")]
+    assert printed_nan.empty, (
+        f"{len(printed_nan)} reasons print a missing value as 'nan', e.g. {printed_nan.iloc[0]!r}"
+    )
+
+
+def test_every_valid_row_is_scored_in_input_order(scored_project, new_leads):
+    scored = read_csv(scored_project / "data" / "07_model_output" / "scored_leads.csv")
+    valid = new_leads.drop(index=list(BROKEN))
+    assert scored.columns.tolist() == SCORED_COLUMNS
+    assert scored["lead_id"].tolist() == valid[""].tolist()
+    assert scored["created_date"].tolist() == valid["created_date"].tolist()
+    assert scored["score"].between(1, 99).all()
+    assert scored["probability"].between(0, 1).all()
+    assert set(scored["tier"]) <= set(TIERS)
+    assert (scored["model_version"] == "1").all()
+    assert_readable_reasons(scored)
+
+
+def test_duplicated_rows_are_scored_not_dropped(scored_project, new_leads):
+    scored = read_csv(scored_project / "data" / "07_model_output" / "scored_leads.csv")
+    for row in DUPLICATED_ROWS:
+        copies = scored.loc[scored["lead_id"] == new_leads.loc[row, ""]]
+        assert len(copies) == 2
+        assert copies["probability"].nunique() == 1
+
+
+def test_counts_add_up_on_an_export_with_broken_rows(scored_project, new_leads):
+    read, scored, quarantined = counts_in_log((scored_project / "inference_run.log").read_text())
+    assert (read, scored, quarantined) == (len(new_leads), len(new_leads) - len(BROKEN), 4)
+    quarantine = read_csv(scored_project / "data" / "02_intermediate" / "quarantined_leads.csv")
+    assert quarantine.columns.tolist() == ["row", "lead_id", "reason"]
+    assert quarantine["row"].tolist() == sorted(BROKEN)
+    assert quarantine["lead_id"].tolist() == new_leads.loc[sorted(BROKEN), ""].tolist()
+    for (_, (column, _)), reason in zip(sorted(BROKEN.items()), quarantine["reason"], strict=True):
+        assert reason.startswith(column)
+
+
+def test_the_run_appends_drift_history_and_writes_a_plot(scored_project):
+    history = read_csv(scored_project / "data" / "08_reporting" / "drift_history.csv")
+    assert {"run_time", "model_version", "feature", "psi", "status"} <= set(history.columns)
+    assert {"city_mapped", "first_platform_c", "total_leads_droppped", "score", "tier"} <= set(
+        history["feature"]
+    )
+    assert history["feature"].is_unique  # one run: one row per feature
+    assert (history["model_version"] == "1").all()
+    assert history["psi"].ge(0).all()
+    assert set(history["status"]) <= {"stable", "watch", "drift"}
+    plot = scored_project / "data" / "08_reporting" / "drift_plot.png"
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_run_is_tracked_with_drift_counts_and_realised_auc(scored_project):
+    with tracking_store(scored_project) as client:
+        (run,) = client.search_runs(
+            [client.get_experiment_by_name("lead_scoring").experiment_id],
+            filter_string="attributes.run_name = 'inference'",
+        )
+        artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    metrics = run.data.metrics
+    assert metrics["batch.rows_read"] == metrics["batch.rows_scored"] + 4
+    # The doctored export is a labelled backfill: its realised AUC is logged.
+    assert 0.6 < metrics["realised.roc_auc"] <= 1
+    assert "drift.psi.first_platform_c" in metrics
+    assert metrics["drift.unseen_share.first_platform_c"] > 0  # Level999
+    assert sum(metrics[f"drift.tier_share.{tier}"] for tier in TIERS) == pytest.approx(1)
+    assert {"drift_plot.png", "drift_report.json", "quarantined_leads.csv"} <= artifacts
+    assert run.data.params["inference.model.alias"] == "champion"
+
+
+def test_without_a_trained_model_the_run_stops_with_one_line(tmp_path, new_leads):
+    project = copy_project(tmp_path)
+    new_leads.iloc[:50].to_csv(project / "data" / "01_raw" / "new_leads.csv", index=False)
+    result = run_kedro(project, "run", "--pipeline=inference", check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "Traceback" not in output
+    # The CLI's last word is the error, on one line.
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: No trained model")
+    assert last.endswith("Run `kedro run --pipeline=train` first.")
+    assert not (project / "data" / "07_model_output" / "scored_leads.csv").exists()
+
+
+@needs_shared
+def test_the_real_export_scores_as_it_is(trained_project, tmp_path):
+    project = copy_trained_project(trained_project, tmp_path / "project")
+    started = time.perf_counter()
+    result = run_kedro(
+        project, "run", "--pipeline=inference", f"--params=new_leads_path={REAL_EXPORT}"
+    )
+    elapsed = time.perf_counter() - started
+    read, scored, quarantined = counts_in_log(result.stdout + result.stderr)
+    export = pd.read_csv(REAL_EXPORT, usecols=[0], dtype=str)
+    assert read == len(export) == scored + quarantined
+    assert quarantined < 0.01 * read
+    output = read_csv(project / "data" / "07_model_output" / "scored_leads.csv")
+    assert len(output) == scored
+    assert output["lead_id"].is_unique
+    assert_readable_reasons(output)
+    print(f"real export: {read} read, {scored} scored, {quarantined} quarantined in {elapsed:.1f}s")

@@ -1,0 +1,121 @@
+"""The HTML pages: self-contained, with every plot embedded and this run's numbers."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import pandas as pd
+import pytest
+
+from lead_scoring.datasets import ReportFigureDataset
+from lead_scoring.pipelines.reporting import html, nodes
+
+EMBEDDED_PNG = re.compile(r'<img alt="([^"]+)" src="data:image/png;base64,([A-Za-z0-9+/=]+)">')
+
+
+def assert_self_contained(page: str) -> None:
+    """No script, no stylesheet link and no resource fetched from anywhere."""
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<script" not in page
+    assert "<link" not in page
+    assert not re.search(r'(src|href)="(https?:)?//', page)
+
+
+@pytest.fixture
+def report(holdout_predictions, holdout_metrics, tier_cuts, reporting_params, tmp_path) -> str:
+    dataset = ReportFigureDataset(filepath=str(tmp_path / "roc.png"))
+    dataset.save(nodes.plot_roc_curves(holdout_predictions, holdout_metrics))
+    png = dataset.load()
+    business_summary, _ = nodes.summarise_business_impact(holdout_predictions, tier_cuts)
+    quarantined = pd.DataFrame(
+        {"column": ["referred_lead", "referred_lead", "created_date"], "rule": ["flag 0 or 1"] * 3}
+    )
+    return html.render_model_report(
+        holdout_metrics=holdout_metrics,
+        business_summary=business_summary,
+        decile_table=nodes.build_decile_table(holdout_predictions, reporting_params),
+        validation_summary={
+            "rows_read": 5_003,
+            "rows_quarantined": 3,
+            "rows_valid": 5_000,
+            "duplicates_removed": 0,
+            "rows_kept": 5_000,
+            "quarantine_share": 3 / 5_003,
+        },
+        quarantined_leads=quarantined,
+        mlflow_run_info={
+            "report_created": "2022-03-01 09:00",
+            "tracking_uri": "sqlite:///mlflow.db",
+            "registered_model": "lead_scoring",
+            "experiment_id": "1",
+            "experiment_name": "lead_scoring",
+            "run_id": "0123456789abcdef",
+            "run_name": "<train>",
+            "artifact_uri": "mlruns/1/0123456789abcdef/artifacts",
+        },
+        operating_threshold=0.5,
+        **{key: png for key, _, _ in html.PLOTS},
+    )
+
+
+def test_report_embeds_every_plot_as_a_png(report):
+    images = EMBEDDED_PNG.findall(report)
+    assert [alt for alt, _ in images] == [title for _, title, _ in html.PLOTS]
+    for _, encoded in images:
+        assert base64.b64decode(encoded).startswith(b"\x89PNG")
+    assert_self_contained(report)
+
+
+def test_report_shows_this_runs_numbers(report, holdout_predictions, tier_cuts):
+    summary, _ = nodes.summarise_business_impact(holdout_predictions, tier_cuts)
+    assert "0.812" in report  # ROC AUC headline
+    assert "0.8123" in report and "0.7823" in report  # model and baseline in the metrics table
+    assert f"{summary['calls_saved_per_1000_leads']:.0f}" in report
+    for sentence in nodes.business_sentences(summary):
+        assert html._escape(sentence) in report
+    assert f"{summary['tiers']['cold']['leads']:,}" in report
+    # Validation summary and the most frequent quarantine reason.
+    assert "5,003" in report
+    assert "referred_lead: flag 0 or 1" in report
+    # MLflow identifiers, escaped.
+    assert "0123456789abcdef" in report and "sqlite:///mlflow.db" in report
+    assert "&lt;train&gt;" in report and "<train>" not in report
+
+
+def test_report_decile_table_has_ten_rows(report):
+    section = report.split("<h2>Deciles</h2>")[1].split("</table>")[0]
+    assert section.count("<tr>") == 11  # header and ten deciles
+    assert "cumulative share of completers" in section
+
+
+def test_profile_page_lists_columns_and_distributions(interaction_mapping, city_tiers):
+    raw = pd.DataFrame(
+        {
+            "created_date": ["2021-07-01 10:00:00", "2021-08-01 11:00:00"],
+            "city_mapped": ["mumbai", None],
+            "first_platform_c": ["Level0", "Level3"],
+            "first_utm_medium_c": ["Level0", "Level0"],
+            "first_utm_source_c": ["Level2", "Level2"],
+            "total_leads_droppped": ["1", "3"],
+            "referred_lead": ["0", "1"],
+            "app_complete_flag": ["0", "1"],
+            "extra": ["x", "y"],
+        },
+        dtype="str",
+    )
+    profile = nodes.profile_raw_leads(
+        raw,
+        interaction_mapping,
+        city_tiers,
+        "Unnamed: 0",
+        3,
+        {"top_levels": 5, "leads_dropped_cap": 8, "type_sample_size": 100},
+    )
+    page = html.render_data_profile(profile)
+    assert_self_contained(page)
+    assert "2 rows of the export" in page
+    assert "Missing columns: " in page and "whatsapp_chat_click" in page
+    assert "Columns the pipeline ignores: extra" in page
+    assert '<span style="width:50.0%">' in page
+    assert "Platform of first visit" in page and "Level3" in page
