@@ -12,6 +12,7 @@ from kedro.framework.hooks import hook_impl
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from lead_scoring.datasets import StreamedCSVDataset
 from lead_scoring.errors import LeadScoringError
 
 logger = logging.getLogger(__name__)
@@ -101,3 +102,25 @@ class ModelRegistryHook:
         logger.info(
             "Registered %s version %s as '%s': %s.", REGISTERED_MODEL_NAME, version, alias, why
         )
+
+
+def _streamed_outputs(pipeline, catalog) -> list[StreamedCSVDataset]:
+    return [
+        dataset
+        for name in pipeline.all_outputs()
+        if isinstance(dataset := catalog.get(name), StreamedCSVDataset)
+    ]
+
+
+class StreamedOutputsHook:
+    """Publishes chunk-by-chunk outputs when a run succeeds, and drops them when it fails."""
+
+    @hook_impl
+    def after_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
+        for dataset in _streamed_outputs(pipeline, catalog):
+            dataset.commit()
+
+    @hook_impl
+    def on_pipeline_error(self, error: Exception, run_params: dict[str, Any], pipeline, catalog):
+        for dataset in _streamed_outputs(pipeline, catalog):
+            dataset.discard()

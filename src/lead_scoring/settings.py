@@ -5,9 +5,9 @@ from pathlib import Path
 
 from kedro.utils import find_kedro_project
 
-from lead_scoring.hooks import ModelRegistryHook, TrackingPreflightHook
+from lead_scoring.hooks import ModelRegistryHook, StreamedOutputsHook, TrackingPreflightHook
 
-HOOKS = (TrackingPreflightHook(), ModelRegistryHook())
+HOOKS = (TrackingPreflightHook(), ModelRegistryHook(), StreamedOutputsHook())
 
 # Telemetry tries to reach the network on every command; the project never phones home.
 DISABLE_HOOKS_FOR_PLUGINS = ("kedro-telemetry",)

@@ -20,10 +20,17 @@ from lead_scoring.pipelines.inference.nodes import (
     score_chunk,
     split_predictions,
     summarise_batch,
+    tally_chunk,
 )
 from tests.pipelines.inference.conftest import BROKEN, tracking_store
 
 MODEL = {"name": "lead_scoring", "alias": "champion", "version": None}
+
+
+def tally_of(predictions: pd.DataFrame, leads: pd.DataFrame | None = None) -> dict:
+    """The tally of one chunk: the raw leads only matter for their label."""
+    leads = pd.DataFrame(index=predictions.index) if leads is None else leads
+    return tally_chunk(leads, predictions, None)
 
 
 def predictions_frame(statuses: list[str]) -> pd.DataFrame:
@@ -125,7 +132,7 @@ def test_split_keeps_scored_rows_in_order_and_quarantined_with_their_reason():
 def test_the_summary_counts_add_up_and_end_the_log(caplog):
     predictions = predictions_frame(["scored"] * 5 + ["quarantined"] * 2)
     with caplog.at_level(logging.INFO):
-        metrics = summarise_batch(predictions, drift_alerts=["city_mapped"])
+        metrics = summarise_batch(tally_of(predictions), drift_alerts=["city_mapped"])
     assert caplog.records[-1].getMessage() == "7 read, 5 scored, 2 quarantined"
     assert metrics["rows_read"]["value"] == 7
     assert metrics["drifting_features"]["value"] == 1
@@ -133,14 +140,14 @@ def test_the_summary_counts_add_up_and_end_the_log(caplog):
 
 def test_an_unknown_status_breaks_the_count_contract():
     with pytest.raises(ScoringContractError, match="3 leads read but 2 scored"):
-        summarise_batch(predictions_frame(["scored", "scored", "pending"]), [])
+        summarise_batch(tally_of(predictions_frame(["scored", "scored", "pending"])), [])
 
 
 def test_realised_auc_is_measured_on_scored_labelled_rows():
     predictions = predictions_frame(["scored"] * 6 + ["quarantined"])
     labels = ["0", "1", "0", "1", "1", "", "1"]
     leads = pd.DataFrame({"app_complete_flag": labels})
-    metrics = measure_realised_performance(leads, predictions)
+    metrics = measure_realised_performance(tally_of(predictions, leads))
     # Row 5 has no label and row 6 was quarantined: five leads count.
     expected = roc_auc_score([0, 1, 0, 1, 1], predictions["probability"].iloc[:5])
     assert metrics["roc_auc"]["value"] == pytest.approx(expected)
@@ -148,13 +155,11 @@ def test_realised_auc_is_measured_on_scored_labelled_rows():
 
 
 def test_no_label_means_no_realised_metrics():
-    assert (
-        measure_realised_performance(pd.DataFrame({"x": [1]}), predictions_frame(["scored"])) == {}
-    )
+    assert measure_realised_performance(tally_of(predictions_frame(["scored"]))) == {}
 
 
 def test_one_outcome_only_gives_no_auc(caplog):
     leads = pd.DataFrame({"app_complete_flag": ["1", "1"]})
-    metrics = measure_realised_performance(leads, predictions_frame(["scored", "scored"]))
+    metrics = measure_realised_performance(tally_of(predictions_frame(["scored", "scored"]), leads))
     assert "roc_auc" not in metrics
     assert "no realised ROC AUC" in caplog.text

@@ -113,8 +113,22 @@ def test_the_run_is_tracked_with_drift_counts_and_realised_auc(scored_project):
     assert "drift.psi.first_platform_c" in metrics
     assert metrics["drift.unseen_share.first_platform_c"] > 0  # Level999
     assert sum(metrics[f"drift.tier_share.{tier}"] for tier in TIERS) == pytest.approx(1)
-    assert {"drift_plot.png", "drift_report.json", "quarantined_leads.csv"} <= artifacts
+    assert {"drift_plot.png", "drift_report.json"} <= artifacts
     assert run.data.params["inference.model.alias"] == "champion"
+
+
+def test_scoring_in_small_chunks_writes_the_same_outputs(scored_project, tmp_path):
+    """A batch read 700 leads at a time scores exactly as one read whole."""
+    project = copy_trained_project(scored_project, tmp_path / "project")
+    outputs = [
+        project / "data" / "07_model_output" / "scored_leads.csv",
+        project / "data" / "02_intermediate" / "quarantined_leads.csv",
+    ]
+    whole = [path.read_bytes() for path in outputs]
+    result = run_kedro(project, "run", "--pipeline=inference", "--params=inference.chunk_rows=700")
+    assert "Scored 1400 leads so far" in result.stdout + result.stderr
+    assert [path.read_bytes() for path in outputs] == whole
+    assert not list(project.rglob("*.partial"))
 
 
 def test_without_a_trained_model_the_run_stops_with_one_line(tmp_path, new_leads):

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import mlflow
+import numpy as np
 import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from sklearn.metrics import roc_auc_score
 
+from lead_scoring.datasets import LeadExport
 from lead_scoring.errors import LeadScoringError
+from lead_scoring.pipelines.ingestion.nodes import normalise_raw_leads
+from lead_scoring.pipelines.monitoring.nodes import (
+    add_profiles,
+    profile_chunk,
+    sample_for_profile,
+)
 from lead_scoring.pipelines.validation.schemas import (
     CREATED_DATE,
     LABEL,
@@ -79,9 +88,77 @@ def score_chunk(
             f"The model answered {len(predictions)} rows for {len(raw_leads)} leads; "
             "nothing was written."
         )
-    predictions = predictions.reset_index(drop=True)
+    # Rows keep their position in the export, so chunks number rows as one batch would.
+    predictions.index = raw_leads.index
     predictions[MODEL_VERSION] = model_version["version"]
     return predictions
+
+
+def tally_chunk(raw_leads: pd.DataFrame, predictions: pd.DataFrame, profile: dict | None) -> dict:
+    """Counts of one chunk, with its label and probabilities when it carries a label."""
+    status = predictions["status"]
+    tally = {
+        "read": len(predictions),
+        "scored": int((status == SCORED).sum()),
+        "quarantined": int((status == QUARANTINED).sum()),
+        "profile": profile,
+        "labels": np.empty(0),
+        "probabilities": np.empty(0),
+    }
+    label_column = next((c for c in raw_leads if _is_label(c)), None)
+    if label_column is not None:
+        label = parse_numbers(raw_leads[label_column]).to_numpy()
+        usable = (status == SCORED).to_numpy() & np.isin(label, [0, 1])
+        tally["labels"] = label[usable]
+        tally["probabilities"] = predictions["probability"].to_numpy(dtype="float64")[usable]
+    return tally
+
+
+def add_tallies(first: dict | None, second: dict) -> dict:
+    """The tally of two chunks together."""
+    if first is None:
+        return second
+    profiles = [p for p in (first["profile"], second["profile"]) if p]
+    return {
+        **{key: first[key] + second[key] for key in ("read", "scored", "quarantined")},
+        "profile": add_profiles(*profiles) if len(profiles) == 2 else next(iter(profiles), None),
+        "labels": np.concatenate([first["labels"], second["labels"]]),
+        "probabilities": np.concatenate([first["probabilities"], second["probabilities"]]),
+    }
+
+
+def score_in_chunks(
+    model: mlflow.pyfunc.PyFuncModel,
+    export: LeadExport,
+    model_version: dict,
+    reference: dict,
+    city_tiers: pd.DataFrame,
+    interaction_mapping: pd.DataFrame,
+    parameters: dict,
+) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, dict]]:
+    """Score an export chunk by chunk: its scored rows, quarantined rows and the running tally."""
+    settings = parameters["inference"]
+    profiling = {
+        "validation": parameters["validation"],
+        "feature_engineering": parameters["feature_engineering"],
+        "profile_rows": settings["profile_rows_per_chunk"],
+        "seed": settings["profile_seed"],
+    }
+    tally = None
+    for chunk in export.chunks(settings["chunk_rows"]):
+        predictions = score_chunk(model, chunk, model_version)
+        profile = None
+        if reference:
+            scored_rows = chunk.loc[(predictions["status"] == SCORED).to_numpy()]
+            sample = sample_for_profile(scored_rows, profiling["profile_rows"], profiling["seed"])
+            normalised = normalise_raw_leads(sample, interaction_mapping, parameters["ingestion"])
+            profile = profile_chunk(
+                normalised, predictions, reference, city_tiers, interaction_mapping, profiling
+            )
+        tally = add_tallies(tally, tally_chunk(chunk, predictions, profile))
+        scored, quarantine = split_predictions(predictions)
+        logger.info("Scored %d leads so far", tally["read"])
+        yield scored, quarantine, tally
 
 
 def split_predictions(predictions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -98,17 +175,19 @@ def split_predictions(predictions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
         },
         columns=QUARANTINE_COLUMNS,
     )
-    return predictions.loc[scored, columns].reset_index(drop=True), quarantine
+    return predictions.loc[scored, columns], quarantine
 
 
-def measure_realised_performance(normalised_leads: pd.DataFrame, predictions: pd.DataFrame) -> dict:
+def batch_profile(tally: dict) -> dict:
+    """The drift profile of the whole batch."""
+    return tally["profile"] or {}
+
+
+def measure_realised_performance(tally: dict) -> dict:
     """ROC AUC of the scores against the realised label, when the batch carries one."""
-    if LABEL not in normalised_leads:
+    label, probability = tally["labels"], tally["probabilities"]
+    if not len(label):
         return {}
-    label = parse_numbers(normalised_leads[LABEL])
-    usable = (predictions["status"] == SCORED).to_numpy() & label.isin([0, 1]).to_numpy()
-    label = label.to_numpy()[usable]
-    probability = predictions["probability"].to_numpy()[usable]
     metrics = {"labelled_leads": len(label)}
     if len(set(label)) < 2:
         logger.warning(
@@ -128,11 +207,9 @@ def measure_realised_performance(normalised_leads: pd.DataFrame, predictions: pd
     return as_mlflow_metrics(metrics)
 
 
-def summarise_batch(predictions: pd.DataFrame, drift_alerts: list[str]) -> dict:
+def summarise_batch(tally: dict, drift_alerts: list[str]) -> dict:
     """Count what was read, scored and quarantined, and end the run's log with it."""
-    read = len(predictions)
-    scored = int((predictions["status"] == SCORED).sum())
-    quarantined = int((predictions["status"] == QUARANTINED).sum())
+    read, scored, quarantined = tally["read"], tally["scored"], tally["quarantined"]
     if scored + quarantined != read:
         raise ScoringContractError(
             f"{read} leads read but {scored} scored and {quarantined} quarantined: the model "

@@ -1,21 +1,21 @@
 """Batch scoring: `kedro run --pipeline=inference` scores an export and monitors its drift.
 
 Scoring calls the registered model's ``predict``, the code that `mlflow models serve` runs, so
-batch and online scores agree; ``score_chunk`` scores any slice of an export in one call.
+batch and online scores agree. The export is read and scored a chunk at a time and the outputs
+stream to disk, so a batch of any size goes through the same nodes in flat memory.
 """
 
 from kedro.pipeline import Node, Pipeline
 
 from lead_scoring.pipelines import monitoring
 from lead_scoring.pipelines.inference.nodes import (
+    batch_profile,
     find_model_version,
     load_scoring_model,
     measure_realised_performance,
-    score_chunk,
-    split_predictions,
+    score_in_chunks,
     summarise_batch,
 )
-from lead_scoring.pipelines.ingestion.nodes import normalise_raw_leads
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -35,33 +35,32 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="load_scoring_model",
             ),
             Node(
-                score_chunk,
-                inputs=["scoring_model", "new_leads", "scoring_model_version"],
-                outputs="lead_predictions",
-                name="score_new_leads",
+                score_in_chunks,
+                inputs=[
+                    "scoring_model",
+                    "new_leads",
+                    "scoring_model_version",
+                    "scoring_drift_reference",
+                    "city_tiers",
+                    "interaction_mapping",
+                    "parameters",
+                ],
+                outputs=["scored_leads", "scoring_quarantine", "batch_tally"],
+                name="score_in_chunks",
             ),
             Node(
-                split_predictions,
-                inputs="lead_predictions",
-                outputs=["scored_leads", "scoring_quarantine"],
-                name="split_predictions",
-            ),
-            Node(
-                normalise_raw_leads,
-                inputs=["new_leads", "interaction_mapping", "params:ingestion"],
-                outputs="new_leads_normalised",
-                name="normalise_new_leads",
+                batch_profile, inputs="batch_tally", outputs="batch_profile", name="batch_profile"
             ),
             Node(
                 measure_realised_performance,
-                inputs=["new_leads_normalised", "lead_predictions"],
+                inputs="batch_tally",
                 outputs="realised_metrics_mlflow",
                 name="measure_realised_performance",
             ),
             # Waits for the drift alerts, so the counts are the run's last words.
             Node(
                 summarise_batch,
-                inputs=["lead_predictions", "drift_alerts"],
+                inputs=["batch_tally", "drift_alerts"],
                 outputs="batch_metrics_mlflow",
                 name="summarise_batch",
             ),

@@ -13,6 +13,7 @@ from lead_scoring.pipelines.validation.schemas import (
     LEAD_ID,
     LEVEL_COLUMNS,
     ORIGIN_COLUMNS,
+    UNKNOWN_COLUMNS,
 )
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,8 @@ def normalise_raw_leads(
     raw: pd.DataFrame, interaction_mapping: pd.DataFrame, params: dict
 ) -> pd.DataFrame:
     """Keep the export's known columns as stripped text, with a lead id and canonical spelling."""
+    # A chunk of a large export is indexed by its rows' positions in the export.
+    positions = raw.index if isinstance(raw.index, pd.RangeIndex) else pd.RangeIndex(len(raw))
     raw = raw.reset_index(drop=True).rename(columns=lambda name: str(name).strip().lstrip("\ufeff"))
     raw = raw.rename(columns={"": params["index_column"]})
     known = [*ORIGIN_COLUMNS, *interaction_mapping["interaction_type"], LABEL]
@@ -57,7 +60,7 @@ def normalise_raw_leads(
         leads[LEAD_ID] = _as_text(raw[params["index_column"]])
     else:
         # Without the export's index, the 0-based row number identifies a lead.
-        leads[LEAD_ID] = pd.RangeIndex(len(raw)).astype("str")
+        leads[LEAD_ID] = positions.astype("str")
     for column in known:
         if column in raw.columns:
             leads[column] = _as_text(raw[column])
@@ -66,4 +69,6 @@ def normalise_raw_leads(
     for level in LEVEL_COLUMNS:
         if level in leads:
             leads[level] = _canonical_levels(leads[level])
+    # Validation names them when a required column is missing: often it is one of these, misspelt.
+    leads.attrs[UNKNOWN_COLUMNS] = extra
     return leads

@@ -225,10 +225,10 @@ def profile_batch(
 ) -> dict:
     """Counts per reference bin of a batch or chunk, and counts of never-seen levels."""
     scored = predictions.loc[predictions["status"] == SCORED]
-    profile = {"rows": len(scored), "features": {}}
+    profile = {"rows": len(scored), "sampled": len(model_input), "features": {}}
     for name, entry in reference.get("features", {}).items():
         if entry["kind"] == "score":
-            values = scored["probability"]
+            values = scored["probability"].astype("float64")
         elif entry["kind"] == "tier":
             values = scored["tier"]
         else:
@@ -241,13 +241,45 @@ def profile_batch(
     return profile
 
 
+def profile_chunk(
+    scored_sample: pd.DataFrame,
+    predictions: pd.DataFrame,
+    reference: dict,
+    city_tiers: pd.DataFrame,
+    interaction_mapping: pd.DataFrame,
+    settings: dict,
+) -> dict:
+    """The drift profile of one scored chunk: scores of all its leads, features of a sample."""
+    typed, _ = validate_raw_leads(
+        scored_sample.drop(columns=[LABEL], errors="ignore"),
+        interaction_mapping,
+        settings["validation"],
+        label_required=False,
+    )
+    model_input = build_batch_features(
+        typed, reference, city_tiers, interaction_mapping, settings["feature_engineering"]
+    )
+    return profile_batch(model_input, typed, predictions, reference)
+
+
+def sample_for_profile(scored_leads: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
+    """At most ``rows`` of the scored leads: bin shares need a sample, not every lead."""
+    if len(scored_leads) <= rows:
+        return scored_leads
+    return scored_leads.sample(n=rows, random_state=seed).sort_index()
+
+
 def add_profiles(first: dict, second: dict) -> dict:
     """The profile of two chunks together: counts add bin by bin."""
     features = {}
     for name, counts in first["features"].items():
         other = second["features"][name]
         features[name] = {key: _add(counts[key], other[key]) for key in counts}
-    return {"rows": first["rows"] + second["rows"], "features": features}
+    return {
+        "rows": first["rows"] + second["rows"],
+        "sampled": first.get("sampled", first["rows"]) + second.get("sampled", second["rows"]),
+        "features": features,
+    }
 
 
 def _add(first, second):
@@ -261,6 +293,7 @@ def compare_with_reference(
 ) -> dict:
     """PSI, status and unseen-level share per feature, and the bin shares on both sides."""
     rows = batch_profile["rows"]
+    sampled = batch_profile.get("sampled", rows)
     features = {}
     for name, entry in reference.get("features", {}).items():
         counts = np.asarray(batch_profile["features"][name]["counts"], dtype="float64")
@@ -275,7 +308,7 @@ def compare_with_reference(
             "kind": entry["kind"],
             "psi": psi,
             "status": drift_status(psi, rows, params),
-            "unseen_share": unseen / rows if unseen is not None and rows else None,
+            "unseen_share": unseen / sampled if unseen is not None and sampled else None,
             "bins": entry["bins"],
             "reference_shares": entry["shares"],
             "batch_shares": (counts / total).tolist() if total else None,

@@ -3,7 +3,6 @@
 from kedro.pipeline import Node, Pipeline
 
 from lead_scoring.pipelines.monitoring.nodes import (
-    build_batch_features,
     build_reference_profile,
     compare_with_reference,
     drift_history_rows,
@@ -11,8 +10,6 @@ from lead_scoring.pipelines.monitoring.nodes import (
     flag_drift,
     load_drift_reference,
     plot_drift,
-    profile_batch,
-    select_scored_leads,
 )
 
 
@@ -47,40 +44,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["scoring_model_version", "params:monitoring"],
                 outputs="scoring_drift_reference",
                 name="load_drift_reference",
-            ),
-            Node(
-                select_scored_leads,
-                inputs=[
-                    "new_leads_normalised",
-                    "lead_predictions",
-                    "interaction_mapping",
-                    "params:validation",
-                ],
-                outputs="batch_scored_leads",
-                name="select_scored_leads",
-            ),
-            Node(
-                build_batch_features,
-                inputs=[
-                    "batch_scored_leads",
-                    "scoring_drift_reference",
-                    "city_tiers",
-                    "interaction_mapping",
-                    "params:feature_engineering",
-                ],
-                outputs="batch_model_input",
-                name="build_batch_features",
-            ),
-            Node(
-                profile_batch,
-                inputs=[
-                    "batch_model_input",
-                    "batch_scored_leads",
-                    "lead_predictions",
-                    "scoring_drift_reference",
-                ],
-                outputs="batch_profile",
-                name="profile_batch",
             ),
             Node(
                 compare_with_reference,

@@ -155,5 +155,7 @@ def combine_scored_and_quarantined(
     result["quarantine_reason"] = pd.Series(pd.NA, index=result.index, dtype="str")
     result.loc[quarantined.index, "status"] = "quarantined"
     result.loc[quarantined.index, "quarantine_reason"] = quarantined["reason"]
+    # A whole score whether or not a quarantined row shares the batch.
+    result["score"] = result["score"].astype("Int16")
     # Missing values as None, not NaN: the served JSON must parse in strict clients.
     return result.astype(object).where(result.notna(), None)

@@ -1,0 +1,106 @@
+"""Lead exports read lazily, a chunk of rows at a time, so scoring memory stays flat."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from kedro.io import DatasetError
+
+from lead_scoring.datasets.raw_leads_dataset import RawLeadsDataset, sniff_delimiter
+
+_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+class LeadExport:
+    """A raw export on disk: ``chunks(rows)`` yields it as text frames indexed by row position."""
+
+    def __init__(self, path: Path, encoding: str, delimiter: str, names: list[str]) -> None:
+        self.path, self.encoding, self.delimiter, self.names = path, encoding, delimiter, names
+
+    def chunks(self, rows: int) -> Iterator[pd.DataFrame]:
+        """The export ``rows`` leads at a time; Arrow's reader, pandas' for what Arrow rejects."""
+        done = 0
+        if self.encoding == "utf-8-sig":
+            try:
+                for chunk in self._arrow_chunks(rows):
+                    yield chunk
+                    done += len(chunk)
+                return
+            except pa.ArrowInvalid:
+                pass  # Bytes that are not UTF-8 or ragged rows: pandas reads on from here.
+        yield from self._pandas_chunks(rows, skip=done)
+
+    def _arrow_chunks(self, rows: int) -> Iterator[pd.DataFrame]:
+        reader = pacsv.open_csv(
+            self.path,
+            read_options=pacsv.ReadOptions(block_size=8 << 20),
+            parse_options=pacsv.ParseOptions(delimiter=self.delimiter),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in self.names},
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+        pending: list[pa.RecordBatch] = []
+        pending_rows, offset = 0, 0
+        for batch in reader:
+            pending.append(batch)
+            pending_rows += batch.num_rows
+            while pending_rows >= rows:
+                table = pa.Table.from_batches(pending)
+                yield self._frame(table.slice(0, rows), offset)
+                offset += rows
+                rest = table.slice(rows)
+                pending, pending_rows = rest.to_batches(), rest.num_rows
+        if pending_rows:
+            yield self._frame(pa.Table.from_batches(pending), offset)
+
+    def _frame(self, table: pa.Table, offset: int) -> pd.DataFrame:
+        frame = table.to_pandas(types_mapper=lambda _: _TEXT)
+        frame.index = pd.RangeIndex(offset, offset + len(frame))
+        # Arrow keeps the empty header of the index column; pandas calls it ``Unnamed: 0``.
+        return frame.rename(columns={"": "Unnamed: 0"})
+
+    def _pandas_chunks(self, rows: int, skip: int) -> Iterator[pd.DataFrame]:
+        try:
+            reader = pd.read_csv(
+                self.path,
+                sep=self.delimiter,
+                dtype=str,
+                encoding=self.encoding,
+                encoding_errors="replace",
+                quoting=csv.QUOTE_MINIMAL,
+                skiprows=range(1, skip + 1),
+                chunksize=rows,
+                engine="c",
+            )
+            offset = skip
+            for chunk in reader:
+                chunk.index = pd.RangeIndex(offset, offset + len(chunk))
+                offset += len(chunk)
+                yield chunk
+        except (pd.errors.ParserError, UnicodeError) as error:
+            raise DatasetError(
+                f"Lead export '{self.path}' is not a readable CSV: {error}"
+            ) from error
+
+
+class LeadExportDataset(RawLeadsDataset):
+    """A raw lead export loaded lazily: ``load()`` returns a ``LeadExport`` to read in chunks."""
+
+    def load(self) -> LeadExport:  # type: ignore[override]
+        if not self._filepath.is_file():
+            raise DatasetError(f"Lead export '{self._filepath}' does not exist.")
+        encoding = self._encoding()
+        header = self._header_line(encoding)
+        if not header.strip():
+            raise DatasetError(f"Lead export '{self._filepath}' is empty: it has no header row.")
+        delimiter = sniff_delimiter(header)
+        names = next(csv.reader([header.rstrip("\r\n").lstrip("\ufeff")], delimiter=delimiter))
+        return LeadExport(self._filepath, encoding, delimiter, names)
