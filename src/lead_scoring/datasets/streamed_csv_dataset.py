@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 from kedro.io import AbstractDataset
 
 
@@ -22,18 +24,17 @@ class StreamedCSVDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         self,
         *,
         filepath: str,
-        save_args: dict[str, Any] | None = None,
         load_args: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         self._filepath = Path(filepath)
-        self._save_args = {"index": False, **(save_args or {})}
         self._load_args = load_args or {}
         self._partial: Path | None = None
         self.metadata = metadata
 
     def save(self, data: pd.DataFrame) -> None:
-        if self._partial is None:
+        first = self._partial is None
+        if first:
             self._filepath.parent.mkdir(parents=True, exist_ok=True)
             fd, name = tempfile.mkstemp(
                 prefix=f".{self._filepath.name}.", suffix=".partial", dir=self._filepath.parent
@@ -43,9 +44,10 @@ class StreamedCSVDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             os.umask(umask)
             os.chmod(name, 0o666 & ~umask)
             self._partial = Path(name)
-            data.to_csv(self._partial, mode="w", header=True, **self._save_args)
-        else:
-            data.to_csv(self._partial, mode="a", header=False, **self._save_args)
+        # Arrow's writer is several times faster than pandas' on a million scored leads.
+        table = pa.Table.from_pandas(data, preserve_index=False)
+        with self._partial.open("wb" if first else "ab") as file:
+            pacsv.write_csv(table, file, write_options=pacsv.WriteOptions(include_header=first))
 
     def commit(self) -> None:
         """Publish what this run wrote, replacing the previous file in one step."""
@@ -66,4 +68,4 @@ class StreamedCSVDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         return self._filepath.exists()
 
     def _describe(self) -> dict[str, Any]:
-        return {"filepath": str(self._filepath), "save_args": self._save_args}
+        return {"filepath": str(self._filepath)}
