@@ -12,10 +12,14 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
+import signal
+import socket
 import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -77,6 +81,9 @@ def scratch_project() -> Path:
     if not (project / "pyproject.toml").exists():
         WORK.mkdir(parents=True, exist_ok=True)
         copy_project(project)
+    # Kedro imports the project's own src/: measure the code as it is now.
+    shutil.rmtree(project / "src")
+    shutil.copytree(ROOT / "src", project / "src", ignore=shutil.ignore_patterns("__pycache__"))
     return project
 
 
@@ -193,10 +200,161 @@ def case_train(args, results: dict) -> None:
     report("train_peak_rss_gib", statistics.median(r for _, r in runs), results)
 
 
+def trained_scratch_project() -> Path:
+    """The scratch project with a registered champion, trained once on the default export."""
+    project = scratch_project()
+    if not (project / "mlflow.db").exists():
+        path = export(project, 240_000, labelled=True)
+        timed_process(
+            [str(BIN / "kedro"), "run", "--pipeline=train", f"--params=raw_leads_path={path}"],
+            project,
+        )
+    return project
+
+
+def score_command(path: Path) -> list[str]:
+    return [str(BIN / "kedro"), "run", "--pipeline=inference", f"--params=new_leads_path={path}"]
+
+
+def score_runs(args, rows: int) -> tuple[float, float]:
+    """Median wall seconds and peak RSS of `kedro run --pipeline=inference` on ``rows`` leads."""
+    project = trained_scratch_project()
+    path = export(project, rows, labelled=False, seed=5)
+    runs = [timed_process(score_command(path), project) for _ in range(args.repeats)]
+    return statistics.median(w for w, _ in runs), statistics.median(r for _, r in runs)
+
+
+def case_score(args, results: dict) -> None:
+    """`kedro run --pipeline=inference` with reasons on new leads, as a whole process."""
+    wall, rss = score_runs(args, args.rows or 1_000_000)
+    report("score_wall_seconds", wall, results)
+    report("score_peak_rss_gib", rss, results)
+
+
+def catboost_alone_seconds(project: Path, rows: int, repeats: int) -> float:
+    """CatBoost's own prediction and SHAP on the model input of the same leads, in process."""
+    from catboost import CatBoostClassifier, Pool
+    from kedro.config import OmegaConfigLoader
+
+    from lead_scoring.datasets import RawLeadsDataset
+    from lead_scoring.pipelines.feature_engineering.nodes import (
+        CATEGORICAL_FEATURES,
+        build_features,
+    )
+    from lead_scoring.pipelines.ingestion.nodes import normalise_raw_leads
+    from lead_scoring.pipelines.validation.nodes import validate_raw_leads
+
+    params = OmegaConfigLoader(str(project / "conf"), base_env="base", default_run_env="local")[
+        "parameters"
+    ]
+    reference = project / "data" / "01_raw" / "reference"
+    mapping = pd.read_csv(reference / "interaction_mapping.csv")
+    tiers = pd.read_csv(reference / "city_tiers.csv")
+    vocabulary = json.loads(
+        (project / "data" / "06_models" / "category_vocabulary.json").read_text()
+    )
+    model = CatBoostClassifier()
+    model.load_model(str(project / "data" / "06_models" / "lead_scoring_model.cbm"))
+    raw = RawLeadsDataset(filepath=str(export(project, rows, labelled=False, seed=5))).load()
+    leads = normalise_raw_leads(raw, mapping, params["ingestion"])
+    valid, _ = validate_raw_leads(leads, mapping, params["validation"], False)
+    features = build_features(valid, vocabulary, tiers, mapping, params["feature_engineering"])
+    features = features[model.feature_names_]
+    del raw, leads, valid
+
+    def once() -> float:
+        start = time.perf_counter()
+        pool = Pool(features, cat_features=CATEGORICAL_FEATURES)
+        model.predict_proba(pool)
+        model.get_feature_importance(pool, type="ShapValues", thread_count=-1)
+        return time.perf_counter() - start
+
+    return median_of(repeats, once)
+
+
+def case_score_overhead(args, results: dict) -> None:
+    """Scoring wall time over the time CatBoost alone needs for prediction and SHAP."""
+    rows = args.rows or 1_000_000
+    if "score_wall_seconds" not in results:
+        case_score(args, results)
+    alone = catboost_alone_seconds(trained_scratch_project(), rows, args.repeats)
+    print(f"catboost_alone_seconds={alone:.4g} s")
+    report("score_overhead_ratio", results["score_wall_seconds"] / alone, results)
+
+
+def case_score_memory_growth(args, results: dict) -> None:
+    """Peak RSS scoring four times as many leads, over the peak for one times."""
+    rows = args.rows or 1_000_000
+    if "score_peak_rss_gib" not in results:
+        case_score(args, results)
+    wall, rss = score_runs(args, 4 * rows)
+    print(f"score_4x_wall_seconds={wall:.4g} s (peak RSS {rss:.3g} GiB)")
+    report("score_memory_growth_ratio", rss / results["score_peak_rss_gib"], results)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def post(url: str, records: list[dict]) -> float:
+    body = json.dumps({"dataframe_records": records}).encode()
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    start = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        answer.read()
+    return time.perf_counter() - start
+
+
+def case_serve(args, results: dict) -> None:
+    """The served champion: one lead per request, and a thousand leads in one request."""
+    project = trained_scratch_project()
+    port = free_port()
+    env = {**kedro_env(), "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}"}
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    server = subprocess.Popen(
+        [str(BIN / "mlflow"), "models", "serve", "-m", "models:/lead_scoring@champion"]
+        + ["--env-manager", "local", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=project,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/ping", timeout=2).read()
+                break
+            except OSError:
+                if time.time() > deadline or server.poll() is not None:
+                    raise RuntimeError("the model server did not start") from None
+                time.sleep(0.5)
+        leads = pd.read_csv(export(project, 250_000, labelled=False), dtype=str, nrows=2_000)
+        records = json.loads(leads.to_json(orient="records"))
+        for record in records[:10]:
+            post(f"{url}/invocations", [record])
+        singles = [post(f"{url}/invocations", [record]) for record in records[:200]]
+        report("serve_latency_p50_ms", 1000 * float(np.percentile(singles, 50)), results)
+        report("serve_latency_p95_ms", 1000 * float(np.percentile(singles, 95)), results)
+        batches = [post(f"{url}/invocations", records[:1000]) for _ in range(args.repeats)]
+        report("serve_batch_seconds", statistics.median(batches), results)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
 CASES = {
     "features": case_features,
     "features_vs_reference": case_features_vs_reference,
     "train": case_train,
+    "score": case_score,
+    "score_overhead": case_score_overhead,
+    "score_memory_growth": case_score_memory_growth,
+    "serve": case_serve,
 }
 
 

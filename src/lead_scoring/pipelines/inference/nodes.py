@@ -134,13 +134,15 @@ def score_in_chunks(
     reference: dict,
     city_tiers: pd.DataFrame,
     interaction_mapping: pd.DataFrame,
-    parameters: dict,
+    settings: dict,
+    ingestion: dict,
+    validation: dict,
+    feature_engineering: dict,
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, dict]]:
     """Score an export chunk by chunk: its scored rows, quarantined rows and the running tally."""
-    settings = parameters["inference"]
     profiling = {
-        "validation": parameters["validation"],
-        "feature_engineering": parameters["feature_engineering"],
+        "validation": validation,
+        "feature_engineering": feature_engineering,
         "profile_rows": settings["profile_rows_per_chunk"],
         "seed": settings["profile_seed"],
     }
@@ -151,7 +153,7 @@ def score_in_chunks(
         if reference:
             scored_rows = chunk.loc[(predictions["status"] == SCORED).to_numpy()]
             sample = sample_for_profile(scored_rows, profiling["profile_rows"], profiling["seed"])
-            normalised = normalise_raw_leads(sample, interaction_mapping, parameters["ingestion"])
+            normalised = normalise_raw_leads(sample, interaction_mapping, ingestion)
             profile = profile_chunk(
                 normalised, predictions, reference, city_tiers, interaction_mapping, profiling
             )
