@@ -15,3 +15,7 @@ class EmptyExportError(LeadScoringError):
 
 class TooManyInvalidRowsError(LeadScoringError):
     """So many rows failed validation that the export itself is suspect."""
+
+
+class TooFewLeadsError(LeadScoringError):
+    """Too few valid leads of each outcome remain to fit and measure a model."""

@@ -7,11 +7,17 @@ import logging
 import pandas as pd
 import pandera.pandas as pa
 
-from lead_scoring.errors import EmptyExportError, MissingColumnsError, TooManyInvalidRowsError
+from lead_scoring.errors import (
+    EmptyExportError,
+    MissingColumnsError,
+    TooFewLeadsError,
+    TooManyInvalidRowsError,
+)
 from lead_scoring.pipelines.validation.schemas import (
     CREATED_DATE,
     LABEL,
     LEAD_ID,
+    UNKNOWN_COLUMNS,
     build_raw_schema,
     parse_numbers,
     parse_timestamps,
@@ -22,14 +28,24 @@ from lead_scoring.tracking import as_mlflow_metrics
 logger = logging.getLogger(__name__)
 
 QUARANTINE_COLUMNS = ["row", LEAD_ID, "column", "rule", "value", "reason"]
+# Below this many kept leads of either outcome, the time splits may lack an outcome and the
+# holdout metrics mean nothing. Overridden by ``min_leads_per_outcome`` in the validation rules.
+MIN_LEADS_PER_OUTCOME = 100
 
 
 def _require_columns(leads: pd.DataFrame, interaction_columns: list[str], label_required: bool):
     missing = [c for c in raw_columns(interaction_columns, label_required) if c not in leads]
     if missing:
+        unknown = leads.attrs.get(UNKNOWN_COLUMNS) or []
+        found = (
+            f" Unrecognised column(s) in the export: {', '.join(map(repr, unknown[:5]))}."
+            if unknown
+            else ""
+        )
         raise MissingColumnsError(
-            f"The lead export lacks {len(missing)} required column(s): {', '.join(missing)}. "
-            "Nothing was written. Columns are matched by name; see docs/data.md for the format."
+            f"The lead export lacks {len(missing)} required column(s): {', '.join(missing)}."
+            f"{found} Nothing was written. Columns are matched by name; see docs/data.md for "
+            "the format."
         )
     if leads.empty:
         raise EmptyExportError("The lead export has a header but no leads. Nothing was written.")
@@ -104,6 +120,17 @@ def validate_raw_leads(
     return valid, quarantine
 
 
+def _require_both_outcomes(clean: pd.DataFrame, minimum: int) -> None:
+    counts = clean[LABEL].value_counts()
+    completed, not_completed = int(counts.get(1, 0)), int(counts.get(0, 0))
+    if min(completed, not_completed) < minimum:
+        raise TooFewLeadsError(
+            f"Only {completed} valid lead(s) with {LABEL} 1 and {not_completed} with {LABEL} 0 "
+            f"remain: training needs at least {minimum} of each outcome to fit and measure a "
+            "model. Train on a longer export. Nothing was trained."
+        )
+
+
 def accept_training_leads(
     valid_leads: pd.DataFrame, quarantined_leads: pd.DataFrame, rules: dict
 ) -> tuple[pd.DataFrame, dict, dict]:
@@ -121,6 +148,7 @@ def accept_training_leads(
     data_columns = [c for c in valid_leads.columns if c != LEAD_ID]
     duplicated = valid_leads.duplicated(subset=data_columns)
     clean = valid_leads.loc[~duplicated]
+    _require_both_outcomes(clean, rules.get("min_leads_per_outcome", MIN_LEADS_PER_OUTCOME))
     summary = {
         "rows_read": rows_read,
         "rows_quarantined": len(quarantined_leads),

@@ -23,6 +23,8 @@ LEADS_DROPPED = "total_leads_droppped"
 REFERRED = "referred_lead"
 LABEL = "app_complete_flag"
 LEAD_ID = "lead_id"
+# Key of ``DataFrame.attrs`` where ingestion lists the export's columns it did not recognise.
+UNKNOWN_COLUMNS = "unknown_columns"
 
 LEVEL_COLUMNS = (PLATFORM, MEDIUM, SOURCE)
 ORIGIN_COLUMNS = (CREATED_DATE, CITY, *LEVEL_COLUMNS, LEADS_DROPPED, REFERRED)
@@ -64,7 +66,9 @@ def _flag(cells: pd.Series) -> pd.Series:
 
 def _timestamp_within(earliest: pd.Timestamp, latest: pd.Timestamp):
     def check(cells: pd.Series) -> pd.Series:
-        return parse_timestamps(cells).between(earliest, latest)
+        # A cell that is not a timestamp fails the format rule only: one reason per fault.
+        parsed = parse_timestamps(cells)
+        return parsed.between(earliest, latest) | parsed.isna()
 
     return check
 
