@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import urllib.error
 import urllib.request
 from typing import Any
@@ -46,8 +47,24 @@ class TrackingPreflightHook:
     @hook_impl(tryfirst=True)
     def after_context_created(self, context) -> None:
         uri = context.config_loader["mlflow"]["server"]["mlflow_tracking_uri"]
-        if uri:
+        if not uri:
+            return
+        try:
             check_tracking_server(str(uri))
+        except TrackingUnreachableError:
+            local_model = context.params.get("inference", {}).get("model", {}).get("uri")
+            if not local_model:
+                raise
+            # Scoring with a model on disk needs no registry: track this run locally instead.
+            local_store = f"sqlite:///{(context.project_path / 'mlflow.db').as_posix()}"
+            logger.warning(
+                "The MLflow tracking server at %s is unreachable; scoring with the local model "
+                "%s and tracking this run in %s.",
+                uri,
+                local_model,
+                local_store,
+            )
+            os.environ["MLFLOW_TRACKING_URI"] = local_store
 
 
 def _holdout_auc(client: MlflowClient, run_id: str) -> float | None:

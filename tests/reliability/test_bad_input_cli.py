@@ -163,13 +163,6 @@ def test_the_quarantine_a_stop_points_to_holds_every_failed_row_with_its_reason(
     assert read == len(read_cells(export))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="score_in_chunks (pipelines/inference/nodes.py) profiles a chunk's scored rows with "
-    "profile_chunk, whose validate_raw_leads stops on an empty frame: a batch (or a chunk) with "
-    "no valid lead fails with 'The lead export has a header but no leads.' Fix: skip "
-    "profile_chunk (profile=None) when the chunk has no scored rows.",
-)
 def test_a_batch_where_every_row_is_invalid_scores_nothing_and_quarantines_all(runs):
     process, before, after, export = runs["inference_every_row_invalid"]
     assert process.returncode == 0, process.output[-3000:]

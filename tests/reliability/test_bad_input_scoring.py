@@ -188,13 +188,6 @@ def test_the_batch_reader_reads_every_format_as_the_scoring_core_does(variant, l
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LeadExport's Arrow reader (datasets/lead_export_dataset.py) keeps 'None' and '<NA>' "
-    "as text where RawLeadsDataset reads them as blanks, so batch scoring quarantines a count "
-    "that training and the scoring core accept. Fix: ConvertOptions(null_values="
-    "list(raw_leads_dataset.NULL_TOKENS)) in LeadExport._arrow_chunks.",
-)
 def test_the_batch_reader_reads_null_spellings_as_the_scoring_core_does(leads, tmp_path):
     spelled = leads.copy()
     for row, token in enumerate(NULL_TOKENS):
@@ -208,14 +201,6 @@ def test_the_batch_reader_reads_null_spellings_as_the_scoring_core_does(leads, t
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LeadExport (datasets/lead_export_dataset.py) falls back to pandas' C parser when "
-    "Arrow rejects a row, and that parser pads a short row with blanks: a truncated export or a "
-    "bare line break is scored as if the row's last fields were empty. Fix: call "
-    "lead_scoring.datasets.raw_leads_dataset.check_row_widths(path, encoding, delimiter) "
-    "before LeadExport._pandas_chunks reads.",
-)
 @pytest.mark.parametrize("damage", [_cut_short, _bare_carriage_return])
 def test_the_batch_reader_stops_on_a_row_of_the_wrong_width(damage, leads, tmp_path):
     path = write_export(leads, tmp_path / "leads.csv")

@@ -280,14 +280,6 @@ def test_training_with_the_tracking_server_down_stops_at_once_in_one_line(runs):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="No parameter lets `kedro run --pipeline=inference` score with a local model while "
-    "the tracking server is down: TrackingPreflightHook (and kedro-mlflow, which opens the "
-    "experiment when the context is created) stop every run. Needs a parameter such as "
-    "`inference.model.uri` (a local model directory) read by find_model_version/"
-    "load_scoring_model, and the preflight hook falling back to the local store when it is set.",
-)
 def test_scoring_with_a_local_model_works_with_the_tracking_server_down(runs):
     process = runs["processes"]["offline_scoring"]
     assert process.returncode == 0, process.output[-2000:]
@@ -337,14 +329,6 @@ def test_a_broken_model_artifact_is_a_clear_one_line_error(broken_model_store):
     assert "missing or corrupted" in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="load_scoring_model (pipelines/inference/nodes.py) lets the CatBoost dataset's error "
-    "through, which names the artifact's file but not the registered version. Fix: wrap "
-    "mlflow.pyfunc.load_model there and raise a LeadScoringError such as 'Cannot load "
-    "lead_scoring version 1 (models:/lead_scoring/1): <cause>. Retrain, or pin another "
-    "version with --params=inference.model.version=N.'",
-)
 def test_a_broken_model_artifact_error_names_the_model_version(broken_model_store):
     message = str(_explained_cause(_load_champion(broken_model_store)))
     assert "lead_scoring version 1" in message

@@ -12,7 +12,13 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from kedro.io import DatasetError
 
-from lead_scoring.datasets.raw_leads_dataset import RawLeadsDataset, sniff_delimiter
+from lead_scoring.datasets.raw_leads_dataset import (
+    NULL_TOKENS,
+    RawLeadsDataset,
+    _name_the_index_column,
+    check_row_widths,
+    sniff_delimiter,
+)
 
 _TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 
@@ -43,6 +49,7 @@ class LeadExport:
             parse_options=pacsv.ParseOptions(delimiter=self.delimiter),
             convert_options=pacsv.ConvertOptions(
                 column_types={name: pa.string() for name in self.names},
+                null_values=list(NULL_TOKENS),
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
             ),
@@ -68,11 +75,15 @@ class LeadExport:
         return frame.rename(columns={"": "Unnamed: 0"})
 
     def _pandas_chunks(self, rows: int, skip: int) -> Iterator[pd.DataFrame]:
+        # The C parser pads a short row with blanks: a row cut short must stop, not score.
+        check_row_widths(self.path, self.encoding, self.delimiter)
         try:
             reader = pd.read_csv(
                 self.path,
                 sep=self.delimiter,
                 dtype=str,
+                keep_default_na=False,
+                na_values=list(NULL_TOKENS),
                 encoding=self.encoding,
                 encoding_errors="replace",
                 quoting=csv.QUOTE_MINIMAL,
@@ -82,6 +93,7 @@ class LeadExport:
             )
             offset = skip
             for chunk in reader:
+                chunk = _name_the_index_column(chunk, [name.strip() for name in self.names])
                 chunk.index = pd.RangeIndex(offset, offset + len(chunk))
                 offset += len(chunk)
                 yield chunk

@@ -40,6 +40,10 @@ class NoTrainedModelError(LeadScoringError):
     """The registry has no model version to score with."""
 
 
+class ModelLoadError(LeadScoringError):
+    """The model version exists but its files cannot be loaded."""
+
+
 class ScoringContractError(LeadScoringError):
     """The model did not answer one row per input row."""
 
@@ -47,6 +51,10 @@ class ScoringContractError(LeadScoringError):
 def find_model_version(params: dict) -> dict:
     """The registered model version to score with: the pinned version, else the alias's."""
     name, version, alias = params["name"], params.get("version"), params.get("alias")
+    if params.get("uri"):
+        # A model directory on disk scores without asking the registry, e.g. when it is down.
+        logger.info("Scoring with the local model at %s", params["uri"])
+        return {"name": name, "version": "local", "run_id": None, "uri": params["uri"]}
     wanted = f"version {version}" if version is not None else f"alias '{alias}'"
     try:
         if version is not None:
@@ -70,7 +78,15 @@ def find_model_version(params: dict) -> dict:
 
 def load_scoring_model(model_version: dict) -> mlflow.pyfunc.PyFuncModel:
     """The registered scoring pipeline, as the MLflow pyfunc model that serving runs too."""
-    return mlflow.pyfunc.load_model(model_version["uri"])
+    try:
+        return mlflow.pyfunc.load_model(model_version["uri"])
+    except Exception as error:
+        cause = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ModelLoadError(
+            f"Cannot load {model_version['name']} version {model_version['version']} "
+            f"({model_version['uri']}): {cause}. Retrain with `kedro run --pipeline=train`, or pin "
+            "another version with --params=inference.model.version=N."
+        ) from error
 
 
 def _is_label(column) -> bool:
@@ -150,8 +166,8 @@ def score_in_chunks(
     for chunk in export.chunks(settings["chunk_rows"]):
         predictions = score_chunk(model, chunk, model_version)
         profile = None
-        if reference:
-            scored_rows = chunk.loc[(predictions["status"] == SCORED).to_numpy()]
+        scored_rows = chunk.loc[(predictions["status"] == SCORED).to_numpy()]
+        if reference and len(scored_rows):
             sample = sample_for_profile(scored_rows, profiling["profile_rows"], profiling["seed"])
             normalised = normalise_raw_leads(sample, interaction_mapping, ingestion)
             profile = profile_chunk(

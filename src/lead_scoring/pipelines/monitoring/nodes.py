@@ -170,6 +170,9 @@ def build_reference_profile(
 
 def load_drift_reference(model_version: dict, params: dict) -> dict:
     """The reference profile logged with the training run of the scoring model version."""
+    if not model_version.get("run_id"):
+        logger.warning("A local model carries no drift reference; drift monitoring is skipped.")
+        return {}
     try:
         path = mlflow.artifacts.download_artifacts(
             run_id=model_version["run_id"], artifact_path=params["reference_artifact"]
@@ -292,18 +295,21 @@ def compare_with_reference(
     batch_profile: dict, reference: dict, model_version: dict, params: dict
 ) -> dict:
     """PSI, status and unseen-level share per feature, and the bin shares on both sides."""
-    rows = batch_profile["rows"]
+    rows = batch_profile.get("rows", 0)
     sampled = batch_profile.get("sampled", rows)
     features = {}
+    profiled = batch_profile.get("features", {})
     for name, entry in reference.get("features", {}).items():
-        counts = np.asarray(batch_profile["features"][name]["counts"], dtype="float64")
+        # A batch without a scored lead has nothing in any bin: no PSI, "too few rows".
+        empty = {"counts": [0] * len(entry["shares"])}
+        counts = np.asarray(profiled.get(name, empty)["counts"], dtype="float64")
         total = counts.sum()
         psi = (
             population_stability_index(entry["shares"], counts / total, params["psi_epsilon"])
             if total
             else None
         )
-        unseen = batch_profile["features"][name].get("unseen")
+        unseen = profiled.get(name, empty).get("unseen")
         features[name] = {
             "kind": entry["kind"],
             "psi": psi,
