@@ -11,20 +11,26 @@ import pandas as pd
 from kedro.io import AbstractDataset
 
 
-def write_atomically(path: Path, write: Any) -> None:
-    """Write through ``write(tmp_path)`` to a temporary sibling, then rename over ``path``."""
+def hidden_sibling(path: Path, suffix: str) -> Path:
+    """A new empty hidden file beside ``path``, with the permissions of any file the user writes."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
-    # mkstemp creates private files; outputs get the permissions of any other file the user writes.
+    # mkstemp creates private files; outputs must not be.
     umask = os.umask(0)
     os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
+    os.chmod(name, 0o666 & ~umask)
+    return Path(name)
+
+
+def write_atomically(path: Path, write: Any) -> None:
+    """Write through ``write(tmp_path)`` to a temporary sibling, then rename over ``path``."""
+    tmp = hidden_sibling(path, ".tmp")
     try:
-        write(Path(tmp))
+        write(tmp)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

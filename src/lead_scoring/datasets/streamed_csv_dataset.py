@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from kedro.io import AbstractDataset
+
+from lead_scoring.datasets.atomic_csv_dataset import hidden_sibling
 
 
 class StreamedCSVDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
@@ -35,15 +36,7 @@ class StreamedCSVDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     def save(self, data: pd.DataFrame) -> None:
         first = self._partial is None
         if first:
-            self._filepath.parent.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(
-                prefix=f".{self._filepath.name}.", suffix=".partial", dir=self._filepath.parent
-            )
-            os.close(fd)
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(name, 0o666 & ~umask)
-            self._partial = Path(name)
+            self._partial = hidden_sibling(self._filepath, ".partial")
         # Arrow's writer is several times faster than pandas' on a million scored leads.
         table = pa.Table.from_pandas(data, preserve_index=False)
         with self._partial.open("wb" if first else "ab") as file:

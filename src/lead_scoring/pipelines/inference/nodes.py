@@ -79,7 +79,9 @@ def find_model_version(params: dict) -> dict:
 def load_scoring_model(model_version: dict) -> mlflow.pyfunc.PyFuncModel:
     """The registered scoring pipeline, as the MLflow pyfunc model that serving runs too."""
     try:
-        return mlflow.pyfunc.load_model(model_version["uri"])
+        # The project pins its stack (requirements.lock); MLflow's own re-check of the model's
+        # requirements against installed packages costs seconds on every run.
+        return mlflow.pyfunc.load_model(model_version["uri"], suppress_warnings=True)
     except Exception as error:
         cause = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ModelLoadError(
