@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import Iterator
 
@@ -180,10 +179,6 @@ def score_in_chunks(
         scored, quarantine = split_predictions(predictions)
         logger.info("Scored %d leads so far", tally["read"])
         yield scored, quarantine, tally
-        # Each predict leaves its runtime catalog in reference cycles, chunk included; collect
-        # them now, or memory grows with every chunk until the collector happens to run.
-        del chunk, predictions, scored, quarantine, scored_rows
-        gc.collect()
 
 
 def split_predictions(predictions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
