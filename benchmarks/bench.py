@@ -62,17 +62,26 @@ def median_of(runs: int, measure: Callable[[], float]) -> float:
 
 
 def timed_process(args: list[str], cwd: Path) -> tuple[float, float]:
-    """Wall seconds and peak RSS in GiB of one child process (and what it waited for)."""
+    """Wall seconds and peak RSS in GiB of one child process.
+
+    The child is started by GNU time: a process forked straight from this one would inherit
+    this process's own peak RSS (Linux copies the high-water mark on fork).
+    """
+    report_file = WORK / "time.out"
     start = time.perf_counter()
-    child = subprocess.Popen(
-        args, cwd=cwd, env=kedro_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    result = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", "-o", str(report_file), *args],
+        cwd=cwd,
+        env=kedro_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode:
-        raise RuntimeError(f"{' '.join(args)} failed:\n{child.stderr.read().decode()[-3000:]}")
-    return wall, usage.ru_maxrss / 2**20
+    if result.returncode:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{result.stderr[-3000:]}")
+    peak_kib = int(report_file.read_text().split()[-1])
+    return wall, peak_kib / 2**20
 
 
 def scratch_project() -> Path:
