@@ -13,6 +13,18 @@ import pytest
 from tests.conftest import run_kedro
 
 N_LEADS = 3_000
+# What a sales rep receives for each scored lead, in this order.
+SCORED_COLUMNS = [
+    "lead_id",
+    "created_date",
+    "probability",
+    "score",
+    "tier",
+    "reason_1",
+    "reason_2",
+    "reason_3",
+    "model_version",
+]
 # Rows (0-based, within the first 100 so the server test posts them too) and what is done to them.
 UNSEEN_LEVEL_ROW = 3
 MISSING_OPTIONAL = {5: ["city_mapped"], 8: ["total_leads_droppped", "referred_lead"]}

@@ -22,7 +22,7 @@ from lead_scoring.pipelines.inference.nodes import (
     summarise_batch,
     tally_chunk,
 )
-from tests.pipelines.inference.conftest import BROKEN, tracking_store
+from tests.pipelines.inference.conftest import BROKEN, SCORED_COLUMNS, tracking_store
 
 MODEL = {"name": "lead_scoring", "alias": "champion", "version": None}
 
@@ -111,17 +111,7 @@ def test_the_label_does_not_change_a_score(champion, new_leads):
 def test_split_keeps_scored_rows_in_order_and_quarantined_with_their_reason():
     predictions = predictions_frame(["scored", "quarantined", "scored", "scored", "quarantined"])
     scored, quarantined = split_predictions(predictions)
-    assert scored.columns.tolist() == [
-        "lead_id",
-        "created_date",
-        "probability",
-        "score",
-        "tier",
-        "reason_1",
-        "reason_2",
-        "reason_3",
-        "model_version",
-    ]
+    assert scored.columns.tolist() == SCORED_COLUMNS
     assert scored["lead_id"].tolist() == ["L0", "L2", "L3"]
     assert quarantined.columns.tolist() == ["row", "lead_id", "reason"]
     assert quarantined["row"].tolist() == [1, 4]

@@ -13,22 +13,12 @@ from tests.conftest import REAL_EXPORT, copy_project, needs_shared, run_kedro
 from tests.pipelines.inference.conftest import (
     BROKEN,
     DUPLICATED_ROWS,
+    SCORED_COLUMNS,
     copy_trained_project,
     tracking_store,
 )
 
 COUNTS = re.compile(r"(\d+) read, (\d+) scored, (\d+) quarantined")
-SCORED_COLUMNS = [
-    "lead_id",
-    "created_date",
-    "probability",
-    "score",
-    "tier",
-    "reason_1",
-    "reason_2",
-    "reason_3",
-    "model_version",
-]
 
 
 def read_csv(path) -> pd.DataFrame:
