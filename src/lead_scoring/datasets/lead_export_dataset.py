@@ -107,12 +107,7 @@ class LeadExportDataset(RawLeadsDataset):
     """A raw lead export loaded lazily: ``load()`` returns a ``LeadExport`` to read in chunks."""
 
     def load(self) -> LeadExport:  # type: ignore[override]
-        if not self._filepath.is_file():
-            raise DatasetError(f"Lead export '{self._filepath}' does not exist.")
-        encoding = self._encoding()
-        header = self._header_line(encoding)
-        if not header.strip():
-            raise DatasetError(f"Lead export '{self._filepath}' is empty: it has no header row.")
+        encoding, header = self._checked_header()
         delimiter = sniff_delimiter(header)
         names = next(csv.reader([header.rstrip("\r\n").lstrip("\ufeff")], delimiter=delimiter))
         return LeadExport(self._filepath, encoding, delimiter, names)

@@ -88,13 +88,18 @@ class RawLeadsDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         with self._filepath.open(encoding=encoding, errors="replace", newline="") as f:
             return f.readline()
 
-    def load(self) -> pd.DataFrame:
+    def _checked_header(self) -> tuple[str, str]:
+        """The export's encoding and header line; a missing or empty file stops here."""
         if not self._filepath.is_file():
             raise DatasetError(f"Lead export '{self._filepath}' does not exist.")
         encoding = self._encoding()
         header = self._header_line(encoding)
         if not header.strip():
             raise DatasetError(f"Lead export '{self._filepath}' is empty: it has no header row.")
+        return encoding, header
+
+    def load(self) -> pd.DataFrame:
+        encoding, header = self._checked_header()
         read_args = {
             "sep": sniff_delimiter(header),
             "dtype": str,
