@@ -1,12 +1,15 @@
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
 import pytest
 
 from lead_scoring.pipelines.feature_engineering.nodes import (
+    build_checked_features,
     build_features,
     encode_levels,
     feature_columns,
     fit_category_vocabulary,
+    hour_and_weekday,
     interaction_group_sums,
 )
 from lead_scoring.pipelines.ingestion.nodes import normalise_raw_leads
@@ -80,3 +83,20 @@ def test_features_are_built_from_the_leads(clean_leads, city_tiers, interaction_
     assert features["city_mapped"].iloc[2] == "missing"
     assert set(feature_columns(interaction_mapping)) <= set(features.columns)
     assert features["lead_id"].tolist() == leads["lead_id"].tolist()
+
+
+def test_hour_and_weekday_agree_with_pandas():
+    created = pd.Series(pd.date_range("2015-01-01", "2027-01-01", periods=5000)).dt.floor("s")
+    hours, weekdays = hour_and_weekday(created)
+    assert hours.tolist() == created.dt.hour.tolist()
+    assert weekdays.tolist() == created.dt.dayofweek.tolist()
+
+
+def test_training_features_are_held_to_the_model_input_contract(
+    clean_leads, city_tiers, interaction_mapping, settings
+):
+    vocabulary = fit_category_vocabulary(clean_leads, settings)
+    leads = clean_leads.copy()
+    leads.loc[leads.index[0], "syllabus"] = -1
+    with pytest.raises(pa.errors.SchemaError, match="syllabus_interaction|greater_than"):
+        build_checked_features(leads, vocabulary, city_tiers, interaction_mapping, settings)

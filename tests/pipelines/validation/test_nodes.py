@@ -1,9 +1,16 @@
+import numpy as np
 import pandas as pd
+import pandera.pandas as pa
 import pytest
 
 from lead_scoring.errors import EmptyExportError, MissingColumnsError, TooManyInvalidRowsError
 from lead_scoring.pipelines.ingestion.nodes import normalise_raw_leads
 from lead_scoring.pipelines.validation.nodes import accept_training_leads, validate_raw_leads
+from lead_scoring.pipelines.validation.schemas import (
+    build_raw_schema,
+    raw_value_rules,
+    rows_breaking_rules,
+)
 
 
 @pytest.fixture
@@ -111,3 +118,27 @@ def test_exact_duplicates_are_dropped_and_counted(leads, interaction_mapping, pa
     assert summary["rows_kept"] == len(clean) == len(doubled) - already - 4
     assert summary["rows_read"] == summary["rows_valid"] + summary["rows_quarantined"]
     assert metrics["rows_read"] == {"value": float(len(doubled)), "step": 0}
+
+
+def test_the_vectorised_screen_flags_exactly_the_rows_pandera_fails(
+    leads, interaction_mapping, parameters
+):
+    columns = ["syllabus", "referred_lead", "first_platform_c", "created_date", "city_mapped"]
+    bad_values = ["-3", "0.5", "yes", "Level 7x", "2999-01-01 00:00:00", "13/01/2021", None, " "]
+    rng = np.random.default_rng(11)
+    broken = leads.copy()
+    for row in rng.choice(len(leads), size=60, replace=False):
+        broken.loc[row, rng.choice(columns)] = rng.choice(bad_values)
+    value_rules = raw_value_rules(
+        list(interaction_mapping["interaction_type"]),
+        parameters["validation"],
+        with_label=True,
+        today=pd.Timestamp.now(),
+    )
+    try:
+        build_raw_schema(value_rules).validate(broken, lazy=True)
+        failing = set()
+    except pa.errors.SchemaErrors as errors:
+        failing = set(errors.failure_cases["index"].dropna().astype(int))
+    flagged = set(np.flatnonzero(rows_breaking_rules(broken, value_rules)))
+    assert failing and flagged == failing

@@ -2,7 +2,11 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from lead_scoring.pipelines.feature_engineering.nodes import build_features, fit_category_vocabulary
+from lead_scoring.pipelines.feature_engineering.nodes import (
+    build_checked_features,
+    build_features,
+    fit_category_vocabulary,
+)
 
 _FEATURE_INPUTS = [
     "category_vocabulary",
@@ -12,9 +16,10 @@ _FEATURE_INPUTS = [
 ]
 
 
-def features_node(leads: str, model_input: str, name: str) -> Node:
+def features_node(leads: str, model_input: str, name: str, checked: bool = True) -> Node:
     """The one feature-building node, bound to a pair of datasets."""
-    return Node(build_features, inputs=[leads, *_FEATURE_INPUTS], outputs=model_input, name=name)
+    build = build_checked_features if checked else build_features
+    return Node(build, inputs=[leads, *_FEATURE_INPUTS], outputs=model_input, name=name)
 
 
 def create_pipeline(**kwargs) -> Pipeline:

@@ -104,28 +104,29 @@ def top_reasons(
     """The ``n_reasons`` features that moved each lead's score most, in words, with direction."""
     features = [c for c in shap_values.columns if c != "expected"]
     columns = [f"reason_{k + 1}" for k in range(n_reasons)]
-    reasons = pd.DataFrame(index=model_input.index, columns=columns, dtype="str")
     if model_input.empty:
-        return reasons
+        return pd.DataFrame(index=model_input.index, columns=columns, dtype="str")
     contributions = shap_values[features].to_numpy()
     rows = np.arange(len(contributions))
-    # Phrase each distinct value of each feature once, in both directions, in one table; a
-    # lead's reason is then a lookup: its value's entry, plus one when the push is upward.
-    entries = np.empty(contributions.shape, dtype="int64")
+    order = np.argsort(-np.abs(contributions), axis=1, kind="stable")[:, :n_reasons]
+    # Phrase each distinct value of each chosen feature once, in both directions, in one table;
+    # a lead's reason is then a lookup: its value's entry, plus one when the push is upward.
+    entries = np.zeros(contributions.shape, dtype="int64")
     phrases: list[str] = []
-    for position, feature in enumerate(features):
+    for position in np.unique(order):
+        feature = features[position]
         codes, uniques = pd.factorize(model_input[feature], use_na_sentinel=False)
         entries[:, position] = len(phrases) + 2 * codes
         for value in uniques:
             text = describe_value(feature, value)
             phrases += [f"{text} (-)", f"{text} (+)"]
     table = np.array(phrases, dtype=object)
-    order = np.argsort(-np.abs(contributions), axis=1, kind="stable")[:, :n_reasons]
+    reasons = {}
     for k, column in enumerate(columns):
         chosen = order[:, k]
         pushes_up = contributions[rows, chosen] > 0
         reasons[column] = table[entries[rows, chosen] + pushes_up]
-    return reasons
+    return pd.DataFrame(reasons, index=model_input.index, dtype="str")
 
 
 def score_leads(
@@ -145,16 +146,34 @@ def score_leads(
     return scored.join(top_reasons(model_input, shap_values, params["n_reasons"]))
 
 
+def _objects(values: pd.Series | np.ndarray) -> np.ndarray:
+    """Values as Python objects, missing ones as None."""
+    return pd.Series(values).to_numpy(dtype=object, na_value=None)
+
+
 def combine_scored_and_quarantined(
     normalised_leads: pd.DataFrame, scored: pd.DataFrame, quarantined: pd.DataFrame
 ) -> pd.DataFrame:
     """One row per input lead, in input order: scored, or quarantined with its reason."""
-    result = normalised_leads[[LEAD_ID, CREATED_DATE]].join(scored)
-    result["status"] = "scored"
-    result["quarantine_reason"] = pd.Series(pd.NA, index=result.index, dtype="str")
-    result.loc[quarantined.index, "status"] = "quarantined"
-    result.loc[quarantined.index, "quarantine_reason"] = quarantined["reason"]
-    # A whole score whether or not a quarantined row shares the batch.
-    result["score"] = result["score"].astype("Int16")
+    rows = normalised_leads.index
+    scored_at = rows.get_indexer(scored.index)
+    quarantined_at = rows.get_indexer(quarantined.index)
+
+    def spread(values: np.ndarray) -> np.ndarray:
+        column = np.full(len(rows), None, dtype=object)
+        column[scored_at] = values
+        return column
+
     # Missing values as None, not NaN: the served JSON must parse in strict clients.
-    return result.astype(object).where(result.notna(), None)
+    result = {
+        LEAD_ID: _objects(normalised_leads[LEAD_ID]),
+        CREATED_DATE: _objects(normalised_leads[CREATED_DATE]),
+        **{column: spread(_objects(scored[column])) for column in scored.columns},
+        "status": np.full(len(rows), "scored", dtype=object),
+        "quarantine_reason": np.full(len(rows), None, dtype=object),
+    }
+    # A whole score whether or not a quarantined row shares the batch.
+    result["score"] = spread(scored["score"].to_numpy().astype(int).astype(object))
+    result["status"][quarantined_at] = "quarantined"
+    result["quarantine_reason"][quarantined_at] = _objects(quarantined["reason"])
+    return pd.DataFrame(result, index=rows, dtype=object)

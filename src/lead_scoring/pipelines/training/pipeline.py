@@ -19,6 +19,7 @@ from lead_scoring.pipelines.training.nodes import (
     split_train_validation,
     train_catboost,
 )
+from lead_scoring.runner import ScoringRunner
 
 REGISTERED_MODEL_NAME = "lead_scoring"
 _PACKAGE_DIR = Path(__file__).resolve().parents[2]
@@ -103,6 +104,7 @@ def create_train_pipeline(*companions: Pipeline) -> Pipeline:
         training=learning,
         inference=scoring.create_pipeline(),
         input_name=scoring.pipeline.SCORING_INPUT,
+        kpm_kwargs={"runner": ScoringRunner()},
         log_model_kwargs={
             "name": "model",
             "registered_model_name": REGISTERED_MODEL_NAME,
