@@ -2,9 +2,10 @@ import logging
 
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Node, Pipeline
-from kedro.runner import SequentialRunner
+from kedro.runner import SequentialRunner as KedroSequentialRunner
+from kedro_mlflow.mlflow import KedroPipelineModel
 
-from lead_scoring.runner import ScoringRunner
+from lead_scoring.runner import SequentialRunner
 
 _warnings = logging.getLogger("lead_scoring.tests.runner")
 
@@ -14,23 +15,27 @@ def _double_and_warn(value: int) -> int:
     return 2 * value
 
 
-def _run(runner) -> int:
-    catalog = DataCatalog({"value": MemoryDataset(21)})
-    pipeline = Pipeline([Node(_double_and_warn, "value", "doubled", name="double")])
-    return runner.run(pipeline, catalog)["doubled"].load()
+PIPELINE = Pipeline([Node(_double_and_warn, "value", "doubled", name="double")])
 
 
-def test_a_prediction_keeps_kedro_narration_out_of_the_log_but_not_warnings(caplog):
+def _messages(caplog) -> list[str]:
+    return [record.getMessage() for record in caplog.records]
+
+
+def test_the_model_predicts_without_kedro_narration_but_with_warnings(caplog):
+    model = KedroPipelineModel(
+        PIPELINE, DataCatalog({"value": MemoryDataset()}), "value", runner=SequentialRunner()
+    )
     caplog.set_level(logging.INFO)
-    assert _run(ScoringRunner()) == 42
-    messages = [record.getMessage() for record in caplog.records]
-    assert "doubling 21" in messages
-    assert not [m for m in messages if "Loading data from" in m or "Running node" in m]
+    assert model.predict(None, 21) == 42
+    assert "doubling 21" in _messages(caplog)
+    assert not [m for m in _messages(caplog) if "Loading data from" in m or "Running node" in m]
 
 
 def test_other_runs_still_narrate(caplog):
     caplog.set_level(logging.INFO)
-    _run(ScoringRunner())
+    SequentialRunner().run(PIPELINE, DataCatalog({"value": MemoryDataset(1)}))
     caplog.clear()
-    assert _run(SequentialRunner()) == 42
-    assert any("Running node" in record.getMessage() for record in caplog.records)
+    outputs = KedroSequentialRunner().run(PIPELINE, DataCatalog({"value": MemoryDataset(21)}))
+    assert outputs["doubled"].load() == 42
+    assert any("Running node" in m for m in _messages(caplog))

@@ -12,7 +12,7 @@ import contextvars
 import logging
 from typing import Any
 
-from kedro.runner import SequentialRunner
+from kedro import runner
 
 # The Kedro loggers that narrate a run; logger filters are not inherited, so each is named.
 _NARRATORS = ("kedro.io.data_catalog", "kedro.pipeline.node", "kedro.runner.sequential_runner")
@@ -28,8 +28,13 @@ class _DropNarration(logging.Filter):
 _FILTER = _DropNarration()
 
 
-class ScoringRunner(SequentialRunner):
-    """Runs the model's scoring pipeline with Kedro's per-dataset INFO records left out."""
+class SequentialRunner(runner.SequentialRunner):
+    """Kedro's sequential runner, with its per-dataset INFO records left out of a prediction.
+
+    The name is Kedro's on purpose: kedro-mlflow's model predicts with the runner it was built
+    with only when that runner's class name is the one a request asks for, by default
+    ``SequentialRunner``; under any other name it would quietly build a plain one.
+    """
 
     def run(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         for name in _NARRATORS:

@@ -16,6 +16,7 @@ from lead_scoring.pipelines.validation.schemas import (
     LEVEL_PATTERN,
     ORIGIN_COLUMNS,
     UNKNOWN_COLUMNS,
+    arrow_cells,
 )
 
 logger = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ def _text_cells(column: pd.Series) -> arrow.Array:
     """Cells as stripped Arrow text; blank cells become missing."""
     if not isinstance(column.dtype, pd.StringDtype):
         column = column.astype("str")
-    text = pc.utf8_trim_whitespace(arrow.array(column, from_pandas=True))
+    text = pc.utf8_trim_whitespace(arrow_cells(column))
     return pc.if_else(pc.equal(text, ""), _MISSING_TEXT, text)
 
 

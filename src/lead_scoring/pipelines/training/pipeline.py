@@ -9,6 +9,7 @@ from pathlib import Path
 from kedro.pipeline import Node, Pipeline
 from kedro_mlflow.pipeline import pipeline_ml_factory
 
+from lead_scoring import runner
 from lead_scoring.pipelines import feature_engineering, ingestion, scoring, validation
 from lead_scoring.pipelines.training.nodes import (
     evaluate_holdout,
@@ -19,7 +20,6 @@ from lead_scoring.pipelines.training.nodes import (
     split_train_validation,
     train_catboost,
 )
-from lead_scoring.runner import ScoringRunner
 
 REGISTERED_MODEL_NAME = "lead_scoring"
 _PACKAGE_DIR = Path(__file__).resolve().parents[2]
@@ -104,7 +104,7 @@ def create_train_pipeline(*companions: Pipeline) -> Pipeline:
         training=learning,
         inference=scoring.create_pipeline(),
         input_name=scoring.pipeline.SCORING_INPUT,
-        kpm_kwargs={"runner": ScoringRunner()},
+        kpm_kwargs={"runner": runner.SequentialRunner()},
         log_model_kwargs={
             "name": "model",
             "registered_model_name": REGISTERED_MODEL_NAME,
