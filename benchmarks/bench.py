@@ -103,12 +103,14 @@ def export(project: Path, rows: int, labelled: bool = True, seed: int = 42) -> P
     path = project / "data" / "01_raw" / f"bench_{rows}_{'labelled' if labelled else 'new'}.csv"
     if path.exists():
         return path
+    # Generated under a temporary name: an interrupted run must not leave a labelled "new" export.
+    partial = path.with_name(f".{path.name}.partial")
     subprocess.run(
         [
             str(BIN / "kedro"),
             "run",
             "--pipeline=generate",
-            f"--params=generate.n_leads={rows},generate.seed={seed},generated_leads_path={path}",
+            f"--params=generate.n_leads={rows},generate.seed={seed},generated_leads_path={partial}",
         ],
         cwd=project,
         env=kedro_env(),
@@ -116,8 +118,9 @@ def export(project: Path, rows: int, labelled: bool = True, seed: int = 42) -> P
         capture_output=True,
     )
     if not labelled:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        frame.drop(columns="app_complete_flag").to_csv(path, index=False)
+        frame = pd.read_csv(partial, dtype=str, keep_default_na=False)
+        frame.drop(columns="app_complete_flag").to_csv(partial, index=False)
+    partial.replace(path)
     return path
 
 

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -35,6 +36,27 @@ BROKEN = {
     63: ("total_leads_droppped", "-3"),
 }
 DUPLICATED_ROWS = [10, 11]
+
+
+def predictions_frame(statuses: list[str]) -> pd.DataFrame:
+    """Rows shaped like the registered model's answer, one per status."""
+    n = len(statuses)
+    scored = np.array([s == "scored" for s in statuses])
+    return pd.DataFrame(
+        {
+            "lead_id": [f"L{i}" for i in range(n)],
+            "created_date": ["2022-01-01 10:00:00"] * n,
+            "probability": np.where(scored, np.linspace(0.1, 0.9, n), np.nan),
+            "score": np.where(scored, 50, np.nan),
+            "tier": np.where(scored, "warm", None),
+            "reason_1": np.where(scored, "referred lead: yes (+)", None),
+            "reason_2": np.where(scored, "platform: Level7 (-)", None),
+            "reason_3": np.where(scored, "checked 4 courses (+)", None),
+            "status": statuses,
+            "quarantine_reason": np.where(scored, None, "created_date: timestamp (got x)"),
+            "model_version": "3",
+        }
+    )
 
 
 def copy_trained_project(trained_project: Path, destination: Path) -> Path:

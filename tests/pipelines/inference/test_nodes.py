@@ -14,6 +14,7 @@ from lead_scoring.errors import LeadScoringError
 from lead_scoring.pipelines.inference.nodes import (
     NoTrainedModelError,
     ScoringContractError,
+    add_tallies,
     find_model_version,
     load_scoring_model,
     measure_realised_performance,
@@ -22,7 +23,12 @@ from lead_scoring.pipelines.inference.nodes import (
     summarise_batch,
     tally_chunk,
 )
-from tests.pipelines.inference.conftest import BROKEN, SCORED_COLUMNS, tracking_store
+from tests.pipelines.inference.conftest import (
+    BROKEN,
+    SCORED_COLUMNS,
+    predictions_frame,
+    tracking_store,
+)
 
 MODEL = {"name": "lead_scoring", "alias": "champion", "version": None}
 
@@ -31,27 +37,6 @@ def tally_of(predictions: pd.DataFrame, leads: pd.DataFrame | None = None) -> di
     """The tally of one chunk: the raw leads only matter for their label."""
     leads = pd.DataFrame(index=predictions.index) if leads is None else leads
     return tally_chunk(leads, predictions, None)
-
-
-def predictions_frame(statuses: list[str]) -> pd.DataFrame:
-    """Rows shaped like the registered model's answer, one per status."""
-    n = len(statuses)
-    scored = np.array([s == "scored" for s in statuses])
-    return pd.DataFrame(
-        {
-            "lead_id": [f"L{i}" for i in range(n)],
-            "created_date": ["2022-01-01 10:00:00"] * n,
-            "probability": np.where(scored, np.linspace(0.1, 0.9, n), np.nan),
-            "score": np.where(scored, 50, np.nan),
-            "tier": np.where(scored, "warm", None),
-            "reason_1": np.where(scored, "referred lead: yes (+)", None),
-            "reason_2": np.where(scored, "platform: Level7 (-)", None),
-            "reason_3": np.where(scored, "checked 4 courses (+)", None),
-            "status": statuses,
-            "quarantine_reason": np.where(scored, None, "created_date: timestamp (got x)"),
-            "model_version": "3",
-        }
-    )
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +127,17 @@ def test_realised_auc_is_measured_on_scored_labelled_rows():
     expected = roc_auc_score([0, 1, 0, 1, 1], predictions["probability"].iloc[:5])
     assert metrics["roc_auc"]["value"] == pytest.approx(expected)
     assert metrics["labelled_leads"]["value"] == 5
+
+
+def test_a_batch_tallied_in_chunks_measures_as_one_tally():
+    predictions = predictions_frame(["scored"] * 5 + ["quarantined"] + ["scored"] * 4)
+    leads = pd.DataFrame({"app_complete_flag": list("0110101001")})
+    whole = tally_of(predictions, leads)
+    tally = None
+    for rows in (slice(0, 4), slice(4, 7), slice(7, 10)):
+        tally = add_tallies(tally, tally_of(predictions.iloc[rows], leads.iloc[rows]))
+    assert (tally["read"], tally["scored"], tally["quarantined"]) == (10, 9, 1)
+    assert measure_realised_performance(tally) == measure_realised_performance(whole)
 
 
 def test_no_label_means_no_realised_metrics():

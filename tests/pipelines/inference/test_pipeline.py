@@ -7,7 +7,10 @@ import time
 
 import pandas as pd
 import pytest
+from kedro.io import AbstractDataset, DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
 
+from lead_scoring.pipelines.inference import create_pipeline
 from lead_scoring.pipelines.monitoring.nodes import TIERS
 from tests.conftest import REAL_EXPORT, copy_project, needs_shared, run_kedro
 from tests.pipelines.inference.conftest import (
@@ -15,6 +18,7 @@ from tests.pipelines.inference.conftest import (
     DUPLICATED_ROWS,
     SCORED_COLUMNS,
     copy_trained_project,
+    predictions_frame,
     tracking_store,
 )
 
@@ -152,3 +156,73 @@ def test_the_real_export_scores_as_it_is(trained_project, tmp_path):
     assert output["lead_id"].is_unique
     assert_readable_reasons(output)
     print(f"real export: {read} read, {scored} scored, {quarantined} quarantined in {elapsed:.1f}s")
+
+
+class ChunkedExport:
+    """An export of ``rows`` leads, read a chunk at a time as ``LeadExport`` reads it."""
+
+    def __init__(self, rows: int) -> None:
+        self.rows = rows
+
+    def chunks(self, rows: int):
+        for start in range(0, self.rows, rows):
+            yield pd.DataFrame({"": "x"}, index=pd.RangeIndex(start, min(start + rows, self.rows)))
+
+
+class ScoresEveryThirdQuarantined:
+    """A stand-in for the registered model: every third lead of a chunk is quarantined."""
+
+    def predict(self, leads: pd.DataFrame) -> pd.DataFrame:
+        return predictions_frame(
+            ["quarantined" if i % 3 == 2 else "scored" for i in range(len(leads))]
+        )
+
+
+class HeldChunks(AbstractDataset):
+    """Counts the rows saved, and the rows of earlier chunks still held in memory meanwhile."""
+
+    def __init__(self) -> None:
+        self.saved, self.rows, self.most_rows_held = [], 0, 0
+
+    def save(self, data: pd.DataFrame) -> None:
+        self.rows += len(data)
+        self.saved.append(data)
+        held = sum(len(frame) for frame in self.saved if len(frame.columns))
+        self.most_rows_held = max(self.most_rows_held, held)
+
+    def load(self):
+        raise NotImplementedError
+
+    def _describe(self) -> dict:
+        return {}
+
+
+def test_scoring_holds_one_chunk_in_memory_however_many_it_scores():
+    """Kedro keeps every chunk a node with several outputs yields; the node frees each once saved."""
+    scored, quarantine, tally = HeldChunks(), HeldChunks(), MemoryDataset()
+    catalog = DataCatalog(
+        {
+            "scoring_model": MemoryDataset(ScoresEveryThirdQuarantined(), copy_mode="assign"),
+            "new_leads": MemoryDataset(ChunkedExport(300), copy_mode="assign"),
+            "scoring_model_version": MemoryDataset({"version": "3"}),
+            "scoring_drift_reference": MemoryDataset({}),  # no drift profile to build
+            "city_tiers": MemoryDataset(pd.DataFrame()),
+            "interaction_mapping": MemoryDataset(pd.DataFrame()),
+            "params:inference": MemoryDataset(
+                {"chunk_rows": 30, "profile_rows_per_chunk": 10, "profile_seed": 7}
+            ),
+            **{
+                f"params:{name}": MemoryDataset({})
+                for name in ("ingestion", "validation", "feature_engineering")
+            },
+            "scored_leads": scored,
+            "scoring_quarantine": quarantine,
+            "batch_tally": tally,
+        }
+    )
+    SequentialRunner().run(create_pipeline().only_nodes("score_in_chunks"), catalog)
+    assert (scored.rows, quarantine.rows) == (200, 100)
+    assert (tally.load()["scored"], tally.load()["quarantined"]) == (200, 100)
+    # Ten chunks went through; at no time were more than one chunk's rows held.
+    assert len(scored.saved) == 10
+    assert (scored.most_rows_held, quarantine.most_rows_held) == (20, 10)

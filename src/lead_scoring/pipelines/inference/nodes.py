@@ -120,15 +120,17 @@ def tally_chunk(raw_leads: pd.DataFrame, predictions: pd.DataFrame, profile: dic
         "scored": int((status == SCORED).sum()),
         "quarantined": int((status == QUARANTINED).sum()),
         "profile": profile,
-        "labels": np.empty(0),
-        "probabilities": np.empty(0),
+        # One array per chunk: the running tally of every chunk shares them, not copies them.
+        "labels": [],
+        "probabilities": [],
     }
     label_column = next((c for c in raw_leads if _is_label(c)), None)
     if label_column is not None:
         label = parse_numbers(raw_leads[label_column]).to_numpy()
         usable = (status == SCORED).to_numpy() & np.isin(label, [0, 1])
-        tally["labels"] = label[usable]
-        tally["probabilities"] = predictions["probability"].to_numpy(dtype="float64")[usable]
+        # A 0/1 label needs one byte, not eight: a labelled batch keeps all of them for its AUC.
+        tally["labels"] = [label[usable].astype("int8")]
+        tally["probabilities"] = [predictions["probability"].to_numpy(dtype="float64")[usable]]
     return tally
 
 
@@ -140,8 +142,8 @@ def add_tallies(first: dict | None, second: dict) -> dict:
     return {
         **{key: first[key] + second[key] for key in ("read", "scored", "quarantined")},
         "profile": add_profiles(*profiles) if len(profiles) == 2 else next(iter(profiles), None),
-        "labels": np.concatenate([first["labels"], second["labels"]]),
-        "probabilities": np.concatenate([first["probabilities"], second["probabilities"]]),
+        "labels": first["labels"] + second["labels"],
+        "probabilities": first["probabilities"] + second["probabilities"],
     }
 
 
@@ -205,9 +207,9 @@ def batch_profile(tally: dict) -> dict:
 
 def measure_realised_performance(tally: dict) -> dict:
     """ROC AUC of the scores against the realised label, when the batch carries one."""
-    label, probability = tally["labels"], tally["probabilities"]
-    if not len(label):
+    if not tally["labels"]:
         return {}
+    label, probability = np.concatenate(tally["labels"]), np.concatenate(tally["probabilities"])
     metrics = {"labelled_leads": len(label)}
     if len(set(label)) < 2:
         logger.warning(

@@ -5,6 +5,10 @@ batch and online scores agree. The export is read and scored a chunk at a time a
 stream to disk, so a batch of any size goes through the same nodes in flat memory.
 """
 
+import functools
+from collections.abc import Callable, Iterator
+
+import pandas as pd
 from kedro.pipeline import Node, Pipeline
 
 from lead_scoring.pipelines import monitoring
@@ -16,6 +20,28 @@ from lead_scoring.pipelines.inference.nodes import (
     score_in_chunks,
     summarise_batch,
 )
+
+
+def _emptied_once_saved(
+    chunks_of: Callable[..., Iterator[tuple]],
+) -> Callable[..., Iterator[tuple]]:
+    """The generator node ``chunks_of``, with each chunk's frames emptied once Kedro saved them."""
+
+    @functools.wraps(chunks_of)
+    def chunks(*args, **kwargs) -> Iterator[tuple]:
+        for outputs in chunks_of(*args, **kwargs):
+            yield outputs
+            # Kedro asks for the next chunk only once it has saved this one, but it splits the
+            # chunks of a node with several outputs through itertools.tee, whose buffer frees
+            # them 57 at a time: every chunk stayed in memory to the end and a 4x larger export
+            # took 2.6x the memory. Emptied, down to their row labels, the frames hold nothing.
+            for output in outputs:
+                if isinstance(output, pd.DataFrame):
+                    output.index = pd.RangeIndex(len(output))
+                    for column in list(output.columns):
+                        del output[column]
+
+    return chunks
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -35,7 +61,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="load_scoring_model",
             ),
             Node(
-                score_in_chunks,
+                _emptied_once_saved(score_in_chunks),
                 inputs=[
                     "scoring_model",
                     "new_leads",
