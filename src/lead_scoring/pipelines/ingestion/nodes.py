@@ -27,9 +27,19 @@ _MISSING_TEXT = arrow.scalar(None, arrow.string())
 
 def _text_cells(column: pd.Series) -> arrow.Array:
     """Cells as stripped Arrow text; blank cells become missing."""
-    if not isinstance(column.dtype, pd.StringDtype):
-        column = column.astype("str")
-    text = pc.utf8_trim_whitespace(arrow_cells(column))
+    try:
+        cells = arrow_cells(column)
+    except (arrow.ArrowInvalid, arrow.ArrowTypeError):
+        cells = None
+    if cells is not None and arrow.types.is_null(cells.type):
+        # A column left empty in every served record.
+        cells = arrow.nulls(len(cells), arrow.string())
+    if cells is None or not (
+        arrow.types.is_string(cells.type) or arrow.types.is_large_string(cells.type)
+    ):
+        # Served records may mix numbers and text; a number is read as its text.
+        cells = arrow_cells(column.astype("str"))
+    text = pc.utf8_trim_whitespace(cells)
     return pc.if_else(pc.equal(text, ""), _MISSING_TEXT, text)
 
 
@@ -52,8 +62,10 @@ def normalise_raw_leads(
     extra = [name for name in names if name not in known and name != index_column]
     if extra:
         logger.warning("Ignoring %d unknown column(s): %s", len(extra), ", ".join(extra[:10]))
-    # Where a name repeats, its first column counts.
-    found = {name: raw.iloc[:, position] for position, name in reversed(list(enumerate(names)))}
+    found: dict[str, pd.Series] = {}
+    for name, (_, cells) in zip(names, raw.items(), strict=True):
+        # Where a name repeats, its first column counts.
+        found.setdefault(name, cells)
 
     # Arrow cleans text column by column at a fraction of pandas' cost per call, which is what
     # a served lead pays for; the frame is built once at the end.
