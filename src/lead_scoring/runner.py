@@ -14,8 +14,14 @@ from typing import Any
 
 from kedro import runner
 
-# The Kedro loggers that narrate a run; logger filters are not inherited, so each is named.
-_NARRATORS = ("kedro.io.data_catalog", "kedro.pipeline.node", "kedro.runner.sequential_runner")
+# The loggers that narrate a run; logger filters are not inherited, so each is named. Kedro's
+# runners log under their own module's name, which for this subclass is this module.
+_NARRATORS = (
+    "kedro.io.data_catalog",
+    "kedro.pipeline.node",
+    "kedro.runner.sequential_runner",
+    __name__,
+)
 # Per thread and task, so a server answering requests concurrently quiets only its predictions.
 _PREDICTING = contextvars.ContextVar("lead_scoring_predicting", default=False)
 
