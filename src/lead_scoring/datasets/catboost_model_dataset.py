@@ -11,6 +11,17 @@ from kedro.io import AbstractDataset, DatasetError
 from lead_scoring.datasets.atomic_csv_dataset import write_atomically
 
 
+class StoredCatBoostClassifier(CatBoostClassifier):
+    """A fitted model read from its file: it only predicts, so a deep copy may share it.
+
+    kedro-mlflow deep-copies the registered model's catalog on every prediction, and copying a
+    CatBoost model re-serialises all of its trees: more work than scoring a served lead.
+    """
+
+    def __deepcopy__(self, memo: dict) -> StoredCatBoostClassifier:
+        return self
+
+
 class CatBoostModelDataset(AbstractDataset[CatBoostClassifier, CatBoostClassifier]):
     """Saves and loads a fitted ``CatBoostClassifier`` as a ``.cbm`` file."""
 
@@ -18,8 +29,8 @@ class CatBoostModelDataset(AbstractDataset[CatBoostClassifier, CatBoostClassifie
         self._filepath = Path(filepath)
         self.metadata = metadata
 
-    def load(self) -> CatBoostClassifier:
-        model = CatBoostClassifier()
+    def load(self) -> StoredCatBoostClassifier:
+        model = StoredCatBoostClassifier()
         try:
             model.load_model(str(self._filepath), format="cbm")
         except Exception as error:  # CatBoostError carries no file name

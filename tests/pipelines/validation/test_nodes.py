@@ -7,6 +7,7 @@ from lead_scoring.errors import EmptyExportError, MissingColumnsError, TooManyIn
 from lead_scoring.pipelines.ingestion.nodes import normalise_raw_leads
 from lead_scoring.pipelines.validation.nodes import accept_training_leads, validate_raw_leads
 from lead_scoring.pipelines.validation.schemas import (
+    LeadCells,
     build_raw_schema,
     raw_value_rules,
     rows_breaking_rules,
@@ -140,5 +141,5 @@ def test_the_vectorised_screen_flags_exactly_the_rows_pandera_fails(
         failing = set()
     except pa.errors.SchemaErrors as errors:
         failing = set(errors.failure_cases["index"].dropna().astype(int))
-    flagged = set(np.flatnonzero(rows_breaking_rules(broken, value_rules)))
+    flagged = set(np.flatnonzero(rows_breaking_rules(LeadCells(broken, len(broken)), value_rules)))
     assert failing and flagged == failing

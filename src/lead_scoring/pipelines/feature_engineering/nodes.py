@@ -62,11 +62,22 @@ def fit_category_vocabulary(leads: pd.DataFrame, params: dict) -> dict[str, list
 
 def encode_levels(values: pd.Series, levels: list[str], params: dict) -> pd.Categorical:
     """Map values onto the fitted levels; unseen go to the rare bucket, missing to their own."""
-    categories = [*levels, params["rare_level"], params["missing_level"]]
-    codes = pd.Index(levels).get_indexer(values)
+    known, categories = _level_lookup(tuple(levels), params["rare_level"], params["missing_level"])
+    codes = known.get_indexer(values)
     codes = np.where(codes >= 0, codes, len(levels))
     codes = np.where(values.isna().to_numpy(), len(levels) + 1, codes)
-    return pd.Categorical.from_codes(codes, categories=categories)
+    return pd.Categorical.from_codes(codes, dtype=categories, validate=False)
+
+
+# Built once per vocabulary: on a served lead, building them costs more than the lookup.
+@functools.lru_cache(maxsize=64)
+def _level_lookup(
+    levels: tuple[str, ...], rare_level: str, missing_level: str
+) -> tuple[pd.Index, pd.CategoricalDtype]:
+    # Object levels: CatBoost reads a feature's categories one at a time, and a level read from
+    # pandas' Arrow-backed text costs several times more.
+    categories = pd.Index([*levels, rare_level, missing_level], dtype=object)
+    return pd.Index(levels, dtype=object), pd.CategoricalDtype(categories)
 
 
 def city_tier(cities: pd.Series, city_tiers: pd.DataFrame, default_tier: int) -> np.ndarray:

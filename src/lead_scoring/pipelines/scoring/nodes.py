@@ -106,7 +106,7 @@ def top_reasons(
     columns = [f"reason_{k + 1}" for k in range(n_reasons)]
     if model_input.empty:
         return pd.DataFrame(index=model_input.index, columns=columns, dtype="str")
-    contributions = shap_values[features].to_numpy()
+    contributions = shap_values.to_numpy()[:, shap_values.columns != "expected"]
     rows = np.arange(len(contributions))
     order = np.argsort(-np.abs(contributions), axis=1, kind="stable")[:, :n_reasons]
     # Phrase each distinct value of each chosen feature once, in both directions, in one table;
@@ -133,7 +133,7 @@ def score_leads(
     model_input: pd.DataFrame, shap_values: pd.DataFrame, tier_cuts: dict, params: dict
 ) -> pd.DataFrame:
     """Probability, 1-99 score, tier and top reasons for each valid lead."""
-    log_odds = shap_values.sum(axis=1).to_numpy()
+    log_odds = shap_values.to_numpy().sum(axis=1)
     probability = 1.0 / (1.0 + np.exp(-log_odds))
     scored = pd.DataFrame(
         {
@@ -143,7 +143,7 @@ def score_leads(
         },
         index=model_input.index,
     )
-    return scored.join(top_reasons(model_input, shap_values, params["n_reasons"]))
+    return pd.concat([scored, top_reasons(model_input, shap_values, params["n_reasons"])], axis=1)
 
 
 def _objects(values: pd.Series | np.ndarray) -> np.ndarray:

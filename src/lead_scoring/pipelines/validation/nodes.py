@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -20,9 +21,8 @@ from lead_scoring.pipelines.validation.schemas import (
     LEADS_DROPPED,
     REFERRED,
     UNKNOWN_COLUMNS,
+    LeadCells,
     build_raw_schema,
-    number_array,
-    parse_timestamps,
     raw_columns,
     raw_value_rules,
     rows_breaking_rules,
@@ -83,24 +83,34 @@ def _quarantine_records(leads: pd.DataFrame, failures: pd.DataFrame) -> pd.DataF
     return records[QUARANTINE_COLUMNS]
 
 
-def _typed(leads: pd.DataFrame, interaction_columns: list[str]) -> pd.DataFrame:
-    """Valid rows with dates as timestamps and counts as numbers."""
-    columns = dict(leads.items())
-    columns[CREATED_DATE] = parse_timestamps(leads[CREATED_DATE])
-    for column in [LEADS_DROPPED, REFERRED, *interaction_columns]:
-        columns[column] = number_array(leads[column]).astype("float32")
-    if LABEL in leads:
-        columns[LABEL] = number_array(leads[LABEL]).astype("int8")
+def _typed(
+    leads: pd.DataFrame, cells: LeadCells, interaction_columns: list[str], kept: np.ndarray | slice
+) -> pd.DataFrame:
+    """The kept rows, with dates as timestamps and counts as numbers, as the rules parsed them."""
+    counts = [LEADS_DROPPED, REFERRED, *interaction_columns]
+    numbers = dict(zip(counts, cells.numbers(counts)[kept].astype("float32").T, strict=True))
+    columns = {}
+    for name in leads.columns:
+        if name in numbers:
+            columns[name] = numbers[name]
+        elif name == CREATED_DATE:
+            columns[name] = cells.timestamps([name])[kept, 0]
+        elif name == LABEL:
+            columns[name] = cells.numbers([name])[kept, 0].astype("int8")
+        else:
+            columns[name] = cells.series(name).array[kept]
     # Built in one go: adding columns one by one costs more than the parsing on a served lead.
-    return pd.DataFrame(columns, index=leads.index)
+    return pd.DataFrame(columns, index=leads.index[kept])
 
 
-def _failure_cases(leads: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
-    """Pandera's failure cases of the leads: index, column, check and the failing value."""
+def _failure_cases(
+    leads: pd.DataFrame, suspects: np.ndarray, schema: pa.DataFrameSchema
+) -> pd.DataFrame:
+    """Pandera's failure cases of the suspect leads: index, column, check and the failing value."""
     try:
         # Validating no rows still costs Pandera's per-column set-up: skip it.
-        if not leads.empty:
-            schema.validate(leads, lazy=True)
+        if suspects.any():
+            schema.validate(leads.loc[suspects], lazy=True)
     except pa.errors.SchemaErrors as errors:
         return errors.failure_cases
     return pd.DataFrame(columns=["index", "column", "check", "failure_case"])
@@ -116,8 +126,9 @@ def validate_raw_leads(
         interaction_columns, rules, with_label=LABEL in leads, today=pd.Timestamp.now()
     )
     # One vectorised pass clears the clean rows; Pandera then spells out what breaks in the rest.
-    suspects = rows_breaking_rules(leads, value_rules)
-    failures = _failure_cases(leads.loc[suspects], build_raw_schema(value_rules))
+    cells = LeadCells(leads, len(leads))
+    suspects = rows_breaking_rules(cells, value_rules)
+    failures = _failure_cases(leads, suspects, build_raw_schema(value_rules))
     quarantine = _quarantine_records(leads, failures)
     if len(quarantine):
         top = quarantine["rule"].groupby(quarantine["column"] + ": " + quarantine["rule"]).size()
@@ -127,9 +138,8 @@ def validate_raw_leads(
             len(leads),
             "; ".join(f"{k} x{v}" for k, v in top.nlargest(5).items()),
         )
-    valid = leads.drop(index=quarantine.index) if len(quarantine) else leads
-    valid = _typed(valid, interaction_columns)
-    return valid, quarantine
+    kept = ~leads.index.isin(quarantine.index) if len(quarantine) else slice(None)
+    return _typed(leads, cells, interaction_columns, kept), quarantine
 
 
 def _require_both_outcomes(clean: pd.DataFrame, minimum: int) -> None:
