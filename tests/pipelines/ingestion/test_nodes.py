@@ -1,4 +1,5 @@
 import pandas as pd
+import pyarrow as pa
 
 from lead_scoring.pipelines.ingestion.nodes import normalise_raw_leads
 
@@ -45,3 +46,24 @@ def test_numbers_from_json_records_become_text(interaction_mapping):
     leads = normalise_raw_leads(record, interaction_mapping, PARAMS)
     assert leads["referred_lead"].iloc[0] == "1.0"
     assert pd.isna(leads["city_mapped"].iloc[0])
+
+
+def test_an_export_held_in_several_arrow_chunks_normalises_as_one(raw_leads, interaction_mapping):
+    # Large exports arrive from Arrow's CSV reader in blocks, so a column may span several.
+    halves = {}
+    for name, cells in raw_leads.items():
+        text = cells.astype("str").to_numpy(dtype=object, na_value=None)
+        middle = len(text) // 2
+        halves[name] = pd.arrays.ArrowStringArray(
+            pa.chunked_array(
+                [pa.array(part, pa.large_string()) for part in (text[:middle], text[middle:])]
+            )
+        )
+    chunked = pd.DataFrame(halves)
+    assert chunked["syllabus"].array._pa_array.num_chunks == 2
+
+    leads = normalise_raw_leads(chunked, interaction_mapping, PARAMS)
+
+    expected = normalise_raw_leads(raw_leads.astype("str"), interaction_mapping, PARAMS)
+    pd.testing.assert_frame_equal(leads, expected)
+    assert (leads.dtypes == "str").all()

@@ -143,3 +143,24 @@ def test_the_vectorised_screen_flags_exactly_the_rows_pandera_fails(
         failing = set(errors.failure_cases["index"].dropna().astype(int))
     flagged = set(np.flatnonzero(rows_breaking_rules(LeadCells(broken, len(broken)), value_rules)))
     assert failing and flagged == failing
+
+
+def test_the_kept_rows_carry_their_own_parsed_values(leads, interaction_mapping, parameters):
+    broken = leads.copy()
+    broken.loc[3, "syllabus"] = "many"
+    broken.loc[7, "created_date"] = "yesterday"
+
+    valid, quarantine = validate_raw_leads(
+        broken, interaction_mapping, parameters["validation"], True
+    )
+
+    assert sorted(quarantine.index) == [3, 7]
+    kept = leads.drop(index=[3, 7])
+    assert valid.index.equals(kept.index)
+    for column in ["syllabus", "total_leads_droppped", "referred_lead"]:
+        expected = pd.to_numeric(kept[column]).astype("float32")
+        pd.testing.assert_series_equal(valid[column], expected, check_names=False)
+    expected_dates = pd.to_datetime(kept["created_date"], format="%Y-%m-%d %H:%M:%S")
+    assert (valid["created_date"] == expected_dates).all()
+    assert valid["lead_id"].tolist() == kept["lead_id"].tolist()
+    assert (valid["app_complete_flag"] == pd.to_numeric(kept["app_complete_flag"])).all()
