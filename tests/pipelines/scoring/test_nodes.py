@@ -7,9 +7,11 @@ from lead_scoring.pipelines.scoring.nodes import (
     combine_scored_and_quarantined,
     describe_value,
     explain_predictions,
+    model_pool,
     predict_probabilities,
     probability_to_score,
     score_leads,
+    shap_matrix,
     top_reasons,
 )
 
@@ -28,6 +30,17 @@ def test_shap_values_add_up_to_the_model_probability(learned, holdout, shap_valu
     from_shap = 1 / (1 + np.exp(-shap_values.sum(axis=1)))
     direct = predict_probabilities(learned.load("lead_scoring_model"), holdout)
     np.testing.assert_allclose(from_shap, direct, atol=1e-9)
+
+
+def test_shap_values_are_catboosts_public_ones(learned, holdout):
+    model = learned.load("lead_scoring_model")
+    pool = model_pool(model, holdout)
+    public = model.get_feature_importance(pool, type="ShapValues", thread_count=1)
+    np.testing.assert_array_equal(shap_matrix(model, pool, thread_count=1), public)
+    assert shap_matrix(model, pool, thread_count=1).shape == (
+        len(holdout),
+        len(model.feature_names_) + 1,
+    )
 
 
 def test_scores_run_from_1_to_99_in_probability_order():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from catboost import CatBoostClassifier, Pool
+from catboost import CatBoostClassifier, EFstrType, EShapCalcType, Pool
 
 from lead_scoring.pipelines.feature_engineering.nodes import (
     ANY_INTERACTION,
@@ -48,13 +48,37 @@ def explain_predictions(model: CatBoostClassifier, model_input: pd.DataFrame) ->
     """SHAP values per lead and feature; their sum with ``expected`` is the lead's log-odds."""
     if model_input.empty:
         return pd.DataFrame(columns=[*model.feature_names_, "expected"], dtype="float64")
-    shap = model.get_feature_importance(
+    shap = shap_matrix(
+        model,
         model_pool(model, model_input),
-        type="ShapValues",
         # The fitted thread count: CatBoost's own default leaves a core idle here.
         thread_count=model.get_param("thread_count") or -1,
     )
     return pd.DataFrame(shap, columns=[*model.feature_names_, "expected"], index=model_input.index)
+
+
+def shap_matrix(model: CatBoostClassifier, pool: Pool, thread_count: int) -> np.ndarray:
+    """The SHAP values ``get_feature_importance(type="ShapValues")`` returns, rows x (features+1).
+
+    CatBoost computes them as one array, and its public method then copies that array value by
+    value in Python: a fifth of the SHAP time of a large batch. The method it calls first, the
+    pinned CatBoost's own, returns the array as computed; a test holds it to the public result.
+    """
+    values, _ = model._calc_fstr(
+        EFstrType.ShapValues,
+        pool,
+        None,  # reference data
+        thread_count,
+        0,  # verbose
+        "Raw",  # model output
+        "Auto",  # SHAP mode: CatBoost's default, its fastest exact one
+        None,  # interaction indices
+        EShapCalcType.Regular.value,
+        128,  # SAGE samples, unused for SHAP
+        512,  # SAGE batch size, unused for SHAP
+        True,  # SAGE convergence check, unused for SHAP
+    )
+    return values
 
 
 def probability_to_score(probability: np.ndarray) -> np.ndarray:
