@@ -208,8 +208,14 @@ def case_train(args, results: dict) -> None:
     """`kedro run --pipeline=train` on the default export, as a whole process."""
     project = scratch_project()
     path = export(project, args.rows or 240_000, labelled=True)
-    command = [str(BIN / "kedro"), "run", "--pipeline=train", f"--params=raw_leads_path={path}"]
+    command = train_command(path)
+    # On the default export, these runs are the retrain that later cases would otherwise need.
+    retrains = args.rows is None and not current_champion(project)
+    if retrains:
+        clear_registry(project)
     runs = [timed_process(command, project) for _ in range(args.repeats)]
+    if retrains:
+        stamp_champion(project)
     report("train_wall_seconds", statistics.median(w for w, _ in runs), results)
     report("train_peak_rss_gib", statistics.median(r for _, r in runs), results)
 
@@ -222,21 +228,39 @@ def source_digest() -> str:
     return digest.hexdigest()
 
 
+def _digest_stamp(project: Path) -> Path:
+    return project / "data" / "06_models" / "bench_source_digest.txt"
+
+
+def current_champion(project: Path) -> bool:
+    """Whether the scratch project's champion was trained by the current code."""
+    stamp = _digest_stamp(project)
+    return stamp.exists() and stamp.read_text() == source_digest()
+
+
+def clear_registry(project: Path) -> None:
+    """A fresh registry: a retrain that merely ties the old champion would not replace it."""
+    (project / "mlflow.db").unlink(missing_ok=True)
+    shutil.rmtree(project / "mlruns", ignore_errors=True)
+
+
+def stamp_champion(project: Path) -> None:
+    _digest_stamp(project).write_text(source_digest())
+
+
 def trained_scratch_project() -> Path:
     """The scratch project with a champion trained on the default export by the current code."""
     project = scratch_project()
-    stamp = project / "data" / "06_models" / "bench_source_digest.txt"
-    if not stamp.exists() or stamp.read_text() != source_digest():
-        # A fresh registry: a retrain that merely ties the old champion would not replace it.
-        (project / "mlflow.db").unlink(missing_ok=True)
-        shutil.rmtree(project / "mlruns", ignore_errors=True)
+    if not current_champion(project):
+        clear_registry(project)
         path = export(project, 240_000, labelled=True)
-        timed_process(
-            [str(BIN / "kedro"), "run", "--pipeline=train", f"--params=raw_leads_path={path}"],
-            project,
-        )
-        stamp.write_text(source_digest())
+        timed_process(train_command(path), project)
+        stamp_champion(project)
     return project
+
+
+def train_command(path: Path) -> list[str]:
+    return [str(BIN / "kedro"), "run", "--pipeline=train", f"--params=raw_leads_path={path}"]
 
 
 def score_command(path: Path) -> list[str]:
