@@ -61,8 +61,9 @@ def shap_matrix(model: CatBoostClassifier, pool: Pool, thread_count: int) -> np.
     """The SHAP values ``get_feature_importance(type="ShapValues")`` returns, rows x (features+1).
 
     CatBoost computes them as one array, and its public method then copies that array value by
-    value in Python: a fifth of the SHAP time of a large batch. The method it calls first, the
-    pinned CatBoost's own, returns the array as computed; a test holds it to the public result.
+    value in Python: about a seventh of the SHAP time of a batch. The internal method the public
+    one calls hands the array over as computed; CatBoost is pinned, and a test holds this to the
+    public result.
     """
     values, _ = model._calc_fstr(
         EFstrType.ShapValues,
