@@ -150,7 +150,8 @@ class LeadCells:
     def _missing(found: dict, columns: Columns) -> list[str]:
         return [column for column in columns if column not in found]
 
-    def _stacked(self, found: dict, columns: Columns) -> np.ndarray:
+    @staticmethod
+    def _stacked(found: dict, columns: Columns) -> np.ndarray:
         return np.stack([found[column] for column in columns], axis=1)
 
 
@@ -196,7 +197,8 @@ class ValueRule:
     """A rule for the cells of some columns; blank cells pass unless the rule requires a value."""
 
     name: str
-    columns: Columns
+    # A tuple: rules are hashed, as the key of the schema built from them.
+    columns: tuple[str, ...]
     test: Callable[[LeadCells, Columns], np.ndarray]
     required: bool = False
 
