@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 from catboost import CatBoostClassifier
 from matplotlib.figure import Figure
-from sklearn.calibration import calibration_curve
-from sklearn.metrics import precision_recall_curve, roc_curve
+from sklearn.calibration import CalibrationDisplay
+from sklearn.metrics import ConfusionMatrixDisplay, PrecisionRecallDisplay, RocCurveDisplay
 
 from lead_scoring.pipelines.scoring.nodes import explain_predictions
 from lead_scoring.pipelines.training.pipeline import REGISTERED_MODEL_NAME
@@ -228,8 +228,10 @@ def plot_roc_curves(holdout_predictions: pd.DataFrame, holdout_metrics: dict) ->
         (model, "CatBoost", "roc_auc", MODEL_COLOUR),
         (baseline, "logistic baseline", "baseline_roc_auc", BASELINE_COLOUR),
     ):
-        fpr, tpr, _ = roc_curve(label, scores)
-        ax.plot(fpr, tpr, color=colour, label=f"{name} (AUC {holdout_metrics[key]:.3f})")
+        RocCurveDisplay.from_predictions(
+            label, scores, ax=ax, curve_kwargs={"color": colour, "label": name}
+        )
+        ax.get_lines()[-1].set_label(f"{name} (AUC {holdout_metrics[key]:.3f})")
     ax.plot([0, 1], [0, 1], ls="--", color="black", lw=0.8, label="random order")
     ax.set(
         xlabel="non-completers called (false positive rate)",
@@ -252,8 +254,10 @@ def plot_precision_recall_curves(
         (model, "CatBoost", "pr_auc", MODEL_COLOUR),
         (baseline, "logistic baseline", "baseline_pr_auc", BASELINE_COLOUR),
     ):
-        precision, recall, _ = precision_recall_curve(label, scores)
-        ax.plot(recall, precision, color=colour, label=f"{name} (AP {holdout_metrics[key]:.3f})")
+        PrecisionRecallDisplay.from_predictions(
+            label, scores, ax=ax, curve_kwargs={"color": colour, "label": name}
+        )
+        ax.get_lines()[-1].set_label(f"{name} (AP {holdout_metrics[key]:.3f})")
     ax.axhline(label.mean(), ls="--", color="black", lw=0.8, label="completion rate")
     ax.set(
         xlabel="completers reached (recall)",
@@ -277,15 +281,15 @@ def plot_calibration(
         (baseline, "logistic baseline", "baseline_brier", BASELINE_COLOUR),
     ):
         # Quantile bins hold equal numbers of leads, so no point rests on a handful of them.
-        observed, predicted = calibration_curve(
-            label, scores, n_bins=params["calibration_bins"], strategy="quantile"
-        )
-        ax.plot(
-            predicted,
-            observed,
-            marker="o",
+        CalibrationDisplay.from_predictions(
+            label,
+            scores,
+            n_bins=params["calibration_bins"],
+            strategy="quantile",
+            ax=ax,
+            ref_line=False,
+            name=f"{name} (Brier {holdout_metrics[key]:.4f})",
             color=colour,
-            label=f"{name} (Brier {holdout_metrics[key]:.4f})",
         )
     ax.plot([0, 1], [0, 1], ls="--", color="black", lw=0.8, label="perfectly calibrated")
     ax.set(
@@ -391,25 +395,20 @@ def plot_cold_cut_confusion(holdout_predictions: pd.DataFrame, tier_cuts: dict) 
     """Confusion matrix of calling every lead that is not cold, against what happened."""
     matrix = cold_cut_confusion(holdout_predictions, tier_cuts)
     counts = matrix.to_numpy()
+    # Coloured by the share of each row, so the rarer outcome's split reads as clearly.
     row_shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     figure, (ax,) = _figure(5.6, 4.4)
     ax.grid(False)
-    ax.imshow(row_shares, cmap="Blues", vmin=0, vmax=1)
+    display = ConfusionMatrixDisplay(row_shares, display_labels=matrix.columns).plot(
+        ax=ax, cmap="Blues", colorbar=False, im_kw={"vmin": 0, "vmax": 1}
+    )
     for (row, column), count in np.ndenumerate(counts):
-        share = row_shares[row, column]
-        ax.text(
-            column,
-            row,
-            f"{count:,}\n{share:.1%} of row",
-            ha="center",
-            va="center",
-            color="white" if share > 0.6 else "black",
-        )
+        display.text_[row, column].set_text(f"{count:,}\n{row_shares[row, column]:.1%} of row")
     ax.set(
-        xticks=[0, 1],
-        xticklabels=matrix.columns,
         yticks=[0, 1],
         yticklabels=matrix.index,
+        xlabel="",
+        ylabel="",
         title=f"At the cold cut (probability < {tier_cuts['cold_below']:.3f})",
     )
     return figure
