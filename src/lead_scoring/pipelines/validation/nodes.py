@@ -32,9 +32,6 @@ from lead_scoring.tracking import as_mlflow_metrics
 logger = logging.getLogger(__name__)
 
 QUARANTINE_COLUMNS = ["row", LEAD_ID, "column", "rule", "value", "reason"]
-# Below this many kept leads of either outcome, the time splits may lack an outcome and the
-# holdout metrics mean nothing. Overridden by ``min_leads_per_outcome`` in the validation rules.
-MIN_LEADS_PER_OUTCOME = 100
 
 
 def _require_columns(leads: pd.DataFrame, interaction_columns: list[str], label_required: bool):
@@ -176,7 +173,7 @@ def accept_training_leads(
     data_columns = [c for c in valid_leads.columns if c != LEAD_ID]
     duplicated = valid_leads.duplicated(subset=data_columns)
     clean = valid_leads.loc[~duplicated]
-    _require_both_outcomes(clean, rules.get("min_leads_per_outcome", MIN_LEADS_PER_OUTCOME))
+    _require_both_outcomes(clean, rules["min_leads_per_outcome"])
     summary = {
         "rows_read": rows_read,
         "rows_quarantined": len(quarantined_leads),
