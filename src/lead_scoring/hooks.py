@@ -13,12 +13,12 @@ from kedro.framework.hooks import hook_impl
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from lead_scoring.contract import REGISTERED_MODEL_NAME
 from lead_scoring.datasets import StreamedCSVDataset
 from lead_scoring.errors import LeadScoringError
 
 logger = logging.getLogger(__name__)
 
-REGISTERED_MODEL_NAME = "lead_scoring"
 SELECTION_METRIC = "holdout.roc_auc"
 
 

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from kedro.io import DatasetError
 
+from lead_scoring.contract import INDEX_COLUMN
 from lead_scoring.datasets.raw_leads_dataset import (
     NULL_TOKENS,
     RawLeadsDataset,
@@ -75,7 +76,7 @@ class LeadExport:
         frame = table.to_pandas(types_mapper=lambda _: _TEXT)
         frame.index = pd.RangeIndex(offset, offset + len(frame))
         # Arrow keeps the empty header of the index column; pandas calls it ``Unnamed: 0``.
-        return frame.rename(columns={"": "Unnamed: 0"})
+        return frame.rename(columns={"": INDEX_COLUMN})
 
     def _pandas_chunks(self, rows: int, skip: int) -> Iterator[pd.DataFrame]:
         # The C parser pads a short row with blanks: a row cut short must stop, not score.

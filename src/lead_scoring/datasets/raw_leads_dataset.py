@@ -10,11 +10,10 @@ from typing import Any
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 
+from lead_scoring.contract import INDEX_COLUMN
 from lead_scoring.datasets.atomic_csv_dataset import write_atomically
 
 _CANDIDATE_DELIMITERS = ",;\t|"
-# How pandas names the export's leading index column, whose header is empty.
-INDEX_COLUMN = "Unnamed: 0"
 # Cells that mean "no value", whichever reader reads the export (pandas' defaults, spelled out).
 NULL_TOKENS = (
     *("", "NA", "N/A", "n/a", "<NA>", "#N/A", "#N/A N/A", "#NA", "NULL", "null", "None"),

@@ -10,8 +10,8 @@ from matplotlib.figure import Figure
 from sklearn.calibration import CalibrationDisplay
 from sklearn.metrics import ConfusionMatrixDisplay, PrecisionRecallDisplay, RocCurveDisplay
 
+from lead_scoring.contract import REGISTERED_MODEL_NAME, TIERS, city_tier
 from lead_scoring.pipelines.scoring.nodes import explain_predictions
-from lead_scoring.pipelines.training.pipeline import REGISTERED_MODEL_NAME
 from lead_scoring.pipelines.validation.schemas import (
     CITY,
     CREATED_DATE,
@@ -29,7 +29,6 @@ from lead_scoring.pipelines.validation.schemas import (
 )
 from lead_scoring.tracking import as_mlflow_metrics
 
-TIERS = ("hot", "warm", "cold")
 MODEL_COLOUR = "#1f5fa8"
 BASELINE_COLOUR = "#9a9a9a"
 COMPLETER_COLOUR = "#2e8b57"
@@ -516,9 +515,10 @@ def profile_raw_leads(
 
     valid_date = parse_timestamps(data[CREATED_DATE]).notna()
     created = data[CREATED_DATE].str.slice(0, 7).where(valid_date, "(not a timestamp)")
-    tiers = city_tiers.assign(city=city_tiers["city"].str.strip().str.lower()).set_index("city")
-    # The business rule: a city outside the reference list, or a missing one, is tier 3.
-    city_tier = data[CITY].str.strip().str.lower().map(tiers["tier"]).fillna(default_city_tier)
+    tiers = pd.Series(
+        city_tier(data[CITY].str.strip().str.lower(), city_tiers, default_city_tier),
+        index=data.index,
+    )
     dropped = np.floor(parse_numbers(data[LEADS_DROPPED]).clip(upper=cap))
     dropped_group = (
         dropped.astype("Int64").astype("str").replace({str(cap): f"{cap} or more"})
@@ -528,7 +528,7 @@ def profile_raw_leads(
     distributions = {
         "Leads by month created": _distribution(created, label, sorted(created.unique())),
         f"City tier (unlisted and missing cities are tier {default_city_tier})": _distribution(
-            city_tier.astype("int64"), label, [1, 2, 3]
+            tiers.astype("int64"), label, [1, 2, 3]
         ),
         "City (most frequent)": _level_distribution(data[CITY], label, top),
         "Platform of first visit": _level_distribution(data[PLATFORM], label, top),
