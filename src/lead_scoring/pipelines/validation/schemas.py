@@ -17,6 +17,8 @@ import pandera.pandas as pa
 import pyarrow as arrow
 import pyarrow.compute as pc
 
+from lead_scoring.errors import LeadDataError
+
 CREATED_DATE = "created_date"
 CITY = "city_mapped"
 PLATFORM = "first_platform_c"
@@ -28,6 +30,14 @@ LABEL = "app_complete_flag"
 LEAD_ID = "lead_id"
 # Key of ``DataFrame.attrs`` where ingestion lists the export's columns it did not recognise.
 UNKNOWN_COLUMNS = "unknown_columns"
+# Cells that hold no value of a lead (a JSON object or list in a served record), by row
+# position: (column, what was wrong). Normalisation notes them in ``attrs``; validation
+# quarantines their rows.
+UNREADABLE_CELLS = "unreadable_cells"
+
+
+class DuplicateColumnError(LeadDataError):
+    """Two columns of the export share one name."""
 
 LEVEL_COLUMNS = (PLATFORM, MEDIUM, SOURCE)
 ORIGIN_COLUMNS = (CREATED_DATE, CITY, *LEVEL_COLUMNS, LEADS_DROPPED, REFERRED)
