@@ -1,7 +1,7 @@
 """Errors that stop a run with one clear message instead of a traceback."""
 
 from mlflow.exceptions import MlflowException
-from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+from mlflow.protos.databricks_pb2 import BAD_REQUEST
 
 
 class LeadScoringError(Exception):
@@ -16,7 +16,7 @@ class LeadDataError(LeadScoringError, MlflowException):
     """
 
     def __init__(self, message: str) -> None:
-        MlflowException.__init__(self, message, error_code=INVALID_PARAMETER_VALUE)
+        MlflowException.__init__(self, message, error_code=BAD_REQUEST)
 
 
 class MissingColumnsError(LeadDataError):

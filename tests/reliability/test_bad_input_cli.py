@@ -80,7 +80,9 @@ def plant_earlier_scoring_outputs(data) -> None:
     """Outputs of an earlier scoring run, which a failed run must leave as they are."""
     (data / "07_model_output").mkdir(exist_ok=True)
     (data / SCORED).write_text("lead_id,probability,score,tier\nearlier-1,0.5,50,warm\n")
-    (data / SCORING_QUARANTINE).write_text("row,lead_id,reason\n3,earlier-4,created_date: earlier\n")
+    (data / SCORING_QUARANTINE).write_text(
+        "row,lead_id,reason\n3,earlier-4,created_date: earlier\n"
+    )
     (data / HISTORY).write_text(EARLIER_HISTORY)
 
 

@@ -265,4 +265,6 @@ def test_a_clean_export_reads_every_line_once(export_bytes, tmp_path):
     lines = [line for chunk in chunks for line in chunk.lines]
     assert lines == list(range(2, N_LEADS + 2))
     leads = pd.concat([chunk.leads for chunk in chunks])
-    assert leads[INDEX].tolist() == [line.split(b",")[0].decode() for line in lines_of(export_bytes)[1:]]
+    assert leads[INDEX].tolist() == [
+        line.split(b",")[0].decode() for line in lines_of(export_bytes)[1:]
+    ]

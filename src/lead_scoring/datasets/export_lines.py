@@ -109,7 +109,7 @@ class ExportScanner:
 
     def blocks(self, header_bytes: bytes) -> Iterator[ScannedBlock]:
         """The export as blocks of accepted records and rejected lines, in file order."""
-        pending = b""
+        pending, pending_line = b"", 0
         for region, first_line, last in self._lines_after_header():
             if pending:
                 region, first_line = pending + region, pending_line
@@ -139,7 +139,7 @@ class ExportScanner:
             "short, or a line break inside an unquoted value? Nothing was read."
         )
 
-    def _scan(  # noqa: C901 -- one pass over the odd lines; each branch is one kind of line
+    def _scan(
         self, region: bytes, first_line: int, header_bytes: bytes, last: bool
     ) -> tuple[ScannedBlock, int]:
         data = np.frombuffer(region, dtype=np.uint8)
@@ -192,7 +192,7 @@ class ExportScanner:
             if closing is None or closing - opening >= MAX_RECORD_LINES:
                 reject(
                     opening,
-                    f"an unmatched quote (\") on line {numbers[opening]} is never closed: the "
+                    f'an unmatched quote (") on line {numbers[opening]} is never closed: the '
                     "line's fields cannot be told apart",
                 )
                 position += 1
@@ -200,16 +200,14 @@ class ExportScanner:
             record = region[starts[opening] : content_ends[closing]].decode(
                 "utf-8", errors="replace"
             )
-            fields = next(
-                csv.reader(io.StringIO(record, newline=""), delimiter=self.delimiter), []
-            )
+            fields = next(csv.reader(io.StringIO(record, newline=""), delimiter=self.delimiter), [])
             spans_values = any(("\n" in f or "\r" in f) and self.delimiter in f for f in fields)
             if len(fields) != self.width or spans_values:
                 first, final = int(numbers[opening]), int(numbers[closing])
                 for i in range(opening, closing + 1):
                     reject(
                         i,
-                        f"a stray quote (\") on line {first} runs to line {final}, merging "
+                        f'a stray quote (") on line {first} runs to line {final}, merging '
                         f"{final - first + 1} lines into one record: fix the quote in the export",
                     )
             else:
@@ -246,7 +244,9 @@ class ExportScanner:
 
         self._decode(region, starts, content_ends, numbers, kept, replaced, rejected, last)
         rejected.sort(key=lambda r: r.line)
-        return self._kept_text(region, starts, ends, kept, replaced, numbers, record_start, rejected), rest
+        return self._kept_text(
+            region, starts, ends, kept, replaced, numbers, record_start, rejected
+        ), rest
 
     def _decode(self, region, starts, content_ends, numbers, kept, replaced, rejected, last):
         """Lines that are not UTF-8: decoded with the file's detected encoding, else rejected."""
@@ -284,9 +284,7 @@ class ExportScanner:
                 self.decoded_lines.append(int(numbers[i]))
             except (UnicodeDecodeError, LookupError):
                 kept[i] = False
-                position = next(
-                    p for p in range(len(line)) if not _decodes(line[: p + 1], "utf-8")
-                )
+                position = next(p for p in range(len(line)) if not _decodes(line[: p + 1], "utf-8"))
                 rejected.append(
                     RejectedLine(
                         int(numbers[i]),
@@ -305,7 +303,10 @@ class ExportScanner:
             verbatim = kept.copy()
             verbatim[list(replaced)] = False
             edges = np.flatnonzero(np.diff(np.concatenate([[False], verbatim, [False]])))
-            pieces = [(int(a), region[starts[a] : ends[b - 1] + 1]) for a, b in zip(edges[::2], edges[1::2])]
+            pieces = [
+                (int(a), region[starts[a] : ends[b - 1] + 1])
+                for a, b in zip(edges[::2], edges[1::2], strict=True)
+            ]
             pieces += [(int(i), line + b"\n") for i, line in replaced.items()]
             text = b"".join(piece for _, piece in sorted(pieces, key=lambda p: p[0]))
             if text and not text.endswith(b"\n"):

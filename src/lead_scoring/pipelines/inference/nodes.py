@@ -143,7 +143,10 @@ def score_chunk(
 
 
 def tally_chunk(
-    raw_leads: pd.DataFrame, predictions: pd.DataFrame, profile: dict | None, rejected_lines: int = 0
+    raw_leads: pd.DataFrame,
+    predictions: pd.DataFrame,
+    profile: dict | None,
+    rejected_lines: int = 0,
 ) -> dict:
     """Counts of one chunk, with its label and probabilities when it carries a label.
 

@@ -82,7 +82,10 @@ def _cleaned_text(
     # of a call is the whole cost.
     text = pc.utf8_trim_whitespace(
         arrow.concat_arrays(
-            [_as_text(column, name, unreadable) for column, name in zip(columns, names, strict=True)]
+            [
+                _as_text(column, name, unreadable)
+                for column, name in zip(columns, names, strict=True)
+            ]
         )
     )
     text = pc.if_else(pc.equal(text, ""), _MISSING_TEXT, text)

@@ -39,6 +39,7 @@ UNREADABLE_CELLS = "unreadable_cells"
 class DuplicateColumnError(LeadDataError):
     """Two columns of the export share one name."""
 
+
 LEVEL_COLUMNS = (PLATFORM, MEDIUM, SOURCE)
 ORIGIN_COLUMNS = (CREATED_DATE, CITY, *LEVEL_COLUMNS, LEADS_DROPPED, REFERRED)
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
