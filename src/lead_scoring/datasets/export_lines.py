@@ -155,13 +155,15 @@ class ExportScanner:
         n = len(ends)
         numbers = first_line + np.arange(n)
 
-        def per_line(mask: np.ndarray) -> np.ndarray:
-            counts = np.concatenate([[0], np.cumsum(mask, dtype=np.int32)])
-            return counts[content_ends] - counts[starts]
+        def per_line(byte: int) -> np.ndarray:
+            # Positions and two binary searches: a running count over every byte cost 3x more.
+            positions = np.flatnonzero(data == byte)
+            return np.searchsorted(positions, content_ends) - np.searchsorted(positions, starts)
 
-        quotes = per_line(data == _QUOTE) if b'"' in region else np.zeros(n, dtype=np.int32)
-        delims = per_line(data == self._delim)
-        bare_cr = per_line(data == _CR) if b"\r" in region else np.zeros(n, dtype=np.int32)
+        no_bytes = np.zeros(n, dtype=np.int64)
+        quotes = per_line(_QUOTE) if b'"' in region else no_bytes
+        delims = per_line(self._delim)
+        bare_cr = per_line(_CR) if b"\r" in region else no_bytes
 
         kept = np.ones(n, dtype=bool)
         record_start = np.ones(n, dtype=bool)

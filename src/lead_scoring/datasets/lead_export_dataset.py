@@ -47,8 +47,13 @@ class LeadExport:
         header = self.delimiter.join(_quoted(name, delimiter) for name in names)
         self._header_bytes = header.encode("utf-8")
         self._columns = [f"c{i}" for i in range(len(names))]
-        # Arrow keeps the empty header of the index column; pandas calls it ``Unnamed: 0``.
-        self._names = [name if name else "Unnamed: 0" for name in names]
+        # The first empty header is the index column, which ingestion knows as ``Unnamed: 0``;
+        # any other is named by its position, as pandas names it.
+        first_empty = names.index("") if "" in names else None
+        self._names = [
+            name or ("Unnamed: 0" if position == first_empty else f"Unnamed: {position}")
+            for position, name in enumerate(names)
+        ]
 
     def read(self, rows: int) -> Iterator[ExportChunk]:
         """Leads ``rows`` at a time, indexed by position among the export's leads."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,8 @@ import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 
 from lead_scoring.datasets.atomic_csv_dataset import write_atomically
+
+logger = logging.getLogger(__name__)
 
 _CANDIDATE_DELIMITERS = ",;\t|"
 # Lines of the export that are no lead's record: (line, lead id, reason), in ``attrs``.
@@ -109,6 +112,15 @@ class RawLeadsDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         # Lines that are no lead's record (blank, a stray quote, undecodable bytes) travel with
         # the leads, so validation quarantines them with the rest.
         leads.attrs[REJECTED_LINES] = list(rejected.itertuples(index=False, name=None))
+        if len(rejected):
+            first = rejected.iloc[0]
+            logger.warning(
+                "%d line(s) of %s hold no lead and are quarantined; first: line %d, %s",
+                len(rejected),
+                self._filepath.name,
+                first["line"],
+                first["reason"],
+            )
         return leads
 
     def save(self, data: pd.DataFrame) -> None:
