@@ -118,9 +118,10 @@ def test_stray_quotes_quarantine_the_lines_they_merge_instead_of_swallowing_lead
     assert not set(ids) & set(scored["lead_id"])
 
 
-def test_a_legitimate_quoted_line_break_is_one_lead(export_bytes, score, tmp_path):
+@pytest.mark.parametrize("city", [b'"new\ndelhi"', b'"sector 5,\r\nnew delhi"'])
+def test_a_legitimate_quoted_line_break_is_one_lead(city, export_bytes, score, tmp_path):
     lines = lines_of(export_bytes)
-    lines[4] = with_field(lines[4], CITY, b'"new\ndelhi"')
+    lines[4] = with_field(lines[4], CITY, city)
     path = write_lines(lines, tmp_path / "leads.csv")
     scored, quarantine, tally = score(path)
     assert tally["read"] == N_LEADS

@@ -129,9 +129,6 @@ class ExportScanner:
             return None
         return fields[self.id_position].strip().strip('"') or None
 
-    def _fields(self, text: str) -> list[str]:
-        return next(csv.reader([text], delimiter=self.delimiter, strict=False), [])
-
     def _width_error(self, number: int, fields: list[str]) -> DatasetError:
         return DatasetError(
             f"Lead export '{self.path}' line {number} has {len(fields)} field(s) where the "
@@ -203,8 +200,10 @@ class ExportScanner:
                 "utf-8", errors="replace"
             )
             fields = next(csv.reader(io.StringIO(record, newline=""), delimiter=self.delimiter), [])
-            spans_values = any(("\n" in f or "\r" in f) and self.delimiter in f for f in fields)
-            if len(fields) != self.width or spans_values:
+            # The signature of a stray quote: every line it swallowed is a whole row on its own.
+            # A quoted value that really holds a line break leaves its lines short of a row.
+            whole_rows = all(delims[i] + 1 == self.width for i in range(opening, closing + 1))
+            if len(fields) != self.width or whole_rows:
                 first, final = int(numbers[opening]), int(numbers[closing])
                 for i in range(opening, closing + 1):
                     reject(
@@ -232,17 +231,23 @@ class ExportScanner:
             if text(i).lstrip(_UTF8_BOM) == header_bytes:
                 reject(i, "the header line, repeated: no lead")
         plain &= kept
-        for i in np.flatnonzero(plain & (bare_cr > 0)):
-            fields = self._fields(text(i).split(b"\r")[0].decode("utf-8", errors="replace"))
-            raise self._width_error(int(numbers[i]), fields)
         no_quotes = plain & (quotes == 0)
+        for i in np.flatnonzero(no_quotes & (bare_cr > 0)):
+            # A bare carriage return ends a row for every CSV reader.
+            fields = text(i).split(b"\r")[0].decode("utf-8", errors="replace").split(self.delimiter)
+            raise self._width_error(int(numbers[i]), fields)
         for i in np.flatnonzero(no_quotes & (delims + 1 != self.width)):
             fields = text(i).decode("utf-8", errors="replace").split(self.delimiter)
             raise self._width_error(int(numbers[i]), fields)
         for i in np.flatnonzero(plain & (quotes > 0)):
-            fields = self._fields(text(i).decode("utf-8", errors="replace"))
-            if len(fields) != self.width:
-                raise self._width_error(int(numbers[i]), fields)
+            records = list(
+                csv.reader(
+                    io.StringIO(text(i).decode("utf-8", errors="replace"), newline=""),
+                    delimiter=self.delimiter,
+                )
+            )
+            if len(records) != 1 or len(records[0]) != self.width:
+                raise self._width_error(int(numbers[i]), records[0] if records else [])
 
         self._decode(region, starts, content_ends, numbers, kept, replaced, rejected, last)
         rejected.sort(key=lambda r: r.line)

@@ -101,8 +101,8 @@ def _why_no_model(name: str, wanted: str) -> str:
             "`kedro run --pipeline=train` to register a new model."
         )
     return (
-        f"No trained model to score with: the registry at {store} has no '{name}' model. "
-        "Run `kedro run --pipeline=train` first."
+        f"No trained model to score with: the registry at {store} has no '{name}' model with "
+        f"{wanted}. Run `kedro run --pipeline=train` first."
     )
 
 
