@@ -16,6 +16,7 @@ from mlflow.tracking import MlflowClient
 from lead_scoring.contract import REGISTERED_MODEL_NAME
 from lead_scoring.datasets import StreamedCSVDataset
 from lead_scoring.errors import LeadScoringError
+from lead_scoring.tracking_store import check_local_store
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class TrackingPreflightHook:
         uri = context.config_loader["mlflow"]["server"]["mlflow_tracking_uri"]
         if not uri:
             return
+        check_local_store(str(uri))
         try:
             check_tracking_server(str(uri))
         except TrackingUnreachableError:

@@ -6,8 +6,9 @@ from pathlib import Path
 from kedro.utils import find_kedro_project
 
 from lead_scoring.hooks import ModelRegistryHook, StreamedOutputsHook, TrackingPreflightHook
+from lead_scoring.tracking_store import RunLockHook
 
-HOOKS = (TrackingPreflightHook(), ModelRegistryHook(), StreamedOutputsHook())
+HOOKS = (TrackingPreflightHook(), ModelRegistryHook(), StreamedOutputsHook(), RunLockHook())
 
 # Telemetry tries to reach the network on every command; the project never phones home.
 DISABLE_HOOKS_FOR_PLUGINS = ("kedro-telemetry",)

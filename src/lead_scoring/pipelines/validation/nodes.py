@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from lead_scoring.datasets.raw_leads_dataset import REJECTED_LINES
 from lead_scoring.errors import (
     EmptyExportError,
     MissingColumnsError,
@@ -21,6 +22,7 @@ from lead_scoring.pipelines.validation.schemas import (
     LEADS_DROPPED,
     REFERRED,
     UNKNOWN_COLUMNS,
+    UNREADABLE_CELLS,
     LeadCells,
     build_raw_schema,
     raw_columns,
@@ -86,6 +88,47 @@ def _no_quarantine() -> pd.DataFrame:
     return pd.DataFrame(empty, columns=QUARANTINE_COLUMNS, index=pd.Index([], dtype="int64"))
 
 
+def _unreadable_records(leads: pd.DataFrame) -> pd.DataFrame:
+    """Rows with a cell that holds no value of a lead (a JSON object in a served record)."""
+    unreadable = leads.attrs.get(UNREADABLE_CELLS) or {}
+    if not unreadable:
+        return _no_quarantine()
+    positions = sorted(unreadable)
+    index = leads.index[positions]
+    records = pd.DataFrame(
+        {
+            "row": index,
+            LEAD_ID: leads[LEAD_ID].to_numpy(dtype=object)[positions],
+            "column": [unreadable[p][0] for p in positions],
+            "rule": "one value",
+            "value": [unreadable[p][1].rsplit(" ", 1)[-1] for p in positions],
+            "reason": [f"{unreadable[p][0]}: {unreadable[p][1]}" for p in positions],
+        },
+        index=index,
+    )
+    return records[QUARANTINE_COLUMNS]
+
+
+def _rejected_line_records(leads: pd.DataFrame) -> pd.DataFrame:
+    """Lines of the export the reader could not take as a lead's record, with why."""
+    rejected = leads.attrs.get(REJECTED_LINES) or []
+    if not rejected:
+        return _no_quarantine()
+    start = int(leads.index.max()) + 1 if len(leads) else 0
+    records = pd.DataFrame(
+        {
+            "row": None,
+            LEAD_ID: [lead_id for _, lead_id, _ in rejected],
+            "column": "",
+            "rule": "unreadable line",
+            "value": [f"line {line}" for line, _, _ in rejected],
+            "reason": [f"line {line}: {reason}" for line, _, reason in rejected],
+        },
+        index=pd.RangeIndex(start, start + len(rejected)),
+    )
+    return records[QUARANTINE_COLUMNS]
+
+
 def _typed(
     leads: pd.DataFrame, cells: LeadCells, interaction_columns: list[str], kept: np.ndarray | slice
 ) -> pd.DataFrame:
@@ -133,6 +176,10 @@ def validate_raw_leads(
         quarantine = _quarantine_records(leads, failures)
     else:
         quarantine = _no_quarantine()
+    unreadable = _unreadable_records(leads)
+    if len(unreadable):
+        quarantine = pd.concat([unreadable, quarantine])
+        quarantine = quarantine[~quarantine.index.duplicated()].sort_index()
     if len(quarantine):
         top = quarantine["rule"].groupby(quarantine["column"] + ": " + quarantine["rule"]).size()
         logger.warning(
@@ -142,6 +189,9 @@ def validate_raw_leads(
             "; ".join(f"{k} x{v}" for k, v in top.nlargest(5).items()),
         )
     kept = ~leads.index.isin(quarantine.index) if len(quarantine) else slice(None)
+    rejected = _rejected_line_records(leads)
+    if len(rejected):
+        quarantine = pd.concat([quarantine, rejected]) if len(quarantine) else rejected
     return _typed(leads, cells, interaction_columns, kept), quarantine
 
 

@@ -33,9 +33,19 @@ from lead_scoring.contract import (  # noqa: F401  (re-exported for the stages t
     TIMESTAMP_FORMAT,
     raw_columns,
 )
+from lead_scoring.errors import LeadDataError
 
 # Key of ``DataFrame.attrs`` where ingestion lists the export's columns it did not recognise.
 UNKNOWN_COLUMNS = "unknown_columns"
+# Cells that hold no value of a lead (a JSON object or list in a served record), by row
+# position: (column, what was wrong). Normalisation notes them in ``attrs``; validation
+# quarantines their rows.
+UNREADABLE_CELLS = "unreadable_cells"
+
+
+class DuplicateColumnError(LeadDataError):
+    """Two columns of the export share one name."""
+
 
 Columns = Sequence[str]
 
