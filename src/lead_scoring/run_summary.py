@@ -1,8 +1,8 @@
 """The few lines a person reads when a run ends: what was read, what came out, and where.
 
 Kedro narrates every node and dataset; the figures that matter are scattered in that narration.
-``RunSummaryHook`` keeps the small outputs it needs as they are saved, names each MLflow run by
-its pipeline and start time, and after a successful run prints one short block: leads read and
+``RunSummaryHook`` keeps the small outputs it needs as they are saved, and after a successful
+run prints one short block: leads read and
 quarantined, metrics, tiers, the model version and alias, and the files to open. After a train
 run it also stamps the model report with what the model was trained on and which registered
 version and alias it is.
@@ -10,7 +10,6 @@ version and alias it is.
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import logging
 import re
@@ -28,9 +27,6 @@ from lead_scoring.pipelines.validation.schemas import CREATED_DATE
 
 logger = logging.getLogger(__name__)
 
-# The UI opens an experiment of this kind on its runs and metrics, not on GenAI traces.
-EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
-MACHINE_LEARNING_KIND = "custom_model_development"
 # Where `make train` writes the synthetic export when there is none.
 DEFAULT_EXPORT = "data/01_raw/leads.csv"
 _KEPT = {
@@ -244,17 +240,6 @@ class RunSummaryHook:
         self._facts = {"tiers": Counter()}
         run = mlflow.active_run()
         self._run_id = run.info.run_id if run else None
-        if run is None:
-            return
-        name = _pipeline_name(run_params)
-        # Runs of one pipeline are told apart by when they started.
-        mlflow.set_tag("mlflow.runName", f"{name} {dt.datetime.now():%Y-%m-%d %H:%M:%S}")
-        client = MlflowClient()
-        experiment = client.get_experiment(run.info.experiment_id)
-        if experiment.tags.get(EXPERIMENT_KIND_TAG) != MACHINE_LEARNING_KIND:
-            client.set_experiment_tag(
-                run.info.experiment_id, EXPERIMENT_KIND_TAG, MACHINE_LEARNING_KIND
-            )
 
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any, node) -> None:

@@ -7,6 +7,7 @@ from kedro.utils import find_kedro_project
 
 from lead_scoring.export_guard import ExistingExportGuardHook
 from lead_scoring.hooks import ModelRegistryHook, StreamedOutputsHook, TrackingPreflightHook
+from lead_scoring.mlflow_ui import MlflowUiHook
 from lead_scoring.run_summary import RunSummaryHook
 
 # The summary comes after the registry hook: of two `trylast` hooks, pluggy calls the one
@@ -17,6 +18,7 @@ HOOKS = (
     RunSummaryHook(),
     StreamedOutputsHook(),
     ExistingExportGuardHook(),
+    MlflowUiHook(),
 )
 
 # Telemetry tries to reach the network on every command; the project never phones home.
