@@ -10,6 +10,7 @@ lead with its reason. The input example, one complete raw lead, shows the reques
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import warnings
 from typing import Any
@@ -29,6 +30,27 @@ logger = logging.getLogger(__name__)
 # (mlflow.server.js: ExperimentKind.CUSTOM_MODEL_DEVELOPMENT).
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 MACHINE_LEARNING_KIND = "custom_model_development"
+# The runs table opens with no metric column; a view shared through an experiment tag opens
+# with these, at #/experiments/<id>?workflowType=machine_learning&viewStateShareKey=metrics.
+SHARED_VIEW_TAG = "mlflow.sharedViewState.metrics"
+VIEW_METRICS = [
+    "holdout.roc_auc",
+    "holdout.baseline_roc_auc",
+    "holdout.pr_auc",
+    "holdout.brier",
+    "data.rows_read",
+    "data.rows_quarantined",
+    "batch.rows_read",
+    "batch.rows_quarantined",
+    "batch.drifting_features",
+]
+METRICS_VIEW = json.dumps(
+    {
+        "selectedColumns": [f"metrics.`{name}`" for name in VIEW_METRICS],
+        "orderByKey": "attributes.start_time",
+        "orderByAsc": False,
+    }
+)
 
 # One lead as the export has it (the README's serving example); empty interactions left out.
 EXAMPLE_LEAD = {
@@ -90,10 +112,12 @@ class MlflowUiHook:
         mlflow.set_tag("mlflow.runName", run_name(name, dt.datetime.now()))
         client = MlflowClient()
         experiment = client.get_experiment(run.info.experiment_id)
-        if experiment.tags.get(EXPERIMENT_KIND_TAG) != MACHINE_LEARNING_KIND:
-            client.set_experiment_tag(
-                run.info.experiment_id, EXPERIMENT_KIND_TAG, MACHINE_LEARNING_KIND
-            )
+        for key, value in (
+            (EXPERIMENT_KIND_TAG, MACHINE_LEARNING_KIND),
+            (SHARED_VIEW_TAG, METRICS_VIEW),
+        ):
+            if experiment.tags.get(key) != value:
+                client.set_experiment_tag(run.info.experiment_id, key, value)
         if hasattr(pipeline, "log_model_kwargs"):
             # kedro-mlflow logs the model after the run with these; the example needs the
             # interaction columns of this project's mapping.
