@@ -10,12 +10,12 @@ from lead_scoring.pipelines.scoring.nodes import (
     describe_reason,
     describe_value,
     explain_predictions,
+    level_label_lookup,
     model_pool,
     predict_probabilities,
     probability_to_score,
     score_leads,
     shap_matrix,
-    level_label_lookup,
     top_reasons,
 )
 
@@ -64,9 +64,7 @@ def test_tiers_follow_the_cuts():
     ]
 
 
-def test_a_warm_leads_first_reason_is_the_feature_that_moved_its_score_most(
-    holdout, shap_values
-):
+def test_a_warm_leads_first_reason_is_the_feature_that_moved_its_score_most(holdout, shap_values):
     tiers = np.full(len(holdout), "warm")
     reasons = top_reasons(holdout, shap_values, 3, tiers)
     features = [c for c in shap_values.columns if c != "expected"]
