@@ -17,20 +17,23 @@ def warning_lines(output: str) -> list[str]:
     return [line for line in output.splitlines() if "Warning" in line or " WARNING " in line]
 
 
-def summary(output: str, pipeline: str) -> list[str]:
-    """The lines of the run summary block, which must end the output."""
+def summary(output: str, pipeline: str, last: bool = True) -> list[str]:
+    """The lines of the run summary block; with ``last``, it must end the output."""
     lines = output.rstrip().splitlines()
     starts = [i for i, line in enumerate(lines) if f" {pipeline} run summary " in line]
     assert starts, f"no {pipeline} run summary in:\n{output[-3000:]}"
-    block = lines[starts[-1] :]
-    assert set(block[-1]) == {"="}, "the summary is not the last thing printed"
-    return block
+    ends = [i for i in range(starts[-1] + 1, len(lines)) if set(lines[i]) == {"="}]
+    assert ends, "the summary block is not closed"
+    if last:
+        assert ends[0] == len(lines) - 1, "the summary is not the last thing printed"
+    return lines[starts[-1] : ends[0] + 1]
 
 
 def test_a_train_run_is_quiet_and_ends_with_its_summary(trained_project, small_export):
     output = (trained_project / "train_run.log").read_text()
     assert warning_lines(output) == []
-    block = "\n".join(summary(output, "train"))
+    # The fixture keeps stdout and stderr together: the block ends stdout, not necessarily both.
+    block = "\n".join(summary(output, "train", last=False))
     rows = len(pd.read_csv(small_export, usecols=[0]))
     assert f"Leads read {rows:,}, quarantined 0" in block
     assert re.search(r"Holdout of [\d,]+ leads: ROC AUC 0\.\d{3}", block)

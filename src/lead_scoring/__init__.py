@@ -2,6 +2,6 @@
 
 __version__ = "0.1.0"
 
-from lead_scoring.quiet import silence_known_noise
+from lead_scoring.quiet import on_kedro_start
 
-silence_known_noise()
+on_kedro_start()

@@ -90,7 +90,12 @@ def _known_noise_dropped():
 
 
 def on_kedro_start() -> None:
-    """Set the filters, and define kedro-mlflow's model class before its CLI plugin does."""
+    """Set the filters, and define kedro-mlflow's model class before anything else imports it.
+
+    Called by `kedro` before it loads its plugins, and by the package when first imported, so a
+    notebook's `%load_ext kedro.ipython`, which imports the project before kedro-mlflow's hooks,
+    starts quiet too.
+    """
     silence_known_noise()
     with _known_noise_dropped():
         import kedro_mlflow.mlflow  # noqa: F401
