@@ -25,6 +25,8 @@ KNOWN_NOISE = [
     (UserWarning, r"\W*(\[\d+m)?Add type hints to the `predict` method"),
     # `kedro run --pipeline=train` is the documented command and keeps working.
     (Warning, r"Option '--pipeline' is deprecated"),
+    # kedro-viz uses a FastAPI response class that FastAPI now deprecates.
+    (Warning, r"ORJSONResponse is deprecated"),
 ]
 
 # (logger, start of the message): library log records that say nothing a user can act on.
