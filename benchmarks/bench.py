@@ -1,8 +1,12 @@
 """Benchmarks of lead_scoring: `make bench`, or one case: `python benchmarks/bench.py --only NAME`.
 
 Inputs come from the project's own generate pipeline. Each case runs at least three times and
-prints one line per figure, `name=value unit`, with the median; the table goes to RESULTS.md.
+prints one line per figure, `name=value unit`, with the median, and a line per run as it goes.
 Whole-process cases run `kedro` in a scratch copy of the project under benchmarks/_work/.
+The table goes to benchmarks/_work/RESULTS.md (untracked); `--record` (`make bench RECORD=1`)
+writes the tracked benchmarks/RESULTS.md and results.json instead. `--quick` (`make
+bench-quick`) runs the main cases once on a tenth of the leads, in a few minutes: a smoke check
+of the same code, never recorded. A missed target makes the exit status 1.
 """
 
 from __future__ import annotations
@@ -32,6 +36,22 @@ ROOT = Path(__file__).resolve().parents[1]
 WORK = Path(os.environ.get("BENCH_WORK", ROOT / "benchmarks" / "_work"))
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+# Inputs are this many times smaller with --quick.
+SCALE = 1
+QUICK_CASES = ("features", "train", "score", "serve")
+STARTED = time.perf_counter()
+
+
+def progress(message: str) -> None:
+    """One line of progress, with the minutes since the benchmarks started."""
+    elapsed = time.perf_counter() - STARTED
+    print(f"[{int(elapsed // 60):02d}:{int(elapsed % 60):02d}] {message}", flush=True)
+
+
+def size(args, full: int) -> int:
+    """Leads per input: --rows if given, else the case's full size (a tenth with --quick)."""
+    return args.rows or full // SCALE
+
 
 sys.path.insert(0, str(ROOT))
 from tests.conftest import copy_project, kedro_env  # noqa: E402
@@ -60,7 +80,11 @@ def report(name: str, value: float, results: dict) -> None:
 
 
 def median_of(runs: int, measure: Callable[[], float]) -> float:
-    return statistics.median(measure() for _ in range(runs))
+    values = []
+    for run in range(runs):
+        values.append(measure())
+        progress(f"  run {run + 1}/{runs}: {values[-1]:.3g}")
+    return statistics.median(values)
 
 
 def timed_process(args: list[str], cwd: Path) -> tuple[float, float]:
@@ -70,6 +94,7 @@ def timed_process(args: list[str], cwd: Path) -> tuple[float, float]:
     this process's own peak RSS (Linux copies the high-water mark on fork).
     """
     report_file = WORK / "time.out"
+    WORK.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     result = subprocess.run(
         ["/usr/bin/time", "-f", "%M", "-o", str(report_file), *args],
@@ -83,6 +108,9 @@ def timed_process(args: list[str], cwd: Path) -> tuple[float, float]:
     if result.returncode:
         raise RuntimeError(f"{' '.join(args)} failed:\n{result.stderr[-3000:]}")
     peak_kib = int(report_file.read_text().split()[-1])
+    progress(
+        f"  {Path(args[0]).name} {' '.join(args[1:3])}: {wall:.1f} s, {peak_kib / 2**20:.2f} GiB"
+    )
     return wall, peak_kib / 2**20
 
 
@@ -105,12 +133,14 @@ def export(project: Path, rows: int, labelled: bool = True, seed: int = 42) -> P
         return path
     # Generated under a temporary name: an interrupted run must not leave a labelled "new" export.
     partial = path.with_name(f".{path.name}.partial")
+    progress(f"  generating {rows:,} leads for {path.name}")
     subprocess.run(
         [
             str(BIN / "kedro"),
             "run",
             "--pipeline=generate",
-            f"--params=generate.n_leads={rows},generate.seed={seed},generated_leads_path={partial}",
+            f"--params=generate.n_leads={rows},generate.seed={seed},generated_leads_path={partial},"
+            "generate.overwrite=true",
         ],
         cwd=project,
         env=kedro_env(),
@@ -140,7 +170,7 @@ def case_features(args, results: dict) -> None:
     from lead_scoring.pipelines.validation.nodes import validate_raw_leads
 
     project = scratch_project()
-    path = export(project, args.rows or 1_000_000, labelled=False)
+    path = export(project, size(args, 1_000_000), labelled=False)
     params = OmegaConfigLoader(str(project / "conf"), base_env="base", default_run_env="local")[
         "parameters"
     ]
@@ -178,7 +208,7 @@ def case_features_vs_reference(args, results: dict) -> None:
     from lead_scoring.pipelines.validation.schemas import parse_numbers
 
     project = scratch_project()
-    path = export(project, args.rows or 250_000, labelled=False)
+    path = export(project, size(args, 250_000), labelled=False)
     mapping = pd.read_csv(project / "data" / "01_raw" / "reference" / "interaction_mapping.csv")
     raw = RawLeadsDataset(filepath=str(path)).load()
     leads = pd.DataFrame(
@@ -207,7 +237,7 @@ def case_features_vs_reference(args, results: dict) -> None:
 def case_train(args, results: dict) -> None:
     """`kedro run --pipeline=train` on the default export, as a whole process."""
     project = scratch_project()
-    path = export(project, args.rows or 240_000, labelled=True)
+    path = export(project, size(args, 240_000), labelled=True)
     command = train_command(path)
     # On the default export, these runs are the retrain that later cases would otherwise need.
     retrains = args.rows is None and not current_champion(project)
@@ -253,7 +283,7 @@ def trained_scratch_project() -> Path:
     project = scratch_project()
     if not current_champion(project):
         clear_registry(project)
-        path = export(project, 240_000, labelled=True)
+        path = export(project, 240_000 // SCALE, labelled=True)
         timed_process(train_command(path), project)
         stamp_champion(project)
     return project
@@ -286,7 +316,7 @@ def score_runs(
 
 def case_score(args, results: dict) -> None:
     """`kedro run --pipeline=inference` with reasons on new leads, as a whole process."""
-    rows = args.rows or 1_000_000
+    rows = size(args, 1_000_000)
     # CatBoost alone is timed in turns with the scoring runs: this shared VM's speed drifts by
     # a tenth or more over minutes, and a ratio of figures taken minutes apart carries it.
     alone = None
@@ -346,7 +376,7 @@ def catboost_alone(project: Path, rows: int) -> Callable[[], float]:
 
 def case_score_overhead(args, results: dict) -> None:
     """Scoring wall time over the time CatBoost alone needs for prediction and SHAP."""
-    rows = args.rows or 1_000_000
+    rows = size(args, 1_000_000)
     if "score_wall_seconds" not in results or rows not in CATBOOST_ALONE_RUNS:
         case_score(args, results)
     alone = statistics.median(CATBOOST_ALONE_RUNS[rows])
@@ -356,7 +386,7 @@ def case_score_overhead(args, results: dict) -> None:
 
 def case_score_memory_growth(args, results: dict) -> None:
     """Peak RSS scoring four times as many leads, over the peak for one times."""
-    rows = args.rows or 1_000_000
+    rows = size(args, 1_000_000)
     if "score_peak_rss_gib" not in results:
         case_score(args, results)
     wall, rss, _ = score_runs(args, 4 * rows)
@@ -436,9 +466,10 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {total_kib / 2**20:.1f} GiB memory, {platform.platform()}"
 
 
-def write_results(results: dict) -> None:
-    """Merge this run's figures into RESULTS.md, keeping figures of cases not run now."""
-    store = ROOT / "benchmarks" / "results.json"
+def write_results(results: dict, directory: Path) -> Path:
+    """Merge this run's figures into ``directory``'s RESULTS.md, keeping figures of other cases."""
+    directory.mkdir(parents=True, exist_ok=True)
+    store = directory / "results.json"
     kept = json.loads(store.read_text()) if store.exists() else {}
     stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     kept.update({name: {"value": value, "date": stamp} for name, value in results.items()})
@@ -459,19 +490,48 @@ def write_results(results: dict) -> None:
                 f"| {name} | {value:.4g} {unit} | {target} | {'yes' if met(value) else 'NO'} "
                 f"| {kept[name]['date']} |"
             )
-    RESULTS.write_text("\n".join(lines) + "\n")
+    table = directory / "RESULTS.md"
+    table.write_text("\n".join(lines) + "\n")
+    return table
+
+
+def missed_targets(results: dict) -> list[str]:
+    """The figures of this run that miss their target, as lines to print."""
+    return [
+        f"{name}={value:.4g} {UNITS[name.rsplit('_', 1)[1]]} misses its target {TARGETS[name][0]}"
+        for name, value in results.items()
+        if name in TARGETS and not TARGETS[name][1](value)
+    ]
 
 
 def main() -> None:
+    global SCALE, WORK
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", choices=sorted(CASES), action="append")
     parser.add_argument("--rows", type=int, default=None, help="leads per input (case default)")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=None, help="runs per figure (3; 1 quick)")
+    parser.add_argument("--quick", action="store_true", help="main cases once, a tenth the leads")
+    parser.add_argument(
+        "--record", action="store_true", help="write the tracked benchmarks/RESULTS.md"
+    )
     args = parser.parse_args()
+    if args.quick and args.record:
+        parser.error("--quick figures are a smoke check on smaller inputs: they are not recorded")
+    if args.quick:
+        SCALE, WORK = 10, WORK / "quick"
+    args.repeats = args.repeats or (1 if args.quick else 3)
+    cases = args.only or (QUICK_CASES if args.quick else list(CASES))
     results: dict[str, float] = {}
-    for name in args.only or CASES:
+    for number, name in enumerate(cases, start=1):
+        progress(f"case {number}/{len(cases)}: {name} - {CASES[name].__doc__.splitlines()[0]}")
         CASES[name](args, results)
-    write_results(results)
+    table = write_results(results, RESULTS.parent if args.record else WORK)
+    progress(f"done; table in {table.relative_to(ROOT) if table.is_relative_to(ROOT) else table}")
+    missed = missed_targets(results)
+    for line in missed:
+        print(f"MISSED: {line}", flush=True)
+    if missed:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

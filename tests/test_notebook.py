@@ -56,6 +56,25 @@ def test_notebook_runs_against_the_trained_project(trained_project, tmp_path, mo
         if output.get("name") == "stdout"
     )
     assert "lead_scoring version 1 is the champion" in printed
-    reasons = [line for line in printed.splitlines() if line.startswith("Lead ")]
-    assert len(reasons) == 8
-    assert all(" because " in line and ("(+)" in line or "(-)" in line) for line in reasons)
+    leads = [line for line in printed.splitlines() if line.startswith("Lead ")]
+    assert len(leads) == 8 and all(line.endswith(" because:") for line in leads)
+    reasons = [line.strip() for line in printed.splitlines() if line.startswith("    ")]
+    assert len(reasons) == 24
+    assert all(r.endswith(("which raises the score.", "which lowers the score.")) for r in reasons)
+    images = [
+        output
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if "image/png" in output.get("data", {})
+    ]
+    assert len(images) >= 3
+    # The notebook opens without a screen of library warnings.
+    stderr = "".join(
+        output.get("text", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output.get("name") == "stderr"
+    )
+    assert "Warning" not in stderr, stderr[:2000]

@@ -49,7 +49,7 @@ def test_the_registered_champion_scores_raw_leads(client, small_export):
     assert scores["lead_id"].tolist() == raw["Unnamed: 0"].tolist()
     assert scores["probability"].between(0, 1).all()
     assert set(scores["tier"]) <= {"hot", "warm", "cold"}
-    assert scores["reason_1"].str.endswith(("(+)", "(-)")).all()
+    assert scores["reason_1"].str.endswith(("raises the score.", "lowers the score.")).all()
 
 
 def test_a_missing_column_stops_the_run_with_one_clear_line(tmp_path, small_export):

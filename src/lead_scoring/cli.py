@@ -9,6 +9,7 @@ from kedro.framework.cli.project import run as kedro_run
 from kedro.io import DatasetError
 
 from lead_scoring.errors import LeadScoringError
+from lead_scoring.quiet import silence_known_noise
 
 
 def _explained_cause(error: BaseException) -> BaseException | None:
@@ -24,6 +25,7 @@ def _explained_cause(error: BaseException) -> BaseException | None:
 
 @functools.wraps(kedro_run.callback)
 def _run(*args, **kwargs):
+    silence_known_noise()
     try:
         return kedro_run.callback(*args, **kwargs)
     except Exception as error:

@@ -5,10 +5,23 @@ from pathlib import Path
 
 from kedro.utils import find_kedro_project
 
+from lead_scoring.export_guard import ExistingExportGuardHook
 from lead_scoring.hooks import ModelRegistryHook, StreamedOutputsHook, TrackingPreflightHook
+from lead_scoring.mlflow_ui import MlflowUiHook
+from lead_scoring.run_summary import RunSummaryHook
 from lead_scoring.tracking_store import RunLockHook
 
-HOOKS = (TrackingPreflightHook(), ModelRegistryHook(), StreamedOutputsHook(), RunLockHook())
+# The summary comes after the registry hook: of two `trylast` hooks, pluggy calls the one
+# registered last, last, so the summary sees the alias the registry hook gave.
+HOOKS = (
+    TrackingPreflightHook(),
+    ModelRegistryHook(),
+    RunSummaryHook(),
+    StreamedOutputsHook(),
+    ExistingExportGuardHook(),
+    MlflowUiHook(),
+    RunLockHook(),
+)
 
 # Telemetry tries to reach the network on every command; the project never phones home.
 DISABLE_HOOKS_FOR_PLUGINS = ("kedro-telemetry",)

@@ -10,7 +10,18 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
 from lead_scoring.pipelines.training import create_train_pipeline
-from tests.conftest import generate_export
+from tests.conftest import PROJECT_ROOT, generate_export
+
+
+def project_level_labels():
+    """The project's level labels file, read as the catalog reads it."""
+    import pandas as pd
+
+    return pd.read_csv(
+        PROJECT_ROOT / "data" / "01_raw" / "reference" / "level_labels.csv",
+        dtype=str,
+        keep_default_na=False,
+    )
 
 
 class KeptDataset(MemoryDataset):
@@ -60,5 +71,6 @@ def learned(fast_parameters, city_tiers, interaction_mapping, tmp_path_factory) 
         "raw_leads": RawLeadsDataset(filepath=str(path)).load(),
         "city_tiers": city_tiers,
         "interaction_mapping": interaction_mapping,
+        "level_labels": project_level_labels(),
     }
     return run_in_process(create_train_pipeline(), fast_parameters, inputs)

@@ -50,7 +50,7 @@ def test_the_scoring_core_reproduces_training_probabilities(
         "interaction_mapping": interaction_mapping,
         **{
             name: learned.load(name)
-            for name in ("lead_scoring_model", "category_vocabulary", "tier_cuts")
+            for name in ("lead_scoring_model", "category_vocabulary", "tier_cuts", "level_labels")
         },
     }
     scores = run_in_process(scoring, fast_parameters, inputs).load("lead_scores")

@@ -1,6 +1,7 @@
 """Custom Kedro datasets: raw exports, CatBoost models, atomic CSVs, drift history, report figures."""
 
 from lead_scoring.datasets.atomic_csv_dataset import AtomicCSVDataset
+from lead_scoring.datasets.call_list_dataset import CallListDataset
 from lead_scoring.datasets.catboost_model_dataset import CatBoostModelDataset
 from lead_scoring.datasets.drift_history_dataset import DriftHistoryDataset
 from lead_scoring.datasets.lead_export_dataset import LeadExport, LeadExportDataset
@@ -10,6 +11,7 @@ from lead_scoring.datasets.streamed_csv_dataset import StreamedCSVDataset
 
 __all__ = [
     "AtomicCSVDataset",
+    "CallListDataset",
     "CatBoostModelDataset",
     "DriftHistoryDataset",
     "LeadExport",

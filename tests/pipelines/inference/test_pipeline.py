@@ -40,7 +40,8 @@ def counts_in_log(log: str) -> tuple[int, int, int]:
 def assert_readable_reasons(scored: pd.DataFrame) -> None:
     reasons = scored[["reason_1", "reason_2", "reason_3"]]
     assert reasons.notna().all().all()
-    assert reasons.apply(lambda c: c.str.fullmatch(r".+ \([+-]\)")).all().all()
+    sentence = r"[A-Z].+, which (raises|lowers) the score\."
+    assert reasons.apply(lambda c: c.str.fullmatch(sentence)).all().all()
     printed_nan = reasons.stack()[lambda text: text.str.contains(r"\bnan\b")]
     assert printed_nan.empty, (
         f"{len(printed_nan)} reasons print a missing value as 'nan', e.g. {printed_nan.iloc[0]!r}"

@@ -119,3 +119,5 @@ def test_profile_page_lists_columns_and_distributions(interaction_mapping, city_
     assert "Columns the pipeline ignores: extra" in page
     assert '<span style="width:50.0%">' in page
     assert "Platform of first visit" in page and "Level3" in page
+    # One chart per distribution, embedded as a PNG.
+    assert page.count('src="data:image/png;base64,') == len(profile["distributions"])

@@ -2,11 +2,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lead_scoring.errors import LeadScoringError
 from lead_scoring.pipelines.scoring.nodes import (
     assign_tiers,
+    check_level_labels,
     combine_scored_and_quarantined,
+    describe_reason,
     describe_value,
     explain_predictions,
+    level_label_lookup,
     model_pool,
     predict_probabilities,
     probability_to_score,
@@ -14,6 +18,8 @@ from lead_scoring.pipelines.scoring.nodes import (
     shap_matrix,
     top_reasons,
 )
+
+RAISES, LOWERS = "which raises the score.", "which lowers the score."
 
 
 @pytest.fixture(scope="module")
@@ -55,35 +61,102 @@ def test_tiers_follow_the_cuts():
     ]
 
 
-def test_the_first_reason_is_the_feature_that_moved_the_score_most(holdout, shap_values):
-    reasons = top_reasons(holdout, shap_values, 3)
+def test_a_warm_leads_first_reason_is_the_feature_that_moved_its_score_most(holdout, shap_values):
+    tiers = np.full(len(holdout), "warm")
+    reasons = top_reasons(holdout, shap_values, 3, tiers)
     features = [c for c in shap_values.columns if c != "expected"]
     contributions = shap_values[features]
     for position in range(0, len(holdout), max(1, len(holdout) // 25)):
         row = contributions.iloc[position]
         top = row.abs().idxmax()
-        sign = "(+)" if row[top] > 0 else "(-)"
-        expected = f"{describe_value(top, holdout.iloc[position][top])} {sign}"
+        expected = describe_reason(top, holdout.iloc[position][top], row[top] > 0)
         assert reasons.iloc[position]["reason_1"] == expected
     assert reasons.notna().all().all()
+
+
+def test_reasons_explain_the_tier(holdout, shap_values):
+    features = [c for c in shap_values.columns if c != "expected"]
+    contributions = shap_values[features].to_numpy()
+    hot_or_cold = np.where(contributions.sum(axis=1) > 0, "hot", "cold")
+    reasons = top_reasons(holdout, shap_values, 3, hot_or_cold)
+    lifts = (contributions > 0).sum(axis=1)
+    drags = (contributions < 0).sum(axis=1)
+    for tier, wanted, available in (("hot", RAISES, lifts), ("cold", LOWERS, drags)):
+        rows = (hot_or_cold == tier) & (available >= 3)
+        assert rows.any()
+        for column in reasons:
+            assert reasons.loc[rows, column].str.endswith(wanted).all(), (tier, column)
+
+
+def test_no_reason_text_both_lifts_and_lowers(holdout, shap_values):
+    tiers = np.full(len(holdout), "warm")
+    texts = pd.unique(top_reasons(holdout, shap_values, 3, tiers).to_numpy().ravel())
+    stems = pd.Series([t.rsplit(", which ", 1)[0] for t in texts])
+    directions = pd.Series([t.rsplit(", which ", 1)[1] for t in texts])
+    assert set(directions) == {"raises the score.", "lowers the score."}
+    # A stem may appear in both directions for different leads, but every text says which.
+    assert all(t.endswith((RAISES, LOWERS)) for t in texts)
+    assert stems.str[0].str.isupper().all()
 
 
 @pytest.mark.parametrize(
     ("feature", "value", "text"),
     [
-        ("referred_lead", 1.0, "referred lead: yes"),
-        ("first_platform_c", "Level7", "platform: Level7"),
-        ("total_leads_droppped", 4.0, "checked 4 courses"),
-        ("total_leads_droppped", 1.0, "checked 1 course"),
-        ("syllabus_interaction", 3.0, "syllabus clicks: 3"),
-        ("city_tier", 2, "tier-2 city"),
-        ("created_weekday", 0, "created on a Monday"),
-        ("total_leads_droppped", np.float32("nan"), "courses checked: not recorded"),
-        ("referred_lead", np.float32("nan"), "referral: not recorded"),
+        ("referred_lead", 1.0, "Was referred"),
+        ("referred_lead", 0.0, "Was not referred"),
+        ("first_platform_c", "Level7", "First visit on platform Level7"),
+        ("first_utm_medium_c", "rare", "Came through a rarely seen traffic medium"),
+        ("city_mapped", "pune", "Lives in Pune"),
+        ("total_leads_droppped", 4.0, "Checked 4 courses"),
+        ("total_leads_droppped", 1.0, "Checked 1 course"),
+        ("syllabus_interaction", 3.0, "Clicked syllabus elements 3 times"),
+        ("syllabus_interaction", 0.0, "No clicks on syllabus elements"),
+        ("city_tier", 2, "Lives in a tier-2 city"),
+        ("created_weekday", 0, "Signed up on a Monday"),
+        ("total_leads_droppped", np.float32("nan"), "Courses checked not recorded"),
+        ("referred_lead", np.float32("nan"), "Referral not recorded"),
     ],
 )
 def test_reasons_read_like_a_sentence(feature, value, text):
     assert describe_value(feature, value) == text
+    assert describe_reason(feature, value, True) == f"{text}, {RAISES}"
+    assert describe_reason(feature, value, False) == f"{text}, {LOWERS}"
+
+
+def test_level_labels_name_levels_and_unlisted_levels_keep_their_code():
+    labels = level_label_lookup(
+        pd.DataFrame(
+            {
+                "column": ["first_platform_c", "first_utm_source_c"],
+                "level": ["Level3", "Level2"],
+                "label": ["the Android app", ""],
+            }
+        )
+    )
+    assert describe_value("first_platform_c", "Level3", labels) == (
+        "First visit on platform the Android app"
+    )
+    assert describe_value("first_utm_source_c", "Level2", labels) == (
+        "Came from traffic source Level2"
+    )
+    assert level_label_lookup(pd.DataFrame(columns=["column", "level", "label"])) == {}
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([["first_platform", "Level3", "app"]], "row 2: column must be one of"),
+        ([["first_platform_c", "3", "app"]], "row 2: level must look like Level7"),
+        (
+            [["first_platform_c", "Level3", "app"], ["first_platform_c", "Level3", "web"]],
+            "row 3: each column and level is named once",
+        ),
+    ],
+)
+def test_a_wrong_level_labels_file_stops_training_with_one_line(rows, message):
+    with pytest.raises(LeadScoringError, match=message):
+        check_level_labels(pd.DataFrame(rows, columns=["column", "level", "label"]))
+    check_level_labels(pd.DataFrame(columns=["column", "level", "label"]))
 
 
 def test_scored_and_quarantined_rows_come_back_in_input_order(holdout, shap_values, learned):

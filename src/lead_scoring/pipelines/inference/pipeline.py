@@ -12,6 +12,7 @@ import pandas as pd
 from kedro.pipeline import Node, Pipeline
 
 from lead_scoring.pipelines import monitoring
+from lead_scoring.pipelines.inference.call_list import with_call_list
 from lead_scoring.pipelines.inference.nodes import (
     batch_profile,
     find_model_version,
@@ -61,7 +62,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="load_scoring_model",
             ),
             Node(
-                _emptied_once_saved(score_in_chunks),
+                _emptied_once_saved(with_call_list(score_in_chunks)),
                 inputs=[
                     "scoring_model",
                     "new_leads",
@@ -74,7 +75,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:validation",
                     "params:feature_engineering",
                 ],
-                outputs=["scored_leads", "scoring_quarantine", "batch_tally"],
+                outputs=["scored_leads", "scoring_quarantine", "batch_tally", "call_list"],
                 name="score_in_chunks",
             ),
             Node(

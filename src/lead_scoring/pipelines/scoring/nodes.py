@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from catboost import CatBoostClassifier, Pool
 
+from lead_scoring.errors import LeadScoringError
 from lead_scoring.pipelines.feature_engineering.nodes import (
     ANY_INTERACTION,
     CATEGORICAL_FEATURES,
@@ -19,17 +20,22 @@ from lead_scoring.pipelines.validation.schemas import (
     CREATED_DATE,
     LEAD_ID,
     LEADS_DROPPED,
+    LEVEL_COLUMNS,
+    LEVEL_PATTERN,
     MEDIUM,
     PLATFORM,
     REFERRED,
     SOURCE,
 )
 
+LEVEL_LABEL_COLUMNS = ["column", "level", "label"]
+
+
+class LevelLabelsError(LeadScoringError):
+    """The level labels file cannot name levels as written."""
+
+
 SCORE_COLUMNS = ["probability", "score", "tier"]
-_NOT_RECORDED = {
-    LEADS_DROPPED: "courses checked: not recorded",
-    REFERRED: "referral: not recorded",
-}
 _WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
@@ -80,40 +86,142 @@ def _count(value: float, one: str, many: str) -> str:
     return f"{value:g} {one if value == 1 else many}"
 
 
-def describe_value(feature: str, value) -> str:
-    """A feature's value in words a sales rep reads."""
+# Folded levels: feature engineering's `rare_level` and `missing_level`.
+_FOLDED = {"rare": "a rarely seen {what}", "missing": "no recorded {what}"}
+_LEVEL_WHAT = {PLATFORM: "platform", MEDIUM: "traffic medium", SOURCE: "traffic source"}
+
+
+def _level(feature: str, value, level_labels: dict) -> str:
+    what = _LEVEL_WHAT[feature]
+    if value in _FOLDED:
+        return _FOLDED[value].format(what=what)
+    return f"{what} {level_labels.get((feature, value), value)}"
+
+
+def _city(value) -> str:
+    if value in _FOLDED:
+        return _FOLDED[value].format(what="city").replace("a rarely seen city", "a smaller city")
+    return str(value).title()
+
+
+# The phrase table: what each feature's value says about a lead, as the start of a sentence.
+_PHRASES = {
+    PLATFORM: lambda v, labels: f"First visit on {_level(PLATFORM, v, labels)}",
+    MEDIUM: lambda v, labels: f"Came through {_level(MEDIUM, v, labels)}",
+    SOURCE: lambda v, labels: f"Came from {_level(SOURCE, v, labels)}",
+    CITY: lambda v, labels: f"Lives in {_city(v)}",
+    CITY_TIER: lambda v, labels: f"Lives in a tier-{int(v)} city",
+    LEADS_DROPPED: lambda v, labels: f"Checked {_count(v, 'course', 'courses')}",
+    REFERRED: lambda v, labels: "Was referred" if v else "Was not referred",
+    TOTAL_INTERACTIONS: lambda v, labels: (
+        f"Clicked {_count(v, 'time', 'times')} on the site in all" if v else "No site clicks"
+    ),
+    ANY_INTERACTION: lambda v, labels: "Clicked on the site" if v else "Never clicked on the site",
+    CREATED_HOUR: lambda v, labels: f"Signed up at {int(v):02d}:00",
+    CREATED_WEEKDAY: lambda v, labels: f"Signed up on a {_WEEKDAYS[int(v)]}",
+}
+_NOT_RECORDED = {
+    LEADS_DROPPED: "Courses checked not recorded",
+    REFERRED: "Referral not recorded",
+}
+# A reason says which way it pushed, so the same words never both lift and lower a score.
+_DIRECTION = {True: "which raises the score", False: "which lowers the score"}
+
+
+def describe_value(feature: str, value, level_labels: dict | None = None) -> str:
+    """A feature's value in words a sales rep reads, the start of a sentence."""
+    labels = level_labels or {}
     if pd.isna(value):
-        return _NOT_RECORDED.get(feature, f"{feature.replace('_', ' ')}: not recorded")
-    if feature in (PLATFORM, MEDIUM, SOURCE, CITY):
-        label = {PLATFORM: "platform", MEDIUM: "traffic medium", SOURCE: "traffic source"}.get(
-            feature, "city"
+        name = feature.removesuffix("_interaction").replace("_", " ")
+        return _NOT_RECORDED.get(feature, f"{name.capitalize()} not recorded")
+    if feature in _PHRASES:
+        return _PHRASES[feature](value, labels)
+    group = feature.removesuffix("_interaction")
+    if not value:
+        return f"No clicks on {group} elements"
+    return f"Clicked {group} elements {_count(value, 'time', 'times')}"
+
+
+def describe_reason(feature: str, value, pushes_up: bool, level_labels: dict | None = None) -> str:
+    """One reason as a sentence: the lead's value and which way it moved the score."""
+    return f"{describe_value(feature, value, level_labels)}, {_DIRECTION[bool(pushes_up)]}."
+
+
+def check_level_labels(level_labels: pd.DataFrame) -> None:
+    """Stop before training when the level labels file would name levels wrongly."""
+    where = "data/01_raw/reference/level_labels.csv"
+    missing = [c for c in LEVEL_LABEL_COLUMNS if c not in level_labels.columns]
+    if missing:
+        raise LevelLabelsError(
+            f"{where} lacks the column(s) {', '.join(missing)}: its header must be "
+            f"{','.join(LEVEL_LABEL_COLUMNS)}."
         )
-        return f"{label}: {value}"
-    phrases = {
-        CITY_TIER: lambda v: f"tier-{int(v)} city",
-        LEADS_DROPPED: lambda v: f"checked {_count(v, 'course', 'courses')}",
-        REFERRED: lambda v: f"referred lead: {'yes' if v else 'no'}",
-        TOTAL_INTERACTIONS: lambda v: f"site clicks: {v:g}",
-        ANY_INTERACTION: lambda v: f"clicked on the site: {'yes' if v else 'no'}",
-        CREATED_HOUR: lambda v: f"created at {int(v):02d}:00",
-        CREATED_WEEKDAY: lambda v: f"created on a {_WEEKDAYS[int(v)]}",
+    problems = [
+        (
+            ~level_labels["column"].isin(LEVEL_COLUMNS),
+            f"column must be one of {', '.join(LEVEL_COLUMNS)}",
+        ),
+        (
+            ~level_labels["level"].astype(str).str.match(LEVEL_PATTERN),
+            "level must look like Level7",
+        ),
+        (level_labels.duplicated(["column", "level"]), "each column and level is named once"),
+    ]
+    for bad, rule in problems:
+        if bad.any():
+            row = level_labels.loc[bad].iloc[0]
+            raise LevelLabelsError(
+                f"{where}, row {int(bad.to_numpy().argmax()) + 2}: {rule} "
+                f"(found column={row['column']!r}, level={row['level']!r})."
+            )
+
+
+def level_label_lookup(level_labels: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """(column, LevelN) to the label a user gave it; levels without one keep their code."""
+    if level_labels is None or level_labels.empty:
+        return {}
+    named = level_labels.dropna(subset=["label"])
+    return {
+        (str(row.column), str(row.level)): str(row.label).strip()
+        for row in named.itertuples(index=False)
+        if str(row.label).strip()
     }
-    if feature in phrases:
-        return phrases[feature](value)
-    return f"{feature.removesuffix('_interaction')} clicks: {value:g}"
+
+
+def _reason_order(contributions: np.ndarray, tiers: np.ndarray | None) -> np.ndarray:
+    """Features by how much they explain each lead's tier, most first.
+
+    A hot lead's reasons are what lifts it, a cold lead's what holds it back, strongest first;
+    a warm lead's are the strongest pushes either way. A push against the tier comes only after
+    every push that explains it.
+    """
+    strength = np.abs(contributions)
+    if tiers is not None:
+        against = np.where(
+            (tiers == "hot")[:, None],
+            contributions < 0,
+            (tiers == "cold")[:, None] & (contributions > 0),
+        )
+        # Pushes against the tier sort after all others, still by their own size.
+        strength = np.where(against, -1.0 / (1.0 + strength), strength)
+    return np.argsort(-strength, axis=1, kind="stable")
 
 
 def top_reasons(
-    model_input: pd.DataFrame, shap_values: pd.DataFrame, n_reasons: int
+    model_input: pd.DataFrame,
+    shap_values: pd.DataFrame,
+    n_reasons: int,
+    tiers: np.ndarray | None = None,
+    level_labels: dict | None = None,
 ) -> pd.DataFrame:
-    """The ``n_reasons`` features that moved each lead's score most, in words, with direction."""
+    """The ``n_reasons`` features that explain each lead's tier most, each as a sentence."""
     features = [c for c in shap_values.columns if c != "expected"]
     columns = [f"reason_{k + 1}" for k in range(n_reasons)]
     if model_input.empty:
         return pd.DataFrame(index=model_input.index, columns=columns, dtype="str")
     contributions = shap_values.to_numpy()[:, shap_values.columns != "expected"]
     rows = np.arange(len(contributions))
-    order = np.argsort(-np.abs(contributions), axis=1, kind="stable")[:, :n_reasons]
+    order = _reason_order(contributions, tiers)[:, :n_reasons]
     # Phrase each distinct value of each chosen feature once, in both directions, in one table;
     # a lead's reason is then a lookup: its value's entry, plus one when the push is upward.
     entries = np.zeros(contributions.shape, dtype="int64")
@@ -123,8 +231,10 @@ def top_reasons(
         codes, uniques = pd.factorize(model_input[feature], use_na_sentinel=False)
         entries[:, position] = len(phrases) + 2 * codes
         for value in uniques:
-            text = describe_value(feature, value)
-            phrases += [f"{text} (-)", f"{text} (+)"]
+            phrases += [
+                describe_reason(feature, value, False, level_labels),
+                describe_reason(feature, value, True, level_labels),
+            ]
     table = np.array(phrases, dtype=object)
     reasons = {}
     for k, column in enumerate(columns):
@@ -135,20 +245,28 @@ def top_reasons(
 
 
 def score_leads(
-    model_input: pd.DataFrame, shap_values: pd.DataFrame, tier_cuts: dict, params: dict
+    model_input: pd.DataFrame,
+    shap_values: pd.DataFrame,
+    tier_cuts: dict,
+    params: dict,
+    level_labels: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Probability, 1-99 score, tier and top reasons for each valid lead."""
     log_odds = shap_values.to_numpy().sum(axis=1)
     probability = 1.0 / (1.0 + np.exp(-log_odds))
+    tiers = assign_tiers(probability, tier_cuts)
     scored = pd.DataFrame(
         {
             "probability": probability.round(6),
             "score": probability_to_score(probability),
-            "tier": assign_tiers(probability, tier_cuts),
+            "tier": tiers,
         },
         index=model_input.index,
     )
-    return pd.concat([scored, top_reasons(model_input, shap_values, params["n_reasons"])], axis=1)
+    reasons = top_reasons(
+        model_input, shap_values, params["n_reasons"], tiers, level_label_lookup(level_labels)
+    )
+    return pd.concat([scored, reasons], axis=1)
 
 
 def _objects(values: pd.Series | np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ from kedro.pipeline import Node, Pipeline
 from lead_scoring.pipelines.feature_engineering.pipeline import features_node
 from lead_scoring.pipelines.ingestion.nodes import normalise_raw_leads
 from lead_scoring.pipelines.scoring.nodes import (
+    check_level_labels,
     combine_scored_and_quarantined,
     explain_predictions,
     score_leads,
@@ -61,6 +62,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "scoring_shap_values",
                     "tier_cuts",
                     "params:scoring",
+                    "level_labels",
                 ],
                 outputs="scoring_scored_leads",
                 name="score_leads",
@@ -75,6 +77,21 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs=SCORING_OUTPUT,
                 name="combine_scored_and_quarantined",
             ),
+        ],
+        tags="scoring",
+    )
+
+
+def create_label_check_pipeline(**kwargs) -> Pipeline:
+    """Check the level labels that the registered model will carry, before training on them."""
+    return Pipeline(
+        [
+            Node(
+                check_level_labels,
+                inputs="level_labels",
+                outputs=None,
+                name="check_level_labels",
+            )
         ],
         tags="scoring",
     )

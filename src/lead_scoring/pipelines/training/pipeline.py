@@ -98,7 +98,9 @@ def create_train_pipeline(*companions: Pipeline) -> Pipeline:
         ingestion.create_pipeline()
         + validation.create_pipeline()
         + feature_engineering.create_pipeline()
-        + create_pipeline(),
+        + create_pipeline()
+        # The scoring core phrases reasons with the level labels: the model carries them.
+        + scoring.pipeline.create_label_check_pipeline(),
     )
     return pipeline_ml_factory(
         training=learning,

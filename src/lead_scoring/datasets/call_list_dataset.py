@@ -1,0 +1,64 @@
+"""The call list: scored leads written chunk by chunk, published sorted by score, best first."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from lead_scoring.datasets.atomic_csv_dataset import hidden_sibling
+from lead_scoring.datasets.streamed_csv_dataset import StreamedCSVDataset
+
+SCORE = "score"
+
+
+class CallListDataset(StreamedCSVDataset):
+    """Each ``save`` files its rows by score; ``commit`` joins the files from score 99 down.
+
+    A score is a whole number from 1 to 99, so sorting a batch of any size needs one file per
+    score, not the batch in memory: memory stays that of one chunk. The project's
+    ``StreamedOutputsHook`` commits after a successful run and discards after a failed one.
+    """
+
+    def __init__(self, *, filepath: str, load_args=None, metadata=None) -> None:
+        super().__init__(filepath=filepath, load_args=load_args, metadata=metadata)
+        self._buckets: Path | None = None
+        self._columns: list[str] | None = None
+
+    def save(self, data: pd.DataFrame) -> None:
+        if self._buckets is None:
+            self._filepath.parent.mkdir(parents=True, exist_ok=True)
+            self._buckets = Path(
+                tempfile.mkdtemp(prefix=f".{self._filepath.name}.", dir=self._filepath.parent)
+            )
+            self._columns = list(data.columns)
+        ordered = data.sort_values(SCORE, ascending=False, kind="stable")
+        for score, rows in ordered.groupby(SCORE, sort=False):
+            table = pa.Table.from_pandas(rows[self._columns], preserve_index=False)
+            with (self._buckets / f"{int(score):03d}.csv").open("ab") as file:
+                pacsv.write_csv(table, file, write_options=pacsv.WriteOptions(include_header=False))
+
+    def commit(self) -> None:
+        """Publish the rows of this run, highest score first, replacing the previous list."""
+        if self._buckets is None:
+            return
+        partial = hidden_sibling(self._filepath, ".partial")
+        with partial.open("w", encoding="utf-8", newline="") as out:
+            out.write(pd.DataFrame(columns=self._columns).to_csv(index=False))
+        with partial.open("ab") as out:
+            for bucket in sorted(self._buckets.iterdir(), reverse=True):
+                with bucket.open("rb") as rows:
+                    shutil.copyfileobj(rows, out)
+        os.replace(partial, self._filepath)
+        self.discard()
+
+    def discard(self) -> None:
+        """Drop what this run wrote; the previous list stays."""
+        if self._buckets is not None:
+            shutil.rmtree(self._buckets, ignore_errors=True)
+            self._buckets = None

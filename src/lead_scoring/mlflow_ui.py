@@ -1,0 +1,147 @@
+"""What `mlflow ui` shows of a run: a machine-learning experiment, runs told apart by name, and
+the model's output signature, an input example and the training data.
+
+The input side of the signature is left out on purpose: MLflow enforces a logged input schema
+before the model sees a request, dropping columns it does not list and rejecting types it does
+not expect, while the model's own validation reads every field as text and quarantines a bad
+lead with its reason. The input example, one complete raw lead, shows the request format.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import warnings
+from typing import Any
+
+import mlflow
+import pandas as pd
+from kedro.framework.hooks import hook_impl
+from mlflow.models import ModelSignature
+from mlflow.tracking import MlflowClient
+from mlflow.types.schema import ColSpec, Schema
+
+from lead_scoring.pipelines.validation.schemas import CREATED_DATE, LABEL, LEAD_ID, ORIGIN_COLUMNS
+
+logger = logging.getLogger(__name__)
+
+# The UI opens an experiment of this kind on its runs and metrics, not on GenAI traces
+# (mlflow.server.js: ExperimentKind.CUSTOM_MODEL_DEVELOPMENT).
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+MACHINE_LEARNING_KIND = "custom_model_development"
+# The runs table opens with no metric column; a view shared through an experiment tag opens
+# with these, at #/experiments/<id>?workflowType=machine_learning&viewStateShareKey=metrics.
+SHARED_VIEW_TAG = "mlflow.sharedViewState.metrics"
+VIEW_METRICS = [
+    "holdout.roc_auc",
+    "holdout.baseline_roc_auc",
+    "holdout.pr_auc",
+    "holdout.brier",
+    "data.rows_read",
+    "data.rows_quarantined",
+    "batch.rows_read",
+    "batch.rows_quarantined",
+    "batch.drifting_features",
+]
+METRICS_VIEW = json.dumps(
+    {
+        "selectedColumns": [f"metrics.`{name}`" for name in VIEW_METRICS],
+        "orderByKey": "attributes.start_time",
+        "orderByAsc": False,
+    }
+)
+
+# One lead as the export has it (the README's serving example); empty interactions left out.
+EXAMPLE_LEAD = {
+    "created_date": "2022-01-14 10:21:37",
+    "city_mapped": "pune",
+    "first_platform_c": "Level3",
+    "first_utm_medium_c": "Level0",
+    "first_utm_source_c": "Level2",
+    "total_leads_droppped": "2",
+    "referred_lead": "0",
+    "download_button_clicked": "1",
+    "syllabus_expand": "3",
+}
+
+
+def input_example(interaction_columns: list[str]) -> pd.DataFrame:
+    """The example lead with every raw column, as text; no click is an empty cell."""
+    row = {column: EXAMPLE_LEAD.get(column) for column in [*ORIGIN_COLUMNS, *interaction_columns]}
+    return pd.DataFrame([row], dtype="object")
+
+
+def output_signature(n_reasons: int = 3) -> ModelSignature:
+    """One row per lead: scored with probability, score, tier and reasons, or quarantined."""
+    columns = [
+        ColSpec("string", LEAD_ID),
+        ColSpec("string", CREATED_DATE, required=False),
+        ColSpec("double", "probability", required=False),
+        ColSpec("long", "score", required=False),
+        ColSpec("string", "tier", required=False),
+        *[ColSpec("string", f"reason_{k + 1}", required=False) for k in range(n_reasons)],
+        ColSpec("string", "status"),
+        ColSpec("string", "quarantine_reason", required=False),
+    ]
+    return ModelSignature(inputs=None, outputs=Schema(columns))
+
+
+def run_name(pipeline_name: str, started: dt.datetime) -> str:
+    """A run's name in the UI: its pipeline and when it started, e.g. `train 2022-03-01 09:30:12`."""
+    return f"{pipeline_name} {started:%Y-%m-%d %H:%M:%S}"
+
+
+class MlflowUiHook:
+    """Names runs, marks the experiment as machine learning, describes the model and its data."""
+
+    def __init__(self) -> None:
+        self._training_source: str | None = None
+
+    @hook_impl
+    def after_context_created(self, context) -> None:
+        self._training_source = (context.params or {}).get("raw_leads_path")
+
+    @hook_impl(trylast=True)
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
+        run = mlflow.active_run()
+        if run is None:
+            return
+        names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
+        name = "+".join(str(n) for n in names if n) or "__default__"
+        mlflow.set_tag("mlflow.runName", run_name(name, dt.datetime.now()))
+        client = MlflowClient()
+        experiment = client.get_experiment(run.info.experiment_id)
+        for key, value in (
+            (EXPERIMENT_KIND_TAG, MACHINE_LEARNING_KIND),
+            (SHARED_VIEW_TAG, METRICS_VIEW),
+        ):
+            if experiment.tags.get(key) != value:
+                client.set_experiment_tag(run.info.experiment_id, key, value)
+        if hasattr(pipeline, "log_model_kwargs"):
+            # kedro-mlflow logs the model after the run with these; the example needs the
+            # interaction columns of this project's mapping.
+            interactions = catalog.load("interaction_mapping")["interaction_type"].tolist()
+            pipeline.log_model_kwargs.update(
+                signature=output_signature(),
+                input_example=input_example(interactions),
+            )
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str, data: Any, node) -> None:
+        if dataset_name != "clean_leads" or mlflow.active_run() is None:
+            return
+        source = self._training_source or "data/01_raw/leads.csv"
+        with warnings.catch_warnings():
+            # Two notes MLflow prints while it describes any local pandas frame: a local path
+            # matches two source types that mean the same, and integer columns cannot hold a
+            # missing value (nothing here enforces this schema).
+            warnings.filterwarnings("ignore", "The specified dataset source can be interpreted")
+            warnings.filterwarnings("ignore", "Hint: Inferred schema contains integer column")
+            dataset = mlflow.data.from_pandas(
+                data,
+                source=source,
+                name=source.rsplit("/", 1)[-1],
+                targets=LABEL if LABEL in data else None,
+            )
+            mlflow.log_input(dataset, context="training")

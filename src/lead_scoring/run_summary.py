@@ -1,0 +1,308 @@
+"""The few lines a person reads when a run ends: what was read, what came out, and where.
+
+Kedro narrates every node and dataset; the figures that matter are scattered in that narration.
+``RunSummaryHook`` keeps the small outputs it needs as they are saved, and after a successful
+run prints one short block: leads read and
+quarantined, metrics, tiers, the model version and alias, and the files to open. After a train
+run it also stamps the model report with what the model was trained on and which registered
+version and alias it is.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import mlflow
+from kedro.framework.hooks import hook_impl
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from lead_scoring.pipelines.validation.schemas import CREATED_DATE
+
+logger = logging.getLogger(__name__)
+
+# Where `make train` writes the synthetic export when there is none.
+DEFAULT_EXPORT = "data/01_raw/leads.csv"
+_KEPT = {
+    "validation_summary",
+    "holdout_metrics",
+    "business_summary",
+    "scoring_model_version",
+    "batch_tally",
+    "drift_alerts",
+}
+# The files a person opens after each kind of run, by catalog entry, with what to call them.
+_FILES = {
+    "train": {
+        "model_report": "Model report",
+        "raw_data_profile_html": "Data profile",
+        "quarantined_leads": "Quarantined rows",
+    },
+    "inference": {
+        "call_list": "Call list (best first)",
+        "scored_leads": "Scored leads (input order)",
+        "scoring_quarantine": "Quarantined rows",
+        "drift_report": "Drift report",
+    },
+    "generate": {"generated_raw_leads": "Export"},
+}
+
+
+def _filepath(catalog, name: str) -> str | None:
+    """The file a catalog entry writes, relative to the project when it lies inside it."""
+    try:
+        dataset = catalog.get(name)
+    except Exception:
+        return None
+    while dataset is not None and hasattr(dataset, "_dataset"):
+        dataset = dataset._dataset  # an MlflowArtifactDataset wraps the dataset that writes
+    path = getattr(dataset, "_filepath", None)
+    if path is None:
+        return None
+    path = Path(str(path))
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def registered_versions(client: MlflowClient, model_name: str, run_id: str) -> list[str]:
+    """Versions of ``model_name`` registered by ``run_id``."""
+    try:
+        versions = client.search_model_versions(f"name='{model_name}' and run_id='{run_id}'")
+    except MlflowException:
+        return []
+    return [str(v.version) for v in versions]
+
+
+def _aliases(client: MlflowClient, model_name: str, version: str) -> list[str]:
+    try:
+        return sorted(client.get_model_version(model_name, version).aliases or [])
+    except MlflowException:
+        return []
+
+
+def _pipeline_name(run_params: dict[str, Any]) -> str:
+    names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
+    return "+".join(str(name) for name in names if name) or "__default__"
+
+
+def _share(part: float, whole: float) -> str:
+    return f"{part / whole:.0%}" if whole else "0%"
+
+
+def train_lines(facts: dict) -> list[str]:
+    """The summary of a train run."""
+    lines = []
+    data = facts.get("validation_summary") or {}
+    trained = facts.get("trained_on") or {}
+    if data:
+        lines.append(
+            f"Leads read {data.get('rows_read', 0):,}, quarantined {data.get('rows_quarantined', 0):,}, "
+            f"duplicates removed {data.get('duplicates_removed', 0):,}, kept {data.get('rows_kept', 0):,}"
+            + (f" ({trained['first']} to {trained['last']})" if trained.get("first") else "")
+        )
+    metrics = facts.get("holdout_metrics") or {}
+    if metrics:
+        lines.append(
+            f"Holdout of {int(metrics.get('leads', 0)):,} leads: ROC AUC {metrics['roc_auc']:.3f} "
+            f"(baseline {metrics.get('baseline_roc_auc', float('nan')):.3f}), "
+            f"PR AUC {metrics.get('pr_auc', float('nan')):.3f}, Brier {metrics.get('brier', float('nan')):.3f}"
+        )
+        lines.append(
+            "Tiers on the holdout: "
+            + ", ".join(f"{t} {metrics.get(f'share_{t}', 0):.0%}" for t in ("hot", "warm", "cold"))
+            + f"; cold holds {metrics.get('cold_completers_lost', 0):.1%} of completers"
+        )
+    model = facts.get("model")
+    if model:
+        alias = f", alias {', '.join(model['aliases'])}" if model["aliases"] else ", no alias"
+        lines.append(f"Model: {model['name']} version {model['version']}{alias}")
+    return lines
+
+
+def inference_lines(facts: dict) -> list[str]:
+    """The summary of a scoring run."""
+    lines = []
+    tally = facts.get("batch_tally") or {}
+    if tally:
+        lines.append(
+            f"Leads read {tally['read']:,}, scored {tally['scored']:,}, "
+            f"quarantined {tally['quarantined']:,}"
+        )
+    tiers: Counter = facts.get("tiers") or Counter()
+    if tiers:
+        total = sum(tiers.values())
+        lines.append(
+            "Tiers: "
+            + ", ".join(
+                f"{t} {tiers[t]:,} ({_share(tiers[t], total)})" for t in ("hot", "warm", "cold")
+            )
+        )
+    version = facts.get("scoring_model_version") or {}
+    if version:
+        aliases = facts.get("model_aliases") or []
+        alias = f", alias {', '.join(aliases)}" if aliases else ""
+        lines.append(f"Model: {version['name']} version {version['version']}{alias}")
+    alerts = facts.get("drift_alerts")
+    if alerts is not None:
+        lines.append(
+            f"Drift: {len(alerts)} feature(s) drifting"
+            + (f" ({', '.join(alerts)})" if alerts else "")
+        )
+    return lines
+
+
+def generate_lines(facts: dict) -> list[str]:
+    """The summary of a generate run."""
+    export = facts["generated"]
+    span = f", created {export['first']} to {export['last']}" if export["first"] else ""
+    return [f"Wrote a synthetic export of {export['rows']:,} leads{span}"]
+
+
+def run_kind(facts: dict) -> str:
+    """What the run did, from what it saved: scored a batch, generated an export, or trained."""
+    if facts.get("batch_tally") is not None:
+        return "inference"
+    if facts.get("generated") is not None:
+        return "generate"
+    return "train"
+
+
+def format_summary(pipeline_name: str, facts: dict, files: dict[str, str], run: dict | None) -> str:
+    """The block printed at the end of a run."""
+    kind = run_kind(facts)
+    lines = {"train": train_lines, "inference": inference_lines, "generate": generate_lines}[kind](
+        facts
+    )
+    if run:
+        lines.append(f"MLflow run '{run['name']}' ({run['id']}) in {run['uri']}")
+    lines += [f"{label}: {path}" for label, path in files.items()]
+    width = max([len(line) for line in lines] + [40])
+    title = f" {pipeline_name} run summary "
+    return "\n".join([f"{title:=^{min(width, 100)}}", *lines, "=" * min(width, 100)])
+
+
+def trained_on_html(trained: dict, model: dict | None) -> str:
+    """The model report's opening paragraph: the training data and the registered version."""
+    path = trained.get("path") or DEFAULT_EXPORT
+    where = (
+        f"the default export <code>{html.escape(path)}</code> (synthetic, written by "
+        "<code>kedro run --pipeline=generate</code>, unless you put your own export there)"
+        if path == DEFAULT_EXPORT
+        else f"your export <code>{html.escape(path)}</code>"
+    )
+    span = f", created {trained['first']} to {trained['last']}" if trained.get("first") else ""
+    text = f"Trained on {where}: {trained.get('rows', 0):,} valid leads{html.escape(span)}."
+    if model:
+        aliases = ", ".join(f"<strong>{html.escape(a)}</strong>" for a in model["aliases"])
+        text += (
+            f" This report describes registered model <code>{html.escape(model['name'])}</code> "
+            f"version <strong>{model['version']}</strong>, "
+            + (f"alias {aliases}" if aliases else "without an alias")
+            + " when the run ended."
+        )
+    return f'<p class="trained-on">{text}</p>\n'
+
+
+def stamp_report(report: Path, paragraph: str) -> bool:
+    """Put ``paragraph`` under the model report's title; False when there is no report."""
+    if not report.exists():
+        return False
+    page = report.read_text(encoding="utf-8")
+    page = re.sub(r'<p class="trained-on">.*?</p>\n', "", page, flags=re.S)
+    title = re.search(r"<h1>.*?</h1>\n?", page) or re.search(r"<body>\n?", page)
+    at = title.end() if title else 0
+    report.write_text(page[:at] + paragraph + page[at:], encoding="utf-8")
+    return True
+
+
+class RunSummaryHook:
+    """Names each MLflow run, and ends every pipeline run with a short printed summary."""
+
+    def __init__(self) -> None:
+        self._facts: dict[str, Any] = {}
+        self._run_id: str | None = None
+        self._raw_path: str | None = None
+
+    @hook_impl
+    def after_context_created(self, context) -> None:
+        self._raw_path = (context.params or {}).get("raw_leads_path")
+
+    @hook_impl(trylast=True)
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
+        self._facts = {"tiers": Counter()}
+        run = mlflow.active_run()
+        self._run_id = run.info.run_id if run else None
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str, data: Any, node) -> None:
+        if dataset_name in _KEPT:
+            self._facts[dataset_name] = data
+        elif dataset_name == "scored_leads" and "tier" in getattr(data, "columns", ()):
+            self._facts["tiers"].update(data["tier"].value_counts().to_dict())
+        elif dataset_name == "generated_raw_leads" and CREATED_DATE in getattr(data, "columns", ()):
+            dates = data[CREATED_DATE].dropna().astype(str)
+            self._facts["generated"] = {
+                "rows": len(data),
+                "first": dates.min()[:10] if len(dates) else None,
+                "last": dates.max()[:10] if len(dates) else None,
+            }
+        elif dataset_name == "clean_leads" and CREATED_DATE in getattr(data, "columns", ()):
+            dates = data[CREATED_DATE]
+            self._facts["trained_on"] = {
+                "rows": len(data),
+                "first": f"{dates.min():%Y-%m-%d}" if len(data) else None,
+                "last": f"{dates.max():%Y-%m-%d}" if len(data) else None,
+                "path": self._raw_path or DEFAULT_EXPORT,
+            }
+
+    # Runs after the registry hook has given the new version its alias (see settings.HOOKS).
+    @hook_impl(trylast=True)
+    def after_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
+        facts = self._facts
+        pipeline_name = _pipeline_name(run_params)
+        client = MlflowClient()
+        model_name = None
+        if facts.get("scoring_model_version"):
+            version = facts["scoring_model_version"]
+            model_name = version["name"]
+            if version["version"] != "local":
+                facts["model_aliases"] = _aliases(client, model_name, version["version"])
+        elif self._run_id and hasattr(pipeline, "log_model_kwargs"):
+            model_name = pipeline.log_model_kwargs.get("registered_model_name")
+            found = registered_versions(client, model_name, self._run_id) if model_name else []
+            if found:
+                version = max(found, key=int)
+                # A search leaves aliases out; the version itself carries them.
+                aliases = _aliases(client, model_name, version)
+                facts["model"] = {"name": model_name, "version": version, "aliases": aliases}
+        kind = run_kind(facts)
+        outputs = pipeline.all_outputs()
+        paths = {name: _filepath(catalog, name) for name in _FILES[kind] if name in outputs}
+        files = {_FILES[kind][name]: path for name, path in paths.items() if path}
+        if kind == "train" and facts.get("trained_on") and paths.get("model_report"):
+            report = Path(paths["model_report"])
+            if stamp_report(report, trained_on_html(facts["trained_on"], facts.get("model"))):
+                self._log_report(client, report)
+        run = None
+        if self._run_id:
+            info = client.get_run(self._run_id).info
+            run = {"name": info.run_name, "id": info.run_id, "uri": mlflow.get_tracking_uri()}
+        sys.stdout.write(format_summary(pipeline_name, facts, files, run) + "\n")
+        sys.stdout.flush()
+
+    def _log_report(self, client: MlflowClient, report: Path) -> None:
+        """Replace the run's copy of the report with the stamped one."""
+        if self._run_id is None:
+            return
+        try:
+            client.log_artifact(self._run_id, str(report), "reporting")
+        except (MlflowException, OSError) as error:
+            logger.warning("The stamped model report was not logged to MLflow: %s", error)
