@@ -10,6 +10,7 @@ import pytest
 from kedro.io import AbstractDataset, DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
+from lead_scoring.datasets.lead_export_dataset import ExportChunk
 from lead_scoring.pipelines.inference import create_pipeline
 from lead_scoring.pipelines.monitoring.nodes import TIERS
 from tests.conftest import REAL_EXPORT, copy_project, needs_shared, run_kedro
@@ -72,8 +73,8 @@ def test_duplicated_rows_are_scored_not_dropped(scored_project, new_leads):
 def test_counts_add_up_on_an_export_with_broken_rows(scored_project, new_leads):
     read, scored, quarantined = counts_in_log((scored_project / "inference_run.log").read_text())
     assert (read, scored, quarantined) == (len(new_leads), len(new_leads) - len(BROKEN), 4)
-    quarantine = read_csv(scored_project / "data" / "02_intermediate" / "quarantined_leads.csv")
-    assert quarantine.columns.tolist() == ["row", "lead_id", "reason"]
+    quarantine = read_csv(scored_project / "data" / "07_model_output" / "quarantined_leads.csv")
+    assert quarantine.columns.tolist() == ["row", "line", "lead_id", "reason"]
     assert quarantine["row"].tolist() == sorted(BROKEN)
     assert quarantine["lead_id"].tolist() == new_leads.loc[sorted(BROKEN), ""].tolist()
     for (_, (column, _)), reason in zip(sorted(BROKEN.items()), quarantine["reason"], strict=True):
@@ -98,7 +99,7 @@ def test_the_run_is_tracked_with_drift_counts_and_realised_auc(scored_project):
     with tracking_store(scored_project) as client:
         (run,) = client.search_runs(
             [client.get_experiment_by_name("lead_scoring").experiment_id],
-            filter_string="attributes.run_name = 'inference'",
+            filter_string="attributes.run_name LIKE 'inference %'",
         )
         artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     metrics = run.data.metrics
@@ -165,9 +166,14 @@ class ChunkedExport:
     def __init__(self, rows: int) -> None:
         self.rows = rows
 
-    def chunks(self, rows: int):
+    def read(self, rows: int):
         for start in range(0, self.rows, rows):
-            yield pd.DataFrame({"": "x"}, index=pd.RangeIndex(start, min(start + rows, self.rows)))
+            positions = pd.RangeIndex(start, min(start + rows, self.rows))
+            yield ExportChunk(
+                leads=pd.DataFrame({"": "x"}, index=positions),
+                lines=positions.to_numpy() + 2,
+                rejected=pd.DataFrame(columns=["line", "lead_id", "reason"]),
+            )
 
 
 class ScoresEveryThirdQuarantined:
@@ -219,6 +225,7 @@ def test_scoring_holds_one_chunk_in_memory_however_many_it_scores():
             "scored_leads": scored,
             "scoring_quarantine": quarantine,
             "batch_tally": tally,
+            "call_list": HeldChunks(),
         }
     )
     SequentialRunner().run(create_pipeline().only_nodes("score_in_chunks"), catalog)

@@ -48,9 +48,9 @@ class _RememberingExport:
     def __getattr__(self, name: str):
         return getattr(self._export, name)
 
-    def chunks(self, rows: int) -> Iterator[pd.DataFrame]:
-        for chunk in self._export.chunks(rows):
-            self.last = chunk
+    def read(self, rows: int) -> Iterator:
+        for chunk in self._export.read(rows):
+            self.last = chunk.leads
             yield chunk
 
 
