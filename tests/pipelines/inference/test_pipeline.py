@@ -10,6 +10,7 @@ import pytest
 from kedro.io import AbstractDataset, DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
+from lead_scoring.datasets.lead_export_dataset import REJECTED_COLUMNS, ExportChunk
 from lead_scoring.pipelines.inference import create_pipeline
 from lead_scoring.pipelines.monitoring.nodes import TIERS
 from tests.conftest import REAL_EXPORT, copy_project, needs_shared, run_kedro
@@ -50,8 +51,10 @@ def assert_readable_reasons(scored: pd.DataFrame) -> None:
 def test_every_valid_row_is_scored_in_input_order(scored_project, new_leads):
     scored = read_csv(scored_project / "data" / "07_model_output" / "scored_leads.csv")
     valid = new_leads.drop(index=list(BROKEN))
-    assert scored.columns.tolist() == SCORED_COLUMNS
+    assert scored.columns.tolist() == ["line", *SCORED_COLUMNS]
     assert scored["lead_id"].tolist() == valid[""].tolist()
+    # The header is line 1: the export's row i starts on line i + 2.
+    assert scored["line"].tolist() == [row + 2 for row in valid.index]
     assert scored["created_date"].tolist() == valid["created_date"].tolist()
     assert scored["score"].between(1, 99).all()
     assert scored["probability"].between(0, 1).all()
@@ -71,9 +74,10 @@ def test_duplicated_rows_are_scored_not_dropped(scored_project, new_leads):
 def test_counts_add_up_on_an_export_with_broken_rows(scored_project, new_leads):
     read, scored, quarantined = counts_in_log((scored_project / "inference_run.log").read_text())
     assert (read, scored, quarantined) == (len(new_leads), len(new_leads) - len(BROKEN), 4)
-    quarantine = read_csv(scored_project / "data" / "02_intermediate" / "quarantined_leads.csv")
-    assert quarantine.columns.tolist() == ["row", "lead_id", "reason"]
+    quarantine = read_csv(scored_project / "data" / "07_model_output" / "quarantined_leads.csv")
+    assert quarantine.columns.tolist() == ["row", "line", "lead_id", "reason"]
     assert quarantine["row"].tolist() == sorted(BROKEN)
+    assert quarantine["line"].tolist() == [row + 2 for row in sorted(BROKEN)]
     assert quarantine["lead_id"].tolist() == new_leads.loc[sorted(BROKEN), ""].tolist()
     for (_, (column, _)), reason in zip(sorted(BROKEN.items()), quarantine["reason"], strict=True):
         assert reason.startswith(column)
@@ -164,9 +168,11 @@ class ChunkedExport:
     def __init__(self, rows: int) -> None:
         self.rows = rows
 
-    def chunks(self, rows: int):
+    def read(self, rows: int):
         for start in range(0, self.rows, rows):
-            yield pd.DataFrame({"": "x"}, index=pd.RangeIndex(start, min(start + rows, self.rows)))
+            index = pd.RangeIndex(start, min(start + rows, self.rows))
+            leads = pd.DataFrame({"": "x"}, index=index)
+            yield ExportChunk(leads, index.to_numpy() + 2, pd.DataFrame(columns=REJECTED_COLUMNS))
 
 
 class ScoresEveryThirdQuarantined:
