@@ -16,7 +16,6 @@ from tests.conftest import run_kedro
 N_LEADS = 3_000
 # What a sales rep receives for each scored lead, in this order.
 SCORED_COLUMNS = [
-    "line",
     "lead_id",
     "created_date",
     "probability",

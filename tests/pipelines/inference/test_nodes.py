@@ -97,7 +97,7 @@ def test_split_keeps_scored_rows_in_order_and_quarantined_with_their_reason():
     predictions = predictions_frame(["scored", "quarantined", "scored", "scored", "quarantined"])
     lines = np.array([2, 3, 5, 6, 7])  # line 4 held no lead
     scored, quarantined = split_predictions(predictions, lines)
-    assert scored.columns.tolist() == SCORED_COLUMNS
+    assert scored.columns.tolist() == ["line", *SCORED_COLUMNS]
     assert scored["lead_id"].tolist() == ["L0", "L2", "L3"]
     assert scored["line"].tolist() == [2, 5, 6]
     assert quarantined.columns.tolist() == ["row", "line", "lead_id", "reason"]

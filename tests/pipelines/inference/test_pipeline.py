@@ -10,7 +10,7 @@ import pytest
 from kedro.io import AbstractDataset, DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
-from lead_scoring.datasets.lead_export_dataset import ExportChunk
+from lead_scoring.datasets.lead_export_dataset import REJECTED_COLUMNS, ExportChunk
 from lead_scoring.pipelines.inference import create_pipeline
 from lead_scoring.pipelines.monitoring.nodes import TIERS
 from tests.conftest import REAL_EXPORT, copy_project, needs_shared, run_kedro
@@ -52,8 +52,10 @@ def assert_readable_reasons(scored: pd.DataFrame) -> None:
 def test_every_valid_row_is_scored_in_input_order(scored_project, new_leads):
     scored = read_csv(scored_project / "data" / "07_model_output" / "scored_leads.csv")
     valid = new_leads.drop(index=list(BROKEN))
-    assert scored.columns.tolist() == SCORED_COLUMNS
+    assert scored.columns.tolist() == ["line", *SCORED_COLUMNS]
     assert scored["lead_id"].tolist() == valid[""].tolist()
+    # The header is line 1: the export's row i starts on line i + 2.
+    assert scored["line"].tolist() == [row + 2 for row in valid.index]
     assert scored["created_date"].tolist() == valid["created_date"].tolist()
     assert scored["score"].between(1, 99).all()
     assert scored["probability"].between(0, 1).all()
@@ -76,6 +78,7 @@ def test_counts_add_up_on_an_export_with_broken_rows(scored_project, new_leads):
     quarantine = read_csv(scored_project / "data" / "07_model_output" / "quarantined_leads.csv")
     assert quarantine.columns.tolist() == ["row", "line", "lead_id", "reason"]
     assert quarantine["row"].tolist() == sorted(BROKEN)
+    assert quarantine["line"].tolist() == [row + 2 for row in sorted(BROKEN)]
     assert quarantine["lead_id"].tolist() == new_leads.loc[sorted(BROKEN), ""].tolist()
     for (_, (column, _)), reason in zip(sorted(BROKEN.items()), quarantine["reason"], strict=True):
         assert reason.startswith(column)
@@ -168,12 +171,9 @@ class ChunkedExport:
 
     def read(self, rows: int):
         for start in range(0, self.rows, rows):
-            positions = pd.RangeIndex(start, min(start + rows, self.rows))
-            yield ExportChunk(
-                leads=pd.DataFrame({"": "x"}, index=positions),
-                lines=positions.to_numpy() + 2,
-                rejected=pd.DataFrame(columns=["line", "lead_id", "reason"]),
-            )
+            index = pd.RangeIndex(start, min(start + rows, self.rows))
+            leads = pd.DataFrame({"": "x"}, index=index)
+            yield ExportChunk(leads, index.to_numpy() + 2, pd.DataFrame(columns=REJECTED_COLUMNS))
 
 
 class ScoresEveryThirdQuarantined:
