@@ -42,5 +42,5 @@ bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/bench.py --quick
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks notebooks
+	$(BIN)/ruff format --check src tests benchmarks notebooks

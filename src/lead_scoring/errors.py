@@ -1,15 +1,29 @@
 """Errors that stop a run with one clear message instead of a traceback."""
 
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import BAD_REQUEST
+
 
 class LeadScoringError(Exception):
     """A problem with the user's data or set-up, explained in the message."""
 
 
-class MissingColumnsError(LeadScoringError):
+class LeadDataError(LeadScoringError, MlflowException):
+    """The leads sent are unusable as a whole.
+
+    Also an ``MlflowException`` with a 400 code, so the served model answers ``400 BAD_REQUEST``
+    with this message alone: any other error is answered with the server's stack trace.
+    """
+
+    def __init__(self, message: str) -> None:
+        MlflowException.__init__(self, message, error_code=BAD_REQUEST)
+
+
+class MissingColumnsError(LeadDataError):
     """The export lacks columns the pipeline needs."""
 
 
-class EmptyExportError(LeadScoringError):
+class EmptyExportError(LeadDataError):
     """The export has a header but no leads."""
 
 

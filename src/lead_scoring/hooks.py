@@ -13,12 +13,13 @@ from kedro.framework.hooks import hook_impl
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from lead_scoring.contract import REGISTERED_MODEL_NAME
 from lead_scoring.datasets import StreamedCSVDataset
 from lead_scoring.errors import LeadScoringError
+from lead_scoring.tracking_store import check_local_store
 
 logger = logging.getLogger(__name__)
 
-REGISTERED_MODEL_NAME = "lead_scoring"
 SELECTION_METRIC = "holdout.roc_auc"
 
 
@@ -49,6 +50,7 @@ class TrackingPreflightHook:
         uri = context.config_loader["mlflow"]["server"]["mlflow_tracking_uri"]
         if not uri:
             return
+        check_local_store(str(uri))
         try:
             check_tracking_server(str(uri))
         except TrackingUnreachableError:

@@ -9,6 +9,7 @@ from lead_scoring.export_guard import ExistingExportGuardHook
 from lead_scoring.hooks import ModelRegistryHook, StreamedOutputsHook, TrackingPreflightHook
 from lead_scoring.mlflow_ui import MlflowUiHook
 from lead_scoring.run_summary import RunSummaryHook
+from lead_scoring.tracking_store import RunLockHook
 
 # The summary comes after the registry hook: of two `trylast` hooks, pluggy calls the one
 # registered last, last, so the summary sees the alias the registry hook gave.
@@ -19,6 +20,7 @@ HOOKS = (
     StreamedOutputsHook(),
     ExistingExportGuardHook(),
     MlflowUiHook(),
+    RunLockHook(),
 )
 
 # Telemetry tries to reach the network on every command; the project never phones home.

@@ -30,6 +30,7 @@ from tests.reliability.conftest import (
 pytestmark = pytest.mark.slow
 
 QUARANTINE = "02_intermediate/quarantined_leads.csv"
+SCORING_QUARANTINE = "07_model_output/quarantined_leads.csv"
 SCORED = "07_model_output/scored_leads.csv"
 HISTORY = "08_reporting/drift_history.csv"
 COUNTS = re.compile(r"(\d+) read, (\d+) scored, (\d+) quarantined")
@@ -79,7 +80,9 @@ def plant_earlier_scoring_outputs(data) -> None:
     """Outputs of an earlier scoring run, which a failed run must leave as they are."""
     (data / "07_model_output").mkdir(exist_ok=True)
     (data / SCORED).write_text("lead_id,probability,score,tier\nearlier-1,0.5,50,warm\n")
-    (data / QUARANTINE).write_text("row,lead_id,reason\n3,earlier-4,created_date: earlier\n")
+    (data / SCORING_QUARANTINE).write_text(
+        "row,lead_id,reason\n3,earlier-4,created_date: earlier\n"
+    )
     (data / HISTORY).write_text(EARLIER_HISTORY)
 
 
@@ -171,7 +174,7 @@ def test_a_batch_where_every_row_is_invalid_scores_nothing_and_quarantines_all(r
     assert (read, scored, quarantined) == (len(leads), 0, len(leads))
     data = process.project / "data"
     assert pd.read_csv(data / SCORED).empty
-    quarantine = pd.read_csv(data / QUARANTINE, dtype=str)
+    quarantine = pd.read_csv(data / SCORING_QUARANTINE, dtype=str)
     assert quarantine["lead_id"].tolist() == leads[INDEX].tolist()
     assert quarantine["reason"].str.startswith("referred_lead: flag 0 or 1 (got maybe)").all()
     # The earlier history is kept byte for byte; this run's rows follow it.
@@ -180,7 +183,7 @@ def test_a_batch_where_every_row_is_invalid_scores_nothing_and_quarantines_all(r
     appended = pd.read_csv(data / HISTORY).iloc[1:]
     assert len(appended) > 0
     assert appended["run_time"].nunique() == 1
-    assert changed_files(before, after) >= {SCORED, QUARANTINE, HISTORY}
+    assert changed_files(before, after) >= {SCORED, SCORING_QUARANTINE, HISTORY}
 
 
 def test_a_one_row_batch_scores_its_lead(runs):
@@ -190,4 +193,4 @@ def test_a_one_row_batch_scores_its_lead(runs):
     scored = pd.read_csv(process.project / "data" / SCORED, dtype=str)
     assert scored["lead_id"].tolist() == read_cells(export)[INDEX].tolist()
     assert 1 <= int(scored.loc[0, "score"]) <= 99
-    assert pd.read_csv(process.project / "data" / QUARANTINE).empty
+    assert pd.read_csv(process.project / "data" / SCORING_QUARANTINE).empty

@@ -46,7 +46,7 @@ from tests.reliability.conftest import (
 )
 
 SCORED = "07_model_output/scored_leads.csv"
-QUARANTINE = "02_intermediate/quarantined_leads.csv"
+QUARANTINE = "07_model_output/quarantined_leads.csv"
 HISTORY = "08_reporting/drift_history.csv"
 COUNTS = re.compile(r"(\d+) read, (\d+) scored, (\d+) quarantined")
 BATCH = 600

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import csv
+import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -12,105 +13,133 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from kedro.io import DatasetError
 
-from lead_scoring.datasets.raw_leads_dataset import (
-    NULL_TOKENS,
-    RawLeadsDataset,
-    _name_the_index_column,
-    check_row_widths,
-    sniff_delimiter,
-)
+from lead_scoring.contract import INDEX_COLUMN
+from lead_scoring.datasets.export_lines import ExportScanner, ScannedBlock
+from lead_scoring.datasets.raw_leads_dataset import NULL_TOKENS, RawLeadsDataset
+
+logger = logging.getLogger(__name__)
 
 _TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
+REJECTED_COLUMNS = ["line", "lead_id", "reason"]
+
+
+class ExportChunk(NamedTuple):
+    """Leads of a stretch of the export, the file line each starts on, and the lines rejected."""
+
+    leads: pd.DataFrame
+    lines: np.ndarray
+    rejected: pd.DataFrame
+
+
+def _rejected_frame(rejected: list) -> pd.DataFrame:
+    return pd.DataFrame(
+        [(r.line, r.lead_id, r.reason) for r in rejected], columns=REJECTED_COLUMNS
+    ).astype({"line": "int64"})
 
 
 class LeadExport:
-    """A raw export on disk: ``chunks(rows)`` yields it as text frames indexed by row position."""
+    """A raw export on disk: ``read(rows)`` yields it ``rows`` leads at a time, every line told."""
 
     def __init__(self, path: Path, encoding: str, delimiter: str, names: list[str]) -> None:
         self.path, self.encoding, self.delimiter, self.names = path, encoding, delimiter, names
+        stripped = [name.strip() for name in names]
+        id_position = next((i for i, n in enumerate(stripped) if n in ("", INDEX_COLUMN)), None)
+        self._scanner = ExportScanner(path, encoding, delimiter, names, id_position)
+        header = self.delimiter.join(_quoted(name, delimiter) for name in names)
+        self._header_bytes = header.encode("utf-8")
+        self._columns = [f"c{i}" for i in range(len(names))]
+        # The first empty header is the index column, which ingestion knows as ``Unnamed: 0``;
+        # any other is named by its position, as pandas names it.
+        first_empty = names.index("") if "" in names else None
+        self._names = [
+            name or (INDEX_COLUMN if position == first_empty else f"Unnamed: {position}")
+            for position, name in enumerate(names)
+        ]
+
+    def read(self, rows: int) -> Iterator[ExportChunk]:
+        """Leads ``rows`` at a time, indexed by position among the export's leads."""
+        tables: list[pa.Table] = []
+        lines: list[np.ndarray] = []
+        rejected: list = []
+        pending, offset = 0, 0
+        for block in self._scanner.blocks(self._header_bytes):
+            rejected += block.rejected
+            if len(block.lines):
+                tables.append(self._parse(block))
+                lines.append(block.lines)
+                pending += len(block.lines)
+            while pending >= rows:
+                table, all_lines = pa.concat_tables(tables), np.concatenate(lines)
+                yield self._chunk(table.slice(0, rows), all_lines[:rows], offset, rejected)
+                offset, rejected = offset + rows, []
+                tables, lines = [table.slice(rows)], [all_lines[rows:]]
+                pending -= rows
+        if pending or rejected or offset == 0:
+            table = pa.concat_tables(tables) if tables else None
+            all_lines = np.concatenate(lines) if lines else np.empty(0, dtype=np.int64)
+            yield self._chunk(table, all_lines, offset, rejected)
+        if self._scanner.decoded_lines:
+            decoded = self._scanner.decoded_lines
+            logger.warning(
+                "%d line(s) of %s are not UTF-8 and were read as %s (first: line %d).",
+                len(decoded),
+                self.path.name,
+                self._scanner._fallback,
+                decoded[0],
+            )
 
     def chunks(self, rows: int) -> Iterator[pd.DataFrame]:
-        """The export ``rows`` leads at a time; Arrow's reader, pandas' for what Arrow rejects."""
-        done = 0
-        if self.encoding == "utf-8-sig":
-            try:
-                for chunk in self._arrow_chunks(rows):
-                    yield chunk
-                    done += len(chunk)
-                return
-            except pa.ArrowInvalid:
-                pass  # Bytes that are not UTF-8 or ragged rows: pandas reads on from here.
-        yield from self._pandas_chunks(rows, skip=done)
+        """The leads only, ``rows`` at a time; rejected lines are logged, not returned."""
+        for chunk in self.read(rows):
+            for line in chunk.rejected.itertuples():
+                logger.warning("Line %d of %s not read: %s", line.line, self.path, line.reason)
+            if len(chunk.leads):
+                yield chunk.leads
 
-    def _arrow_chunks(self, rows: int) -> Iterator[pd.DataFrame]:
-        reader = pacsv.open_csv(
-            self.path,
-            # Arrow reads up to 32 blocks ahead of the rows asked for. Blocks of 8 MiB held up to
-            # 256 MiB of an export that big (a 4M-lead export needed ~200 MiB more than a 1M-lead
-            # one); 1 MiB blocks hold 32 MiB whatever its size, and read no slower.
-            read_options=pacsv.ReadOptions(block_size=1 << 20),
-            parse_options=pacsv.ParseOptions(delimiter=self.delimiter),
-            convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in self.names},
-                null_values=list(NULL_TOKENS),
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-            ),
-        )
-        pending: list[pa.RecordBatch] = []
-        pending_rows, offset = 0, 0
-        for batch in reader:
-            pending.append(batch)
-            pending_rows += batch.num_rows
-            while pending_rows >= rows:
-                table = pa.Table.from_batches(pending)
-                yield self._frame(table.slice(0, rows), offset)
-                offset += rows
-                rest = table.slice(rows)
-                pending, pending_rows = rest.to_batches(), rest.num_rows
-        if pending_rows:
-            yield self._frame(pa.Table.from_batches(pending), offset)
-
-    def _frame(self, table: pa.Table, offset: int) -> pd.DataFrame:
-        frame = table.to_pandas(types_mapper=lambda _: _TEXT)
-        frame.index = pd.RangeIndex(offset, offset + len(frame))
-        # Arrow keeps the empty header of the index column; pandas calls it ``Unnamed: 0``.
-        return frame.rename(columns={"": "Unnamed: 0"})
-
-    def _pandas_chunks(self, rows: int, skip: int) -> Iterator[pd.DataFrame]:
-        # The C parser pads a short row with blanks: a row cut short must stop, not score.
-        check_row_widths(self.path, self.encoding, self.delimiter)
+    def _parse(self, block: ScannedBlock) -> pa.Table:
         try:
-            reader = pd.read_csv(
-                self.path,
-                sep=self.delimiter,
-                dtype=str,
-                keep_default_na=False,
-                na_values=list(NULL_TOKENS),
-                encoding=self.encoding,
-                encoding_errors="replace",
-                quoting=csv.QUOTE_MINIMAL,
-                skiprows=range(1, skip + 1),
-                chunksize=rows,
-                engine="c",
+            table = pacsv.read_csv(
+                pa.py_buffer(block.text),
+                read_options=pacsv.ReadOptions(column_names=self._columns, use_threads=False),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=self.delimiter, newlines_in_values=True, ignore_empty_lines=False
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={name: pa.string() for name in self._columns},
+                    null_values=list(NULL_TOKENS),
+                    strings_can_be_null=True,
+                    quoted_strings_can_be_null=True,
+                ),
             )
-            offset = skip
-            for chunk in reader:
-                chunk = _name_the_index_column(chunk, [name.strip() for name in self.names])
-                chunk.index = pd.RangeIndex(offset, offset + len(chunk))
-                offset += len(chunk)
-                yield chunk
-        except (pd.errors.ParserError, UnicodeError) as error:
+        except pa.ArrowInvalid as error:
+            first = str(error).strip().splitlines()[0]
             raise DatasetError(
-                f"Lead export '{self.path}' is not a readable CSV: {error}"
+                f"Lead export '{self.path}' near line {block.lines[0]} is not a readable CSV: "
+                f"{first}. Nothing was written."
             ) from error
+        if table.num_rows != len(block.lines):
+            raise DatasetError(
+                f"Lead export '{self.path}': {table.num_rows} records parsed from "
+                f"{len(block.lines)} lines near line {block.lines[0]}; nothing was written."
+            )
+        return table
+
+    def _chunk(self, table, lines, offset, rejected) -> ExportChunk:
+        if table is None:
+            frame = pd.DataFrame({name: pd.Series([], dtype=_TEXT) for name in self._names})
+        else:
+            frame = table.to_pandas(types_mapper=lambda _: _TEXT)
+            frame.columns = self._names
+        frame.index = pd.RangeIndex(offset, offset + len(frame))
+        return ExportChunk(frame, lines, _rejected_frame(rejected))
+
+
+def _quoted(name: str, delimiter: str) -> str:
+    return f'"{name}"' if delimiter in name or '"' in name else name
 
 
 class LeadExportDataset(RawLeadsDataset):
     """A raw lead export loaded lazily: ``load()`` returns a ``LeadExport`` to read in chunks."""
 
     def load(self) -> LeadExport:  # type: ignore[override]
-        encoding, header = self._checked_header()
-        delimiter = sniff_delimiter(header)
-        names = next(csv.reader([header.rstrip("\r\n").lstrip("\ufeff")], delimiter=delimiter))
-        return LeadExport(self._filepath, encoding, delimiter, names)
+        return self._export()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,13 @@ from kedro.io import AbstractDataset, DatasetError
 
 from lead_scoring.datasets.atomic_csv_dataset import write_atomically
 
+logger = logging.getLogger(__name__)
+
 _CANDIDATE_DELIMITERS = ",;\t|"
-# How pandas names the export's leading index column, whose header is empty.
-INDEX_COLUMN = "Unnamed: 0"
+# Lines of the export that are no lead's record: (line, lead id, reason), in ``attrs``.
+REJECTED_LINES = "rejected_lines"
+# Read whole: one chunk.
+_WHOLE_EXPORT = 1 << 62
 # Cells that mean "no value", whichever reader reads the export (pandas' defaults, spelled out).
 NULL_TOKENS = (
     *("", "NA", "N/A", "n/a", "<NA>", "#N/A", "#N/A N/A", "#NA", "NULL", "null", "None"),
@@ -28,35 +33,16 @@ def sniff_delimiter(header_line: str) -> str:
     return max(counts, key=counts.get) if max(counts.values()) else ","
 
 
-def check_row_widths(path: Path, encoding: str, sep: str) -> None:
-    """Stop on a row whose number of fields differs from the header's.
-
-    pandas' C parser pads a short row with blanks: a row cut short (an export copied halfway, a
-    bare line break inside an unquoted value) would be scored as if its last fields were empty.
-    """
-    with path.open(encoding=encoding, errors="replace", newline="") as f:
-        rows = csv.reader(f, delimiter=sep)
-        width = len(next(rows))
-        for row in rows:
-            if row and len(row) != width:
-                raise DatasetError(
-                    f"Lead export '{path}' line {rows.line_num} has {len(row)} field(s) where "
-                    f"the header has {width}: '{sep.join(row)[:80]}'. Is the row cut short, or a "
-                    "line break inside an unquoted value? Nothing was read."
-                )
-
-
-def _name_the_index_column(frame: pd.DataFrame, header: list[str]) -> pd.DataFrame:
-    """The first column with an empty header is the export's index, wherever it stands.
-
-    pandas names an empty header ``Unnamed: <position>``; ingestion knows it as ``Unnamed: 0``.
-    """
-    if "" not in header or len(header) != len(frame.columns):
-        return frame
-    column = frame.columns[header.index("")]
-    if column == INDEX_COLUMN or INDEX_COLUMN in frame.columns:
-        return frame
-    return frame.rename(columns={column: INDEX_COLUMN})
+def duplicated_column(names: list[str]) -> tuple[str, int, int] | None:
+    """The first header name given twice, with both 1-based positions."""
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        if not name:
+            continue
+        if name in seen:
+            return name, seen[name], position
+        seen[name] = position
+    return None
 
 
 class RawLeadsDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
@@ -98,35 +84,42 @@ class RawLeadsDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             raise DatasetError(f"Lead export '{self._filepath}' is empty: it has no header row.")
         return encoding, header
 
-    def load(self) -> pd.DataFrame:
-        encoding, header = self._checked_header()
-        read_args = {
-            "sep": sniff_delimiter(header),
-            "dtype": str,
-            "keep_default_na": False,
-            "na_values": list(NULL_TOKENS),
-            "encoding": encoding,
-            "encoding_errors": "replace",
-            "skipinitialspace": False,
-            "quoting": csv.QUOTE_MINIMAL,
-            **self._load_args,
-        }
-        names = next(csv.reader([header.rstrip("\r\n")], delimiter=read_args["sep"]), [])
-        return _name_the_index_column(self._read(read_args), [n.strip() for n in names])
+    def _export(self):
+        """The export's header checked, ready to read through the one shared reading path."""
+        from lead_scoring.datasets.lead_export_dataset import LeadExport
 
-    def _read(self, read_args: dict) -> pd.DataFrame:
-        try:
-            return pd.read_csv(self._filepath, engine="pyarrow", **read_args)
-        except Exception:
-            # Arrow refuses quoted line breaks and rows of the wrong width; the C parser reads
-            # the former but pads a short row with blanks, so the width is checked first.
-            check_row_widths(self._filepath, read_args["encoding"], read_args["sep"])
-            try:
-                return pd.read_csv(self._filepath, engine="c", **read_args)
-            except (pd.errors.ParserError, UnicodeError) as error:
-                raise DatasetError(
-                    f"Lead export '{self._filepath}' is not a readable CSV: {error}"
-                ) from error
+        encoding, header = self._checked_header()
+        delimiter = sniff_delimiter(header)
+        line = header.rstrip("\r\n").lstrip("\ufeff")
+        names = next(csv.reader([line], delimiter=delimiter), [])
+        duplicate = duplicated_column([name.strip() for name in names])
+        if duplicate is not None:
+            name, first, second = duplicate
+            raise DatasetError(
+                f"Lead export '{self._filepath}' has the column '{name}' twice (columns {first} "
+                f"and {second}): which one holds the leads' values is unclear. Remove or rename "
+                "one. Nothing was read."
+            )
+        return LeadExport(self._filepath, encoding, delimiter, names)
+
+    def load(self) -> pd.DataFrame:
+        chunks = list(self._export().read(_WHOLE_EXPORT))
+        leads = pd.concat([chunk.leads for chunk in chunks])
+        leads.index = pd.RangeIndex(len(leads))
+        rejected = pd.concat([chunk.rejected for chunk in chunks], ignore_index=True)
+        # Lines that are no lead's record (blank, a stray quote, undecodable bytes) travel with
+        # the leads, so validation quarantines them with the rest.
+        leads.attrs[REJECTED_LINES] = list(rejected.itertuples(index=False, name=None))
+        if len(rejected):
+            first = rejected.iloc[0]
+            logger.warning(
+                "%d line(s) of %s hold no lead and are quarantined; first: line %d, %s",
+                len(rejected),
+                self._filepath.name,
+                first["line"],
+                first["reason"],
+            )
+        return leads
 
     def save(self, data: pd.DataFrame) -> None:
         write_atomically(self._filepath, lambda tmp: data.to_csv(tmp, index=True))

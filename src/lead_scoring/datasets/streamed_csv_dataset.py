@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -13,12 +15,29 @@ from kedro.io import AbstractDataset
 
 from lead_scoring.datasets.atomic_csv_dataset import hidden_sibling
 
+logger = logging.getLogger(__name__)
+
+
+def _locked(path: Path):
+    """``path`` opened with its exclusive lock held, or None when a live run holds it."""
+    handle = path.open("ab")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
+
 
 class StreamedCSVDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     """Each ``save`` appends a chunk to a hidden sibling file; ``commit`` puts it in place.
 
     Readers see the previous file until the run that writes the new one succeeds: the project's
     ``StreamedOutputsHook`` commits after a successful run and discards after a failed one.
+
+    A run killed with ``kill -9`` can neither: its partial file stays. The writer holds a
+    ``flock`` on its partial file while it lives, so the next run removes the partial files
+    nobody holds, and leaves a concurrent live run's alone.
     """
 
     def __init__(
@@ -31,28 +50,70 @@ class StreamedCSVDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         self._filepath = Path(filepath)
         self._load_args = load_args or {}
         self._partial: Path | None = None
+        self._lock = None
         self.metadata = metadata
+
+    def remove_stale_partials(self) -> list[Path]:
+        """Delete the partial files of this output that no live writer holds; return them."""
+        removed = []
+        for path in self._filepath.parent.glob(f".{self._filepath.name}.*.partial"):
+            if path == self._partial:
+                continue
+            handle = _locked(path)
+            if handle is None:
+                continue
+            path.unlink(missing_ok=True)
+            handle.close()
+            removed.append(path)
+        if removed:
+            size = sum(p.stat().st_size for p in removed if p.exists())
+            logger.warning(
+                "Removed %d partial file(s) of %s left by an interrupted run%s.",
+                len(removed),
+                self._filepath.name,
+                f" ({size} bytes)" if size else "",
+            )
+        return removed
+
+    def _start(self) -> None:
+        self.remove_stale_partials()
+        while True:
+            partial = hidden_sibling(self._filepath, ".partial")
+            handle = _locked(partial)
+            # Another run's clean-up may remove the file before it is locked: start again.
+            if handle is not None and os.fstat(handle.fileno()).st_nlink:
+                self._partial, self._lock = partial, handle
+                return
+            if handle is not None:
+                handle.close()
 
     def save(self, data: pd.DataFrame) -> None:
         first = self._partial is None
         if first:
-            self._partial = hidden_sibling(self._filepath, ".partial")
+            self._start()
         # Arrow's writer is several times faster than pandas' on a million scored leads.
         table = pa.Table.from_pandas(data, preserve_index=False)
         with self._partial.open("wb" if first else "ab") as file:
             pacsv.write_csv(table, file, write_options=pacsv.WriteOptions(include_header=first))
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
     def commit(self) -> None:
         """Publish what this run wrote, replacing the previous file in one step."""
         if self._partial is not None:
             os.replace(self._partial, self._filepath)
             self._partial = None
+        self._unlock()
 
     def discard(self) -> None:
         """Drop what a failed run wrote; the previous file stays."""
         if self._partial is not None:
             self._partial.unlink(missing_ok=True)
             self._partial = None
+        self._unlock()
 
     def load(self) -> pd.DataFrame:
         return pd.read_csv(self._filepath, **self._load_args)

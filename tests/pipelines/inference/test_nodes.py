@@ -95,11 +95,14 @@ def test_the_label_does_not_change_a_score(champion, new_leads):
 
 def test_split_keeps_scored_rows_in_order_and_quarantined_with_their_reason():
     predictions = predictions_frame(["scored", "quarantined", "scored", "scored", "quarantined"])
-    scored, quarantined = split_predictions(predictions)
-    assert scored.columns.tolist() == SCORED_COLUMNS
+    lines = np.array([2, 3, 5, 6, 7])  # line 4 held no lead
+    scored, quarantined = split_predictions(predictions, lines)
+    assert scored.columns.tolist() == ["line", *SCORED_COLUMNS]
     assert scored["lead_id"].tolist() == ["L0", "L2", "L3"]
-    assert quarantined.columns.tolist() == ["row", "lead_id", "reason"]
+    assert scored["line"].tolist() == [2, 5, 6]
+    assert quarantined.columns.tolist() == ["row", "line", "lead_id", "reason"]
     assert quarantined["row"].tolist() == [1, 4]
+    assert quarantined["line"].tolist() == [3, 7]
     assert quarantined["lead_id"].tolist() == ["L1", "L4"]
     assert quarantined["reason"].str.startswith("created_date").all()
 

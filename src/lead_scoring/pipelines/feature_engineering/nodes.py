@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from lead_scoring.pipelines.validation.schemas import (
+from lead_scoring.contract import (
     CITY,
     CREATED_DATE,
     LABEL,
@@ -17,6 +17,7 @@ from lead_scoring.pipelines.validation.schemas import (
     LEADS_DROPPED,
     LEVEL_COLUMNS,
     REFERRED,
+    city_tier,
 )
 
 CATEGORICAL_FEATURES = [CITY, *LEVEL_COLUMNS]
@@ -78,13 +79,6 @@ def _level_lookup(
     # pandas' Arrow-backed text costs several times more.
     categories = pd.Index([*levels, rare_level, missing_level], dtype=object)
     return pd.Index(levels, dtype=object), pd.CategoricalDtype(categories)
-
-
-def city_tier(cities: pd.Series, city_tiers: pd.DataFrame, default_tier: int) -> np.ndarray:
-    """Each city's tier from the reference table; a city it does not list gets the default."""
-    found = pd.Index(city_tiers["city"]).get_indexer(cities)
-    tiers = city_tiers["tier"].to_numpy()
-    return np.where(found >= 0, tiers[found], default_tier).astype("int8")
 
 
 def interaction_group_sums(leads: pd.DataFrame, interaction_mapping: pd.DataFrame) -> pd.DataFrame:

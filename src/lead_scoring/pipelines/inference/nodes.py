@@ -33,7 +33,10 @@ logger = logging.getLogger(__name__)
 MODEL_VERSION = "model_version"
 SCORED = "scored"
 QUARANTINED = "quarantined"
-QUARANTINE_COLUMNS = ["row", LEAD_ID, "reason"]
+# ``row`` is the lead's 0-based position among the export's leads, ``line`` the file line its
+# record starts on (the header is line 1): a lead with a blank id is still found in the file.
+LINE = "line"
+QUARANTINE_COLUMNS = ["row", LINE, LEAD_ID, "reason"]
 
 
 class NoTrainedModelError(LeadScoringError):
@@ -62,10 +65,7 @@ def find_model_version(params: dict) -> dict:
         else:
             found = MlflowClient().get_model_version_by_alias(name, alias)
     except MlflowException as error:
-        raise NoTrainedModelError(
-            f"No trained model to score with: the registry at {mlflow.get_tracking_uri()} has no "
-            f"'{name}' model with {wanted}. Run `kedro run --pipeline=train` first."
-        ) from error
+        raise NoTrainedModelError(_why_no_model(name, wanted)) from error
     logger.info("Scoring with %s version %s (%s)", name, found.version, wanted)
     # Load by version, not alias: the alias may move to a new model while this run scores.
     return {
@@ -74,6 +74,36 @@ def find_model_version(params: dict) -> dict:
         "run_id": found.run_id,
         "uri": f"models:/{name}/{found.version}",
     }
+
+
+def _why_no_model(name: str, wanted: str) -> str:
+    """Why the registry has no model to score with: never trained, emptied, or no such version."""
+    client, store = MlflowClient(), mlflow.get_tracking_uri()
+    try:
+        client.get_registered_model(name)
+    except MlflowException:
+        pass
+    else:
+        return (
+            f"No trained model to score with: the registry at {store} has no '{name}' model "
+            f"with {wanted}. Run `kedro run --pipeline=train` first, or pin a version that exists."
+        )
+    # Finished train runs, each of which registered a version, but no model left: emptied.
+    train_runs = client.search_runs(
+        [e.experiment_id for e in client.search_experiments()],
+        filter_string="attributes.run_name = 'train' and attributes.status = 'FINISHED'",
+        max_results=1,
+    )
+    if train_runs:
+        return (
+            f"The registry at {store} has no model '{name}' any more, though runs there logged "
+            "one: the registry was emptied. Restore the store from a backup, or run "
+            "`kedro run --pipeline=train` to register a new model."
+        )
+    return (
+        f"No trained model to score with: the registry at {store} has no '{name}' model with "
+        f"{wanted}. Run `kedro run --pipeline=train` first."
+    )
 
 
 def load_scoring_model(model_version: dict) -> mlflow.pyfunc.PyFuncModel:
@@ -112,20 +142,29 @@ def score_chunk(
     return predictions
 
 
-def tally_chunk(raw_leads: pd.DataFrame, predictions: pd.DataFrame, profile: dict | None) -> dict:
-    """Counts of one chunk, with its label and probabilities when it carries a label."""
+def tally_chunk(
+    raw_leads: pd.DataFrame,
+    predictions: pd.DataFrame,
+    profile: dict | None,
+    rejected_lines: int = 0,
+) -> dict:
+    """Counts of one chunk, with its label and probabilities when it carries a label.
+
+    Lines the reader rejected (blank, a stray quote, undecodable bytes) count as read and
+    quarantined, so every line of the file is accounted for.
+    """
     status = predictions["status"]
     tally = {
-        "read": len(predictions),
+        "read": len(predictions) + rejected_lines,
         "scored": int((status == SCORED).sum()),
-        "quarantined": int((status == QUARANTINED).sum()),
+        "quarantined": int((status == QUARANTINED).sum()) + rejected_lines,
         "profile": profile,
         # One array per chunk: the running tally of every chunk shares them, not copies them.
         "labels": [],
         "probabilities": [],
     }
     label_column = next((c for c in raw_leads if _is_label(c)), None)
-    if label_column is not None:
+    if label_column is not None and len(raw_leads):
         label = parse_numbers(raw_leads[label_column]).to_numpy()
         usable = (status == SCORED).to_numpy() & np.isin(label, [0, 1])
         # A 0/1 label needs one byte, not eight: a labelled batch keeps all of them for its AUC.
@@ -167,37 +206,61 @@ def score_in_chunks(
         "seed": settings["profile_seed"],
     }
     tally = None
-    for chunk in export.chunks(settings["chunk_rows"]):
-        predictions = score_chunk(model, chunk, model_version)
+    for chunk in export.read(settings["chunk_rows"]):
+        # An export with no lead at all still goes to the model, which says so.
+        if len(chunk.leads) or tally is None:
+            predictions = score_chunk(model, chunk.leads, model_version)
+        else:
+            predictions = pd.DataFrame(columns=["status"])
         profile = None
-        scored_rows = chunk.loc[(predictions["status"] == SCORED).to_numpy()]
+        scored_rows = chunk.leads.loc[(predictions["status"] == SCORED).to_numpy()]
         if reference and len(scored_rows):
             sample = sample_for_profile(scored_rows, profiling["profile_rows"], profiling["seed"])
             normalised = normalise_raw_leads(sample, interaction_mapping, ingestion)
             profile = profile_chunk(
                 normalised, predictions, reference, city_tiers, interaction_mapping, profiling
             )
-        tally = add_tallies(tally, tally_chunk(chunk, predictions, profile))
-        scored, quarantine = split_predictions(predictions)
+        tally = add_tallies(
+            tally, tally_chunk(chunk.leads, predictions, profile, len(chunk.rejected))
+        )
+        scored, quarantine = split_predictions(predictions, chunk.lines, chunk.rejected)
         logger.info("Scored %d leads so far", tally["read"])
         yield scored, quarantine, tally
 
 
-def split_predictions(predictions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Scored leads with their reasons for the sales team, and quarantined leads with why."""
-    scored = predictions["status"] == SCORED
+def split_predictions(
+    predictions: pd.DataFrame, lines: np.ndarray | None = None, rejected: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Scored leads with their reasons for the sales team, and quarantined leads with why.
+
+    Both carry the file line of each lead, and the quarantine also the lines the reader rejected.
+    """
+    if lines is None:
+        lines = np.full(len(predictions), pd.NA)
+    scored = (predictions["status"] == SCORED).to_numpy()
     reasons = [c for c in predictions.columns if c.startswith("reason_")]
     columns = [LEAD_ID, CREATED_DATE, "probability", "score", "tier", *reasons, MODEL_VERSION]
     quarantined = predictions.loc[~scored]
     quarantine = pd.DataFrame(
         {
-            "row": quarantined.index,
-            LEAD_ID: quarantined[LEAD_ID].to_numpy(),
-            "reason": quarantined["quarantine_reason"].to_numpy(),
+            "row": pd.array(quarantined.index, dtype="Int64"),
+            LINE: pd.array(lines[~scored], dtype="Int64"),
+            LEAD_ID: quarantined[LEAD_ID].to_numpy() if len(quarantined) else [],
+            "reason": quarantined["quarantine_reason"].to_numpy() if len(quarantined) else [],
         },
         columns=QUARANTINE_COLUMNS,
     )
-    return predictions.loc[scored, columns], quarantine
+    if rejected is not None and len(rejected):
+        unread = rejected.assign(row=pd.array([pd.NA] * len(rejected), dtype="Int64"))
+        unread[LINE] = unread[LINE].astype("Int64")
+        quarantine = pd.concat([quarantine, unread[QUARANTINE_COLUMNS]], ignore_index=True)
+        quarantine = quarantine.sort_values(LINE, kind="stable", ignore_index=True)
+    if not scored.any():
+        kept = pd.DataFrame(columns=[LINE, *columns])
+    else:
+        kept = predictions.loc[scored, columns]
+        kept.insert(0, LINE, pd.array(lines[scored], dtype="Int64"))
+    return kept, quarantine
 
 
 def batch_profile(tally: dict) -> dict:

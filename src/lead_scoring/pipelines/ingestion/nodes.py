@@ -10,6 +10,7 @@ import pyarrow as arrow
 import pyarrow.compute as pc
 from pandas.arrays import ArrowStringArray
 
+from lead_scoring.datasets.raw_leads_dataset import REJECTED_LINES
 from lead_scoring.pipelines.validation.schemas import (
     CITY,
     LABEL,
@@ -18,6 +19,8 @@ from lead_scoring.pipelines.validation.schemas import (
     LEVEL_PATTERN,
     ORIGIN_COLUMNS,
     UNKNOWN_COLUMNS,
+    UNREADABLE_CELLS,
+    DuplicateColumnError,
     arrow_cells,
 )
 
@@ -29,12 +32,33 @@ _MISSING_TEXT = arrow.scalar(None, arrow.large_string())
 _TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
-def _as_text(column: pd.Series) -> arrow.Array:
-    """A column's cells as Arrow text, whatever pandas held them as."""
+_CONTAINERS = {dict: "object", list: "list", tuple: "list", set: "list"}
+
+
+def _as_text(column: pd.Series, name: str = "", unreadable: dict | None = None) -> arrow.Array:
+    """A column's cells as Arrow text, whatever pandas held them as.
+
+    A served record's cell may be a JSON object or list, which is no value of a lead: it is
+    emptied and its row noted in ``unreadable``, for validation to quarantine.
+    """
     try:
         cells = arrow_cells(column)
-    except (arrow.ArrowInvalid, arrow.ArrowTypeError):
+    # An integer beyond 64 bits overflows Arrow; it is read as its text like other numbers.
+    except (arrow.ArrowInvalid, arrow.ArrowTypeError, OverflowError):
         cells = None
+    if cells is None and column.dtype == object:
+        kinds = [_CONTAINERS.get(type(value)) for value in column.array]
+        if any(kinds):
+            for position, kind in enumerate(kinds):
+                if kind and unreadable is not None:
+                    unreadable.setdefault(
+                        position, (name, f"one value expected, got a JSON {kind}")
+                    )
+            column = column.where([kind is None for kind in kinds], None)
+            try:
+                cells = arrow_cells(column)
+            except (arrow.ArrowInvalid, arrow.ArrowTypeError, OverflowError):
+                cells = None
     if cells is not None and arrow.types.is_null(cells.type):
         # A column left empty in every served record.
         return arrow.nulls(len(cells), arrow.large_string())
@@ -46,14 +70,24 @@ def _as_text(column: pd.Series) -> arrow.Array:
     return cells.cast(arrow.large_string())
 
 
-def _cleaned_text(columns: list[pd.Series]) -> list[arrow.Array]:
+def _cleaned_text(
+    columns: list[pd.Series], names: list[str] | None = None, unreadable: dict | None = None
+) -> list[arrow.Array]:
     """Each column's cells stripped, with blank cells missing."""
     if not columns:
         return []
     rows = len(columns[0])
+    names = names or [""] * len(columns)
     # Cleaned in one Arrow call over the columns laid end to end: on a served lead, the cost
     # of a call is the whole cost.
-    text = pc.utf8_trim_whitespace(arrow.concat_arrays([_as_text(column) for column in columns]))
+    text = pc.utf8_trim_whitespace(
+        arrow.concat_arrays(
+            [
+                _as_text(column, name, unreadable)
+                for column, name in zip(columns, names, strict=True)
+            ]
+        )
+    )
     text = pc.if_else(pc.equal(text, ""), _MISSING_TEXT, text)
     return [text.slice(position * rows, rows) for position in range(len(columns))]
 
@@ -79,13 +113,20 @@ def normalise_raw_leads(
         logger.warning("Ignoring %d unknown column(s): %s", len(extra), ", ".join(extra[:10]))
     found: dict[str, pd.Series] = {}
     for name, (_, cells) in zip(names, raw.items(), strict=True):
-        # Where a name repeats, its first column counts.
+        if name in found and name != index_column:
+            # Two columns of one name may hold different values: which is the lead's is unclear.
+            raise DuplicateColumnError(
+                f"The lead export has the column '{name}' twice: which one holds the leads' "
+                "values is unclear. Remove or rename one. Nothing was scored."
+            )
         found.setdefault(name, cells)
 
     # Arrow cleans the text at a fraction of pandas' cost per call, which is what a served lead
     # pays for; the frame is built once at the end.
     present = [name for name in [index_column, *known] if name in found]
-    columns = dict(zip(present, _cleaned_text([found[name] for name in present]), strict=True))
+    unreadable: dict[int, tuple[str, str]] = {}
+    cleaned = _cleaned_text([found[name] for name in present], present, unreadable)
+    columns = dict(zip(present, cleaned, strict=True))
     # Without the export's index, the 0-based row number identifies a lead.
     lead_ids = columns.pop(index_column, None)
     if lead_ids is None:
@@ -103,4 +144,8 @@ def normalise_raw_leads(
     )
     # Validation names them when a required column is missing: often it is one of these, misspelt.
     leads.attrs[UNKNOWN_COLUMNS] = extra
+    if unreadable:
+        leads.attrs[UNREADABLE_CELLS] = unreadable
+    if raw.attrs.get(REJECTED_LINES):
+        leads.attrs[REJECTED_LINES] = raw.attrs[REJECTED_LINES]
     return leads

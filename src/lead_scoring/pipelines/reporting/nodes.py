@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 from catboost import CatBoostClassifier
 from matplotlib.figure import Figure
-from sklearn.calibration import calibration_curve
-from sklearn.metrics import precision_recall_curve, roc_curve
+from sklearn.calibration import CalibrationDisplay
+from sklearn.metrics import ConfusionMatrixDisplay, PrecisionRecallDisplay, RocCurveDisplay
 
+from lead_scoring.contract import REGISTERED_MODEL_NAME, TIERS, city_tier
 from lead_scoring.pipelines.scoring.nodes import explain_predictions
-from lead_scoring.pipelines.training.pipeline import REGISTERED_MODEL_NAME
 from lead_scoring.pipelines.validation.schemas import (
     CITY,
     CREATED_DATE,
@@ -29,7 +29,6 @@ from lead_scoring.pipelines.validation.schemas import (
 )
 from lead_scoring.tracking import as_mlflow_metrics
 
-TIERS = ("hot", "warm", "cold")
 MODEL_COLOUR = "#1f5fa8"
 BASELINE_COLOUR = "#9a9a9a"
 COMPLETER_COLOUR = "#2e8b57"
@@ -228,8 +227,10 @@ def plot_roc_curves(holdout_predictions: pd.DataFrame, holdout_metrics: dict) ->
         (model, "CatBoost", "roc_auc", MODEL_COLOUR),
         (baseline, "logistic baseline", "baseline_roc_auc", BASELINE_COLOUR),
     ):
-        fpr, tpr, _ = roc_curve(label, scores)
-        ax.plot(fpr, tpr, color=colour, label=f"{name} (AUC {holdout_metrics[key]:.3f})")
+        RocCurveDisplay.from_predictions(
+            label, scores, ax=ax, curve_kwargs={"color": colour, "label": name}
+        )
+        ax.get_lines()[-1].set_label(f"{name} (AUC {holdout_metrics[key]:.3f})")
     ax.plot([0, 1], [0, 1], ls="--", color="black", lw=0.8, label="random order")
     ax.set(
         xlabel="non-completers called (false positive rate)",
@@ -252,8 +253,10 @@ def plot_precision_recall_curves(
         (model, "CatBoost", "pr_auc", MODEL_COLOUR),
         (baseline, "logistic baseline", "baseline_pr_auc", BASELINE_COLOUR),
     ):
-        precision, recall, _ = precision_recall_curve(label, scores)
-        ax.plot(recall, precision, color=colour, label=f"{name} (AP {holdout_metrics[key]:.3f})")
+        PrecisionRecallDisplay.from_predictions(
+            label, scores, ax=ax, curve_kwargs={"color": colour, "label": name}
+        )
+        ax.get_lines()[-1].set_label(f"{name} (AP {holdout_metrics[key]:.3f})")
     ax.axhline(label.mean(), ls="--", color="black", lw=0.8, label="completion rate")
     ax.set(
         xlabel="completers reached (recall)",
@@ -277,15 +280,15 @@ def plot_calibration(
         (baseline, "logistic baseline", "baseline_brier", BASELINE_COLOUR),
     ):
         # Quantile bins hold equal numbers of leads, so no point rests on a handful of them.
-        observed, predicted = calibration_curve(
-            label, scores, n_bins=params["calibration_bins"], strategy="quantile"
-        )
-        ax.plot(
-            predicted,
-            observed,
-            marker="o",
+        CalibrationDisplay.from_predictions(
+            label,
+            scores,
+            n_bins=params["calibration_bins"],
+            strategy="quantile",
+            ax=ax,
+            ref_line=False,
+            name=f"{name} (Brier {holdout_metrics[key]:.4f})",
             color=colour,
-            label=f"{name} (Brier {holdout_metrics[key]:.4f})",
         )
     ax.plot([0, 1], [0, 1], ls="--", color="black", lw=0.8, label="perfectly calibrated")
     ax.set(
@@ -391,25 +394,20 @@ def plot_cold_cut_confusion(holdout_predictions: pd.DataFrame, tier_cuts: dict) 
     """Confusion matrix of calling every lead that is not cold, against what happened."""
     matrix = cold_cut_confusion(holdout_predictions, tier_cuts)
     counts = matrix.to_numpy()
+    # Coloured by the share of each row, so the rarer outcome's split reads as clearly.
     row_shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     figure, (ax,) = _figure(5.6, 4.4)
     ax.grid(False)
-    ax.imshow(row_shares, cmap="Blues", vmin=0, vmax=1)
+    display = ConfusionMatrixDisplay(row_shares, display_labels=matrix.columns).plot(
+        ax=ax, cmap="Blues", colorbar=False, im_kw={"vmin": 0, "vmax": 1}
+    )
     for (row, column), count in np.ndenumerate(counts):
-        share = row_shares[row, column]
-        ax.text(
-            column,
-            row,
-            f"{count:,}\n{share:.1%} of row",
-            ha="center",
-            va="center",
-            color="white" if share > 0.6 else "black",
-        )
+        display.text_[row, column].set_text(f"{count:,}\n{row_shares[row, column]:.1%} of row")
     ax.set(
-        xticks=[0, 1],
-        xticklabels=matrix.columns,
         yticks=[0, 1],
         yticklabels=matrix.index,
+        xlabel="",
+        ylabel="",
         title=f"At the cold cut (probability < {tier_cuts['cold_below']:.3f})",
     )
     return figure
@@ -517,9 +515,10 @@ def profile_raw_leads(
 
     valid_date = parse_timestamps(data[CREATED_DATE]).notna()
     created = data[CREATED_DATE].str.slice(0, 7).where(valid_date, "(not a timestamp)")
-    tiers = city_tiers.assign(city=city_tiers["city"].str.strip().str.lower()).set_index("city")
-    # The business rule: a city outside the reference list, or a missing one, is tier 3.
-    city_tier = data[CITY].str.strip().str.lower().map(tiers["tier"]).fillna(default_city_tier)
+    tiers = pd.Series(
+        city_tier(data[CITY].str.strip().str.lower(), city_tiers, default_city_tier),
+        index=data.index,
+    )
     dropped = np.floor(parse_numbers(data[LEADS_DROPPED]).clip(upper=cap))
     dropped_group = (
         dropped.astype("Int64").astype("str").replace({str(cap): f"{cap} or more"})
@@ -529,7 +528,7 @@ def profile_raw_leads(
     distributions = {
         "Leads by month created": _distribution(created, label, sorted(created.unique())),
         f"City tier (unlisted and missing cities are tier {default_city_tier})": _distribution(
-            city_tier.astype("int64"), label, [1, 2, 3]
+            tiers.astype("int64"), label, [1, 2, 3]
         ),
         "City (most frequent)": _level_distribution(data[CITY], label, top),
         "Platform of first visit": _level_distribution(data[PLATFORM], label, top),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from catboost import CatBoostClassifier, EFstrType, EShapCalcType, Pool
+from catboost import CatBoostClassifier, Pool
 
 from lead_scoring.errors import LeadScoringError
 from lead_scoring.pipelines.feature_engineering.nodes import (
@@ -64,28 +64,8 @@ def explain_predictions(model: CatBoostClassifier, model_input: pd.DataFrame) ->
 
 
 def shap_matrix(model: CatBoostClassifier, pool: Pool, thread_count: int) -> np.ndarray:
-    """The SHAP values ``get_feature_importance(type="ShapValues")`` returns, rows x (features+1).
-
-    CatBoost computes them as one array, and its public method then copies that array value by
-    value in Python: about a seventh of the SHAP time of a batch. The internal method the public
-    one calls hands the array over as computed; CatBoost is pinned, and a test holds this to the
-    public result.
-    """
-    values, _ = model._calc_fstr(
-        EFstrType.ShapValues,
-        pool,
-        None,  # reference data
-        thread_count,
-        0,  # verbose
-        "Raw",  # model output
-        "Auto",  # SHAP mode: CatBoost's default, its fastest exact one
-        None,  # interaction indices
-        EShapCalcType.Regular.value,
-        128,  # SAGE samples, unused for SHAP
-        512,  # SAGE batch size, unused for SHAP
-        True,  # SAGE convergence check, unused for SHAP
-    )
-    return values
+    """SHAP values of ``pool``, rows x (features + 1), the last column the expected log-odds."""
+    return model.get_feature_importance(pool, type="ShapValues", thread_count=thread_count)
 
 
 def probability_to_score(probability: np.ndarray) -> np.ndarray:

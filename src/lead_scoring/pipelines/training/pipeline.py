@@ -10,6 +10,7 @@ from kedro.pipeline import Node, Pipeline
 from kedro_mlflow.pipeline import pipeline_ml_factory
 
 from lead_scoring import runner
+from lead_scoring.contract import REGISTERED_MODEL_NAME
 from lead_scoring.pipelines import feature_engineering, ingestion, scoring, validation
 from lead_scoring.pipelines.training.nodes import (
     evaluate_holdout,
@@ -21,7 +22,6 @@ from lead_scoring.pipelines.training.nodes import (
     train_catboost,
 )
 
-REGISTERED_MODEL_NAME = "lead_scoring"
 _PACKAGE_DIR = Path(__file__).resolve().parents[2]
 
 

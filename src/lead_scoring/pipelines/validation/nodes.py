@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from lead_scoring.datasets.raw_leads_dataset import REJECTED_LINES
 from lead_scoring.errors import (
     EmptyExportError,
     MissingColumnsError,
@@ -21,6 +22,7 @@ from lead_scoring.pipelines.validation.schemas import (
     LEADS_DROPPED,
     REFERRED,
     UNKNOWN_COLUMNS,
+    UNREADABLE_CELLS,
     LeadCells,
     build_raw_schema,
     raw_columns,
@@ -32,9 +34,6 @@ from lead_scoring.tracking import as_mlflow_metrics
 logger = logging.getLogger(__name__)
 
 QUARANTINE_COLUMNS = ["row", LEAD_ID, "column", "rule", "value", "reason"]
-# Below this many kept leads of either outcome, the time splits may lack an outcome and the
-# holdout metrics mean nothing. Overridden by ``min_leads_per_outcome`` in the validation rules.
-MIN_LEADS_PER_OUTCOME = 100
 
 
 def _require_columns(leads: pd.DataFrame, interaction_columns: list[str], label_required: bool):
@@ -89,6 +88,47 @@ def _no_quarantine() -> pd.DataFrame:
     return pd.DataFrame(empty, columns=QUARANTINE_COLUMNS, index=pd.Index([], dtype="int64"))
 
 
+def _unreadable_records(leads: pd.DataFrame) -> pd.DataFrame:
+    """Rows with a cell that holds no value of a lead (a JSON object in a served record)."""
+    unreadable = leads.attrs.get(UNREADABLE_CELLS) or {}
+    if not unreadable:
+        return _no_quarantine()
+    positions = sorted(unreadable)
+    index = leads.index[positions]
+    records = pd.DataFrame(
+        {
+            "row": index,
+            LEAD_ID: leads[LEAD_ID].to_numpy(dtype=object)[positions],
+            "column": [unreadable[p][0] for p in positions],
+            "rule": "one value",
+            "value": [unreadable[p][1].rsplit(" ", 1)[-1] for p in positions],
+            "reason": [f"{unreadable[p][0]}: {unreadable[p][1]}" for p in positions],
+        },
+        index=index,
+    )
+    return records[QUARANTINE_COLUMNS]
+
+
+def _rejected_line_records(leads: pd.DataFrame) -> pd.DataFrame:
+    """Lines of the export the reader could not take as a lead's record, with why."""
+    rejected = leads.attrs.get(REJECTED_LINES) or []
+    if not rejected:
+        return _no_quarantine()
+    start = int(leads.index.max()) + 1 if len(leads) else 0
+    records = pd.DataFrame(
+        {
+            "row": None,
+            LEAD_ID: [lead_id for _, lead_id, _ in rejected],
+            "column": "",
+            "rule": "unreadable line",
+            "value": [f"line {line}" for line, _, _ in rejected],
+            "reason": [f"line {line}: {reason}" for line, _, reason in rejected],
+        },
+        index=pd.RangeIndex(start, start + len(rejected)),
+    )
+    return records[QUARANTINE_COLUMNS]
+
+
 def _typed(
     leads: pd.DataFrame, cells: LeadCells, interaction_columns: list[str], kept: np.ndarray | slice
 ) -> pd.DataFrame:
@@ -136,6 +176,10 @@ def validate_raw_leads(
         quarantine = _quarantine_records(leads, failures)
     else:
         quarantine = _no_quarantine()
+    unreadable = _unreadable_records(leads)
+    if len(unreadable):
+        quarantine = pd.concat([unreadable, quarantine])
+        quarantine = quarantine[~quarantine.index.duplicated()].sort_index()
     if len(quarantine):
         top = quarantine["rule"].groupby(quarantine["column"] + ": " + quarantine["rule"]).size()
         logger.warning(
@@ -145,6 +189,9 @@ def validate_raw_leads(
             "; ".join(f"{k} x{v}" for k, v in top.nlargest(5).items()),
         )
     kept = ~leads.index.isin(quarantine.index) if len(quarantine) else slice(None)
+    rejected = _rejected_line_records(leads)
+    if len(rejected):
+        quarantine = pd.concat([quarantine, rejected]) if len(quarantine) else rejected
     return _typed(leads, cells, interaction_columns, kept), quarantine
 
 
@@ -176,7 +223,7 @@ def accept_training_leads(
     data_columns = [c for c in valid_leads.columns if c != LEAD_ID]
     duplicated = valid_leads.duplicated(subset=data_columns)
     clean = valid_leads.loc[~duplicated]
-    _require_both_outcomes(clean, rules.get("min_leads_per_outcome", MIN_LEADS_PER_OUTCOME))
+    _require_both_outcomes(clean, rules["min_leads_per_outcome"])
     summary = {
         "rows_read": rows_read,
         "rows_quarantined": len(quarantined_leads),

@@ -17,29 +17,37 @@ import pandera.pandas as pa
 import pyarrow as arrow
 import pyarrow.compute as pc
 
-CREATED_DATE = "created_date"
-CITY = "city_mapped"
-PLATFORM = "first_platform_c"
-MEDIUM = "first_utm_medium_c"
-SOURCE = "first_utm_source_c"
-LEADS_DROPPED = "total_leads_droppped"
-REFERRED = "referred_lead"
-LABEL = "app_complete_flag"
-LEAD_ID = "lead_id"
+from lead_scoring.contract import (  # noqa: F401  (re-exported for the stages that validate)
+    CITY,
+    CREATED_DATE,
+    LABEL,
+    LEAD_ID,
+    LEADS_DROPPED,
+    LEVEL_COLUMNS,
+    LEVEL_PATTERN,
+    MEDIUM,
+    ORIGIN_COLUMNS,
+    PLATFORM,
+    REFERRED,
+    SOURCE,
+    TIMESTAMP_FORMAT,
+    raw_columns,
+)
+from lead_scoring.errors import LeadDataError
+
 # Key of ``DataFrame.attrs`` where ingestion lists the export's columns it did not recognise.
 UNKNOWN_COLUMNS = "unknown_columns"
+# Cells that hold no value of a lead (a JSON object or list in a served record), by row
+# position: (column, what was wrong). Normalisation notes them in ``attrs``; validation
+# quarantines their rows.
+UNREADABLE_CELLS = "unreadable_cells"
 
-LEVEL_COLUMNS = (PLATFORM, MEDIUM, SOURCE)
-ORIGIN_COLUMNS = (CREATED_DATE, CITY, *LEVEL_COLUMNS, LEADS_DROPPED, REFERRED)
-TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
-LEVEL_PATTERN = r"^Level\d+$"
+
+class DuplicateColumnError(LeadDataError):
+    """Two columns of the export share one name."""
+
 
 Columns = Sequence[str]
-
-
-def raw_columns(interaction_columns: Sequence[str], with_label: bool) -> list[str]:
-    """The export's data columns in their documented order."""
-    return [*ORIGIN_COLUMNS, *interaction_columns, *([LABEL] if with_label else [])]
 
 
 def parse_timestamps(cells: pd.Series) -> pd.Series:

@@ -1,0 +1,70 @@
+"""The project's contract: names every stage shares, spelled once.
+
+The raw export's columns, the index column real exports carry, the tiers a lead can get, the
+status of an output row, the quarantine's columns, the registered model's name and the city-tier
+rule. Every stage imports them from here; a stage never reaches into another for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+# --- the raw export -------------------------------------------------------------------------
+
+CREATED_DATE = "created_date"
+CITY = "city_mapped"
+PLATFORM = "first_platform_c"
+MEDIUM = "first_utm_medium_c"
+SOURCE = "first_utm_source_c"
+LEADS_DROPPED = "total_leads_droppped"  # three p's, as the exports spell it
+REFERRED = "referred_lead"
+LABEL = "app_complete_flag"
+
+LEVEL_COLUMNS = (PLATFORM, MEDIUM, SOURCE)
+ORIGIN_COLUMNS = (CREATED_DATE, CITY, *LEVEL_COLUMNS, LEADS_DROPPED, REFERRED)
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
+LEVEL_PATTERN = r"^Level\d+$"
+
+# Real exports lead with an unnamed index column (an empty header, which pandas reads as
+# ``Unnamed: 0``); it is the lead's identifier, not data.
+INDEX_COLUMN = "Unnamed: 0"
+# The identifier every output carries: the export's index column where it has one.
+LEAD_ID = "lead_id"
+# The 1-based line of the source file a row came from, so any output row can be traced back.
+SOURCE_ROW = "row"
+
+
+def raw_columns(interaction_columns: Sequence[str], with_label: bool) -> list[str]:
+    """The export's data columns in their documented order."""
+    return [*ORIGIN_COLUMNS, *interaction_columns, *([LABEL] if with_label else [])]
+
+
+# --- what scoring gives a lead --------------------------------------------------------------
+
+HOT, WARM, COLD = "hot", "warm", "cold"
+TIERS = (HOT, WARM, COLD)
+
+# Every input row comes back with one of these statuses.
+SCORED = "scored"
+QUARANTINED = "quarantined"
+
+# A quarantined row: where it came from, which column broke which rule, with what value, and why.
+QUARANTINE_COLUMNS = [SOURCE_ROW, LEAD_ID, "column", "rule", "value", "reason"]
+
+# --- the registry ---------------------------------------------------------------------------
+
+REGISTERED_MODEL_NAME = "lead_scoring"
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+
+# --- business rules -------------------------------------------------------------------------
+
+
+def city_tier(cities: pd.Series, city_tiers: pd.DataFrame, default_tier: int) -> np.ndarray:
+    """Each city's tier from the reference table; a city it does not list gets the default."""
+    found = pd.Index(city_tiers["city"]).get_indexer(cities)
+    tiers = city_tiers["tier"].to_numpy()
+    return np.where(found >= 0, tiers[found], default_tier).astype("int8")

@@ -1,0 +1,329 @@
+"""The one reading path of lead exports: physical lines checked before Arrow parses them.
+
+CSV readers see records, not lines: a stray quote merges several lines into one record of the
+right width, a blank line or a repeated header changes the count of rows, and a byte that is not
+UTF-8 becomes U+FFFD. The scan here walks the file's physical lines (numpy over byte blocks, so
+only the rare odd line costs Python time) and hands Arrow only lines it has accounted for: every
+line after the header is a record's line, with its line number, or a rejected line with a reason.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from kedro.io import DatasetError
+
+# Blocks of the file scanned at once; a block's masks and counters take about 6 times its size.
+SCAN_BLOCK_BYTES = 4 << 20
+# One lead is well under 2 KiB; a line this long holds a value pasted whole into a cell. It is
+# also Python's csv field limit, which stopped the old reader with a traceback.
+MAX_LINE_BYTES = 128 << 10
+# Longest quoted value spanning lines that is still read as one record; past it, the quote that
+# opened it is taken as stray.
+MAX_RECORD_LINES = 20
+_NEWLINE, _CR, _QUOTE = 10, 13, 34
+_UTF8_BOM = codecs.BOM_UTF8
+
+
+@dataclass
+class RejectedLine:
+    """A physical line that is no lead's record, and why."""
+
+    line: int
+    lead_id: str | None
+    reason: str
+
+
+@dataclass
+class ScannedBlock:
+    """Records of a stretch of the file as UTF-8 CSV text, each with its first line's number."""
+
+    text: bytes
+    lines: np.ndarray
+    rejected: list[RejectedLine] = field(default_factory=list)
+
+
+def detect_encoding(samples: list[bytes]) -> str | None:
+    """The encoding of lines that are not UTF-8, as charset-normalizer guesses it."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(b"\n".join(samples)).best()
+    return best.encoding if best is not None else None
+
+
+class ExportScanner:
+    """Scans an export's lines after the header; see the module docstring."""
+
+    def __init__(
+        self, path: Path, encoding: str, delimiter: str, header: list[str], id_position: int | None
+    ) -> None:
+        self.path, self.encoding, self.delimiter = path, encoding, delimiter
+        self.width, self.id_position = len(header), id_position
+        self._delim = ord(delimiter)
+        self._fallback: str | None = None
+        self.decoded_lines: list[int] = []
+
+    # --- bytes in ------------------------------------------------------------------------
+
+    def _utf8_blocks(self) -> Iterator[bytes]:
+        if self.encoding == "utf-16":
+            # Spreadsheets' "Unicode text": small files, transcoded whole.
+            with self.path.open(encoding="utf-16", newline="") as f:
+                yield f.read().encode("utf-8")
+            return
+        with self.path.open("rb") as f:
+            while block := f.read(SCAN_BLOCK_BYTES):
+                yield block
+
+    def _lines_after_header(self) -> Iterator[tuple[bytes, int, bool]]:
+        """Regions of whole lines after the header: (bytes, number of their first line, last)."""
+        carry, first_line, header_done = b"", 1, False
+        blocks = self._utf8_blocks()
+        block = next(blocks, b"")
+        while True:
+            following = next(blocks, None)
+            data = carry + block
+            if not header_done:
+                end = data.find(b"\n")
+                if end < 0 and following is not None:
+                    carry, block = data, following
+                    continue
+                data = b"" if end < 0 else data[end + 1 :]
+                header_done, first_line = True, 2
+            cut = len(data) if following is None else data.rfind(b"\n") + 1
+            if cut:
+                yield data[:cut], first_line, following is None
+                first_line += data.count(b"\n", 0, cut)
+            carry = data[cut:]
+            if following is None:
+                return
+            block = following
+
+    # --- scan ------------------------------------------------------------------------------
+
+    def blocks(self, header_bytes: bytes) -> Iterator[ScannedBlock]:
+        """The export as blocks of accepted records and rejected lines, in file order."""
+        pending, pending_line = b"", 0
+        for region, first_line, last in self._lines_after_header():
+            if pending:
+                region, first_line = pending + region, pending_line
+                pending = b""
+            block, rest = self._scan(region, first_line, header_bytes, last)
+            if rest:
+                # A quote opened near the end of the region: its record goes on in the next one.
+                pending, pending_line = region[rest:], first_line + region.count(b"\n", 0, rest)
+            yield block
+
+    def _lead_id(self, line: bytes) -> str | None:
+        if self.id_position is None:
+            return None
+        text = line.decode("utf-8", errors="replace").rstrip("\r")
+        fields = text.split(self.delimiter)
+        if len(fields) <= self.id_position:
+            return None
+        return fields[self.id_position].strip().strip('"') or None
+
+    def _width_error(self, number: int, fields: list[str]) -> DatasetError:
+        return DatasetError(
+            f"Lead export '{self.path}' line {number} has {len(fields)} field(s) where the "
+            f"header has {self.width}: '{self.delimiter.join(fields)[:80]}'. Is the row cut "
+            "short, or a line break inside an unquoted value? Nothing was read."
+        )
+
+    def _scan(
+        self, region: bytes, first_line: int, header_bytes: bytes, last: bool
+    ) -> tuple[ScannedBlock, int]:
+        data = np.frombuffer(region, dtype=np.uint8)
+        newlines = np.flatnonzero(data == _NEWLINE)
+        ends = newlines if len(newlines) and newlines[-1] == len(data) - 1 else None
+        if ends is None:
+            ends = np.append(newlines, len(data))
+        starts = np.empty_like(ends)
+        starts[0], starts[1:] = 0, ends[:-1] + 1
+        has_cr = (ends > starts) & (data[np.maximum(ends - 1, 0)] == _CR)
+        content_ends = ends - has_cr
+        lengths = content_ends - starts
+        n = len(ends)
+        numbers = first_line + np.arange(n)
+
+        def per_line(byte: int) -> np.ndarray:
+            # Positions and two binary searches: a running count over every byte cost 3x more.
+            positions = np.flatnonzero(data == byte)
+            return np.searchsorted(positions, content_ends) - np.searchsorted(positions, starts)
+
+        no_bytes = np.zeros(n, dtype=np.int64)
+        quotes = per_line(_QUOTE) if b'"' in region else no_bytes
+        delims = per_line(self._delim)
+        bare_cr = per_line(_CR) if b"\r" in region else no_bytes
+
+        kept = np.ones(n, dtype=bool)
+        record_start = np.ones(n, dtype=bool)
+        replaced: dict[int, bytes] = {}
+        rejected: list[RejectedLine] = []
+
+        def reject(i: int, reason: str) -> None:
+            kept[i] = False
+            raw = region[starts[i] : content_ends[i]]
+            rejected.append(RejectedLine(int(numbers[i]), self._lead_id(raw), reason))
+
+        def text(i: int) -> bytes:
+            return region[starts[i] : content_ends[i]]
+
+        # Stray quotes first: a line with an odd number of quotes opens or closes a quoted value.
+        odd = np.flatnonzero(quotes % 2 == 1)
+        inside = np.zeros(n, dtype=bool)
+        position, rest = 0, 0
+        while position < len(odd):
+            opening = odd[position]
+            closing = odd[position + 1] if position + 1 < len(odd) else None
+            if closing is None and not last and opening > 0:
+                # The record may close in the next region: read it on from there.
+                rest = int(starts[opening])
+                kept[opening:] = False
+                inside[opening:] = True
+                break
+            if closing is None or closing - opening >= MAX_RECORD_LINES:
+                reject(
+                    opening,
+                    f'an unmatched quote (") on line {numbers[opening]} is never closed: the '
+                    "line's fields cannot be told apart",
+                )
+                position += 1
+                continue
+            record = region[starts[opening] : content_ends[closing]].decode(
+                "utf-8", errors="replace"
+            )
+            fields = next(csv.reader(io.StringIO(record, newline=""), delimiter=self.delimiter), [])
+            # The signature of a stray quote: every line it swallowed is a whole row on its own.
+            # A quoted value that really holds a line break leaves its lines short of a row.
+            whole_rows = all(delims[i] + 1 == self.width for i in range(opening, closing + 1))
+            if len(fields) != self.width or whole_rows:
+                first, final = int(numbers[opening]), int(numbers[closing])
+                for i in range(opening, closing + 1):
+                    reject(
+                        i,
+                        f'a stray quote (") on line {first} runs to line {final}, merging '
+                        f"{final - first + 1} lines into one record: fix the quote in the export",
+                    )
+            else:
+                # A legitimate quoted line break: one record over several lines.
+                record_start[opening + 1 : closing + 1] = False
+            inside[opening : closing + 1] = True
+            position += 2
+
+        plain = kept & ~inside
+        for i in np.flatnonzero(plain & (lengths == 0)):
+            reject(i, "blank line: no lead")
+        for i in np.flatnonzero(plain & (lengths > MAX_LINE_BYTES)):
+            reject(
+                i,
+                f"line is {lengths[i]:,} bytes, over the {MAX_LINE_BYTES:,}-byte limit of one "
+                "lead: a value pasted whole into a cell?",
+            )
+        plain &= kept
+        for i in np.flatnonzero(plain & (lengths == len(header_bytes))):
+            if text(i).lstrip(_UTF8_BOM) == header_bytes:
+                reject(i, "the header line, repeated: no lead")
+        plain &= kept
+        no_quotes = plain & (quotes == 0)
+        for i in np.flatnonzero(no_quotes & (bare_cr > 0)):
+            # A bare carriage return ends a row for every CSV reader.
+            fields = text(i).split(b"\r")[0].decode("utf-8", errors="replace").split(self.delimiter)
+            raise self._width_error(int(numbers[i]), fields)
+        for i in np.flatnonzero(no_quotes & (delims + 1 != self.width)):
+            fields = text(i).decode("utf-8", errors="replace").split(self.delimiter)
+            raise self._width_error(int(numbers[i]), fields)
+        for i in np.flatnonzero(plain & (quotes > 0)):
+            records = list(
+                csv.reader(
+                    io.StringIO(text(i).decode("utf-8", errors="replace"), newline=""),
+                    delimiter=self.delimiter,
+                )
+            )
+            if len(records) != 1 or len(records[0]) != self.width:
+                raise self._width_error(int(numbers[i]), records[0] if records else [])
+
+        self._decode(region, starts, content_ends, numbers, kept, replaced, rejected, last)
+        rejected.sort(key=lambda r: r.line)
+        return self._kept_text(
+            region, starts, ends, kept, replaced, numbers, record_start, rejected
+        ), rest
+
+    def _decode(self, region, starts, content_ends, numbers, kept, replaced, rejected, last):
+        """Lines that are not UTF-8: decoded with the file's detected encoding, else rejected."""
+        try:
+            region.decode("utf-8")
+            return
+        except UnicodeDecodeError:
+            pass
+        bad = []
+        for i in np.flatnonzero(kept):
+            line = region[starts[i] : content_ends[i]]
+            if line.isascii():
+                continue
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                bad.append(i)
+        if not bad:
+            return
+        if self._fallback is None:
+            samples = [region[starts[i] : content_ends[i]] for i in bad]
+            # Exports that are not UTF-8 come from Windows spreadsheets, as cp1252, in the
+            # Western locales this data is written in; a guess from a few short lines is less
+            # sure (charset-normalizer takes 'são' in cp1252 for cp1250, 'său').
+            if all(_decodes(sample, "cp1252") for sample in samples):
+                self._fallback = "cp1252"
+            else:
+                self._fallback = detect_encoding(samples)
+        for i in bad:
+            line = region[starts[i] : content_ends[i]]
+            try:
+                if self._fallback is None:
+                    raise UnicodeDecodeError("utf-8", line, 0, 1, "no encoding detected")
+                replaced[i] = line.decode(self._fallback).encode("utf-8")
+                self.decoded_lines.append(int(numbers[i]))
+            except (UnicodeDecodeError, LookupError):
+                kept[i] = False
+                position = next(p for p in range(len(line)) if not _decodes(line[: p + 1], "utf-8"))
+                rejected.append(
+                    RejectedLine(
+                        int(numbers[i]),
+                        self._lead_id(line),
+                        f"byte 0x{line[position]:02x} at position {position + 1} is not UTF-8 "
+                        f"nor {self._fallback or 'any encoding detected'}: the line cannot be "
+                        "read as text",
+                    )
+                )
+
+    def _kept_text(self, region, starts, ends, kept, replaced, numbers, record_start, rejected):
+        if kept.all() and not replaced:
+            text = region if region.endswith(b"\n") else region + b"\n"
+        else:
+            # Runs of kept lines are copied whole: the odd line costs Python time, not the rest.
+            verbatim = kept.copy()
+            verbatim[list(replaced)] = False
+            edges = np.flatnonzero(np.diff(np.concatenate([[False], verbatim, [False]])))
+            pieces = [
+                (int(a), region[starts[a] : ends[b - 1] + 1])
+                for a, b in zip(edges[::2], edges[1::2], strict=True)
+            ]
+            pieces += [(int(i), line + b"\n") for i, line in replaced.items()]
+            text = b"".join(piece for _, piece in sorted(pieces, key=lambda p: p[0]))
+            if text and not text.endswith(b"\n"):
+                text += b"\n"
+        return ScannedBlock(text, numbers[kept & record_start].astype(np.int64), rejected)
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as error:
+        return error.reason == "unexpected end of data"
+    return True

@@ -1,0 +1,41 @@
+"""The served model's answer to a request whose JSON is nested too deep to parse.
+
+MLflow's scoring server parses the request before the model sees it, and answers a
+``RecursionError`` from ``json.loads`` (JSON nested a few thousand levels deep) with a 500 and its
+stack trace. This module is imported with the scoring pipeline, so with the model the server
+loads, and turns that error into the 400 an unparseable request gets.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import BAD_REQUEST
+
+_SERVER = "mlflow.pyfunc.scoring_server"
+
+
+def guard_deep_json() -> bool:
+    """Wrap the scoring server's JSON decoding, when this process runs the server."""
+    server = sys.modules.get(_SERVER)
+    decode = getattr(server, "_decode_json_input", None)
+    if decode is None or getattr(decode, "guards_depth", False):
+        return False
+
+    def decode_json_input(json_input):
+        try:
+            return decode(json_input)
+        except RecursionError:
+            raise MlflowException(
+                "The request's JSON is nested too deeply to hold leads: send "
+                '{"dataframe_records": [...]} with one value per field.',
+                error_code=BAD_REQUEST,
+            ) from None
+
+    decode_json_input.guards_depth = True
+    server._decode_json_input = decode_json_input
+    return True
+
+
+guard_deep_json()
