@@ -435,7 +435,9 @@ def case_serve(args, results: dict) -> None:
                 if time.time() > deadline or server.poll() is not None:
                     raise RuntimeError("the model server did not start") from None
                 time.sleep(0.5)
-        leads = pd.read_csv(export(project, 250_000, labelled=False), dtype=str, nrows=2_000)
+        leads = pd.read_csv(
+            export(project, 250_000 // SCALE, labelled=False), dtype=str, nrows=2_000
+        )
         records = json.loads(leads.to_json(orient="records"))
         for record in records[:10]:
             post(f"{url}/invocations", [record])

@@ -21,6 +21,8 @@ from lead_scoring.pipelines.validation.schemas import (
 
 ORIGIN_FIELDS = [CITY, PLATFORM, MEDIUM, SOURCE, LEADS_DROPPED, REFERRED]
 CALL_LIST_LAST = [LEAD_ID, CREATED_DATE, "probability"]
+# The file line a lead's record starts on, when the reader numbered them.
+LINE = "line"
 
 
 def call_list_rows(raw_chunk: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
@@ -35,7 +37,8 @@ def call_list_rows(raw_chunk: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFram
         counts = pd.to_numeric(origin[field], errors="coerce").round()
         origin[field] = counts.astype("Int64").astype("string")
     reasons = [c for c in scored.columns if c.startswith("reason_")]
-    return pd.concat([scored[["score", "tier", *reasons]], origin, scored[CALL_LIST_LAST]], axis=1)
+    last = [*CALL_LIST_LAST, *([LINE] if LINE in scored else [])]
+    return pd.concat([scored[["score", "tier", *reasons]], origin, scored[last]], axis=1)
 
 
 class _RememberingExport:
@@ -49,8 +52,14 @@ class _RememberingExport:
         return getattr(self._export, name)
 
     def read(self, rows: int) -> Iterator:
+        """The export's chunks (leads, their lines, rejected lines), each remembered as read."""
         for chunk in self._export.read(rows):
             self.last = chunk.leads
+            yield chunk
+
+    def chunks(self, rows: int) -> Iterator[pd.DataFrame]:
+        for chunk in self._export.chunks(rows):
+            self.last = chunk
             yield chunk
 
 
