@@ -40,7 +40,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 compute_shap_importance,
-                inputs=["lead_scoring_model", "model_input_holdout", "params:reporting"],
+                inputs=["measured_model", "model_input_holdout", "params:reporting"],
                 outputs="shap_feature_importance",
                 name="compute_shap_importance",
             ),
