@@ -133,6 +133,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "quarantined_leads": "quarantined_leads",
                     "mlflow_run_info": "mlflow_run_info",
                     "operating_threshold": "params:training.operating_threshold",
+                    "backtest_table": "backtest_table",
+                    "registered_model": "registered_model_summary",
                     **{key: f"{key}_plot" for key, _, _ in PLOTS},
                 },
                 outputs="model_report",

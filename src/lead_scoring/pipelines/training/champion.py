@@ -79,13 +79,13 @@ def challenge_champion(
     label = holdout_predictions[LABEL].to_numpy()[compared]
     if label.min() == label.max():
         logger.warning("The holdout leads both models scored hold one class only: no comparison.")
-        return {"champion_version": version.version, "challenger_wins": False}, {}
+        return {"champion_version": str(version.version), "challenger_wins": False}, {}
     challenger = _scores(label, holdout_predictions["probability"].to_numpy()[compared])
     incumbent = _scores(label, probability.to_numpy()[compared])
     gain = challenger["roc_auc"] - incumbent["roc_auc"]
     wins = gain > params["margin_roc_auc"] and challenger["log_loss"] <= incumbent["log_loss"]
     comparison = {
-        "champion_version": version.version,
+        "champion_version": str(version.version),
         "leads": int(compared.sum()),
         "only_leads_newer_than_champion_data": bool(compared is fresh),
         "challenger_roc_auc": challenger["roc_auc"],
