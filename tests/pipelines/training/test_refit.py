@@ -11,6 +11,7 @@ from sklearn.metrics import log_loss, roc_auc_score
 
 from lead_scoring.pipelines import feature_engineering, ingestion, validation
 from lead_scoring.pipelines.scoring.nodes import predict_probabilities
+from lead_scoring.pipelines.training.backtest import backtest_out_of_time
 from lead_scoring.pipelines.training.nodes import (
     fit_fixed_trees,
     recency_weights,
@@ -78,3 +79,21 @@ def test_refit_with_recency_weights_beats_fit_only_on_the_newest_month(
     old, new = (predict_probabilities(m, newest) for m in (fit_only, refit))
     assert roc_auc_score(label, new) > roc_auc_score(label, old)
     assert log_loss(label, new) < log_loss(label, old)
+
+
+def test_an_export_too_short_for_a_backtest_month_falls_back_on_the_validation_slice(
+    learned, fast_parameters, interaction_mapping, caplog
+):
+    params = {**fast_parameters["training"], "backtest": {"months": 2, "min_fold_leads": 10**6}}
+    validation_slice = learned.load("model_input_validation")
+    predictions = backtest_out_of_time(
+        learned.load("model_input_fit"),
+        learned.load("measured_model"),
+        learned.load("model_input_train"),
+        validation_slice,
+        interaction_mapping,
+        params,
+    )
+    assert (predictions["month"] == "validation").all()
+    assert len(predictions) == len(validation_slice)
+    assert "fall back on the validation slice" in caplog.text

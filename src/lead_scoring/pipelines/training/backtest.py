@@ -23,6 +23,7 @@ def backtest_out_of_time(
     model_input_fit: pd.DataFrame,
     measured_model: CatBoostClassifier,
     model_input_train: pd.DataFrame,
+    model_input_validation: pd.DataFrame,
     interaction_mapping: pd.DataFrame,
     params: dict,
 ) -> pd.DataFrame:
@@ -30,6 +31,7 @@ def backtest_out_of_time(
 
     Each month is predicted by a model fitted on the months before it only, with the measured
     tree count scaled to that fit's size, so the predictions carry the drift a new month brings.
+    An export too short for any month falls back on the validation slice, with a warning.
     """
     settings = params["backtest"]
     months = model_input_fit[CREATED_DATE].dt.to_period("M")
@@ -59,9 +61,19 @@ def backtest_out_of_time(
             len(before),
         )
     if not predictions:
-        raise ValueError(
-            "The backtest has no month to predict: the fitting rows span too few months or "
-            f"fewer than backtest.min_fold_leads={settings['min_fold_leads']} leads per month."
+        logger.warning(
+            "The backtest has no month to predict (fewer than backtest.min_fold_leads=%d leads in "
+            "a month or before it): the tier cuts fall back on the validation slice, which chose "
+            "the tree count and flatters them.",
+            settings["min_fold_leads"],
+        )
+        return pd.DataFrame(
+            {
+                "month": "validation",
+                CREATED_DATE: model_input_validation[CREATED_DATE].to_numpy(),
+                LABEL: model_input_validation[LABEL].to_numpy(),
+                "probability": predict_probabilities(measured_model, model_input_validation),
+            }
         )
     return pd.concat(predictions, ignore_index=True)
 

@@ -69,13 +69,23 @@ def challenge_champion(
         return {"champion_version": None, "challenger_wins": True}, {}
     scores = champion.predict(raw_holdout)
     probability = pd.to_numeric(pd.Series(scores["probability"].to_numpy()), errors="coerce")
-    compared = probability.notna().to_numpy() & (len(probability) == len(holdout_predictions))
+    # One output row per input row, in order; a lead the champion quarantines is not compared.
+    compared = probability.notna().to_numpy()
     newest = _champion_newest_lead(version)
     fresh = compared.copy()
     if newest is not None:
         fresh &= (holdout_predictions[CREATED_DATE] > newest).to_numpy()
     if fresh.sum() >= params["min_fresh_leads"]:
         compared = fresh
+    elif newest is not None and newest >= holdout_predictions[CREATED_DATE].min():
+        logger.warning(
+            "Champion version %s was fitted on leads up to %s, inside this holdout, and only %d "
+            "holdout leads are newer: it is compared on the whole holdout, where its figures are "
+            "optimistic.",
+            version.version,
+            newest,
+            fresh.sum(),
+        )
     label = holdout_predictions[LABEL].to_numpy()[compared]
     if label.min() == label.max():
         logger.warning("The holdout leads both models scored hold one class only: no comparison.")

@@ -67,6 +67,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "model_input_fit",
                     "measured_model",
                     "model_input_train",
+                    "model_input_validation",
                     "interaction_mapping",
                     "params:training",
                 ],
