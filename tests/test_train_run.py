@@ -1,5 +1,8 @@
 """`kedro run --pipeline=train` as a user runs it: a tracked run, a registered model, clear errors."""
 
+import json
+import shutil
+
 import mlflow
 import pandas as pd
 import pytest
@@ -68,23 +71,83 @@ def test_a_missing_column_stops_the_run_with_one_clear_line(tmp_path, small_expo
     assert written == [broken]
 
 
-def test_a_better_model_takes_the_champion_alias_and_a_worse_one_is_challenger(tmp_path):
+def test_promotion_follows_the_comparison_on_the_same_holdout(tmp_path):
     client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'registry.db'}")
     experiment = client.create_experiment(
         "promotion", artifact_location=str(tmp_path / "artifacts")
     )
     client.create_registered_model("lead_scoring")
 
-    def register(auc: float) -> str:
+    def register(challenge: dict | None = None, holdout_auc: float = 0.8) -> str:
         run = client.create_run(experiment)
-        client.log_metric(run.info.run_id, "holdout.roc_auc", auc)
+        # A recorded holdout AUC from another holdout must not decide anything.
+        client.log_metric(run.info.run_id, "holdout.roc_auc", holdout_auc)
+        for name, value in (challenge or {}).items():
+            client.log_metric(run.info.run_id, f"challenge.{name}", value)
         client.create_model_version("lead_scoring", source=str(tmp_path), run_id=run.info.run_id)
         return run.info.run_id
 
-    assert promote_model_version(client, register(0.80))[1] == "champion"
-    version, alias, why = promote_model_version(client, register(0.79))
+    def against(champion: int, challenger_auc: float, champion_auc: float, wins: bool) -> dict:
+        return {
+            "champion_version": champion,
+            "leads": 4000,
+            "challenger_roc_auc": challenger_auc,
+            "champion_roc_auc": champion_auc,
+            "challenger_log_loss": 0.5,
+            "champion_log_loss": 0.51,
+            "margin_roc_auc": 0.002,
+            "challenger_wins": float(wins),
+        }
+
+    assert promote_model_version(client, register())[1:] == (
+        "champion",
+        "there was no champion yet",
+    )
+    # A higher recorded AUC, but it lost to the champion on its own holdout.
+    version, alias, why = promote_model_version(
+        client, register(against(1, 0.801, 0.800, wins=False), holdout_auc=0.9)
+    )
     assert (str(version), alias) == ("2", "challenger")
-    assert "0.7900 does not beat champion version 1's 0.8000" in why
-    assert [str(v) for v in promote_model_version(client, register(0.81))[:2]] == ["3", "champion"]
+    assert (
+        "on the same 4000 holdout leads its ROC AUC 0.8010 does not beat version 1's 0.8000" in why
+    )
+    # A lower recorded AUC, but it beat the champion on its own holdout.
+    version, alias, why = promote_model_version(
+        client, register(against(1, 0.79, 0.78, wins=True), holdout_auc=0.7)
+    )
+    assert (str(version), alias) == ("3", "champion")
+    # A comparison with a version that is no longer the champion decides nothing.
+    version, alias, why = promote_model_version(client, register(against(1, 0.9, 0.7, wins=True)))
+    assert (str(version), alias) == ("4", "challenger")
+    assert "did not score champion version 3" in why
     assert str(client.get_model_version_by_alias("lead_scoring", "champion").version) == "3"
-    assert str(client.get_model_version_by_alias("lead_scoring", "challenger").version) == "2"
+
+
+def test_a_retrain_scores_the_champion_on_its_own_holdout_before_promotion(
+    trained_project, tmp_path
+):
+    project = tmp_path / "retrained"
+    shutil.copytree(trained_project, project)
+    # Few trees and one backtest month: this test is about the comparison, not the model.
+    fast = "training.catboost.iterations=60,training.backtest.months=1"
+    log = run_kedro(project, "run", "--pipeline=train", f"--params={fast}")
+    printed = log.stdout + log.stderr
+    comparison = json.loads(
+        (project / "data" / "08_reporting" / "champion_comparison.json").read_text()
+    )
+    assert comparison["champion_version"] == "1"
+    # The champion saw every lead of this holdout: the comparison says so, and it is optimistic.
+    assert comparison["only_leads_newer_than_champion_data"] is False
+    assert comparison["leads"] == len(
+        pd.read_parquet(project / "data" / "07_model_output" / "holdout_predictions.parquet")
+    )
+    assert f"Champion version 1 on the same {comparison['leads']} holdout leads" in printed
+    alias = "champion" if comparison["challenger_wins"] else "challenger"
+    assert f"Registered lead_scoring version 2 as '{alias}': on the same" in printed
+    client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
+    run = client.get_run(
+        json.loads((project / "data" / "08_reporting" / "mlflow_run.json").read_text())["run_id"]
+    )
+    assert run.data.metrics["challenge.champion_roc_auc"] == pytest.approx(
+        comparison["champion_roc_auc"]
+    )

@@ -20,7 +20,7 @@ from lead_scoring.tracking_store import check_local_store
 
 logger = logging.getLogger(__name__)
 
-SELECTION_METRIC = "holdout.roc_auc"
+CHALLENGE_PREFIX = "challenge."
 
 
 class TrackingUnreachableError(LeadScoringError):
@@ -69,31 +69,43 @@ class TrackingPreflightHook:
             os.environ["MLFLOW_TRACKING_URI"] = local_store
 
 
-def _holdout_auc(client: MlflowClient, run_id: str) -> float | None:
-    return client.get_run(run_id).data.metrics.get(SELECTION_METRIC)
+def _challenge(client: MlflowClient, run_id: str) -> dict[str, float]:
+    """The run's comparison of itself with the champion, on its own holdout."""
+    metrics = client.get_run(run_id).data.metrics
+    return {
+        k.removeprefix(CHALLENGE_PREFIX): v
+        for k, v in metrics.items()
+        if k.startswith(CHALLENGE_PREFIX)
+    }
 
 
 def promote_model_version(client: MlflowClient, run_id: str) -> tuple[str, str, str] | None:
-    """Alias the run's registered version ``champion`` if it beats the current one, else ``challenger``."""
+    """Alias the run's registered version ``champion`` if it beat the champion on its holdout, else ``challenger``."""
     versions = client.search_model_versions(f"name='{REGISTERED_MODEL_NAME}' and run_id='{run_id}'")
     if not versions:
         return None
     version = max(versions, key=lambda v: int(v.version)).version
-    new_auc = _holdout_auc(client, run_id)
     try:
         champion = client.get_model_version_by_alias(REGISTERED_MODEL_NAME, "champion")
     except MlflowException:
         champion = None
+    # Both models scored on the same, newest leads: recorded AUCs of different holdouts mean nothing.
+    challenge = _challenge(client, run_id)
     if champion is None:
         alias, why = "champion", "there was no champion yet"
+    elif challenge.get("champion_version") != float(champion.version):
+        alias = "challenger"
+        why = f"the run did not score champion version {champion.version} on its holdout"
     else:
-        old_auc = _holdout_auc(client, champion.run_id)
-        if old_auc is None or (new_auc is not None and new_auc > old_auc):
-            alias = "champion"
-            why = f"its holdout ROC AUC {new_auc:.4f} beats version {champion.version}'s {old_auc or float('nan'):.4f}"
-        else:
-            alias = "challenger"
-            why = f"its holdout ROC AUC {new_auc:.4f} does not beat champion version {champion.version}'s {old_auc:.4f}"
+        verdict = "beats" if challenge["challenger_wins"] else "does not beat"
+        alias = "champion" if challenge["challenger_wins"] else "challenger"
+        why = (
+            f"on the same {challenge['leads']:.0f} holdout leads its ROC AUC "
+            f"{challenge['challenger_roc_auc']:.4f} {verdict} version {champion.version}'s "
+            f"{challenge['champion_roc_auc']:.4f} by more than {challenge['margin_roc_auc']:.3f} "
+            f"(log loss {challenge['challenger_log_loss']:.4f} against "
+            f"{challenge['champion_log_loss']:.4f})"
+        )
     client.set_registered_model_alias(REGISTERED_MODEL_NAME, alias, version)
     return version, alias, why
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from functools import reduce
 
+import mlflow
 import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
@@ -53,7 +54,10 @@ def run_in_process(pipeline, parameters: dict, inputs: dict) -> DataCatalog:
 def fast_parameters(parameters) -> dict:
     """The project's parameters with a smaller CatBoost, for quick in-process training."""
     fast = copy.deepcopy(parameters)
-    fast["training"]["catboost"].update(iterations=300, learning_rate=0.15)
+    fast["training"]["catboost"].update(
+        iterations=300, learning_rate=0.15, early_stopping_rounds=50
+    )
+    fast["training"]["backtest"].update(months=2, min_fold_leads=100)
     fast["feature_engineering"]["min_level_count"] = 20
     return fast
 
@@ -73,4 +77,9 @@ def learned(fast_parameters, city_tiers, interaction_mapping, tmp_path_factory) 
         "interaction_mapping": interaction_mapping,
         "level_labels": project_level_labels(),
     }
-    return run_in_process(create_train_pipeline(), fast_parameters, inputs)
+    # An empty registry of its own: the run looks for a champion to compare with.
+    mlflow.set_tracking_uri(f"sqlite:///{path.parent / 'mlflow.db'}")
+    try:
+        return run_in_process(create_train_pipeline(), fast_parameters, inputs)
+    finally:
+        mlflow.set_tracking_uri(None)

@@ -5,6 +5,8 @@ import pytest
 
 from lead_scoring.pipelines.feature_engineering.nodes import feature_columns
 from lead_scoring.pipelines.scoring import create_pipeline as create_scoring_pipeline
+from lead_scoring.pipelines.scoring.nodes import predict_probabilities
+from lead_scoring.pipelines.training.nodes import tier_cuts_from
 from tests.pipelines.conftest import run_in_process
 
 
@@ -14,12 +16,75 @@ def test_holdout_is_later_than_every_fitting_lead(learned):
     assert len(holdout) / (len(fit) + len(holdout)) == pytest.approx(0.2, abs=0.01)
 
 
-def test_vocabulary_comes_from_fitting_rows_only(learned, fast_parameters):
-    vocabulary = learned.load("category_vocabulary")
-    fit = learned.load("fit_leads")
-    counts = fit["first_platform_c"].value_counts()
+def test_measuring_vocabulary_comes_from_fitting_rows_and_the_registered_one_from_all(
+    learned, fast_parameters
+):
     minimum = fast_parameters["feature_engineering"]["min_level_count"]
-    assert set(vocabulary["first_platform_c"]) == set(counts[counts >= minimum].index)
+    for leads, vocabulary in (
+        ("fit_leads", "measurement_vocabulary"),
+        ("clean_leads", "category_vocabulary"),
+    ):
+        counts = learned.load(leads)["first_platform_c"].value_counts()
+        assert set(learned.load(vocabulary)["first_platform_c"]) == set(
+            counts[counts >= minimum].index
+        )
+
+
+def test_the_registered_model_is_refit_on_every_labelled_lead(learned):
+    labelled = learned.load("clean_leads")
+    summary = learned.load("registered_model_summary")
+    assert summary["leads"] == len(labelled) == len(learned.load("model_input_labelled"))
+    assert summary["newest_lead"] == str(labelled["created_date"].max())
+    measured = learned.load("measured_model")
+    train = learned.load("model_input_train")
+    assert summary["trees"] == round(measured.tree_count_ * len(labelled) / len(train))
+    assert learned.load("lead_scoring_model").tree_count_ == summary["trees"] > measured.tree_count_
+
+
+def test_tier_cuts_come_from_out_of_time_backtest_months(learned, fast_parameters):
+    backtest = learned.load("backtest_predictions")
+    fit = learned.load("fit_leads")
+    months = sorted(fit["created_date"].dt.to_period("M").astype(str).unique())
+    assert (
+        sorted(backtest["month"].unique())
+        == months[-fast_parameters["training"]["backtest"]["months"] :]
+    )
+    assert backtest["created_date"].max() <= learned.load("holdout_leads")["created_date"].min()
+    expected = tier_cuts_from(
+        backtest["probability"].to_numpy(),
+        backtest["app_complete_flag"].to_numpy(),
+        fast_parameters["tiers"],
+    )
+    assert learned.load("tier_cuts") == expected
+
+
+def test_the_holdout_reports_realised_tier_promises_next_to_their_targets(learned):
+    metrics = learned.load("holdout_metrics")
+    assert metrics["hot_precision_target"] == 0.85
+    assert metrics["cold_completers_lost_target"] == pytest.approx(0.05)
+    holdout = learned.load("holdout_predictions")
+    hot = holdout["tier"] == "hot"
+    assert metrics["hot_precision"] == pytest.approx(holdout.loc[hot, "app_complete_flag"].mean())
+
+
+def test_the_backtest_table_has_every_month_with_its_metrics(learned):
+    table = learned.load("backtest_table")
+    backtest_months = sorted(learned.load("backtest_predictions")["month"].unique())
+    assert table.loc[table["period"] == "backtest", "month"].tolist() == backtest_months
+    assert (table["period"] == "holdout").any()
+    assert table[["roc_auc", "pr_auc", "hot_precision", "cold_completers_lost"]].notna().all().all()
+    assert table["leads"].sum() == len(learned.load("backtest_predictions")) + len(
+        learned.load("holdout_predictions")
+    )
+    metrics = learned.load("backtest_metrics_mlflow")
+    assert f"backtest_{backtest_months[0]}.roc_auc" in metrics
+
+
+def test_without_a_champion_the_new_model_wins_by_default(learned):
+    assert learned.load("champion_comparison") == {
+        "champion_version": None,
+        "challenger_wins": True,
+    }
 
 
 def test_the_model_learns_and_beats_chance(learned, interaction_mapping):
@@ -39,25 +104,36 @@ def test_tier_shares_add_up(learned):
 def test_the_scoring_core_reproduces_training_probabilities(
     learned, fast_parameters, city_tiers, interaction_mapping
 ):
-    """Raw holdout leads through the model's own pipeline score as training evaluated them."""
+    """Raw holdout leads through the scoring pipeline score as training evaluated them."""
     holdout = learned.load("holdout_leads")
-    raw = learned.load("raw_leads")
-    raw_holdout = raw.loc[holdout.index]
+    raw_holdout = learned.load("raw_leads").loc[holdout.index]
     scoring = create_scoring_pipeline()
-    inputs = {
-        "scoring_leads": raw_holdout,
-        "city_tiers": city_tiers,
-        "interaction_mapping": interaction_mapping,
-        **{
-            name: learned.load(name)
-            for name in ("lead_scoring_model", "category_vocabulary", "tier_cuts", "level_labels")
-        },
-    }
-    scores = run_in_process(scoring, fast_parameters, inputs).load("lead_scores")
+
+    def scores(model: str, vocabulary: str):
+        inputs = {
+            "scoring_leads": raw_holdout,
+            "city_tiers": city_tiers,
+            "interaction_mapping": interaction_mapping,
+            "lead_scoring_model": learned.load(model),
+            "category_vocabulary": learned.load(vocabulary),
+            "tier_cuts": learned.load("tier_cuts"),
+            "level_labels": learned.load("level_labels"),
+        }
+        return run_in_process(scoring, fast_parameters, inputs).load("lead_scores")
+
+    measured = scores("measured_model", "measurement_vocabulary")
     expected = learned.load("holdout_predictions")
-    assert len(scores) == len(raw_holdout)
-    assert (scores["status"] == "scored").all()
+    assert len(measured) == len(raw_holdout)
+    assert (measured["status"] == "scored").all()
     np.testing.assert_allclose(
-        scores["probability"].astype(float), expected["probability"], atol=1e-5
+        measured["probability"].astype(float), expected["probability"], atol=1e-5
     )
-    assert scores["tier"].tolist() == expected["tier"].tolist()
+    assert measured["tier"].tolist() == expected["tier"].tolist()
+    # The registered model scores the same rows as it was fitted on them, vocabulary included.
+    registered = scores("lead_scoring_model", "category_vocabulary")
+    labelled = learned.load("model_input_labelled").loc[holdout.index]
+    np.testing.assert_allclose(
+        registered["probability"].astype(float),
+        predict_probabilities(learned.load("lead_scoring_model"), labelled),
+        atol=1e-5,
+    )

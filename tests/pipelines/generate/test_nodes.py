@@ -263,3 +263,29 @@ def test_sample_levels_follows_head_weights_over_time():
     assert np.mean(late == 1) == pytest.approx(0.9, abs=0.01)
     assert np.mean(early >= 2) == pytest.approx(0.1, abs=0.01)
     assert set(np.unique(late)) <= set(range(10))
+
+
+@pytest.fixture(scope="module")
+def drifting(settings, city_tiers, interaction_mapping) -> pd.DataFrame:
+    """A 60,000-lead export, each lead marked early (July-December) or late (January-February)."""
+    export = run_nodes({**settings, "n_leads": 60_000}, city_tiers, interaction_mapping)
+    return export.assign(late=pd.to_datetime(export["created_date"]) >= "2022-01-01")
+
+
+def test_level_completion_rates_drift_as_in_the_real_export(drifting):
+    def rates(column, level):
+        return drifting[drifting[column] == level].groupby("late")["app_complete_flag"].mean()
+
+    medium = rates("first_utm_medium_c", "Level2")
+    assert medium[False] == pytest.approx(0.61, abs=0.03)
+    assert medium[True] == pytest.approx(0.49, abs=0.04)
+    source = rates("first_utm_source_c", "Level7")
+    assert source[False] == pytest.approx(0.29, abs=0.04)
+    assert source[True] < 0.09
+
+
+def test_a_platform_appears_late_and_rarely_completes(drifting):
+    new = drifting[drifting["first_platform_c"] == "Level30"]
+    assert pd.Timestamp(new["created_date"].min()) >= pd.Timestamp("2021-12-15")
+    assert new["late"].sum() / drifting["late"].sum() == pytest.approx(0.011, abs=0.004)
+    assert new["app_complete_flag"].mean() < 0.08

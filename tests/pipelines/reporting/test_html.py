@@ -23,7 +23,15 @@ def assert_self_contained(page: str) -> None:
 
 
 @pytest.fixture
-def report(holdout_predictions, holdout_metrics, tier_cuts, reporting_params, tmp_path) -> str:
+def report(
+    holdout_predictions,
+    holdout_metrics,
+    tier_cuts,
+    reporting_params,
+    backtest_table,
+    registered_model,
+    tmp_path,
+) -> str:
     dataset = ReportFigureDataset(filepath=str(tmp_path / "roc.png"))
     dataset.save(nodes.plot_roc_curves(holdout_predictions, holdout_metrics))
     png = dataset.load()
@@ -55,6 +63,8 @@ def report(holdout_predictions, holdout_metrics, tier_cuts, reporting_params, tm
             "artifact_uri": "mlruns/1/0123456789abcdef/artifacts",
         },
         operating_threshold=0.5,
+        backtest_table=backtest_table,
+        registered_model=registered_model,
         **{key: png for key, _, _ in html.PLOTS},
     )
 
@@ -121,3 +131,13 @@ def test_profile_page_lists_columns_and_distributions(interaction_mapping, city_
     assert "Platform of first visit" in page and "Level3" in page
     # One chart per distribution, embedded as a PNG.
     assert page.count('src="data:image/png;base64,') == len(profile["distributions"])
+
+
+def test_report_shows_tier_promises_out_of_time_the_backtest_and_the_registered_model(report):
+    # Realised on the holdout next to the targets.
+    assert "83.1%" in report and "&gt;= 85%" in report
+    assert "6.3%" in report and "&lt;= 5%" in report
+    # Every backtest and holdout month with its ROC AUC.
+    for month, auc in (("2021-11", "0.8011"), ("2021-12", "0.7922"), ("2022-01", "0.7833")):
+        assert month in report and auc in report
+    assert "25,000 leads up to 2022-02-28 23:50:00" in report

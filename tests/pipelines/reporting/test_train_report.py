@@ -43,6 +43,10 @@ def test_model_report_embeds_the_logged_plots_and_this_runs_numbers(reporting, t
     assert f"{validation['duplicates_removed']:,}" in page
     assert run["run_id"] in page and run["experiment_id"] in page
     assert "raw_data_profile.html" in page
+    registered = read_json(trained_project / "data" / "06_models" / "registered_model.json")
+    assert f"{registered['leads']:,} leads up to {registered['newest_lead']}" in page
+    backtest = pd.read_csv(reporting / "backtest.csv")
+    assert all(f"{auc:.4f}" in page for auc in backtest["roc_auc"])
 
 
 def test_decile_table_adds_up_to_the_holdout(reporting, trained_project):
@@ -86,6 +90,16 @@ def test_reports_are_logged_to_the_train_run_that_registers_the_model(reporting,
     run_id = read_json(reporting / "mlflow_run.json")["run_id"]
     metrics = client.get_run(run_id).data.metrics
     assert {"holdout.roc_auc", "business.calls_saved_per_1000_leads"} <= set(metrics)
+    # Realised tier promises, what the registered model saw, and the monthly backtest.
+    assert {
+        "holdout.hot_precision",
+        "holdout.hot_precision_target",
+        "holdout.cold_completers_lost",
+        "holdout.cold_completers_lost_target",
+        "registered.leads",
+        "registered.trees",
+    } <= set(metrics)
+    assert any(name.startswith("backtest.backtest_") for name in metrics)
     artifacts = {item.path for item in client.list_artifacts(run_id, "reporting")}
     assert {
         "reporting/model_report.html",
@@ -93,6 +107,7 @@ def test_reports_are_logged_to_the_train_run_that_registers_the_model(reporting,
         "reporting/decile_table.csv",
         "reporting/feature_importance.csv",
         "reporting/business_summary.md",
+        "reporting/backtest.csv",
     } <= artifacts
     plots = {item.path for item in client.list_artifacts(run_id, "reporting/plots")}
     assert plots == {f"reporting/plots/{key}.png" for key, _, _ in PLOTS}

@@ -59,7 +59,10 @@ def test_evaluate_holdout_reports_tier_shares_and_lost_completers():
             "tier": ["hot", "hot", "warm", "cold", "warm", "warm", "cold", "cold"],
         }
     )
-    metrics, logged = evaluate_holdout(frame, {"operating_threshold": 0.5})
+    cuts = {"hot_precision": 0.85, "cold_completer_recall": 0.95}
+    metrics, logged = evaluate_holdout(frame, cuts, {"operating_threshold": 0.5})
+    assert metrics["hot_precision_target"] == 0.85
+    assert metrics["cold_completers_lost_target"] == pytest.approx(0.05)
     assert metrics["share_cold"] == pytest.approx(3 / 8)
     assert metrics["cold_completers_lost"] == pytest.approx(1 / 4)
     assert metrics["hot_precision"] == 1.0

@@ -49,12 +49,19 @@ def feature_columns(interaction_mapping: pd.DataFrame) -> list[str]:
     ]
 
 
+def min_level_count(rows: int, params: dict) -> int:
+    """The count a level needs to be kept: a share of the rows, never below a floor."""
+    # A fixed count folds most of a small export's levels and too few of a large one's.
+    return max(int(params["min_level_count"]), int(np.ceil(params["min_level_share"] * rows)))
+
+
 def fit_category_vocabulary(leads: pd.DataFrame, params: dict) -> dict[str, list[str]]:
     """Levels frequent enough in the fitting rows to keep; the city keeps only its top N."""
     vocabulary = {}
+    minimum = min_level_count(len(leads), params)
     for column in CATEGORICAL_FEATURES:
         counts = leads[column].value_counts()
-        counts = counts[counts >= params["min_level_count"]]
+        counts = counts[counts >= minimum]
         if column == CITY:
             counts = counts.head(params["city_top_n"])
         vocabulary[column] = sorted(counts.index.astype(str))

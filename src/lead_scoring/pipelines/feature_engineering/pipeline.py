@@ -9,31 +9,56 @@ from lead_scoring.pipelines.feature_engineering.nodes import (
 )
 
 _FEATURE_INPUTS = [
-    "category_vocabulary",
     "city_tiers",
     "interaction_mapping",
     "params:feature_engineering",
 ]
 
 
-def features_node(leads: str, model_input: str, name: str, checked: bool = True) -> Node:
-    """The one feature-building node, bound to a pair of datasets."""
+def features_node(
+    leads: str,
+    model_input: str,
+    name: str,
+    checked: bool = True,
+    vocabulary: str = "category_vocabulary",
+) -> Node:
+    """The one feature-building node, bound to a pair of datasets and a vocabulary."""
     build = build_checked_features if checked else build_features
-    return Node(build, inputs=[leads, *_FEATURE_INPUTS], outputs=model_input, name=name)
+    return Node(build, inputs=[leads, vocabulary, *_FEATURE_INPUTS], outputs=model_input, name=name)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Fit the vocabulary on the fitting rows and build model inputs for fitting and holdout."""
+    """Vocabularies and model inputs: the fitting rows' for measuring, every row's to register."""
     return Pipeline(
         [
+            # Measuring: levels of the fitting rows only, so the holdout stays unseen.
             Node(
                 fit_category_vocabulary,
                 inputs=["fit_leads", "params:feature_engineering"],
+                outputs="measurement_vocabulary",
+                name="fit_measurement_vocabulary",
+            ),
+            features_node(
+                "fit_leads",
+                "model_input_fit",
+                "build_fit_features",
+                vocabulary="measurement_vocabulary",
+            ),
+            features_node(
+                "holdout_leads",
+                "model_input_holdout",
+                "build_holdout_features",
+                vocabulary="measurement_vocabulary",
+            ),
+            # Registering: the model the registry carries is refit on every labelled lead, and
+            # the newest leads bring levels the fitting rows never had.
+            Node(
+                fit_category_vocabulary,
+                inputs=["clean_leads", "params:feature_engineering"],
                 outputs="category_vocabulary",
                 name="fit_category_vocabulary",
             ),
-            features_node("fit_leads", "model_input_fit", "build_fit_features"),
-            features_node("holdout_leads", "model_input_holdout", "build_holdout_features"),
+            features_node("clean_leads", "model_input_labelled", "build_labelled_features"),
         ],
         tags="feature_engineering",
     )

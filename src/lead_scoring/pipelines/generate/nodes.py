@@ -419,6 +419,18 @@ def level_effects(
     return table[ids]
 
 
+def level_drift(ids: dict[str, np.ndarray], t: np.ndarray, drift: dict[str, Any]) -> np.ndarray:
+    """Return each lead's drifting level effect: knots at slice middles, interpolated in time."""
+    shift = np.zeros(t.size)
+    for name, levels in drift.items():
+        for level, knots in (levels or {}).items():
+            knots = np.atleast_1d(np.asarray(knots, float))
+            # Knot k sits at the middle of the k-th of len(knots) equal slices, as in head_shares.
+            moving = np.interp(t, (np.arange(knots.size) + 0.5) / knots.size, knots)
+            shift += np.where(ids[name] == level_id(level), moving, 0.0)
+    return shift
+
+
 def level_classes(name: str, classes: dict[str, list[str]], params: dict[str, Any]) -> np.ndarray:
     """Return the hidden class index of every level id: listed, else drawn uniformly by seed."""
     size = params["levels"][name]["max_level"] + 1
@@ -480,6 +492,12 @@ def latent_log_odds(
     label = params["label"]
     ids = {name: lead_origins[column].to_numpy() for name, column in LEVEL_COLUMNS.items()}
     log_odds = sum(level_effects(ids[name], name, label, params) for name in LEVEL_COLUMNS)
+    t = range_fraction(
+        lead_origins["created_date"].to_numpy("datetime64[s]"),
+        params["start_date"],
+        params["end_date"],
+    )
+    log_odds = log_odds + level_drift(ids, t, label.get("drift", {}))
     log_odds = log_odds + class_interaction_effects(ids["platform"], ids["medium"], label, params)
     # Medium x source: a source that is not the medium's campaign source marks junk traffic.
     off_home = ids["source"] != medium_home_sources(params)[ids["medium"]]

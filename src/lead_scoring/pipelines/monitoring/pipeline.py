@@ -20,8 +20,9 @@ def create_reference_pipeline(**kwargs) -> Pipeline:
             Node(
                 build_reference_profile,
                 inputs=[
-                    "model_input_fit",
-                    "fit_leads",
+                    # The registered model's own rows: it is refit on every labelled lead.
+                    "model_input_labelled",
+                    "clean_leads",
                     "holdout_predictions",
                     "category_vocabulary",
                     "interaction_mapping",

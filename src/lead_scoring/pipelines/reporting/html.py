@@ -260,6 +260,59 @@ def _validation_section(validation_summary: dict, quarantined_leads: pd.DataFram
     return body
 
 
+# Backtest table columns shown in the report: header and format.
+BACKTEST_COLUMNS = {
+    "period": ("period", None),
+    "month": ("month", None),
+    "leads": ("leads", "{:,}"),
+    "completion_rate": ("completion rate", "{:.1%}"),
+    "mean_probability": ("mean probability", "{:.1%}"),
+    "roc_auc": ("ROC AUC", "{:.4f}"),
+    "pr_auc": ("PR AUC", "{:.4f}"),
+    "hot_precision": ("hot precision", "{:.1%}"),
+    "cold_completers_lost": ("completers lost in cold", "{:.1%}"),
+}
+
+
+def _out_of_time_section(
+    holdout_metrics: dict, backtest_table: pd.DataFrame, registered_model: dict
+) -> str:
+    """The tier promises realised on the holdout, the monthly backtest, and what was registered."""
+    promises = pd.DataFrame(
+        [
+            {
+                "promise": "hot precision",
+                "target": f">= {holdout_metrics['hot_precision_target']:.0%}",
+                "realised on the holdout": f"{holdout_metrics['hot_precision']:.1%}",
+            },
+            {
+                "promise": "completers lost in cold",
+                "target": f"<= {holdout_metrics['cold_completers_lost_target']:.0%}",
+                "realised on the holdout": f"{holdout_metrics['cold_completers_lost']:.1%}",
+            },
+        ]
+    )
+    months = backtest_table.assign(period=backtest_table["period"].astype(str))
+    return f"""
+<h2>Out of time: the tier promises and the monthly backtest</h2>
+<p class="muted">The tier cuts were fitted on a rolling-origin backtest: each of the last
+months before the holdout was predicted by a model fitted on the months before it only, so the
+cuts carry the drift a new month brings. The holdout, later still, shows whether the promises
+hold.</p>
+{table(promises)}
+<p class="muted">Per month: backtest months (predicted by a model fitted on earlier months) then
+holdout months (predicted by the measured model). Stable figures matter more than one number.</p>
+{_renamed_table(months, BACKTEST_COLUMNS)}
+<h2>The registered model</h2>
+<p>The holdout figures above measure a model fitted on the leads before the holdout. The model
+registered for scoring was then refit, vocabulary included, on every labelled lead:
+it saw <strong>{registered_model["leads"]:,} leads up to {_escape(registered_model["newest_lead"])}
+</strong> ({registered_model["trees"]:,} trees, the early-stopped
+{registered_model["measured_trees"]:,} scaled to the data size; recency half-life
+{_escape(registered_model["recency_half_life_days"])} days).</p>
+"""
+
+
 def render_model_report(
     holdout_metrics: dict,
     business_summary: dict,
@@ -268,6 +321,8 @@ def render_model_report(
     quarantined_leads: pd.DataFrame,
     mlflow_run_info: dict,
     operating_threshold: float,
+    backtest_table: pd.DataFrame,
+    registered_model: dict,
     **plots: bytes,
 ) -> str:
     """One self-contained HTML page: metrics, plots, deciles, business view, data, MLflow run."""
@@ -317,6 +372,7 @@ fitted on.</p>
 <p class="muted">Thresholded metrics call a lead a completer at probability
 {operating_threshold:g} or more; ranking and probability metrics use no threshold.</p>
 {_metrics_table(holdout_metrics)}
+{_out_of_time_section(holdout_metrics, backtest_table, registered_model)}
 <h2>Plots</h2>
 {figures}
 <h2>Deciles</h2>
@@ -331,8 +387,10 @@ Lift is the decile's completion rate over the overall rate of
 <h2>MLflow</h2>
 {mlflow_details}
 <p class="muted">A train run registers a new version of <code>{model_name}</code> when it ends.
-A hook then aliases it <code>champion</code> if its holdout ROC AUC beats the current champion's,
-<code>challenger</code> otherwise: find the version by this run id in <code>mlflow ui</code>.</p>
+The run scores the current champion on this run's holdout; a hook then aliases the new
+version <code>champion</code> if it beats the champion there by the margin set in
+<code>training.promotion</code>, <code>challenger</code> otherwise: find the version by this run
+id in <code>mlflow ui</code>.</p>
 """
     return _page("Lead scoring model report", body)
 

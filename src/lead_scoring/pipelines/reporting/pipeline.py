@@ -40,7 +40,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 compute_shap_importance,
-                inputs=["lead_scoring_model", "model_input_holdout", "params:reporting"],
+                inputs=["measured_model", "model_input_holdout", "params:reporting"],
                 outputs="shap_feature_importance",
                 name="compute_shap_importance",
             ),
@@ -133,6 +133,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "quarantined_leads": "quarantined_leads",
                     "mlflow_run_info": "mlflow_run_info",
                     "operating_threshold": "params:training.operating_threshold",
+                    "backtest_table": "backtest_table",
+                    "registered_model": "registered_model_summary",
                     **{key: f"{key}_plot" for key, _, _ in PLOTS},
                 },
                 outputs="model_report",

@@ -12,11 +12,14 @@ from kedro_mlflow.pipeline import pipeline_ml_factory
 from lead_scoring import runner
 from lead_scoring.contract import REGISTERED_MODEL_NAME
 from lead_scoring.pipelines import feature_engineering, ingestion, scoring, validation
+from lead_scoring.pipelines.training.backtest import backtest_out_of_time, summarise_backtest
+from lead_scoring.pipelines.training.champion import challenge_champion, select_raw_holdout
 from lead_scoring.pipelines.training.nodes import (
     evaluate_holdout,
     fit_logistic_baseline,
     fit_tier_cuts,
     predict_holdout,
+    refit_catboost,
     split_by_time,
     split_train_validation,
     train_catboost,
@@ -26,8 +29,8 @@ _PACKAGE_DIR = Path(__file__).resolve().parents[2]
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Fit the model and the baseline on the fitting rows and measure them on the holdout."""
-    return Pipeline(
+    """Measure on the holdout, cut the tiers out of time, then refit on every labelled lead."""
+    measure = Pipeline(
         [
             Node(
                 split_by_time,
@@ -49,7 +52,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "interaction_mapping",
                     "params:training",
                 ],
-                outputs="lead_scoring_model",
+                outputs="measured_model",
                 name="train_catboost",
             ),
             Node(
@@ -59,15 +62,28 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="fit_logistic_baseline",
             ),
             Node(
+                backtest_out_of_time,
+                inputs=[
+                    "model_input_fit",
+                    "measured_model",
+                    "model_input_train",
+                    "model_input_validation",
+                    "interaction_mapping",
+                    "params:training",
+                ],
+                outputs="backtest_predictions",
+                name="backtest_out_of_time",
+            ),
+            Node(
                 fit_tier_cuts,
-                inputs=["lead_scoring_model", "model_input_validation", "params:tiers"],
+                inputs=["backtest_predictions", "params:tiers"],
                 outputs="tier_cuts",
                 name="fit_tier_cuts",
             ),
             Node(
                 predict_holdout,
                 inputs=[
-                    "lead_scoring_model",
+                    "measured_model",
                     "logistic_baseline",
                     "model_input_holdout",
                     "tier_cuts",
@@ -78,13 +94,51 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 evaluate_holdout,
-                inputs=["holdout_predictions", "params:training"],
+                inputs=["holdout_predictions", "tier_cuts", "params:training"],
                 outputs=["holdout_metrics", "holdout_metrics_mlflow"],
                 name="evaluate_holdout",
             ),
-        ],
-        tags="training",
+            Node(
+                summarise_backtest,
+                inputs=["backtest_predictions", "holdout_predictions", "tier_cuts"],
+                outputs=["backtest_table", "backtest_metrics_mlflow"],
+                name="summarise_backtest",
+            ),
+        ]
     )
+    register = Pipeline(
+        [
+            Node(
+                refit_catboost,
+                inputs=[
+                    "model_input_labelled",
+                    "measured_model",
+                    "model_input_train",
+                    "interaction_mapping",
+                    "params:training",
+                ],
+                outputs=[
+                    "lead_scoring_model",
+                    "registered_model_summary",
+                    "registered_model_metrics_mlflow",
+                ],
+                name="refit_catboost",
+            ),
+            Node(
+                select_raw_holdout,
+                inputs=["raw_leads", "holdout_leads"],
+                outputs="raw_holdout_leads",
+                name="select_raw_holdout",
+            ),
+            Node(
+                challenge_champion,
+                inputs=["raw_holdout_leads", "holdout_predictions", "params:training.promotion"],
+                outputs=["champion_comparison", "champion_comparison_mlflow"],
+                name="challenge_champion",
+            ),
+        ]
+    )
+    return Pipeline([measure, register], tags="training")
 
 
 def create_train_pipeline(*companions: Pipeline) -> Pipeline:
