@@ -284,6 +284,7 @@ class LeadStore:
                 if len(lead_file.outcomes):
                     filled, unknown = self._store_outcomes(connection, table, lead_file, at)
                     counts["labels_filled"] += filled
+                    counts["leads_unchanged"] += len(lead_file.outcomes) - filled - len(unknown)
                     parts = [q for q in (quarantine, unknown) if len(q)]
                     quarantine = pd.concat(parts) if parts else unknown
                 if len(quarantine):
