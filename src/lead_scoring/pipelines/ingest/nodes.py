@@ -134,7 +134,9 @@ def read_outcome_file(name: str, raw: pd.DataFrame, ingestion: dict) -> LeadFile
         + ")"
     )
     outcomes = pd.DataFrame({LEAD_ID: lead_ids[valid], LABEL: label[valid].astype("int64")})
-    outcomes = outcomes.drop_duplicates(subset=LEAD_ID, keep="last")
+    repeated = _repeated_ids(outcomes)
+    outcomes = outcomes.drop(index=repeated.index.to_numpy())
+    quarantine = pd.concat([q for q in (quarantine, repeated) if len(q)] or [quarantine])
     return LeadFile(name, frame_hash(raw), len(raw), outcomes=outcomes, quarantine=quarantine)
 
 
