@@ -4,7 +4,9 @@ from lead_scoring.datasets.atomic_csv_dataset import AtomicCSVDataset
 from lead_scoring.datasets.call_list_dataset import CallListDataset
 from lead_scoring.datasets.catboost_model_dataset import CatBoostModelDataset
 from lead_scoring.datasets.drift_history_dataset import DriftHistoryDataset
+from lead_scoring.datasets.landing_dataset import LandingDataset
 from lead_scoring.datasets.lead_export_dataset import LeadExport, LeadExportDataset
+from lead_scoring.datasets.lead_store import LeadStore, LeadStoreDataset
 from lead_scoring.datasets.raw_leads_dataset import RawLeadsDataset
 from lead_scoring.datasets.report_figure_dataset import ReportFigureDataset
 from lead_scoring.datasets.streamed_csv_dataset import StreamedCSVDataset
@@ -14,8 +16,11 @@ __all__ = [
     "CallListDataset",
     "CatBoostModelDataset",
     "DriftHistoryDataset",
+    "LandingDataset",
     "LeadExport",
     "LeadExportDataset",
+    "LeadStore",
+    "LeadStoreDataset",
     "RawLeadsDataset",
     "ReportFigureDataset",
     "StreamedCSVDataset",
