@@ -7,8 +7,10 @@ import uuid
 from collections.abc import Iterator
 
 import mlflow
+import numpy as np
 import pandas as pd
 
+from lead_scoring.datasets.lead_export_dataset import REJECTED_COLUMNS, ExportChunk
 from lead_scoring.datasets.lead_store import (
     BOOKKEEPING_COLUMNS,
     CONTENT_HASH,
@@ -31,14 +33,23 @@ class ScoreRunAlertError(LeadScoringError):
 
 
 class StoredLeads:
-    """Leads from the store read as an export is: ``chunks(rows)`` of raw text frames."""
+    """Leads from the store read as an export is: ``read(rows)`` chunks of raw text frames.
+
+    Stored leads have no line in a file being read (the store keeps their source file and row),
+    and the store holds no line a reader could reject.
+    """
 
     def __init__(self, leads: pd.DataFrame) -> None:
         self.leads = leads
 
-    def chunks(self, rows: int) -> Iterator[pd.DataFrame]:
+    def read(self, rows: int) -> Iterator[ExportChunk]:
         for start in range(0, len(self.leads), rows):
-            yield self.leads.iloc[start : start + rows]
+            chunk = self.leads.iloc[start : start + rows]
+            yield ExportChunk(
+                chunk,
+                np.full(len(chunk), pd.NA, dtype=object),
+                pd.DataFrame(columns=REJECTED_COLUMNS),
+            )
 
 
 def select_leads_to_score(store: LeadStore, model_version: dict, params: dict) -> pd.DataFrame:
