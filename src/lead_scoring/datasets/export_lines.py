@@ -153,14 +153,16 @@ class ExportScanner:
         numbers = first_line + np.arange(n)
 
         def per_line(byte: int) -> np.ndarray:
-            # Positions and two binary searches: a running count over every byte cost 3x more.
-            positions = np.flatnonzero(data == byte)
-            return np.searchsorted(positions, content_ends) - np.searchsorted(positions, starts)
+            # Each line with its line break: lines never overlap nor leave a gap. One sum per
+            # line took 30 ms a 4 MiB block; positions and binary searches 108 ms, and a
+            # running count over every byte 3 times that.
+            return np.add.reduceat(data == byte, starts, dtype=np.int32)
 
-        no_bytes = np.zeros(n, dtype=np.int64)
+        no_bytes = np.zeros(n, dtype=np.int32)
         quotes = per_line(_QUOTE) if b'"' in region else no_bytes
         delims = per_line(self._delim)
-        bare_cr = per_line(_CR) if b"\r" in region else no_bytes
+        # Carriage returns inside a line; the one ending it is not a bare one.
+        bare_cr = per_line(_CR) - has_cr if b"\r" in region else no_bytes
 
         kept = np.ones(n, dtype=bool)
         record_start = np.ones(n, dtype=bool)
