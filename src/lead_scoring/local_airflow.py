@@ -14,6 +14,7 @@ import base64
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import threading
@@ -33,6 +34,9 @@ SERVICES = (
     ("dag-processor", ("dag-processor",)),
     ("triggerer", ("triggerer", "--skip-serve-logs")),
 )
+
+
+_STARLETTE_TESTCLIENT_WARNING = "ignore:Using `httpx` with `starlette.testclient` is deprecated"
 
 
 def airflow_home() -> Path:
@@ -84,6 +88,9 @@ def service_env(home: Path) -> dict[str, str]:
         KEDRO_DISABLE_TELEMETRY="1",
         MLFLOW_DISABLE_TELEMETRY="true",
         PATH=os.pathsep.join([str(_AIRFLOW.parent), env.get("PATH", "")]),
+        # Airflow's execution API imports Starlette's test client, which warns about its HTTP
+        # library in every process; nothing of it runs here.
+        PYTHONWARNINGS=_STARLETTE_TESTCLIENT_WARNING,
     )
     return env
 
@@ -121,8 +128,14 @@ def _relay(name: str, stream) -> None:
         print(f"{name:<13} | {line.rstrip()}", flush=True)
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def start(home: Path) -> int:
     """Run Airflow's services until Ctrl-C, their output prefixed with their names."""
+    # A `kill` stops the services too, not only this process.
+    signal.signal(signal.SIGTERM, _interrupt)
     print(f"Airflow UI: http://{HOST}:{PORT}  user: {ADMIN}  password: {admin_password(home)}")
     print(f"AIRFLOW_HOME={home}  DAGs: {DAGS_FOLDER}  (Ctrl-C stops Airflow)", flush=True)
     processes = []
