@@ -6,11 +6,15 @@ from kedro.pipeline import Pipeline
 
 from lead_scoring.pipelines import (
     generate,
+    generate_daily,
     inference,
+    ingest,
     ingestion,
     monitoring,
     reporting,
+    score_new,
     scoring,
+    train_from_store,
     training,
 )
 
@@ -22,6 +26,13 @@ def register_pipelines() -> dict[str, Pipeline]:
     train = training.create_train_pipeline(
         monitoring.create_reference_pipeline(), reporting.create_pipeline()
     )
+    # The monthly retrain: the same training on the store's labelled leads of the window.
+    train_on_store = training.create_train_pipeline(
+        train_from_store.create_pipeline(),
+        monitoring.create_reference_pipeline(),
+        reporting.create_pipeline(),
+        raw_leads=train_from_store.pipeline.STORE_RAW_LEADS,
+    )
     return {
         "generate": generate.create_pipeline(),
         "ingestion": ingestion.create_pipeline(),
@@ -29,5 +40,10 @@ def register_pipelines() -> dict[str, Pipeline]:
         "scoring": scoring.create_pipeline(),
         "inference": inference.create_pipeline(),
         "reporting": reporting.create_pipeline(),
+        # The lead store's loop: landing files in, new leads scored (docs/operations.md).
+        "ingest": ingest.create_pipeline(),
+        "score_new": score_new.create_pipeline(),
+        "generate_daily": generate_daily.create_pipeline(),
+        "train_from_store": train_on_store,
         "__default__": train,
     }

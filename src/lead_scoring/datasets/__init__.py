@@ -3,7 +3,9 @@
 from lead_scoring.datasets.atomic_csv_dataset import AtomicCSVDataset
 from lead_scoring.datasets.catboost_model_dataset import CatBoostModelDataset
 from lead_scoring.datasets.drift_history_dataset import DriftHistoryDataset
+from lead_scoring.datasets.landing_dataset import LandingDataset
 from lead_scoring.datasets.lead_export_dataset import LeadExport, LeadExportDataset
+from lead_scoring.datasets.lead_store import LeadStore, LeadStoreDataset
 from lead_scoring.datasets.raw_leads_dataset import RawLeadsDataset
 from lead_scoring.datasets.report_figure_dataset import ReportFigureDataset
 from lead_scoring.datasets.streamed_csv_dataset import StreamedCSVDataset
@@ -12,8 +14,11 @@ __all__ = [
     "AtomicCSVDataset",
     "CatBoostModelDataset",
     "DriftHistoryDataset",
+    "LandingDataset",
     "LeadExport",
     "LeadExportDataset",
+    "LeadStore",
+    "LeadStoreDataset",
     "RawLeadsDataset",
     "ReportFigureDataset",
     "StreamedCSVDataset",

@@ -6,7 +6,7 @@
 
 from pathlib import Path
 
-from kedro.pipeline import Node, Pipeline
+from kedro.pipeline import Node, Pipeline, pipeline
 from kedro_mlflow.pipeline import pipeline_ml_factory
 
 from lead_scoring import runner
@@ -87,11 +87,12 @@ def create_pipeline(**kwargs) -> Pipeline:
     )
 
 
-def create_train_pipeline(*companions: Pipeline) -> Pipeline:
+def create_train_pipeline(*companions: Pipeline, raw_leads: str = "raw_leads") -> Pipeline:
     """Raw export to a registered scoring model: every stage, bound to the scoring core.
 
     ``companions`` (reporting, the monitoring reference) join before the binding: adding to a
-    bound pipeline afterwards would demote it to a plain one that logs no model.
+    bound pipeline afterwards would demote it to a plain one that logs no model. ``raw_leads``
+    names the dataset the labelled export comes from, e.g. one a companion reads from the store.
     """
     learning = sum(
         companions,
@@ -100,6 +101,8 @@ def create_train_pipeline(*companions: Pipeline) -> Pipeline:
         + feature_engineering.create_pipeline()
         + create_pipeline(),
     )
+    if raw_leads != "raw_leads":
+        learning = pipeline(learning, inputs={"raw_leads": raw_leads})
     return pipeline_ml_factory(
         training=learning,
         inference=scoring.create_pipeline(),

@@ -1,0 +1,34 @@
+"""Synthetic daily exports: one file per day, ids unique across days, outcomes apart."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from lead_scoring.pipelines.generate_daily.nodes import (
+    daily_generator_settings,
+    generate_leads,
+    split_by_day,
+)
+
+DAILY = {"first_day": "2022-02-15", "days": 3, "leads_per_day": 100, "seed": 5}
+
+
+def test_each_day_gets_its_own_export_and_outcome_file(parameters, city_tiers, interaction_mapping):
+    settings = daily_generator_settings(parameters["generate"], DAILY)
+    assert (settings["start_date"], settings["end_date"], settings["n_leads"]) == (
+        "2022-02-15",
+        "2022-02-17",
+        300,
+    )
+    leads = generate_leads(city_tiers, interaction_mapping, settings)
+    exports, outcomes = split_by_day(leads, DAILY)
+    assert list(exports) == ["2022-02-15_leads", "2022-02-16_leads", "2022-02-17_leads"]
+    assert list(outcomes) == [name.replace("leads", "outcomes") for name in exports]
+    assert sum(len(frame) for frame in exports.values()) == len(leads)
+    ids = pd.concat([frame.index.to_series() for frame in exports.values()])
+    assert ids.is_unique
+    for name, frame in exports.items():
+        assert (frame["created_date"].str.slice(0, 10) == name[:10]).all()
+        assert "app_complete_flag" not in frame
+        assert outcomes[name.replace("leads", "outcomes")].index.equals(frame.index)
+        assert frame.index.str.startswith(name[:10].replace("-", "")).all()

@@ -1,0 +1,166 @@
+"""The loop as a scheduler runs it: daily files ingested, new leads scored, a retrain from the store.
+
+One copy of the trained project goes through the whole sequence once (each step is a kedro
+process); the tests read what each step printed and left in the store.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from lead_scoring.datasets import LeadStore
+from tests.conftest import run_kedro
+
+pytestmark = pytest.mark.slow
+
+LEADS_PER_DAY = 300
+DAYS = ["2022-02-15", "2022-02-16", "2022-02-17"]
+
+
+def _store(project: Path) -> LeadStore:
+    return LeadStore(f"sqlite:///{project / 'data' / '03_primary' / 'lead_store.db'}")
+
+
+def _snapshot(project: Path) -> dict[str, pd.DataFrame]:
+    store = _store(project)
+    return {name: store.table(name) for name in ("leads", "scored_leads", "ingest_log")}
+
+
+def _output(result) -> str:
+    return result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def loop(trained_project, tmp_path_factory) -> dict:
+    """Every step's process and the store after it."""
+    project = Path(
+        shutil.copytree(
+            trained_project,
+            tmp_path_factory.mktemp("loop") / "project",
+            ignore=shutil.ignore_patterns("__pycache__", "*.log"),
+        )
+    )
+    daily, outcomes = project / "daily", project / "outcomes"
+    landing = project / "data" / "01_raw" / "landing"
+    landing.mkdir(parents=True)
+    steps: dict = {"project": project}
+    run_kedro(
+        project,
+        "run",
+        "--pipeline=generate_daily",
+        f"--params=generate_daily.days={len(DAYS)},generate_daily.leads_per_day={LEADS_PER_DAY},"
+        f"landing_path={daily},outcomes_path={outcomes}",
+    )
+    for day in DAYS[:2]:
+        shutil.copy(daily / f"{day}_leads.csv", landing)
+
+    def step(name: str, pipeline: str, *params: str, check: bool = True) -> None:
+        args = [
+            "run",
+            f"--pipeline={pipeline}",
+            *([f"--params={','.join(params)}"] if params else []),
+        ]
+        steps[name] = run_kedro(project, *args, check=check)
+        steps[f"{name} store"] = _snapshot(project)
+
+    step("ingest", "ingest")
+    step("ingest again", "ingest")
+    step("score", "score_new")
+    step("score again", "score_new")
+    # A new day's file, and the outcomes of every day, its own included: one run.
+    shutil.copy(daily / f"{DAYS[2]}_leads.csv", landing)
+    for day in DAYS:
+        shutil.copy(outcomes / f"{day}_outcomes.csv", landing)
+    step("ingest new file", "ingest")
+    # Every batch judged, and any shift of the score alerts: the run must fail after storing.
+    step(
+        "score new file",
+        "score_new",
+        "monitoring.min_batch_rows=1",
+        "score_new.drift_alert.score_psi=0",
+        check=False,
+    )
+    step("train from store", "train_from_store")
+    client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
+    newest = max(int(v.version) for v in client.search_model_versions("name='lead_scoring'"))
+    client.set_registered_model_alias("lead_scoring", "champion", str(newest))
+    steps["champion"] = str(newest)
+    step("score after promotion", "score_new")
+    return steps
+
+
+def _files_rows(loop: dict, days: list[str]) -> int:
+    daily = loop["project"] / "daily"
+    return sum(len(pd.read_csv(daily / f"{day}_leads.csv")) for day in days)
+
+
+def test_every_lead_is_stored_once_and_a_rerun_changes_nothing(loop):
+    stored = loop["ingest store"]["leads"]
+    assert len(stored) == _files_rows(loop, DAYS[:2])
+    assert stored["lead_id"].is_unique
+    for name, table in loop["ingest again store"].items():
+        pd.testing.assert_frame_equal(table, loop["ingest store"][name])
+    assert "No new landing files; the store holds" in _output(loop["ingest again"])
+    assert "Ingested 2 file(s)" in _output(loop["ingest"])
+
+
+def test_every_lead_is_scored_once_and_a_rerun_scores_nothing(loop):
+    scored = loop["score store"]["scored_leads"]
+    assert sorted(scored["lead_id"]) == sorted(loop["ingest store"]["leads"]["lead_id"])
+    assert set(scored["model_version"]) == {"1"}
+    assert scored["tier"].isin(["hot", "warm", "cold"]).all()
+    pd.testing.assert_frame_equal(
+        loop["score again store"]["scored_leads"], loop["score store"]["scored_leads"]
+    )
+    assert "Nothing new to score" in _output(loop["score again"])
+
+
+def test_a_new_file_adds_and_scores_only_its_leads(loop):
+    before = set(loop["score store"]["leads"]["lead_id"])
+    after = loop["ingest new file store"]["leads"]
+    added = set(after["lead_id"]) - before
+    new_file = pd.read_csv(loop["project"] / "daily" / f"{DAYS[2]}_leads.csv", dtype=str)
+    assert added == set(new_file.iloc[:, 0])
+    scored = loop["score new file store"]["scored_leads"]
+    newly_scored = scored.loc[~scored["lead_id"].isin(before)]
+    assert set(newly_scored["lead_id"]) == added
+    assert len(scored) == len(after)
+
+
+def test_a_drift_alert_fails_the_run_with_one_line_after_storing_the_scores(loop):
+    result = loop["score new file"]
+    assert result.returncode != 0
+    errors = [line for line in _output(result).splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1
+    assert "new scores are stored" in errors[0] and "PSI" in errors[0]
+    assert "Traceback" not in _output(result)
+
+
+def test_outcome_files_fill_the_labels(loop):
+    leads = loop["ingest new file store"]["leads"].set_index("lead_id")
+    outcomes = pd.concat(
+        pd.read_csv(loop["project"] / "outcomes" / f"{day}_outcomes.csv", dtype=str, index_col=0)
+        for day in DAYS
+    )
+    assert leads["app_complete_flag"].notna().all()
+    assert (leads.loc[outcomes.index, "app_complete_flag"] == outcomes.iloc[:, 0].astype(int)).all()
+
+
+def test_training_from_the_store_registers_a_model(loop):
+    output = _output(loop["train from store"])
+    labelled = len(loop["ingest new file store"]["leads"])
+    assert f"Training on {labelled} labelled leads of the store" in output
+    assert "Registered lead_scoring version 2" in output
+
+
+def test_a_new_champion_rescores_the_recent_window(loop):
+    scored = loop["score after promotion store"]["scored_leads"]
+    by_new = scored.loc[scored["model_version"] == loop["champion"]]
+    # Every stored lead is within 30 days of the newest: the whole store is the window.
+    assert sorted(by_new["lead_id"]) == sorted(loop["ingest new file store"]["leads"]["lead_id"])
+    assert "rescored after a new champion" in _output(loop["score after promotion"])
