@@ -12,7 +12,10 @@ from tests.conftest import run_kedro
 
 pytestmark = pytest.mark.slow
 
-PIPELINES = {"generate", "ingestion", "train", "scoring", "inference", "reporting", "__default__"}
+PIPELINES = {
+    *("generate", "ingestion", "train", "scoring", "inference", "reporting", "__default__"),
+    *("ingest", "score_new", "train_from_store", "generate_daily"),
+}
 LAYERS = ["raw", "intermediate", "primary", "model_input", "models", "model_output", "reporting"]
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import pickle
+import signal
+import subprocess
+import sys
+
 import pandas as pd
 import pytest
 from kedro.io import DatasetError
@@ -157,3 +162,44 @@ def test_a_changed_lead_is_due_again_whatever_its_age(
     store.write_ingest([lead_file("b.csv", changed, parameters, interaction_mapping)])
     due = store.leads_to_score("lead_scoring", "1", window_days=30)
     assert due["lead_id"].tolist() == [changed["Unnamed: 0"].iat[0]]
+
+
+_KILLED_MID_WRITE = """
+import os, pickle, signal, sys
+import sqlalchemy as sa
+from lead_scoring.datasets.lead_store import LeadStore
+
+store = LeadStore(sys.argv[1])
+files = pickle.loads(open(sys.argv[2], "rb").read())
+
+@sa.event.listens_for(store.engine, "after_execute")
+def killed(connection, statement, *args):
+    # kill -9 once the new leads are written, inside the transaction.
+    if getattr(statement, "table", None) is not None and statement.table.name == "leads":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+store.write_ingest(files)
+"""
+
+
+def test_a_process_killed_mid_write_leaves_the_store_as_it_was(
+    tmp_path, store, raw_leads, parameters, interaction_mapping
+):
+    leads = raw_leads.drop(columns=[LABEL])
+    store.write_ingest([lead_file("a.csv", leads.iloc[:100], parameters, interaction_mapping)])
+    before = {name: store.table(name) for name in ("leads", "ingest_log", "quarantined_leads")}
+    batch = tmp_path / "batch.pkl"
+    batch.write_bytes(
+        pickle.dumps([lead_file("b.csv", leads.iloc[100:300], parameters, interaction_mapping)])
+    )
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_MID_WRITE, store.url, str(batch)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    store.engine.dispose()
+    reopened = LeadStore(store.url)
+    for name, table in before.items():
+        pd.testing.assert_frame_equal(reopened.table(name), table)

@@ -44,11 +44,12 @@ def now_utc() -> str:
 
 def content_hashes(fields: pd.DataFrame) -> pd.Series:
     """A fingerprint of each lead's fields: equal fields, equal hash, whatever the file."""
+    if fields.empty:
+        return pd.Series([], index=fields.index, dtype="object")
     text = fields.astype("object").where(fields.notna(), "\x00").astype("str")
-    joined = text.iloc[:, 0].str.cat(text.iloc[:, 1:], sep="\x1f") if len(fields) else text
-    values = joined if isinstance(joined, pd.Series) else pd.Series([], dtype="str")
+    joined = text.iloc[:, 0].str.cat(text.iloc[:, 1:], sep="\x1f")
     return pd.Series(
-        [hashlib.sha1(value.encode("utf-8")).hexdigest() for value in values],
+        [hashlib.sha1(value.encode("utf-8")).hexdigest() for value in joined],
         index=fields.index,
         dtype="object",
     )
@@ -241,8 +242,8 @@ class LeadStore:
 
     # --- writes ---------------------------------------------------------------------------------
 
-    def _upsert(self, connection, table: sa.Table, rows: list[dict], update: bool = True) -> None:
-        """``INSERT ... ON CONFLICT`` on the table's primary key: update, or keep what is there."""
+    def _upsert(self, connection, table: sa.Table, rows: list[dict]) -> None:
+        """``INSERT ... ON CONFLICT (primary key) DO UPDATE`` of the columns the rows carry."""
         if not rows:
             return
         dialect = connection.dialect.name
@@ -250,12 +251,8 @@ class LeadStore:
             raise DatasetError(f"The lead store supports SQLite and PostgreSQL, not {dialect}.")
         insert = (sqlite if dialect == "sqlite" else postgresql).insert(table)
         keys = [c.name for c in table.primary_key.columns]
-        if update:
-            changed = {c: insert.excluded[c] for c in rows[0] if c not in keys}
-            statement = insert.on_conflict_do_update(index_elements=keys, set_=changed)
-        else:
-            statement = insert.on_conflict_do_nothing(index_elements=keys)
-        connection.execute(statement, rows)
+        changed = {c: insert.excluded[c] for c in rows[0] if c not in keys}
+        connection.execute(insert.on_conflict_do_update(index_elements=keys, set_=changed), rows)
 
     def _stored_leads(self, connection, table: sa.Table, lead_ids: Sequence[str]) -> pd.DataFrame:
         frames = [

@@ -16,7 +16,8 @@ from mlflow.tracking import MlflowClient
 from lead_scoring.datasets import LeadStore
 from tests.conftest import run_kedro
 
-pytestmark = pytest.mark.slow
+# Nine kedro processes, one of them a training: two stages, each within the allowance.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 LEADS_PER_DAY = 300
 DAYS = ["2022-02-15", "2022-02-16", "2022-02-17"]
@@ -35,9 +36,17 @@ def _output(result) -> str:
     return result.stdout + result.stderr
 
 
+def _step(steps: dict, name: str, pipeline: str, *params: str, check: bool = True) -> None:
+    """Run one pipeline in the loop's project; keep its process and the store after it."""
+    project = steps["project"]
+    args = ["run", f"--pipeline={pipeline}", *([f"--params={','.join(params)}"] if params else [])]
+    steps[name] = run_kedro(project, *args, check=check)
+    steps[f"{name} store"] = _snapshot(project)
+
+
 @pytest.fixture(scope="module")
-def loop(trained_project, tmp_path_factory) -> dict:
-    """Every step's process and the store after it."""
+def first_days(trained_project, tmp_path_factory) -> dict:
+    """Two daily files ingested and scored, each step twice."""
     project = Path(
         shutil.copytree(
             trained_project,
@@ -59,38 +68,43 @@ def loop(trained_project, tmp_path_factory) -> dict:
     for day in DAYS[:2]:
         shutil.copy(daily / f"{day}_leads.csv", landing)
 
-    def step(name: str, pipeline: str, *params: str, check: bool = True) -> None:
-        args = [
-            "run",
-            f"--pipeline={pipeline}",
-            *([f"--params={','.join(params)}"] if params else []),
-        ]
-        steps[name] = run_kedro(project, *args, check=check)
-        steps[f"{name} store"] = _snapshot(project)
+    for name, pipeline in [
+        ("ingest", "ingest"),
+        ("ingest again", "ingest"),
+        ("score", "score_new"),
+        ("score again", "score_new"),
+    ]:
+        _step(steps, name, pipeline)
+    return steps
 
-    step("ingest", "ingest")
-    step("ingest again", "ingest")
-    step("score", "score_new")
-    step("score again", "score_new")
+
+@pytest.fixture(scope="module")
+def loop(first_days) -> dict:
+    """Then a third day and every outcome, a drift alert, a retrain and a new champion."""
+    steps = first_days
+    project = steps["project"]
+    daily, outcomes = project / "daily", project / "outcomes"
+    landing = project / "data" / "01_raw" / "landing"
     # A new day's file, and the outcomes of every day, its own included: one run.
     shutil.copy(daily / f"{DAYS[2]}_leads.csv", landing)
     for day in DAYS:
         shutil.copy(outcomes / f"{day}_outcomes.csv", landing)
-    step("ingest new file", "ingest")
+    _step(steps, "ingest new file", "ingest")
     # Every batch judged, and any shift of the score alerts: the run must fail after storing.
-    step(
+    _step(
+        steps,
         "score new file",
         "score_new",
         "monitoring.min_batch_rows=1",
         "score_new.drift_alert.score_psi=0",
         check=False,
     )
-    step("train from store", "train_from_store")
+    _step(steps, "train from store", "train_from_store")
     client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
     newest = max(int(v.version) for v in client.search_model_versions("name='lead_scoring'"))
     client.set_registered_model_alias("lead_scoring", "champion", str(newest))
     steps["champion"] = str(newest)
-    step("score after promotion", "score_new")
+    _step(steps, "score after promotion", "score_new")
     return steps
 
 
@@ -99,7 +113,8 @@ def _files_rows(loop: dict, days: list[str]) -> int:
     return sum(len(pd.read_csv(daily / f"{day}_leads.csv")) for day in days)
 
 
-def test_every_lead_is_stored_once_and_a_rerun_changes_nothing(loop):
+def test_every_lead_is_stored_once_and_a_rerun_changes_nothing(first_days):
+    loop = first_days
     stored = loop["ingest store"]["leads"]
     assert len(stored) == _files_rows(loop, DAYS[:2])
     assert stored["lead_id"].is_unique
@@ -109,7 +124,8 @@ def test_every_lead_is_stored_once_and_a_rerun_changes_nothing(loop):
     assert "Ingested 2 file(s)" in _output(loop["ingest"])
 
 
-def test_every_lead_is_scored_once_and_a_rerun_scores_nothing(loop):
+def test_every_lead_is_scored_once_and_a_rerun_scores_nothing(first_days):
+    loop = first_days
     scored = loop["score store"]["scored_leads"]
     assert sorted(scored["lead_id"]) == sorted(loop["ingest store"]["leads"]["lead_id"])
     assert set(scored["model_version"]) == {"1"}

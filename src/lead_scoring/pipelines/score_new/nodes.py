@@ -233,6 +233,6 @@ def check_score_run(store: LeadStore, run: dict, drift_report: dict, params: dic
         raise ScoreRunAlertError(
             f"The {run['leads_scored']} new scores are stored, but "
             + "; and ".join(problems)
-            + ". See data/08_reporting and the store's score_log."
+            + ". See data/08_reporting/score_new_drift_report.json and the store's score_log."
         )
     return run
