@@ -1,0 +1,53 @@
+"""Airflow in tests: a throwaway AIRFLOW_HOME, never ~/airflow, and `airflow` run as a user would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import kedro_env
+
+AIRFLOW = Path(sys.executable).with_name("airflow")
+DAGS_FOLDER = Path(__file__).resolve().parents[2] / "airflow_dags"
+DAG_IDS = ("lead_scoring_ingest", "lead_scoring_score", "lead_scoring_train")
+
+# Importing Airflow writes its configuration under $AIRFLOW_HOME: keep it out of the user's home.
+os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="airflow_home_"))
+
+
+def airflow_env(home: Path) -> dict[str, str]:
+    """The environment of an `airflow` command: this home, its own settings, no telemetry."""
+    env = {k: v for k, v in kedro_env().items() if not k.startswith("AIRFLOW__")}
+    env.update(AIRFLOW_HOME=str(home), SCARF_ANALYTICS="false")
+    return env
+
+
+def run_airflow(home: Path, *args: str, check: bool = True, timeout: int = 600):
+    """Run ``airflow <args>`` with ``home`` as AIRFLOW_HOME, from outside any project."""
+    result = subprocess.run(
+        [str(AIRFLOW), *args],
+        cwd=home,
+        env=airflow_env(home),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"airflow {' '.join(args)} failed ({result.returncode}):\n"
+            f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        )
+    return result
+
+
+@pytest.fixture(scope="session")
+def dag_bag():
+    """The project's DAG folder as Airflow's DAG processor parses it."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(DAGS_FOLDER))
