@@ -8,7 +8,6 @@ marks it FAILED; a run whose lock is held is alive and left alone.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import sqlite3
@@ -20,6 +19,7 @@ from kedro.framework.hooks import hook_impl
 from mlflow.tracking import MlflowClient
 
 from lead_scoring.errors import LeadScoringError
+from lead_scoring.locks import try_exclusive_lock
 
 logger = logging.getLogger(__name__)
 
@@ -65,17 +65,6 @@ def _lock_directory(uri: str) -> Path | None:
     return path.parent / ".mlflow_run_locks" if path is not None else None
 
 
-def _try_lock(path: Path):
-    """An open handle holding the exclusive lock on ``path``, or None if another holds it."""
-    handle = path.open("a")
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        return None
-    return handle
-
-
 def fail_abandoned_runs(client: MlflowClient, experiment_id: str, current_run: str) -> list[str]:
     """Mark FAILED the RUNNING runs of the experiment whose process is gone; their ids."""
     abandoned = []
@@ -85,7 +74,7 @@ def fail_abandoned_runs(client: MlflowClient, experiment_id: str, current_run: s
         if run.info.run_id == current_run or not lock:
             continue  # a run of another tool, or of another machine: not ours to judge
         lock_path = Path(lock)
-        handle = _try_lock(lock_path) if lock_path.exists() else None
+        handle = try_exclusive_lock(lock_path) if lock_path.exists() else None
         if lock_path.exists() and handle is None:
             continue  # its process is alive and holds the lock
         client.set_terminated(run.info.run_id, status="FAILED")
@@ -116,7 +105,7 @@ class RunLockHook:
             return
         directory.mkdir(exist_ok=True)
         self._path = directory / f"{run.info.run_id}.lock"
-        self._handle = _try_lock(self._path)
+        self._handle = try_exclusive_lock(self._path)
         client = MlflowClient()
         client.set_tag(run.info.run_id, RUN_LOCK_TAG, str(self._path))
         fail_abandoned_runs(client, run.info.experiment_id, run.info.run_id)

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import fcntl
 import io
 import os
 import shutil
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,30 +13,7 @@ import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 
 from lead_scoring.datasets.atomic_csv_dataset import write_atomically
-
-
-@contextlib.contextmanager
-def exclusive_lock(lock_path: Path, timeout: float) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``lock_path``, waiting at most ``timeout`` seconds."""
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    # The lock file is never deleted: removing it would let two writers lock different inodes.
-    with lock_path.open("a") as handle:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise DatasetError(
-                        f"Timed out after {timeout:g}s waiting for the lock on '{lock_path}'; "
-                        "another run is writing the history. Retry, or remove a stale writer."
-                    ) from None
-                time.sleep(0.05)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+from lead_scoring.locks import exclusive_lock
 
 
 class DriftHistoryDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):

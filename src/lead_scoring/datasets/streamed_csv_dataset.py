@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 from pathlib import Path
@@ -14,19 +13,9 @@ import pyarrow.csv as pacsv
 from kedro.io import AbstractDataset
 
 from lead_scoring.datasets.atomic_csv_dataset import hidden_sibling
+from lead_scoring.locks import try_exclusive_lock
 
 logger = logging.getLogger(__name__)
-
-
-def _locked(path: Path):
-    """``path`` opened with its exclusive lock held, or None when a live run holds it."""
-    handle = path.open("ab")
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        return None
-    return handle
 
 
 class StreamedCSVDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
@@ -59,7 +48,7 @@ class StreamedCSVDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         for path in self._filepath.parent.glob(f".{self._filepath.name}.*.partial"):
             if path == self._partial:
                 continue
-            handle = _locked(path)
+            handle = try_exclusive_lock(path)
             if handle is None:
                 continue
             path.unlink(missing_ok=True)
@@ -79,7 +68,7 @@ class StreamedCSVDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         self.remove_stale_partials()
         while True:
             partial = hidden_sibling(self._filepath, ".partial")
-            handle = _locked(partial)
+            handle = try_exclusive_lock(partial)
             # Another run's clean-up may remove the file before it is locked: start again.
             if handle is not None and os.fstat(handle.fileno()).st_nlink:
                 self._partial, self._lock = partial, handle

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from kedro.io import DatasetError
 
-from lead_scoring.datasets.drift_history_dataset import DriftHistoryDataset, exclusive_lock
+from lead_scoring.datasets.drift_history_dataset import DriftHistoryDataset
+from lead_scoring.locks import exclusive_lock
 
 WRITERS = 6
 APPENDS = 15
