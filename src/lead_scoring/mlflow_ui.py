@@ -22,7 +22,7 @@ from mlflow.models import ModelSignature
 from mlflow.tracking import MlflowClient
 from mlflow.types.schema import ColSpec, Schema
 
-from lead_scoring.pipelines.validation.schemas import CREATED_DATE, LABEL, LEAD_ID, ORIGIN_COLUMNS
+from lead_scoring.contract import CREATED_DATE, LABEL, LEAD_ID, ORIGIN_COLUMNS
 
 logger = logging.getLogger(__name__)
 

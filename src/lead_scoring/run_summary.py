@@ -23,7 +23,7 @@ from kedro.framework.hooks import hook_impl
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from lead_scoring.pipelines.validation.schemas import CREATED_DATE
+from lead_scoring.contract import CREATED_DATE
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from kedro.io import AbstractDataset, DatasetError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
-from lead_scoring.pipelines.validation.schemas import CREATED_DATE, LABEL, LEAD_ID
+from lead_scoring.contract import CREATED_DATE, LABEL, LEAD_ID
 
 logger = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ import pytest
 from kedro.io import AbstractDataset, DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
+from lead_scoring.contract import TIERS
 from lead_scoring.datasets.lead_export_dataset import REJECTED_COLUMNS, ExportChunk
 from lead_scoring.pipelines.inference import create_pipeline
-from lead_scoring.pipelines.monitoring.nodes import TIERS
 from tests.conftest import REAL_EXPORT, copy_project, needs_shared, run_kedro
 from tests.pipelines.inference.conftest import (
     BROKEN,

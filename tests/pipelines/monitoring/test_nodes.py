@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
+from lead_scoring.contract import TIERS
 from lead_scoring.pipelines.feature_engineering.nodes import feature_columns
 from lead_scoring.pipelines.monitoring.nodes import (
     HISTORY_COLUMNS,
-    TIERS,
     add_profiles,
     build_reference_profile,
     compare_with_reference,
@@ -165,7 +165,11 @@ def reference(training_outputs, interaction_mapping):
 def test_the_train_run_saved_a_reference_for_every_feature(training_outputs, interaction_mapping):
     logged = training_outputs["logged_reference"]
     assert list(logged["features"]) == [*feature_columns(interaction_mapping), "score", "tier"]
-    assert logged["rows"] == len(training_outputs["model_input_fit"])
+    # The reference describes the registered model's own rows: every labelled lead.
+    labelled = len(training_outputs["model_input_fit"]) + len(
+        training_outputs["model_input_holdout"]
+    )
+    assert logged["rows"] == labelled
     assert logged["vocabulary"] == training_outputs["category_vocabulary"]
     for name, entry in logged["features"].items():
         assert sum(entry["shares"]) == pytest.approx(1), name
@@ -291,7 +295,7 @@ def test_the_plot_shows_psi_and_tiers(report):
     assert isinstance(figure, Figure)
     psi_axes, tier_axes = figure.axes
     assert len(psi_axes.patches) == len(report["features"])
-    assert [t.get_text() for t in tier_axes.get_xticklabels()] == TIERS
+    assert [t.get_text() for t in tier_axes.get_xticklabels()] == list(TIERS)
 
 
 def test_without_a_reference_nothing_is_compared():

@@ -15,13 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lead_scoring.pipelines.validation.schemas import (
-    LABEL,
-    MEDIUM,
-    ORIGIN_COLUMNS,
-    PLATFORM,
-    SOURCE,
-)
+from lead_scoring.contract import LABEL, MEDIUM, ORIGIN_COLUMNS, PLATFORM, SOURCE
 
 # The generator's short names for the raw schema's level columns.
 LEVEL_COLUMNS = {"platform": PLATFORM, "medium": MEDIUM, "source": SOURCE}

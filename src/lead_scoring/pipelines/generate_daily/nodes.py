@@ -6,13 +6,13 @@ import logging
 
 import pandas as pd
 
+from lead_scoring.contract import CREATED_DATE, LABEL
 from lead_scoring.pipelines.generate.nodes import (
     assemble_raw_export,
     draw_completion_labels,
     sample_interactions,
     sample_lead_origins,
 )
-from lead_scoring.pipelines.validation.schemas import CREATED_DATE, LABEL
 
 logger = logging.getLogger(__name__)
 

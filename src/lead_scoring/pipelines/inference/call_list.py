@@ -7,8 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pandas as pd
 
-from lead_scoring.datasets import LeadExport
-from lead_scoring.pipelines.validation.schemas import (
+from lead_scoring.contract import (
     CITY,
     CREATED_DATE,
     LEAD_ID,
@@ -18,6 +17,7 @@ from lead_scoring.pipelines.validation.schemas import (
     REFERRED,
     SOURCE,
 )
+from lead_scoring.datasets import LeadExport
 
 ORIGIN_FIELDS = [CITY, PLATFORM, MEDIUM, SOURCE, LEADS_DROPPED, REFERRED]
 CALL_LIST_LAST = [LEAD_ID, CREATED_DATE, "probability"]

@@ -12,27 +12,17 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from sklearn.metrics import roc_auc_score
 
+from lead_scoring.contract import CREATED_DATE, LABEL, LEAD_ID, QUARANTINED, SCORED
 from lead_scoring.datasets import LeadExport
 from lead_scoring.errors import LeadScoringError
 from lead_scoring.pipelines.ingestion.nodes import normalise_raw_leads
-from lead_scoring.pipelines.monitoring.nodes import (
-    add_profiles,
-    profile_chunk,
-    sample_for_profile,
-)
-from lead_scoring.pipelines.validation.schemas import (
-    CREATED_DATE,
-    LABEL,
-    LEAD_ID,
-    parse_numbers,
-)
+from lead_scoring.pipelines.monitoring.nodes import add_profiles, profile_chunk, sample_for_profile
+from lead_scoring.pipelines.validation.schemas import parse_numbers
 from lead_scoring.tracking import as_mlflow_metrics
 
 logger = logging.getLogger(__name__)
 
 MODEL_VERSION = "model_version"
-SCORED = "scored"
-QUARANTINED = "quarantined"
 # ``row`` is the lead's 0-based position among the export's leads, ``line`` the file line its
 # record starts on (the header is line 1): a lead with a blank id is still found in the file.
 LINE = "line"

@@ -8,11 +8,12 @@ import logging
 import numpy as np
 import pandas as pd
 
+from lead_scoring.contract import CREATED_DATE, LABEL, LEAD_ID
 from lead_scoring.datasets.lead_store import QUARANTINE_COLUMNS, LeadFile, LeadStore
 from lead_scoring.errors import EmptyExportError, LeadScoringError
 from lead_scoring.pipelines.ingestion.nodes import normalise_raw_leads
 from lead_scoring.pipelines.validation.nodes import validate_raw_leads
-from lead_scoring.pipelines.validation.schemas import CREATED_DATE, LABEL, LEAD_ID, parse_numbers
+from lead_scoring.pipelines.validation.schemas import parse_numbers
 
 logger = logging.getLogger(__name__)
 

@@ -10,14 +10,9 @@ import pyarrow as arrow
 import pyarrow.compute as pc
 from pandas.arrays import ArrowStringArray
 
+from lead_scoring.contract import CITY, LABEL, LEAD_ID, LEVEL_COLUMNS, LEVEL_PATTERN, ORIGIN_COLUMNS
 from lead_scoring.datasets.raw_leads_dataset import REJECTED_LINES
 from lead_scoring.pipelines.validation.schemas import (
-    CITY,
-    LABEL,
-    LEAD_ID,
-    LEVEL_COLUMNS,
-    LEVEL_PATTERN,
-    ORIGIN_COLUMNS,
     UNKNOWN_COLUMNS,
     UNREADABLE_CELLS,
     DuplicateColumnError,

@@ -17,22 +17,20 @@ import pandas as pd
 from matplotlib.figure import Figure
 from mlflow.exceptions import MlflowException
 
+from lead_scoring.contract import LABEL, SCORED, TIERS
 from lead_scoring.pipelines.feature_engineering.nodes import (
     CATEGORICAL_FEATURES,
     build_features,
     feature_columns,
 )
 from lead_scoring.pipelines.validation.nodes import validate_raw_leads
-from lead_scoring.pipelines.validation.schemas import LABEL
 from lead_scoring.tracking import as_mlflow_metrics
 
 logger = logging.getLogger(__name__)
 
 SCORE = "score"
 TIER = "tier"
-TIERS = ["hot", "warm", "cold"]
 MISSING_BIN = "missing"
-SCORED = "scored"
 HISTORY_COLUMNS = [
     "run_time",
     "model_version",
@@ -154,7 +152,7 @@ def build_reference_profile(
     )
     features[TIER] = {
         "kind": "tier",
-        "bins": TIERS,
+        "bins": list(TIERS),
         "shares": _shares(level_counts(holdout_predictions["tier"], TIERS)),
     }
     return {

@@ -10,10 +10,9 @@ from matplotlib.figure import Figure
 from sklearn.calibration import CalibrationDisplay
 from sklearn.metrics import ConfusionMatrixDisplay, PrecisionRecallDisplay, RocCurveDisplay
 
-from lead_scoring.contract import REGISTERED_MODEL_NAME, TIERS, city_tier
-from lead_scoring.pipelines.scoring.nodes import explain_predictions
-from lead_scoring.pipelines.validation.schemas import (
+from lead_scoring.contract import (
     CITY,
+    COLD,
     CREATED_DATE,
     LABEL,
     LEADS_DROPPED,
@@ -22,11 +21,14 @@ from lead_scoring.pipelines.validation.schemas import (
     ORIGIN_COLUMNS,
     PLATFORM,
     REFERRED,
+    REGISTERED_MODEL_NAME,
     SOURCE,
+    TIERS,
     TIMESTAMP_FORMAT,
-    parse_numbers,
-    parse_timestamps,
+    city_tier,
 )
+from lead_scoring.pipelines.scoring.nodes import explain_predictions
+from lead_scoring.pipelines.validation.schemas import parse_numbers, parse_timestamps
 from lead_scoring.tracking import as_mlflow_metrics
 
 MODEL_COLOUR = "#1f5fa8"
@@ -108,7 +110,7 @@ def summarise_business_impact(
             "completion_rate": float(label[members].mean()) if members.any() else 0.0,
             "share_of_completers": float(label[members].sum() / completers) if completers else 0.0,
         }
-    cold = tiers["cold"]
+    cold = tiers[COLD]
     called, kept = leads - cold["leads"], completers - cold["completers"]
     dates = pd.to_datetime(holdout_predictions[CREATED_DATE])
     summary = {

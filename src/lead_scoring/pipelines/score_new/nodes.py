@@ -10,6 +10,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 
+from lead_scoring.contract import CREATED_DATE, LEAD_ID, TIERS
 from lead_scoring.datasets.lead_export_dataset import REJECTED_COLUMNS, ExportChunk
 from lead_scoring.datasets.lead_store import (
     BOOKKEEPING_COLUMNS,
@@ -22,8 +23,6 @@ from lead_scoring.datasets.lead_store import (
 )
 from lead_scoring.errors import LeadScoringError
 from lead_scoring.pipelines.inference.nodes import score_in_chunks
-from lead_scoring.pipelines.monitoring.nodes import TIERS
-from lead_scoring.pipelines.validation.schemas import CREATED_DATE, LEAD_ID
 
 logger = logging.getLogger(__name__)
 

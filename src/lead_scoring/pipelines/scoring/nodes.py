@@ -6,18 +6,11 @@ import numpy as np
 import pandas as pd
 from catboost import CatBoostClassifier, Pool
 
-from lead_scoring.errors import LeadScoringError
-from lead_scoring.pipelines.feature_engineering.nodes import (
-    ANY_INTERACTION,
-    CATEGORICAL_FEATURES,
-    CITY_TIER,
-    CREATED_HOUR,
-    CREATED_WEEKDAY,
-    TOTAL_INTERACTIONS,
-)
-from lead_scoring.pipelines.validation.schemas import (
+from lead_scoring.contract import (
     CITY,
+    COLD,
     CREATED_DATE,
+    HOT,
     LEAD_ID,
     LEADS_DROPPED,
     LEVEL_COLUMNS,
@@ -26,6 +19,16 @@ from lead_scoring.pipelines.validation.schemas import (
     PLATFORM,
     REFERRED,
     SOURCE,
+    WARM,
+)
+from lead_scoring.errors import LeadScoringError
+from lead_scoring.pipelines.feature_engineering.nodes import (
+    ANY_INTERACTION,
+    CATEGORICAL_FEATURES,
+    CITY_TIER,
+    CREATED_HOUR,
+    CREATED_WEEKDAY,
+    TOTAL_INTERACTIONS,
 )
 
 LEVEL_LABEL_COLUMNS = ["column", "level", "label"]
@@ -77,8 +80,8 @@ def assign_tiers(probability: np.ndarray, tier_cuts: dict) -> np.ndarray:
     """hot at or above the precision cut, cold below the recall cut, warm between."""
     return np.select(
         [probability >= tier_cuts["hot_from"], probability < tier_cuts["cold_below"]],
-        ["hot", "cold"],
-        "warm",
+        [HOT, COLD],
+        WARM,
     )
 
 
@@ -198,7 +201,7 @@ def _reason_order(contributions: np.ndarray, tiers: np.ndarray | None) -> np.nda
     strength = np.abs(contributions)
     if tiers is not None:
         against = np.where(
-            (tiers == "hot")[:, None],
+            (tiers == HOT)[:, None],
             contributions < 0,
             (tiers == "cold")[:, None] & (contributions > 0),
         )

@@ -6,9 +6,9 @@ import logging
 
 import pandas as pd
 
+from lead_scoring.contract import CREATED_DATE, LABEL, LEAD_ID
 from lead_scoring.datasets.lead_store import BOOKKEEPING_COLUMNS
 from lead_scoring.errors import LeadScoringError
-from lead_scoring.pipelines.validation.schemas import CREATED_DATE, LABEL, LEAD_ID
 
 logger = logging.getLogger(__name__)
 

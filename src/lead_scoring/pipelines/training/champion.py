@@ -12,7 +12,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from sklearn.metrics import log_loss, roc_auc_score
 
-from lead_scoring.pipelines.validation.schemas import CREATED_DATE, LABEL
+from lead_scoring.contract import CREATED_DATE, LABEL
 from lead_scoring.tracking import as_mlflow_metrics
 
 logger = logging.getLogger(__name__)

@@ -24,9 +24,9 @@ from sklearn.metrics import (
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from lead_scoring.contract import COLD, CREATED_DATE, HOT, LABEL, LEAD_ID, TIERS
 from lead_scoring.pipelines.feature_engineering.nodes import CATEGORICAL_FEATURES, feature_columns
 from lead_scoring.pipelines.scoring.nodes import assign_tiers, predict_probabilities
-from lead_scoring.pipelines.validation.schemas import CREATED_DATE, LABEL, LEAD_ID
 from lead_scoring.tracking import as_mlflow_metrics
 
 logger = logging.getLogger(__name__)
@@ -270,10 +270,10 @@ def classification_metrics(label: np.ndarray, probability: np.ndarray, threshold
 def tier_outcomes(label: np.ndarray, tiers: np.ndarray) -> dict:
     """The realised promise of the tiers: hot precision and the share of completers cold loses."""
     completers = label.sum()
-    hot = tiers == "hot"
+    hot = tiers == HOT
     return {
         "hot_precision": float(label[hot].mean()) if hot.any() else 0.0,
-        "cold_completers_lost": float(label[tiers == "cold"].sum() / completers)
+        "cold_completers_lost": float(label[tiers == COLD].sum() / completers)
         if completers
         else 0.0,
     }
@@ -293,7 +293,7 @@ def evaluate_holdout(
     metrics = {
         **model,
         **{f"baseline_{name}": value for name, value in baseline.items()},
-        **{f"share_{tier}": float((tiers == tier).mean()) for tier in ("hot", "warm", "cold")},
+        **{f"share_{tier}": float((tiers == tier).mean()) for tier in TIERS},
         **tier_outcomes(label, tiers.to_numpy()),
         # The promises the cuts were fitted to keep, next to what the holdout realised.
         "hot_precision_target": tier_cuts["hot_precision"],

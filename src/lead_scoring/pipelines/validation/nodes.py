@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from lead_scoring.contract import CREATED_DATE, LABEL, LEAD_ID, LEADS_DROPPED, REFERRED, raw_columns
 from lead_scoring.datasets.raw_leads_dataset import REJECTED_LINES
 from lead_scoring.errors import (
     EmptyExportError,
@@ -16,16 +17,10 @@ from lead_scoring.errors import (
     TooManyInvalidRowsError,
 )
 from lead_scoring.pipelines.validation.schemas import (
-    CREATED_DATE,
-    LABEL,
-    LEAD_ID,
-    LEADS_DROPPED,
-    REFERRED,
     UNKNOWN_COLUMNS,
     UNREADABLE_CELLS,
     LeadCells,
     build_raw_schema,
-    raw_columns,
     raw_value_rules,
     rows_breaking_rules,
 )
