@@ -33,8 +33,10 @@ LEVEL_PATTERN = r"^Level\d+$"
 INDEX_COLUMN = "Unnamed: 0"
 # The identifier every output carries: the export's index column where it has one.
 LEAD_ID = "lead_id"
-# The 1-based line of the source file a row came from, so any output row can be traced back.
+# A row's 0-based position among the export's leads, and the file line its record starts on
+# (the header is line 1): every output row can be traced back to the file.
 SOURCE_ROW = "row"
+LINE = "line"
 
 
 def raw_columns(interaction_columns: Sequence[str], with_label: bool) -> list[str]:
@@ -53,6 +55,8 @@ QUARANTINED = "quarantined"
 
 # A quarantined row: where it came from, which column broke which rule, with what value, and why.
 QUARANTINE_COLUMNS = [SOURCE_ROW, LEAD_ID, "column", "rule", "value", "reason"]
+# A batch scoring run's quarantine: each lead the model set aside, and each line that held none.
+SCORING_QUARANTINE_COLUMNS = [SOURCE_ROW, LINE, LEAD_ID, "reason"]
 
 # --- the registry ---------------------------------------------------------------------------
 

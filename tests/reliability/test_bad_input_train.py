@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from kedro.io import DatasetError
 
+from lead_scoring.contract import QUARANTINE_COLUMNS
 from lead_scoring.errors import (
     EmptyExportError,
     MissingColumnsError,
@@ -18,11 +19,7 @@ from lead_scoring.errors import (
     TooManyInvalidRowsError,
 )
 from lead_scoring.pipelines.ingestion.nodes import normalise_raw_leads
-from lead_scoring.pipelines.validation.nodes import (
-    QUARANTINE_COLUMNS,
-    accept_training_leads,
-    validate_raw_leads,
-)
+from lead_scoring.pipelines.validation.nodes import accept_training_leads, validate_raw_leads
 from tests.reliability.conftest import INDEX, LABEL, load_export, read_cells, write_export
 from tests.reliability.test_bad_input_scoring import CATEGORIES, CELLS, FORMATS, cell_id
 

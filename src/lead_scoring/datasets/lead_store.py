@@ -21,7 +21,7 @@ from kedro.io import AbstractDataset, DatasetError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
-from lead_scoring.contract import CREATED_DATE, LABEL, LEAD_ID
+from lead_scoring.contract import CREATED_DATE, LABEL, LEAD_ID, QUARANTINE_COLUMNS
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,6 @@ MODEL_NAME = "model_name"
 MODEL_VERSION = "model_version"
 CONTENT_HASH = "content_hash"
 SOURCE_FILE = "source_file"
-QUARANTINE_COLUMNS = ["row", LEAD_ID, "column", "rule", "value", "reason"]
 SCORE_COLUMNS = ["probability", "score", "tier", "reason_1", "reason_2", "reason_3"]
 # Columns of ``leads`` the store keeps about a lead, besides the export's own fields.
 BOOKKEEPING_COLUMNS = [LABEL, CONTENT_HASH, SOURCE_FILE, "ingested_at", "updated_at", "labelled_at"]

@@ -12,6 +12,7 @@ from lead_scoring.contract import (
     CREATED_DATE,
     LEAD_ID,
     LEADS_DROPPED,
+    LINE,
     MEDIUM,
     PLATFORM,
     REFERRED,
@@ -22,7 +23,6 @@ from lead_scoring.datasets import LeadExport
 ORIGIN_FIELDS = [CITY, PLATFORM, MEDIUM, SOURCE, LEADS_DROPPED, REFERRED]
 CALL_LIST_LAST = [LEAD_ID, CREATED_DATE, "probability"]
 # The file line a lead's record starts on, when the reader numbered them.
-LINE = "line"
 
 
 def call_list_rows(raw_chunk: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:

@@ -12,7 +12,15 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from sklearn.metrics import roc_auc_score
 
-from lead_scoring.contract import CREATED_DATE, LABEL, LEAD_ID, QUARANTINED, SCORED
+from lead_scoring.contract import (
+    CREATED_DATE,
+    LABEL,
+    LEAD_ID,
+    LINE,
+    QUARANTINED,
+    SCORED,
+    SCORING_QUARANTINE_COLUMNS,
+)
 from lead_scoring.datasets import LeadExport
 from lead_scoring.errors import LeadScoringError
 from lead_scoring.pipelines.ingestion.nodes import normalise_raw_leads
@@ -25,8 +33,6 @@ logger = logging.getLogger(__name__)
 MODEL_VERSION = "model_version"
 # ``row`` is the lead's 0-based position among the export's leads, ``line`` the file line its
 # record starts on (the header is line 1): a lead with a blank id is still found in the file.
-LINE = "line"
-QUARANTINE_COLUMNS = ["row", LINE, LEAD_ID, "reason"]
 
 
 class NoTrainedModelError(LeadScoringError):
@@ -238,12 +244,12 @@ def split_predictions(
             LEAD_ID: quarantined[LEAD_ID].to_numpy() if len(quarantined) else [],
             "reason": quarantined["quarantine_reason"].to_numpy() if len(quarantined) else [],
         },
-        columns=QUARANTINE_COLUMNS,
+        columns=SCORING_QUARANTINE_COLUMNS,
     )
     if rejected is not None and len(rejected):
         unread = rejected.assign(row=pd.array([pd.NA] * len(rejected), dtype="Int64"))
         unread[LINE] = unread[LINE].astype("Int64")
-        quarantine = pd.concat([quarantine, unread[QUARANTINE_COLUMNS]], ignore_index=True)
+        quarantine = pd.concat([quarantine, unread[SCORING_QUARANTINE_COLUMNS]], ignore_index=True)
         quarantine = quarantine.sort_values(LINE, kind="stable", ignore_index=True)
     if not scored.any():
         kept = pd.DataFrame(columns=[LINE, *columns])

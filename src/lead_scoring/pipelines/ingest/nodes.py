@@ -8,8 +8,8 @@ import logging
 import numpy as np
 import pandas as pd
 
-from lead_scoring.contract import CREATED_DATE, LABEL, LEAD_ID
-from lead_scoring.datasets.lead_store import QUARANTINE_COLUMNS, LeadFile, LeadStore
+from lead_scoring.contract import CREATED_DATE, LABEL, LEAD_ID, QUARANTINE_COLUMNS
+from lead_scoring.datasets.lead_store import LeadFile, LeadStore
 from lead_scoring.errors import EmptyExportError, LeadScoringError
 from lead_scoring.pipelines.ingestion.nodes import normalise_raw_leads
 from lead_scoring.pipelines.validation.nodes import validate_raw_leads

@@ -8,7 +8,15 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from lead_scoring.contract import CREATED_DATE, LABEL, LEAD_ID, LEADS_DROPPED, REFERRED, raw_columns
+from lead_scoring.contract import (
+    CREATED_DATE,
+    LABEL,
+    LEAD_ID,
+    LEADS_DROPPED,
+    QUARANTINE_COLUMNS,
+    REFERRED,
+    raw_columns,
+)
 from lead_scoring.datasets.raw_leads_dataset import REJECTED_LINES
 from lead_scoring.errors import (
     EmptyExportError,
@@ -27,8 +35,6 @@ from lead_scoring.pipelines.validation.schemas import (
 from lead_scoring.tracking import as_mlflow_metrics
 
 logger = logging.getLogger(__name__)
-
-QUARANTINE_COLUMNS = ["row", LEAD_ID, "column", "rule", "value", "reason"]
 
 
 def _require_columns(leads: pd.DataFrame, interaction_columns: list[str], label_required: bool):
