@@ -14,6 +14,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import yaml
+
 from lead_scoring.errors import LeadScoringError
 
 logger = logging.getLogger(__name__)
@@ -62,10 +64,15 @@ def run_pipeline(pipeline_name: str, project: str | Path, env: str | None = None
 
     project = Path(project)
     with _working_directory(project):
-        # Imported in the project, so that Kedro takes its logging from conf/logging.yml there.
+        from kedro.framework.project import configure_logging
         from kedro.framework.session import KedroSession
         from kedro.framework.startup import bootstrap_project
 
+        # Kedro set its logging up when the package was first imported, in the worker's folder:
+        # the project's own configuration applies from here on, as under `kedro run`.
+        logging_file = Path(os.environ.get("KEDRO_LOGGING_CONFIG") or "conf/logging.yml")
+        if logging_file.exists():
+            configure_logging(yaml.safe_load(logging_file.read_text(encoding="utf-8")))
         bootstrap_project(project)
         try:
             with KedroSession.create(project_path=project, env=env) as session:
