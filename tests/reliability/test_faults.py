@@ -213,7 +213,10 @@ def test_a_scoring_run_killed_halfway_leaves_the_earlier_outputs_and_history_as_
     assert {SCORED, QUARANTINE, HISTORY}.isdisjoint(rewritten)
     assert (data / HISTORY).read_text() == EARLIER_HISTORY
     for name in rewritten:
-        assert Path(name).name.startswith("."), f"{name} was published by a killed run"
+        # A hidden file, or one inside a hidden working folder (the call list files its rows
+        # by score there), is not published.
+        hidden = any(part.startswith(".") for part in Path(name).parts)
+        assert hidden, f"{name} was published by a killed run"
     assert_no_visible_temporary_files(data)
 
 
