@@ -19,7 +19,7 @@ import pytest
 from mlflow.entities import RunStatus
 from mlflow.tracking import MlflowClient
 
-from lead_scoring.datasets import StreamedCSVDataset
+from lead_scoring.datasets import CallListDataset, StreamedCSVDataset
 from tests.reliability.conftest import (
     LABEL,
     KedroProcess,
@@ -175,6 +175,7 @@ def test_the_run_after_a_killed_one_removes_its_partials_and_fails_its_run(runs)
     (abandoned,) = runs["left_by_kill"]["running"]
     assert rerun.returncode == 0, rerun.output[-3000:]
     assert not list((rerun.project / "data").rglob("*.partial"))
+    assert not [p for p in (rerun.project / "data").rglob(".call_list.csv.*") if p.is_dir()]
     client = MlflowClient(tracking_uri=tracking_uri(rerun.project))
     assert client.get_run(abandoned).info.status == "FAILED"
     assert f"Marked MLflow run {abandoned} FAILED" in rerun.output
@@ -217,3 +218,23 @@ def test_only_runs_whose_process_is_gone_are_marked_failed(tmp_path):
     assert failed == [dead.info.run_id]
     status = [client.get_run(run.info.run_id).info.status for run in (live, dead, untagged)]
     assert status == ["RUNNING", RunStatus.to_string(RunStatus.FAILED), "RUNNING"]
+
+
+def test_a_live_runs_call_list_folder_survives_another_runs_clean_up(tmp_path):
+    path = tmp_path / "call_list.csv"
+    frame = pd.DataFrame({"lead_id": ["a", "b"], "score": [10, 20]})
+    live = CallListDataset(filepath=str(path))
+    live.save(frame)
+    (live_folder,) = tmp_path.glob(".call_list.csv.*")
+    # A killed run's folder: its lock file is there, and nobody holds it.
+    stale = tmp_path / ".call_list.csv.killed"
+    stale.mkdir()
+    (stale / ".lock").touch()
+    (stale / "010.csv").write_text("z,10\n")
+    other = CallListDataset(filepath=str(path))
+    other.save(frame)
+    assert live_folder.is_dir() and not stale.exists()
+    live.commit()
+    assert pd.read_csv(path)["lead_id"].tolist() == ["b", "a"]
+    other.discard()
+    assert not [p for p in tmp_path.glob(".call_list.csv.*") if p.is_dir()]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -13,8 +15,14 @@ import pyarrow.csv as pacsv
 
 from lead_scoring.datasets.atomic_csv_dataset import hidden_sibling
 from lead_scoring.datasets.streamed_csv_dataset import StreamedCSVDataset
+from lead_scoring.locks import try_exclusive_lock
+
+logger = logging.getLogger(__name__)
 
 SCORE = "score"
+_LOCK = ".lock"
+# A working folder without its lock file yet is another run's first instant, unless it is old.
+_UNLOCKED_GRACE_SECONDS = 3600
 
 
 class CallListDataset(StreamedCSVDataset):
@@ -29,6 +37,31 @@ class CallListDataset(StreamedCSVDataset):
         super().__init__(filepath=filepath, load_args=load_args, metadata=metadata)
         self._buckets: Path | None = None
         self._columns: list[str] | None = None
+        self._held = None
+
+    def remove_stale_buckets(self) -> list[Path]:
+        """Delete the working folders of runs that were killed (their lock is free); return them."""
+        removed = []
+        for folder in self._filepath.parent.glob(f".{self._filepath.name}.*"):
+            if not folder.is_dir() or folder == self._buckets:
+                continue
+            lock = folder / _LOCK
+            if lock.exists():
+                handle = try_exclusive_lock(lock)
+                if handle is None:
+                    continue  # a live run's folder
+                handle.close()
+            elif time.time() - folder.stat().st_mtime < _UNLOCKED_GRACE_SECONDS:
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+        if removed:
+            logger.warning(
+                "Removed %d working folder(s) of %s left by an interrupted run.",
+                len(removed),
+                self._filepath.name,
+            )
+        return removed
 
     def save(self, data: pd.DataFrame) -> None:
         if self._buckets is None:
@@ -36,6 +69,9 @@ class CallListDataset(StreamedCSVDataset):
             self._buckets = Path(
                 tempfile.mkdtemp(prefix=f".{self._filepath.name}.", dir=self._filepath.parent)
             )
+            # Held while this run lives; the kernel frees it if the run is killed.
+            self._held = try_exclusive_lock(self._buckets / _LOCK)
+            self.remove_stale_buckets()
             self._columns = list(data.columns)
         ordered = data.sort_values(SCORE, ascending=False, kind="stable")
         for score, rows in ordered.groupby(SCORE, sort=False):
@@ -51,7 +87,7 @@ class CallListDataset(StreamedCSVDataset):
         with partial.open("w", encoding="utf-8", newline="") as out:
             out.write(pd.DataFrame(columns=self._columns).to_csv(index=False))
         with partial.open("ab") as out:
-            for bucket in sorted(self._buckets.iterdir(), reverse=True):
+            for bucket in sorted(self._buckets.glob("*.csv"), reverse=True):
                 with bucket.open("rb") as rows:
                     shutil.copyfileobj(rows, out)
         os.replace(partial, self._filepath)
@@ -62,3 +98,6 @@ class CallListDataset(StreamedCSVDataset):
         if self._buckets is not None:
             shutil.rmtree(self._buckets, ignore_errors=True)
             self._buckets = None
+        if self._held is not None:
+            self._held.close()
+            self._held = None
