@@ -12,6 +12,8 @@ import pandas as pd
 import pytest
 from kedro.config import OmegaConfigLoader
 
+from tests.postgres import postgres_server
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED = PROJECT_ROOT.parent / "shared"
 REAL_EXPORT = SHARED / "real" / "leadscoring_inference.csv"
@@ -150,3 +152,9 @@ def raw_leads(raw_export_path) -> pd.DataFrame:
     from lead_scoring.datasets import RawLeadsDataset
 
     return RawLeadsDataset(filepath=str(raw_export_path)).load()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL server (tests/postgres.py); tests using it skip where none starts."""
+    yield from postgres_server()

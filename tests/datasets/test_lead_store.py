@@ -18,8 +18,11 @@ from lead_scoring.pipelines.ingest.nodes import read_lead_file, read_outcome_fil
 LABEL = "app_complete_flag"
 
 
-@pytest.fixture
-def store(tmp_path) -> LeadStore:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path) -> LeadStore:
+    """An empty store: the embedded SQLite file, and PostgreSQL where a test server starts."""
+    if request.param == "postgresql":
+        return LeadStore(request.getfixturevalue("postgres").new_database())
     return LeadStore(f"sqlite:///{tmp_path / 'store' / 'lead_store.db'}")
 
 

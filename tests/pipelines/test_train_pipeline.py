@@ -5,7 +5,7 @@ import pytest
 
 from lead_scoring.pipelines.feature_engineering.nodes import feature_columns
 from lead_scoring.pipelines.scoring import create_pipeline as create_scoring_pipeline
-from lead_scoring.pipelines.scoring.nodes import predict_probabilities
+from lead_scoring.pipelines.scoring.nodes import calibrate_probabilities, predict_probabilities
 from lead_scoring.pipelines.training.nodes import tier_cuts_from
 from tests.pipelines.conftest import run_in_process
 
@@ -51,11 +51,34 @@ def test_tier_cuts_come_from_out_of_time_backtest_months(learned, fast_parameter
     )
     assert backtest["created_date"].max() <= learned.load("holdout_leads")["created_date"].min()
     expected = tier_cuts_from(
-        backtest["probability"].to_numpy(),
+        calibrate_probabilities(
+            backtest["probability"].to_numpy(), learned.load("probability_calibration")
+        ),
         backtest["app_complete_flag"].to_numpy(),
         fast_parameters["tiers"],
     )
     assert learned.load("tier_cuts") == expected
+
+
+def test_probabilities_are_calibrated_out_of_time_without_changing_the_ranking(learned):
+    calibration = learned.load("probability_calibration")
+    backtest = learned.load("backtest_predictions")
+    assert calibration["method"] == "sigmoid"
+    assert calibration["slope"] > 0
+    assert calibration["leads"] == len(backtest)
+    # Fitted on the backtest, the calibrated mean matches the backtest's completion rate.
+    calibrated = calibrate_probabilities(backtest["probability"].to_numpy(), calibration)
+    assert calibrated.mean() == pytest.approx(backtest["app_complete_flag"].mean(), abs=1e-3)
+    holdout = learned.load("holdout_predictions")
+    assert (
+        holdout["probability"].rank().to_numpy()
+        == holdout["uncalibrated_probability"].rank().to_numpy()
+    ).all()
+    metrics = learned.load("holdout_metrics")
+    assert metrics["mean_probability"] == pytest.approx(holdout["probability"].mean())
+    assert metrics["mean_probability_uncalibrated"] == pytest.approx(
+        holdout["uncalibrated_probability"].mean()
+    )
 
 
 def test_the_holdout_reports_realised_tier_promises_next_to_their_targets(learned):
@@ -117,6 +140,7 @@ def test_the_scoring_core_reproduces_training_probabilities(
             "lead_scoring_model": learned.load(model),
             "category_vocabulary": learned.load(vocabulary),
             "tier_cuts": learned.load("tier_cuts"),
+            "probability_calibration": learned.load("probability_calibration"),
             "level_labels": learned.load("level_labels"),
         }
         return run_in_process(scoring, fast_parameters, inputs).load("lead_scores")
@@ -134,6 +158,9 @@ def test_the_scoring_core_reproduces_training_probabilities(
     labelled = learned.load("model_input_labelled").loc[holdout.index]
     np.testing.assert_allclose(
         registered["probability"].astype(float),
-        predict_probabilities(learned.load("lead_scoring_model"), labelled),
+        calibrate_probabilities(
+            predict_probabilities(learned.load("lead_scoring_model"), labelled),
+            learned.load("probability_calibration"),
+        ),
         atol=1e-5,
     )

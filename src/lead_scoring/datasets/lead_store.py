@@ -524,7 +524,8 @@ class LeadStoreDataset(AbstractDataset[LeadStore, Any]):
                 self.store.write_scores(data)
             else:
                 self.store.write_ingest(list(data))
-        except sa.exc.SQLAlchemyError as error:
+        # pandas' read_sql wraps the driver's refusal in its own DatabaseError.
+        except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as error:
             raise DatasetError(
                 f"The lead store at {self._describe()['url']} refused the write, so nothing of "
                 f"this run was stored: {str(error).splitlines()[0]}"

@@ -161,7 +161,11 @@ def test_a_wrong_level_labels_file_stops_training_with_one_line(rows, message):
 
 def test_scored_and_quarantined_rows_come_back_in_input_order(holdout, shap_values, learned):
     scored = score_leads(
-        holdout.head(5), shap_values.head(5), learned.load("tier_cuts"), {"n_reasons": 3}
+        holdout.head(5),
+        shap_values.head(5),
+        learned.load("tier_cuts"),
+        learned.load("probability_calibration"),
+        {"n_reasons": 3},
     )
     leads = pd.DataFrame(
         {"lead_id": [str(i) for i in range(7)], "created_date": ["2021-08-01 10:00:00"] * 7}

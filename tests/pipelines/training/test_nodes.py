@@ -2,9 +2,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lead_scoring.pipelines.scoring.nodes import calibrate_probabilities
 from lead_scoring.pipelines.training.nodes import (
     classification_metrics,
     evaluate_holdout,
+    fit_probability_calibration,
     split_by_time,
     tier_cuts_from,
 )
@@ -55,6 +57,7 @@ def test_evaluate_holdout_reports_tier_shares_and_lost_completers():
         {
             "app_complete_flag": [1, 1, 1, 1, 0, 0, 0, 0],
             "probability": [0.9, 0.8, 0.6, 0.2, 0.7, 0.3, 0.2, 0.1],
+            "uncalibrated_probability": [0.95, 0.85, 0.7, 0.3, 0.8, 0.4, 0.3, 0.2],
             "baseline_probability": [0.5] * 8,
             "tier": ["hot", "hot", "warm", "cold", "warm", "warm", "cold", "cold"],
         }
@@ -69,3 +72,49 @@ def test_evaluate_holdout_reports_tier_shares_and_lost_completers():
     assert metrics["roc_auc"] == pytest.approx(12.5 / 16)
     assert metrics["baseline_roc_auc"] == 0.5
     assert logged["roc_auc"]["value"] == metrics["roc_auc"]
+    assert metrics["mean_probability"] == pytest.approx(3.8 / 8)
+    assert metrics["mean_probability_uncalibrated"] == pytest.approx(4.5 / 8)
+
+
+def _over_promising_backtest(rows: int = 4000, seed: int = 3) -> pd.DataFrame:
+    """Predictions whose log-odds run 0.8 too high: what a model fitted before a downturn gives."""
+    rng = np.random.default_rng(seed)
+    log_odds = rng.normal(0.0, 1.5, rows)
+    label = (rng.random(rows) < 1 / (1 + np.exp(-log_odds))).astype(int)
+    return pd.DataFrame(
+        {"app_complete_flag": label, "probability": 1 / (1 + np.exp(-(log_odds + 0.8)))}
+    )
+
+
+def test_calibration_takes_out_the_out_of_time_bias_and_keeps_the_order():
+    backtest = _over_promising_backtest()
+    calibration = fit_probability_calibration(backtest)
+    assert calibration["method"] == "sigmoid"
+    # The true map is log-odds - 0.8, slope 1: Platt scaling finds it back.
+    assert calibration["slope"] == pytest.approx(1.0, abs=0.1)
+    assert calibration["intercept"] == pytest.approx(-0.8, abs=0.1)
+    probability = backtest["probability"].to_numpy()
+    calibrated = calibrate_probabilities(probability, calibration)
+    assert probability.mean() - backtest["app_complete_flag"].mean() > 0.1
+    assert calibrated.mean() == pytest.approx(backtest["app_complete_flag"].mean(), abs=1e-3)
+    order = np.argsort(probability)
+    assert (np.diff(calibrated[order]) >= 0).all()
+
+
+@pytest.mark.parametrize(
+    "backtest",
+    [
+        pd.DataFrame({"app_complete_flag": [1, 1, 1], "probability": [0.2, 0.5, 0.9]}),
+        # Predictions that rank completers lowest would flip the scale over.
+        pd.DataFrame({"app_complete_flag": [1, 1, 0, 0], "probability": [0.1, 0.2, 0.8, 0.9]}),
+    ],
+)
+def test_calibration_is_left_out_where_the_backtest_cannot_fit_one(backtest):
+    calibration = fit_probability_calibration(backtest)
+    assert (calibration["method"], calibration["slope"], calibration["intercept"]) == (
+        "none",
+        1.0,
+        0.0,
+    )
+    probability = backtest["probability"].to_numpy()
+    np.testing.assert_allclose(calibrate_probabilities(probability, calibration), probability)

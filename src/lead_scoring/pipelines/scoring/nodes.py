@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from catboost import CatBoostClassifier, Pool
+from scipy.special import expit, logit
 
 from lead_scoring.contract import (
     CITY,
@@ -69,6 +70,16 @@ def explain_predictions(model: CatBoostClassifier, model_input: pd.DataFrame) ->
 def shap_matrix(model: CatBoostClassifier, pool: Pool, thread_count: int) -> np.ndarray:
     """SHAP values of ``pool``, rows x (features + 1), the last column the expected log-odds."""
     return model.get_feature_importance(pool, type="ShapValues", thread_count=thread_count)
+
+
+def calibrated_probability(log_odds: np.ndarray, calibration: dict) -> np.ndarray:
+    """The probability a lead completes: the model's log-odds through the out-of-time calibration."""
+    return expit(calibration["slope"] * log_odds + calibration["intercept"])
+
+
+def calibrate_probabilities(probability: np.ndarray, calibration: dict) -> np.ndarray:
+    """``probability`` from the model's own ``predict_proba``, calibrated as scoring does."""
+    return calibrated_probability(logit(np.clip(probability, 1e-12, 1 - 1e-12)), calibration)
 
 
 def probability_to_score(probability: np.ndarray) -> np.ndarray:
@@ -251,12 +262,15 @@ def score_leads(
     model_input: pd.DataFrame,
     shap_values: pd.DataFrame,
     tier_cuts: dict,
+    probability_calibration: dict,
     params: dict,
     level_labels: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Probability, 1-99 score, tier and top reasons for each valid lead."""
-    log_odds = shap_values.to_numpy().sum(axis=1)
-    probability = 1.0 / (1.0 + np.exp(-log_odds))
+    # The SHAP values sum to the model's log-odds: the probability costs no second prediction.
+    probability = calibrated_probability(
+        shap_values.to_numpy().sum(axis=1), probability_calibration
+    )
     tiers = assign_tiers(probability, tier_cuts)
     scored = pd.DataFrame(
         {

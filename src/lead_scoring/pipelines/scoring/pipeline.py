@@ -61,6 +61,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "scoring_model_input",
                     "scoring_shap_values",
                     "tier_cuts",
+                    "probability_calibration",
                     "params:scoring",
                     "level_labels",
                 ],

@@ -10,7 +10,11 @@ from catboost import CatBoostClassifier
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from lead_scoring.contract import CREATED_DATE, LABEL
-from lead_scoring.pipelines.scoring.nodes import assign_tiers, predict_probabilities
+from lead_scoring.pipelines.scoring.nodes import (
+    assign_tiers,
+    calibrate_probabilities,
+    predict_probabilities,
+)
 from lead_scoring.pipelines.training.nodes import fit_fixed_trees, scaled_tree_count, tier_outcomes
 from lead_scoring.tracking import as_mlflow_metrics
 
@@ -91,9 +95,17 @@ def _month_metrics(label: np.ndarray, probability: np.ndarray, tiers: np.ndarray
 
 
 def summarise_backtest(
-    backtest_predictions: pd.DataFrame, holdout_predictions: pd.DataFrame, tier_cuts: dict
+    backtest_predictions: pd.DataFrame,
+    holdout_predictions: pd.DataFrame,
+    tier_cuts: dict,
+    probability_calibration: dict,
 ) -> tuple[pd.DataFrame, dict]:
     """Per month: ROC AUC, PR AUC, hot precision and cold loss, backtest months then holdout."""
+    backtest_predictions = backtest_predictions.assign(
+        probability=calibrate_probabilities(
+            backtest_predictions["probability"].to_numpy(), probability_calibration
+        )
+    )
     holdout = holdout_predictions.assign(
         month=holdout_predictions[CREATED_DATE].dt.to_period("M").astype(str)
     )

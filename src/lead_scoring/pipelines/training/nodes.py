@@ -7,6 +7,7 @@ import logging
 import numpy as np
 import pandas as pd
 from catboost import CatBoostClassifier, Pool
+from scipy.special import logit
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -26,7 +27,11 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from lead_scoring.contract import COLD, CREATED_DATE, HOT, LABEL, LEAD_ID, TIERS
 from lead_scoring.pipelines.feature_engineering.nodes import CATEGORICAL_FEATURES, feature_columns
-from lead_scoring.pipelines.scoring.nodes import assign_tiers, predict_probabilities
+from lead_scoring.pipelines.scoring.nodes import (
+    assign_tiers,
+    calibrate_probabilities,
+    predict_probabilities,
+)
 from lead_scoring.tracking import as_mlflow_metrics
 
 logger = logging.getLogger(__name__)
@@ -213,10 +218,46 @@ def tier_cuts_from(probability: np.ndarray, label: np.ndarray, params: dict) -> 
     }
 
 
-def fit_tier_cuts(backtest_predictions: pd.DataFrame, params: dict) -> dict:
+def fit_probability_calibration(backtest_predictions: pd.DataFrame) -> dict:
+    """Platt scaling of the model's log-odds, fitted on out-of-time predictions.
+
+    A model fitted on earlier months over-promises on a later one when completion rates drift
+    down: the backtest shows by how much, and the scaling takes it out. It is monotone, so the
+    ranking, the ROC AUC and the reasons do not change; only the probabilities and the score do.
+    """
+    label = backtest_predictions[LABEL].to_numpy()
+    probability = backtest_predictions["probability"].to_numpy()
+    log_odds = logit(np.clip(probability, 1e-12, 1 - 1e-12)).reshape(-1, 1)
+    identity = {"method": "none", "slope": 1.0, "intercept": 0.0}
+    if not 0 < label.sum() < len(label):
+        logger.warning("Probabilities left uncalibrated: the backtest holds one outcome only.")
+        return {**identity, "leads": len(label)}
+    platt = LogisticRegression(C=np.inf).fit(log_odds, label)
+    slope, intercept = float(platt.coef_[0, 0]), float(platt.intercept_[0])
+    if slope <= 0:
+        # A backtest whose predictions rank nothing would turn the scale over: keep the model's.
+        logger.warning("Probabilities left uncalibrated: the backtest's predictions rank nothing.")
+        return {**identity, "leads": len(label)}
+    calibration = {"method": "sigmoid", "slope": slope, "intercept": intercept, "leads": len(label)}
+    logger.info(
+        "Calibration from %d out-of-time predictions: mean probability %.3f -> %.3f "
+        "(completion rate %.3f)",
+        len(label),
+        probability.mean(),
+        calibrate_probabilities(probability, calibration).mean(),
+        label.mean(),
+    )
+    return calibration
+
+
+def fit_tier_cuts(
+    backtest_predictions: pd.DataFrame, probability_calibration: dict, params: dict
+) -> dict:
     """Tier cuts fitted on out-of-time predictions: months no model chosen on them had seen."""
     cuts = tier_cuts_from(
-        backtest_predictions["probability"].to_numpy(),
+        calibrate_probabilities(
+            backtest_predictions["probability"].to_numpy(), probability_calibration
+        ),
         backtest_predictions[LABEL].to_numpy(),
         params,
     )
@@ -234,16 +275,19 @@ def predict_holdout(
     baseline,
     holdout: pd.DataFrame,
     tier_cuts: dict,
+    probability_calibration: dict,
     interaction_mapping: pd.DataFrame,
 ) -> pd.DataFrame:
     """Model and baseline probabilities, and the tier, for every holdout lead."""
-    probability = predict_probabilities(model, holdout)
+    uncalibrated = predict_probabilities(model, holdout)
+    probability = calibrate_probabilities(uncalibrated, probability_calibration)
     return pd.DataFrame(
         {
             LEAD_ID: holdout[LEAD_ID].to_numpy(),
             CREATED_DATE: holdout[CREATED_DATE].to_numpy(),
             LABEL: holdout[LABEL].to_numpy(),
             "probability": probability,
+            "uncalibrated_probability": uncalibrated,
             "baseline_probability": baseline_probabilities(
                 baseline, holdout, feature_columns(interaction_mapping)
             ),
@@ -299,6 +343,9 @@ def evaluate_holdout(
         "hot_precision_target": tier_cuts["hot_precision"],
         "cold_completers_lost_target": 1 - tier_cuts["cold_completer_recall"],
         "mean_probability": float(holdout_predictions["probability"].mean()),
+        "mean_probability_uncalibrated": float(
+            holdout_predictions["uncalibrated_probability"].mean()
+        ),
         "leads": float(len(label)),
         "completion_rate": float(label.mean()),
     }

@@ -17,6 +17,7 @@ from lead_scoring.pipelines.training.champion import challenge_champion, select_
 from lead_scoring.pipelines.training.nodes import (
     evaluate_holdout,
     fit_logistic_baseline,
+    fit_probability_calibration,
     fit_tier_cuts,
     predict_holdout,
     refit_catboost,
@@ -75,8 +76,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="backtest_out_of_time",
             ),
             Node(
+                fit_probability_calibration,
+                inputs="backtest_predictions",
+                outputs="probability_calibration",
+                name="fit_probability_calibration",
+            ),
+            Node(
                 fit_tier_cuts,
-                inputs=["backtest_predictions", "params:tiers"],
+                inputs=["backtest_predictions", "probability_calibration", "params:tiers"],
                 outputs="tier_cuts",
                 name="fit_tier_cuts",
             ),
@@ -87,6 +94,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "logistic_baseline",
                     "model_input_holdout",
                     "tier_cuts",
+                    "probability_calibration",
                     "interaction_mapping",
                 ],
                 outputs="holdout_predictions",
@@ -100,7 +108,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 summarise_backtest,
-                inputs=["backtest_predictions", "holdout_predictions", "tier_cuts"],
+                inputs=[
+                    "backtest_predictions",
+                    "holdout_predictions",
+                    "tier_cuts",
+                    "probability_calibration",
+                ],
                 outputs=["backtest_table", "backtest_metrics_mlflow"],
                 name="summarise_backtest",
             ),
