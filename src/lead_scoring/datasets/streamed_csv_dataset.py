@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 import pyarrow as pa
@@ -39,7 +39,7 @@ class StreamedCSVDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         self._filepath = Path(filepath)
         self._load_args = load_args or {}
         self._partial: Path | None = None
-        self._lock = None
+        self._lock: IO | None = None
         self.metadata = metadata
 
     def remove_stale_partials(self) -> list[Path]:
@@ -64,7 +64,8 @@ class StreamedCSVDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             )
         return removed
 
-    def _start(self) -> None:
+    def _start(self) -> Path:
+        """A new partial file of this output, locked by this process."""
         self.remove_stale_partials()
         while True:
             partial = hidden_sibling(self._filepath, ".partial")
@@ -72,17 +73,16 @@ class StreamedCSVDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             # Another run's clean-up may remove the file before it is locked: start again.
             if handle is not None and os.fstat(handle.fileno()).st_nlink:
                 self._partial, self._lock = partial, handle
-                return
+                return partial
             if handle is not None:
                 handle.close()
 
     def save(self, data: pd.DataFrame) -> None:
         first = self._partial is None
-        if first:
-            self._start()
+        partial = self._partial or self._start()
         # Arrow's writer is several times faster than pandas' on a million scored leads.
         table = pa.Table.from_pandas(data, preserve_index=False)
-        with self._partial.open("wb" if first else "ab") as file:
+        with partial.open("wb" if first else "ab") as file:
             pacsv.write_csv(table, file, write_options=pacsv.WriteOptions(include_header=first))
 
     def _unlock(self) -> None:
