@@ -41,9 +41,11 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/bench.py --quick
 
+# ruff, then mypy on the package (its settings are in pyproject.toml, [tool.mypy]).
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks notebooks
 	$(BIN)/ruff format --check src tests benchmarks notebooks
+	$(BIN)/mypy src
 
 # ==== Airflow: the project's pipelines on schedules (docs/operations.md, "Airflow") ====
 .PHONY: dags airflow-init airflow

@@ -2,13 +2,13 @@
 
 import json
 import shutil
+from pathlib import Path
 
 import mlflow
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from lead_scoring.hooks import promote_model_version
 from tests.conftest import copy_project, run_kedro
 
 pytestmark = pytest.mark.slow
@@ -55,6 +55,16 @@ def test_the_registered_champion_scores_raw_leads(client, small_export):
     assert scores["reason_1"].str.endswith(("raises the score.", "lowers the score.")).all()
 
 
+def test_the_registered_model_carries_the_package_with_its_templates(client):
+    # code_paths copies the package folder: the files it reads at run time travel with the model.
+    model = Path(mlflow.artifacts.download_artifacts("models:/lead_scoring@champion"))
+    package = model / "code" / "lead_scoring"
+    assert (package / "pipelines" / "scoring" / "nodes.py").is_file()
+    templates = package / "pipelines" / "reporting" / "templates"
+    assert (templates / "model_report.html.j2").is_file()
+    assert (templates / "raw_data_profile.html.j2").is_file()
+
+
 def test_a_missing_column_stops_the_run_with_one_clear_line(tmp_path, small_export):
     project = copy_project(tmp_path / "project")
     broken = project / "data" / "01_raw" / "broken.csv"
@@ -69,58 +79,6 @@ def test_a_missing_column_stops_the_run_with_one_clear_line(tmp_path, small_expo
         p for p in (project / "data").rglob("*") if p.is_file() and p.parent.name != "reference"
     ]
     assert written == [broken]
-
-
-def test_promotion_follows_the_comparison_on_the_same_holdout(tmp_path):
-    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'registry.db'}")
-    experiment = client.create_experiment(
-        "promotion", artifact_location=str(tmp_path / "artifacts")
-    )
-    client.create_registered_model("lead_scoring")
-
-    def register(challenge: dict | None = None, holdout_auc: float = 0.8) -> str:
-        run = client.create_run(experiment)
-        # A recorded holdout AUC from another holdout must not decide anything.
-        client.log_metric(run.info.run_id, "holdout.roc_auc", holdout_auc)
-        for name, value in (challenge or {}).items():
-            client.log_metric(run.info.run_id, f"challenge.{name}", value)
-        client.create_model_version("lead_scoring", source=str(tmp_path), run_id=run.info.run_id)
-        return run.info.run_id
-
-    def against(champion: int, challenger_auc: float, champion_auc: float, wins: bool) -> dict:
-        return {
-            "champion_version": champion,
-            "leads": 4000,
-            "challenger_roc_auc": challenger_auc,
-            "champion_roc_auc": champion_auc,
-            "challenger_log_loss": 0.5,
-            "champion_log_loss": 0.51,
-            "margin_roc_auc": 0.002,
-            "challenger_wins": float(wins),
-        }
-
-    assert promote_model_version(client, register())[1:] == (
-        "champion",
-        "there was no champion yet",
-    )
-    # A higher recorded AUC, but it lost to the champion on its own holdout.
-    version, alias, why = promote_model_version(
-        client, register(against(1, 0.801, 0.800, wins=False), holdout_auc=0.9)
-    )
-    assert (str(version), alias) == ("2", "challenger")
-    assert (
-        "on the same 4000 holdout leads its ROC AUC 0.8010 does not beat version 1's 0.8000" in why
-    )
-    # A lower recorded AUC, but it beat the champion on its own holdout.
-    version, alias, why = promote_model_version(
-        client, register(against(1, 0.79, 0.78, wins=True), holdout_auc=0.7)
-    )
-    assert (str(version), alias) == ("3", "champion")
-    # A comparison with a version that is no longer the champion decides nothing.
-    version, alias, why = promote_model_version(client, register(against(1, 0.9, 0.7, wins=True)))
-    assert (str(version), alias) == ("4", "challenger")
-    assert "did not score champion version 3" in why
-    assert str(client.get_model_version_by_alias("lead_scoring", "champion").version) == "3"
 
 
 def test_a_retrain_scores_the_champion_on_its_own_holdout_before_promotion(

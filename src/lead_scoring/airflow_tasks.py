@@ -29,7 +29,7 @@ def project_path(default: str | Path) -> Path:
     return Path(os.environ.get(PROJECT_PATH_VARIABLE) or default).expanduser().resolve()
 
 
-def validation_stop(error: BaseException) -> LeadScoringError | None:
+def validation_stop(error: BaseException | None) -> LeadScoringError | None:
     """The project's own error behind ``error``, when retrying the same input cannot help."""
     from lead_scoring.hooks import TrackingUnreachableError
 
@@ -75,7 +75,10 @@ def run_pipeline(pipeline_name: str, project: str | Path, env: str | None = None
             configure_logging(yaml.safe_load(logging_file.read_text(encoding="utf-8")))
         bootstrap_project(project)
         try:
-            with KedroSession.create(project_path=project, env=env) as session:
+            # Not `with KedroSession.create(...) as session`: Kedro types `__enter__` as
+            # returning the abstract session, whose `run` takes no pipeline names.
+            session = KedroSession.create(project_path=project, env=env)
+            with session:
                 session.run(pipeline_names=[pipeline_name])
         except Exception as error:
             stop = validation_stop(error)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any, cast
 
 import click
 from kedro.framework.cli.project import run as kedro_run
@@ -12,7 +14,7 @@ from lead_scoring.errors import LeadScoringError
 from lead_scoring.quiet import silence_known_noise
 
 
-def _explained_cause(error: BaseException) -> BaseException | None:
+def _explained_cause(error: BaseException | None) -> BaseException | None:
     """The first error in the chain whose message is written for a user."""
     seen = set()
     while error is not None and id(error) not in seen:
@@ -23,11 +25,15 @@ def _explained_cause(error: BaseException) -> BaseException | None:
     return None
 
 
-@functools.wraps(kedro_run.callback)
+# Click types a command's callback as optional; Kedro's `run` always has one.
+_kedro_run_callback = cast(Callable[..., Any], kedro_run.callback)
+
+
+@functools.wraps(_kedro_run_callback)
 def _run(*args, **kwargs):
     silence_known_noise()
     try:
-        return kedro_run.callback(*args, **kwargs)
+        return _kedro_run_callback(*args, **kwargs)
     except Exception as error:
         cause = _explained_cause(error)
         if cause is None:

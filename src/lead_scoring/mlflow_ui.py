@@ -18,9 +18,10 @@ from typing import Any
 import mlflow
 import pandas as pd
 from kedro.framework.hooks import hook_impl
+from mlflow.data.pandas_dataset import from_pandas
 from mlflow.models import ModelSignature
 from mlflow.tracking import MlflowClient
-from mlflow.types.schema import ColSpec, Schema
+from mlflow.types.schema import ColSpec, Schema, TensorSpec
 
 from lead_scoring.contract import CREATED_DATE, LABEL, LEAD_ID, ORIGIN_COLUMNS
 
@@ -74,7 +75,7 @@ def input_example(interaction_columns: list[str]) -> pd.DataFrame:
 
 def output_signature(n_reasons: int = 3) -> ModelSignature:
     """One row per lead: scored with probability, score, tier and reasons, or quarantined."""
-    columns = [
+    columns: list[ColSpec | TensorSpec] = [
         ColSpec("string", LEAD_ID),
         ColSpec("string", CREATED_DATE, required=False),
         ColSpec("double", "probability", required=False),
@@ -138,7 +139,7 @@ class MlflowUiHook:
             # missing value (nothing here enforces this schema).
             warnings.filterwarnings("ignore", "The specified dataset source can be interpreted")
             warnings.filterwarnings("ignore", "Hint: Inferred schema contains integer column")
-            dataset = mlflow.data.from_pandas(
+            dataset = from_pandas(
                 data,
                 source=source,
                 name=source.rsplit("/", 1)[-1],

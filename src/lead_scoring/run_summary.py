@@ -287,8 +287,9 @@ class RunSummaryHook:
         outputs = pipeline.all_outputs()
         paths = {name: _filepath(catalog, name) for name in _FILES[kind] if name in outputs}
         files = {_FILES[kind][name]: path for name, path in paths.items() if path}
-        if kind == "train" and facts.get("trained_on") and paths.get("model_report"):
-            report = Path(paths["model_report"])
+        report_path = paths.get("model_report")
+        if kind == "train" and facts.get("trained_on") and report_path:
+            report = Path(report_path)
             if stamp_report(report, trained_on_html(facts["trained_on"], facts.get("model"))):
                 self._log_report(client, report)
         run = None

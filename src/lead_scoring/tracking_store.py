@@ -12,7 +12,7 @@ import logging
 import os
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import mlflow
 from kedro.framework.hooks import hook_impl
@@ -94,7 +94,7 @@ class RunLockHook:
     """Holds a lock for the active MLflow run, and fails runs that killed processes left."""
 
     def __init__(self) -> None:
-        self._handle = None
+        self._handle: IO | None = None
         self._path: Path | None = None
 
     @hook_impl(trylast=True)

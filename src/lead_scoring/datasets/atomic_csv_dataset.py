@@ -1,14 +1,26 @@
-"""A CSV dataset whose saves are atomic: readers see the old file or the new one, never half."""
+"""Atomic writes: readers see the old file or the new one, never half.
+
+A file is written to a hidden sibling under a ``flock``, then renamed over the target. A writer
+killed mid-write leaves its hidden sibling; the kernel drops the lock with the process, so the
+next write of the same file deletes the siblings nobody holds and leaves a live writer's alone.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO
 
 import pandas as pd
-from kedro.io import AbstractDataset
+from kedro.io.core import DatasetError, get_filepath_str
+from kedro_datasets.pandas import CSVDataset
+
+from lead_scoring.locks import try_exclusive_lock
+
+logger = logging.getLogger(__name__)
 
 
 def hidden_sibling(path: Path, suffix: str) -> Path:
@@ -23,41 +35,72 @@ def hidden_sibling(path: Path, suffix: str) -> Path:
     return Path(name)
 
 
-def write_atomically(path: Path, write: Any) -> None:
-    """Write through ``write(tmp_path)`` to a temporary sibling, then rename over ``path``."""
-    tmp = hidden_sibling(path, ".tmp")
+def locked_sibling(path: Path, suffix: str) -> tuple[Path, IO]:
+    """A new hidden sibling of ``path`` and the open handle that holds its exclusive lock."""
+    while True:
+        sibling = hidden_sibling(path, suffix)
+        handle = try_exclusive_lock(sibling)
+        # Another writer's clean-up may delete the file before it is locked: make another.
+        if handle is not None and os.fstat(handle.fileno()).st_nlink:
+            return sibling, handle
+        if handle is not None:
+            handle.close()
+
+
+def remove_unheld_siblings(path: Path, suffix: str, keep: Path | None = None) -> list[Path]:
+    """Delete the hidden ``suffix`` siblings of ``path`` that no live writer holds; return them."""
+    removed = []
+    for sibling in path.parent.glob(f".{path.name}.*{suffix}"):
+        if sibling == keep:
+            continue
+        handle = try_exclusive_lock(sibling)
+        if handle is None:
+            continue  # a live writer's
+        sibling.unlink(missing_ok=True)
+        handle.close()
+        removed.append(sibling)
+    return removed
+
+
+def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
+    """Write through ``write(tmp_path)`` to a locked hidden sibling, then rename over ``path``."""
+    stale = remove_unheld_siblings(path, ".tmp")
+    if stale:
+        logger.warning(
+            "Removed %d temporary file(s) of %s left by an interrupted write.",
+            len(stale),
+            path.name,
+        )
+    tmp, lock = locked_sibling(path, ".tmp")
     try:
         write(tmp)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    finally:
+        lock.close()
 
 
-class AtomicCSVDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
-    """Loads and saves a pandas DataFrame as CSV, replacing the file atomically on save."""
+class AtomicCSVDataset(CSVDataset):
+    """kedro-datasets' ``pandas.CSVDataset`` whose saves replace the file atomically.
 
-    def __init__(
-        self,
-        *,
-        filepath: str,
-        load_args: dict[str, Any] | None = None,
-        save_args: dict[str, Any] | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        self._filepath = Path(filepath)
-        self._load_args = load_args or {}
-        self._save_args = {"index": False, **(save_args or {})}
-        self.metadata = metadata
-
-    def load(self) -> pd.DataFrame:
-        return pd.read_csv(self._filepath, **self._load_args)
+    Arguments, loading, versioning and credentials are ``CSVDataset``'s; a save writes the CSV as
+    it does, but to a locked hidden sibling renamed over the target (``write_atomically``). Local
+    files only: a rename is atomic within one filesystem, not across an object store.
+    """
 
     def save(self, data: pd.DataFrame) -> None:
-        write_atomically(self._filepath, lambda tmp: data.to_csv(tmp, **self._save_args))
+        if self._protocol != "file":
+            raise DatasetError(
+                f"AtomicCSVDataset writes local files only, not '{self._protocol}' paths: "
+                "use pandas.CSVDataset for an object store."
+            )
+        save_path = Path(get_filepath_str(self._get_save_path(), self._protocol))
 
-    def _exists(self) -> bool:
-        return self._filepath.exists()
+        def write(tmp: Path) -> None:
+            with self._fs.open(str(tmp), **self._fs_open_args_save) as file:
+                data.to_csv(path_or_buf=file, **self._save_args)
 
-    def _describe(self) -> dict[str, Any]:
-        return {"filepath": str(self._filepath), "save_args": self._save_args}
+        write_atomically(save_path, write)
+        self._invalidate_cache()

@@ -8,6 +8,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import IO
 
 import pandas as pd
 import pyarrow as pa
@@ -37,7 +38,7 @@ class CallListDataset(StreamedCSVDataset):
         super().__init__(filepath=filepath, load_args=load_args, metadata=metadata)
         self._buckets: Path | None = None
         self._columns: list[str] | None = None
-        self._held = None
+        self._held: IO | None = None
 
     def remove_stale_buckets(self) -> list[Path]:
         """Delete the working folders of runs that were killed (their lock is free); return them."""

@@ -220,28 +220,28 @@ class ExportScanner:
             position += 2
 
         plain = kept & ~inside
-        for i in np.flatnonzero(plain & (lengths == 0)):
+        for i in np.flatnonzero(plain & (lengths == 0)).tolist():
             reject(i, "blank line: no lead")
-        for i in np.flatnonzero(plain & (lengths > MAX_LINE_BYTES)):
+        for i in np.flatnonzero(plain & (lengths > MAX_LINE_BYTES)).tolist():
             reject(
                 i,
                 f"line is {lengths[i]:,} bytes, over the {MAX_LINE_BYTES:,}-byte limit of one "
                 "lead: a value pasted whole into a cell?",
             )
         plain &= kept
-        for i in np.flatnonzero(plain & (lengths == len(header_bytes))):
+        for i in np.flatnonzero(plain & (lengths == len(header_bytes))).tolist():
             if text(i).lstrip(_UTF8_BOM) == header_bytes:
                 reject(i, "the header line, repeated: no lead")
         plain &= kept
         no_quotes = plain & (quotes == 0)
-        for i in np.flatnonzero(no_quotes & (bare_cr > 0)):
+        for i in np.flatnonzero(no_quotes & (bare_cr > 0)).tolist():
             # A bare carriage return ends a row for every CSV reader.
             fields = text(i).split(b"\r")[0].decode("utf-8", errors="replace").split(self.delimiter)
             raise self._width_error(int(numbers[i]), fields)
-        for i in np.flatnonzero(no_quotes & (delims + 1 != self.width)):
+        for i in np.flatnonzero(no_quotes & (delims + 1 != self.width)).tolist():
             fields = text(i).decode("utf-8", errors="replace").split(self.delimiter)
             raise self._width_error(int(numbers[i]), fields)
-        for i in np.flatnonzero(plain & (quotes > 0)):
+        for i in np.flatnonzero(plain & (quotes > 0)).tolist():
             records = list(
                 csv.reader(
                     io.StringIO(text(i).decode("utf-8", errors="replace"), newline=""),

@@ -141,5 +141,5 @@ def _quoted(name: str, delimiter: str) -> str:
 class LeadExportDataset(RawLeadsDataset):
     """A raw lead export loaded lazily: ``load()`` returns a ``LeadExport`` to read in chunks."""
 
-    def load(self) -> LeadExport:  # type: ignore[override]
+    def load(self) -> LeadExport:
         return self._export()

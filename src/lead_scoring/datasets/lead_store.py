@@ -104,8 +104,9 @@ class LeadStore:
     def __init__(self, url: str) -> None:
         self.url = url
         parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        database = parsed.database
+        if parsed.get_backend_name() == "sqlite" and database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
         self.engine = sa.create_engine(url)
         self.metadata = sa.MetaData()
         self._define_fixed_tables()
@@ -491,7 +492,7 @@ class LeadStore:
             )
 
 
-class LeadStoreDataset(AbstractDataset[LeadStore, Any]):
+class LeadStoreDataset(AbstractDataset[list[LeadFile] | ScoreBatch, LeadStore]):
     """The lead store at a SQLAlchemy URL: loads as a ``LeadStore``; saves ingest or score batches.
 
     Saving a list of ``LeadFile`` ingests them, a ``ScoreBatch`` records a score run; each save is

@@ -30,7 +30,7 @@ NULL_TOKENS = (
 def sniff_delimiter(header_line: str) -> str:
     """Pick the delimiter that splits the header into the most fields."""
     counts = {sep: header_line.count(sep) for sep in _CANDIDATE_DELIMITERS}
-    return max(counts, key=counts.get) if max(counts.values()) else ","
+    return max(counts, key=counts.__getitem__) if max(counts.values()) else ","
 
 
 def duplicated_column(names: list[str]) -> tuple[str, int, int] | None:

@@ -5,15 +5,14 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from kedro.io import AbstractDataset
 
-from lead_scoring.datasets.atomic_csv_dataset import hidden_sibling
-from lead_scoring.locks import try_exclusive_lock
+from lead_scoring.datasets.atomic_csv_dataset import locked_sibling, remove_unheld_siblings
 
 logger = logging.getLogger(__name__)
 
@@ -39,50 +38,32 @@ class StreamedCSVDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         self._filepath = Path(filepath)
         self._load_args = load_args or {}
         self._partial: Path | None = None
-        self._lock = None
+        self._lock: IO | None = None
         self.metadata = metadata
 
     def remove_stale_partials(self) -> list[Path]:
         """Delete the partial files of this output that no live writer holds; return them."""
-        removed = []
-        for path in self._filepath.parent.glob(f".{self._filepath.name}.*.partial"):
-            if path == self._partial:
-                continue
-            handle = try_exclusive_lock(path)
-            if handle is None:
-                continue
-            path.unlink(missing_ok=True)
-            handle.close()
-            removed.append(path)
+        removed = remove_unheld_siblings(self._filepath, ".partial", keep=self._partial)
         if removed:
-            size = sum(p.stat().st_size for p in removed if p.exists())
             logger.warning(
-                "Removed %d partial file(s) of %s left by an interrupted run%s.",
+                "Removed %d partial file(s) of %s left by an interrupted run.",
                 len(removed),
                 self._filepath.name,
-                f" ({size} bytes)" if size else "",
             )
         return removed
 
-    def _start(self) -> None:
+    def _start(self) -> Path:
+        """A new partial file of this output, locked by this process."""
         self.remove_stale_partials()
-        while True:
-            partial = hidden_sibling(self._filepath, ".partial")
-            handle = try_exclusive_lock(partial)
-            # Another run's clean-up may remove the file before it is locked: start again.
-            if handle is not None and os.fstat(handle.fileno()).st_nlink:
-                self._partial, self._lock = partial, handle
-                return
-            if handle is not None:
-                handle.close()
+        self._partial, self._lock = locked_sibling(self._filepath, ".partial")
+        return self._partial
 
     def save(self, data: pd.DataFrame) -> None:
         first = self._partial is None
-        if first:
-            self._start()
+        partial = self._partial or self._start()
         # Arrow's writer is several times faster than pandas' on a million scored leads.
         table = pa.Table.from_pandas(data, preserve_index=False)
-        with self._partial.open("wb" if first else "ab") as file:
+        with partial.open("wb" if first else "ab") as file:
             pacsv.write_csv(table, file, write_options=pacsv.WriteOptions(include_header=first))
 
     def _unlock(self) -> None:

@@ -7,6 +7,7 @@ import re
 
 import pandas as pd
 import pytest
+from markupsafe import escape
 
 from lead_scoring.datasets import ReportFigureDataset
 from lead_scoring.pipelines.reporting import html, nodes
@@ -83,7 +84,7 @@ def test_report_shows_this_runs_numbers(report, holdout_predictions, tier_cuts):
     assert "0.8123" in report and "0.7823" in report  # model and baseline in the metrics table
     assert f"{summary['calls_saved_per_1000_leads']:.0f}" in report
     for sentence in nodes.business_sentences(summary):
-        assert html._escape(sentence) in report
+        assert escape(sentence) in report
     assert f"{summary['tiers']['cold']['leads']:,}" in report
     # Validation summary and the most frequent quarantine reason.
     assert "5,003" in report
@@ -99,8 +100,9 @@ def test_report_decile_table_has_ten_rows(report):
     assert "cumulative share of completers" in section
 
 
-def test_profile_page_lists_columns_and_distributions(interaction_mapping, city_tiers):
-    raw = pd.DataFrame(
+def raw_export(**columns: list[str]) -> pd.DataFrame:
+    """Two raw leads as text, with one unexpected column; ``columns`` replace the defaults."""
+    return pd.DataFrame(
         {
             "created_date": ["2021-07-01 10:00:00", "2021-08-01 11:00:00"],
             "city_mapped": ["mumbai", None],
@@ -111,9 +113,13 @@ def test_profile_page_lists_columns_and_distributions(interaction_mapping, city_
             "referred_lead": ["0", "1"],
             "app_complete_flag": ["0", "1"],
             "extra": ["x", "y"],
-        },
+        }
+        | columns,
         dtype="str",
     )
+
+
+def profile_page(raw: pd.DataFrame, interaction_mapping, city_tiers) -> tuple[dict, str]:
     profile = nodes.profile_raw_leads(
         raw,
         interaction_mapping,
@@ -122,7 +128,11 @@ def test_profile_page_lists_columns_and_distributions(interaction_mapping, city_
         3,
         {"top_levels": 5, "leads_dropped_cap": 8, "type_sample_size": 100},
     )
-    page = html.render_data_profile(profile)
+    return profile, html.render_data_profile(profile)
+
+
+def test_profile_page_lists_columns_and_distributions(interaction_mapping, city_tiers):
+    profile, page = profile_page(raw_export(), interaction_mapping, city_tiers)
     assert_self_contained(page)
     assert "2 rows of the export" in page
     assert "Missing columns: " in page and "whatsapp_chat_click" in page
@@ -141,3 +151,15 @@ def test_report_shows_tier_promises_out_of_time_the_backtest_and_the_registered_
     for month, auc in (("2021-11", "0.8011"), ("2021-12", "0.7922"), ("2022-01", "0.7833")):
         assert month in report and auc in report
     assert "25,000 leads up to 2022-02-28 23:50:00" in report
+
+
+def test_the_profile_shows_markup_in_a_level_label_or_column_name_as_text(
+    interaction_mapping, city_tiers
+):
+    label = '<script>alert("x")</script>'
+    raw = raw_export(**{"first_platform_c": [label, "Level3"], "<i>notes</i>": ["x", "y"]})
+    _, page = profile_page(raw, interaction_mapping, city_tiers)
+    assert_self_contained(page)
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+    assert "Columns the pipeline ignores: extra, &lt;i&gt;notes&lt;/i&gt;." in page
+    assert "<i>" not in page

@@ -232,7 +232,9 @@ def sample_channels(
 # --- cities -------------------------------------------------------------------------------
 
 
-def synthetic_town_names(size: int, exclude: set[str], share_two_words: float, seed: int) -> list:
+def synthetic_town_names(
+    size: int, exclude: set[str], share_two_words: float, seed: int
+) -> list[str]:
     """Return `size` distinct made-up lower-case town names not in `exclude`."""
     rng = rng_stream(seed, "vocabulary/towns")
     k = 3 * size
@@ -241,10 +243,10 @@ def synthetic_town_names(size: int, exclude: set[str], share_two_words: float, s
     second = np.char.add(" ", rng.choice(_SECOND_WORDS, k))
     names = np.where(rng.random(k) < share_two_words, np.char.add(names, second), names)
     _, first = np.unique(names, return_index=True)
-    names = [str(name) for name in names[np.sort(first)] if str(name) not in exclude]
-    if len(names) < size:
-        raise ValueError(f"Could only make {len(names)} distinct town names, {size} requested.")
-    return names[:size]
+    towns = [str(name) for name in names[np.sort(first)] if str(name) not in exclude]
+    if len(towns) < size:
+        raise ValueError(f"Could only make {len(towns)} distinct town names, {size} requested.")
+    return towns[:size]
 
 
 def city_shares(
@@ -253,7 +255,8 @@ def city_shares(
     """Return every city name and its share among leads that have a city."""
     rng = rng_stream(seed, "vocabulary/cities")
     named = spec["city_shares"]
-    names, shares = [], []
+    names: list[str] = []
+    tier_shares: list[np.ndarray] = []
     for tier, tier_share in spec["reference_tier_shares"].items():
         cities = city_tiers.loc[city_tiers["tier"] == int(tier), "city"].tolist()
         listed = [city for city in cities if city in named]
@@ -264,8 +267,8 @@ def city_shares(
         others = list(rng.permutation(np.array(others, dtype=object)))
         other_shares = zipf_shares(len(others), 0.0, spec["reference_zipf_exponent"]) * rest
         names += listed + others
-        shares += [listed_shares, other_shares]
-    shares = np.concatenate(shares)
+        tier_shares += [listed_shares, other_shares]
+    shares = np.concatenate(tier_shares)
     towns = synthetic_town_names(
         spec["unlisted_pool_size"], set(city_tiers["city"]), spec["two_word_share"], seed
     )

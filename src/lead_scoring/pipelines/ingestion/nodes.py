@@ -27,7 +27,7 @@ _MISSING_TEXT = arrow.scalar(None, arrow.large_string())
 _TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
-_CONTAINERS = {dict: "object", list: "list", tuple: "list", set: "list"}
+_CONTAINERS: dict[type, str] = {dict: "object", list: "list", tuple: "list", set: "list"}
 
 
 def _as_text(column: pd.Series, name: str = "", unreadable: dict | None = None) -> arrow.Array:

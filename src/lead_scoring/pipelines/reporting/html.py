@@ -1,15 +1,19 @@
 """Self-contained HTML pages: the model report and the raw-data profile.
 
-Images are embedded as base64 PNG and the pages carry no script and no external link to a
-stylesheet or font, so they open offline, attached to an email or from the MLflow UI.
+The markup is in the Jinja2 templates beside this module (``templates/``); this module shapes
+the data they show into formatted text. Images are embedded as base64 PNG and the pages carry
+no script and no external link to a stylesheet or font, so they open offline, attached to an
+email or from the MLflow UI.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import io
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
+import jinja2
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -96,97 +100,63 @@ PROFILE_COLUMNS = {
 }
 
 
-CSS = """
-body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
-       margin: 0 auto; max-width: 1100px; padding: 1.5rem 2rem 4rem; color: #1d2733;
-       line-height: 1.45; }
-h1 { margin-bottom: 0.2rem; } h2 { margin-top: 2.4rem; border-bottom: 1px solid #d5dbe3;
-     padding-bottom: 0.3rem; }
-.muted { color: #5c6b7a; font-size: 0.92rem; }
-.cards { display: flex; flex-wrap: wrap; gap: 0.8rem; margin: 1.2rem 0; }
-.card { border: 1px solid #d5dbe3; border-radius: 6px; padding: 0.7rem 1rem; min-width: 9.5rem; }
-.card .value { font-size: 1.6rem; font-weight: 600; }
-.card .label { font-size: 0.85rem; color: #5c6b7a; }
-table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.92rem; }
-th, td { border-bottom: 1px solid #e3e8ee; padding: 0.3rem 0.7rem; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
-th { background: #f3f6f9; }
-td.text { text-align: left; }
-td.bar { width: 14rem; } td.bar span { display: block; height: 0.8rem; background: #1f5fa8; }
-figure { margin: 1.2rem 0 2rem; } figure img { max-width: 100%; border: 1px solid #e3e8ee; }
-figcaption { color: #5c6b7a; font-size: 0.92rem; max-width: 50rem; }
-code { background: #f3f6f9; padding: 0.05rem 0.3rem; border-radius: 3px; }
-dl { display: grid; grid-template-columns: max-content auto; gap: 0.3rem 1.2rem; }
-dt { color: #5c6b7a; } dd { margin: 0; font-family: monospace; word-break: break-all; }
-"""
+# Autoescape on: every value from a run (labels, run names, paths) is shown as text.
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("lead_scoring.pipelines.reporting", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
 
 
-def _escape(value) -> str:
-    return html.escape(str(value))
+class Cell(NamedTuple):
+    """A table cell's text, and its CSS class: "text" for left-aligned text, else None."""
+
+    text: str
+    css: str | None
 
 
-def _page(title: str, body: str) -> str:
-    """A complete HTML document with the shared style."""
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{_escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n"
-        "</body>\n</html>\n"
-    )
+class Table(NamedTuple):
+    """A table's headers and rows of cells, as the templates' ``table`` macro draws them."""
+
+    head: list[str]
+    rows: list[list[Cell]]
 
 
-def image_tag(png: bytes, alt: str) -> str:
-    """An <img> with the PNG embedded as a base64 data URI."""
-    encoded = base64.b64encode(png).decode("ascii")
-    return f'<img alt="{_escape(alt)}" src="data:image/png;base64,{encoded}">'
-
-
-def _format(value, pattern: str) -> str:
+def _format(value: Any, pattern: str) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "n/a"
     return pattern.format(value)
 
 
-def table(frame: pd.DataFrame, formats: dict[str, str] | None = None) -> str:
-    """An HTML table of ``frame``; columns in ``formats`` are formatted, others left as text."""
+def table_data(frame: pd.DataFrame, formats: Mapping[str, str] | None = None) -> Table:
+    """``frame`` as table cells; columns in ``formats`` are formatted, others left as text."""
     formats = formats or {}
-    head = "".join(f"<th>{_escape(column)}</th>" for column in frame.columns)
-    rows = []
-    for record in frame.itertuples(index=False):
-        cells = []
-        for column, value in zip(frame.columns, record, strict=True):
-            if column in formats:
-                cells.append(f"<td>{_escape(_format(value, formats[column]))}</td>")
-            else:
-                cells.append(f'<td class="text">{_escape(value)}</td>')
-        rows.append(f"<tr>{''.join(cells)}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    rows = [
+        [
+            Cell(_format(value, formats[column]), None)
+            if column in formats
+            else Cell(str(value), "text")
+            for column, value in zip(frame.columns, record, strict=True)
+        ]
+        for record in frame.itertuples(index=False)
+    ]
+    return Table([str(column) for column in frame.columns], rows)
 
 
-def _renamed_table(frame: pd.DataFrame, columns: dict[str, tuple[str, str | None]]) -> str:
-    """``table`` of the listed columns under readable headers."""
+def _renamed_table(frame: pd.DataFrame, columns: Mapping[str, tuple[str, str | None]]) -> Table:
+    """``table_data`` of the listed columns under readable headers."""
     shown = frame[list(columns)].rename(columns={k: header for k, (header, _) in columns.items()})
-    return table(shown, {header: fmt for header, fmt in columns.values() if fmt is not None})
+    return table_data(shown, {header: fmt for header, fmt in columns.values() if fmt is not None})
 
 
-def _cards(items: list[tuple[str, str]]) -> str:
-    cards = "".join(
-        f'<div class="card"><div class="value">{_escape(value)}</div>'
-        f'<div class="label">{_escape(label)}</div></div>'
-        for value, label in items
-    )
-    return f'<div class="cards">{cards}</div>'
+def _base64(png: bytes) -> str:
+    return base64.b64encode(png).decode("ascii")
 
 
-def _definitions(items: list[tuple[str, object]]) -> str:
-    rows = "".join(
-        f"<dt>{_escape(term)}</dt><dd>{_escape('n/a' if value is None else value)}</dd>"
-        for term, value in items
-    )
-    return f"<dl>{rows}</dl>"
-
-
-def _metrics_table(metrics: dict) -> str:
+def _metrics_table(metrics: dict) -> Table:
     frame = pd.DataFrame(
         [
             {
@@ -198,10 +168,10 @@ def _metrics_table(metrics: dict) -> str:
             for key, label, pattern, note in METRICS
         ]
     )
-    return table(frame, {"CatBoost": "{}", "logistic baseline": "{}"})
+    return table_data(frame, {"CatBoost": "{}", "logistic baseline": "{}"})
 
 
-def _tiers_table(summary: dict) -> str:
+def _tiers_table(summary: dict) -> Table:
     ranges = {
         "hot": f"{summary['hot_from']:.3f} and above",
         "warm": f"{summary['cold_below']:.3f} to {summary['hot_from']:.3f}",
@@ -220,7 +190,7 @@ def _tiers_table(summary: dict) -> str:
             for name in TIERS
         ]
     )
-    return table(
+    return table_data(
         frame,
         {
             "leads": "{:,}",
@@ -231,7 +201,10 @@ def _tiers_table(summary: dict) -> str:
     )
 
 
-def _validation_section(validation_summary: dict, quarantined_leads: pd.DataFrame) -> str:
+def _validation_tables(
+    validation_summary: dict, quarantined_leads: pd.DataFrame
+) -> tuple[Table, Table | None]:
+    """The validation counts, and the most frequent first failures when rows were quarantined."""
     summary = pd.DataFrame(
         [
             ("rows read", validation_summary["rows_read"]),
@@ -242,22 +215,16 @@ def _validation_section(validation_summary: dict, quarantined_leads: pd.DataFram
         ],
         columns=["", "leads"],
     )
-    body = table(summary, {"leads": "{:,}"})
-    body += (
-        f'<p class="muted">Quarantined share: {validation_summary["quarantine_share"]:.2%}. '
-        "Quarantined rows and every reason are in "
-        "<code>data/02_intermediate/quarantined_leads.csv</code>.</p>"
+    if not len(quarantined_leads):
+        return table_data(summary, {"leads": "{:,}"}), None
+    reasons = (
+        (quarantined_leads["column"].astype("str") + ": " + quarantined_leads["rule"])
+        .value_counts()
+        .head(5)
+        .rename_axis("most frequent first failure")
+        .reset_index(name="leads")
     )
-    if len(quarantined_leads):
-        reasons = (
-            (quarantined_leads["column"].astype("str") + ": " + quarantined_leads["rule"])
-            .value_counts()
-            .head(5)
-            .rename_axis("most frequent first failure")
-            .reset_index(name="leads")
-        )
-        body += table(reasons, {"leads": "{:,}"})
-    return body
+    return table_data(summary, {"leads": "{:,}"}), table_data(reasons, {"leads": "{:,}"})
 
 
 # Backtest table columns shown in the report: header and format.
@@ -274,10 +241,8 @@ BACKTEST_COLUMNS = {
 }
 
 
-def _out_of_time_section(
-    holdout_metrics: dict, backtest_table: pd.DataFrame, registered_model: dict
-) -> str:
-    """The tier promises realised on the holdout, the monthly backtest, and what was registered."""
+def _promises_table(holdout_metrics: dict) -> Table:
+    """The tier promises realised on the holdout, next to their targets."""
     promises = pd.DataFrame(
         [
             {
@@ -292,25 +257,79 @@ def _out_of_time_section(
             },
         ]
     )
+    return table_data(promises)
+
+
+def model_report_context(
+    holdout_metrics: dict,
+    business_summary: dict,
+    decile_table: pd.DataFrame,
+    validation_summary: dict,
+    quarantined_leads: pd.DataFrame,
+    mlflow_run_info: dict,
+    operating_threshold: float,
+    backtest_table: pd.DataFrame,
+    registered_model: dict,
+    plots: Mapping[str, bytes],
+) -> dict[str, Any]:
+    """What ``model_report.html.j2`` shows, every number formatted."""
+    summary = business_summary
+    run = mlflow_run_info
+    validation, reasons = _validation_tables(validation_summary, quarantined_leads)
     months = backtest_table.assign(period=backtest_table["period"].astype(str))
-    return f"""
-<h2>Out of time: the tier promises and the monthly backtest</h2>
-<p class="muted">The tier cuts were fitted on a rolling-origin backtest: each of the last
-months before the holdout was predicted by a model fitted on the months before it only, so the
-cuts carry the drift a new month brings. The holdout, later still, shows whether the promises
-hold.</p>
-{table(promises)}
-<p class="muted">Per month: backtest months (predicted by a model fitted on earlier months) then
-holdout months (predicted by the measured model). Stable figures matter more than one number.</p>
-{_renamed_table(months, BACKTEST_COLUMNS)}
-<h2>The registered model</h2>
-<p>The holdout figures above measure a model fitted on the leads before the holdout. The model
-registered for scoring was then refit, vocabulary included, on every labelled lead:
-it saw <strong>{registered_model["leads"]:,} leads up to {_escape(registered_model["newest_lead"])}
-</strong> ({registered_model["trees"]:,} trees, the early-stopped
-{registered_model["measured_trees"]:,} scaled to the data size; recency half-life
-{_escape(registered_model["recency_half_life_days"])} days).</p>
-"""
+    return {
+        "run": run,
+        "holdout": {
+            "leads": f"{summary['leads']:,}",
+            "period": f"{summary['period_start']} to {summary['period_end']}",
+            "completion_rate": f"{summary['completion_rate']:.1%}",
+        },
+        "cards": [
+            {"value": value, "label": label}
+            for value, label in [
+                (f"{holdout_metrics['roc_auc']:.3f}", "ROC AUC on the holdout"),
+                (f"{holdout_metrics['baseline_roc_auc']:.3f}", "ROC AUC of the logistic baseline"),
+                (f"{holdout_metrics['pr_auc']:.3f}", "PR AUC"),
+                (f"{holdout_metrics['brier']:.4f}", "Brier score"),
+                (f"{summary['tiers']['hot']['completion_rate']:.1%}", "of hot leads complete"),
+                (f"{summary['cold_completers_lost_share']:.1%}", "of completers fall in cold"),
+                (f"{summary['calls_saved_per_1000_leads']:.0f}", "calls saved per 1,000 leads"),
+            ]
+        ],
+        "sentences": business_sentences(summary),
+        "tiers": _tiers_table(summary),
+        "operating_threshold": f"{operating_threshold:g}",
+        "metrics": _metrics_table(holdout_metrics),
+        "promises": _promises_table(holdout_metrics),
+        "months": _renamed_table(months, BACKTEST_COLUMNS),
+        "registered": {
+            "leads": f"{registered_model['leads']:,}",
+            "newest_lead": registered_model["newest_lead"],
+            "trees": f"{registered_model['trees']:,}",
+            "measured_trees": f"{registered_model['measured_trees']:,}",
+            "recency_half_life_days": registered_model["recency_half_life_days"],
+        },
+        "plots": [
+            {"title": title, "png": _base64(plots[key]), "caption": caption}
+            for key, title, caption in PLOTS
+            if key in plots
+        ],
+        "deciles": _renamed_table(decile_table, DECILE_COLUMNS),
+        "validation": validation,
+        "quarantine_share": f"{validation_summary['quarantine_share']:.2%}",
+        "reasons": reasons,
+        "mlflow": [
+            (term, "n/a" if value is None else value)
+            for term, value in [
+                ("tracking URI", run["tracking_uri"]),
+                ("experiment", f"{run['experiment_name']} (id {run['experiment_id']})"),
+                ("run id", run["run_id"]),
+                ("run name", run["run_name"]),
+                ("artifacts", run["artifact_uri"]),
+                ("registered model", run["registered_model"]),
+            ]
+        ],
+    }
 
 
 def render_model_report(
@@ -326,89 +345,19 @@ def render_model_report(
     **plots: bytes,
 ) -> str:
     """One self-contained HTML page: metrics, plots, deciles, business view, data, MLflow run."""
-    summary = business_summary
-    headline = _cards(
-        [
-            (f"{holdout_metrics['roc_auc']:.3f}", "ROC AUC on the holdout"),
-            (f"{holdout_metrics['baseline_roc_auc']:.3f}", "ROC AUC of the logistic baseline"),
-            (f"{holdout_metrics['pr_auc']:.3f}", "PR AUC"),
-            (f"{holdout_metrics['brier']:.4f}", "Brier score"),
-            (f"{summary['tiers']['hot']['completion_rate']:.1%}", "of hot leads complete"),
-            (f"{summary['cold_completers_lost_share']:.1%}", "of completers fall in cold"),
-            (f"{summary['calls_saved_per_1000_leads']:.0f}", "calls saved per 1,000 leads"),
-        ]
+    context = model_report_context(
+        holdout_metrics,
+        business_summary,
+        decile_table,
+        validation_summary,
+        quarantined_leads,
+        mlflow_run_info,
+        operating_threshold,
+        backtest_table,
+        registered_model,
+        plots,
     )
-    sentences = "".join(f"<li>{_escape(line)}</li>" for line in business_sentences(summary))
-    figures = "".join(
-        f"<figure><h3>{_escape(title)}</h3>{image_tag(plots[key], title)}"
-        f"<figcaption>{_escape(caption)}</figcaption></figure>"
-        for key, title, caption in PLOTS
-        if key in plots
-    )
-    run = mlflow_run_info
-    model_name = _escape(run["registered_model"])
-    mlflow_details = _definitions(
-        [
-            ("tracking URI", run["tracking_uri"]),
-            ("experiment", f"{run['experiment_name']} (id {run['experiment_id']})"),
-            ("run id", run["run_id"]),
-            ("run name", run["run_name"]),
-            ("artifacts", run["artifact_uri"]),
-            ("registered model", run["registered_model"]),
-        ]
-    )
-    period = f"{summary['period_start']} to {summary['period_end']}"
-    body = f"""
-<h1>Lead scoring model report</h1>
-<p class="muted">Created {_escape(run["report_created"])} &middot; MLflow run
-<code>{_escape(run["run_id"] or "not tracked")}</code> &middot; holdout of
-{summary["leads"]:,} leads from {_escape(period)}, all later than the leads the model was
-fitted on.</p>
-{headline}
-<h2>What it means for the sales team</h2>
-<ul>{sentences}</ul>
-{_tiers_table(summary)}
-<h2>Model quality on the holdout</h2>
-<p class="muted">Thresholded metrics call a lead a completer at probability
-{operating_threshold:g} or more; ranking and probability metrics use no threshold.</p>
-{_metrics_table(holdout_metrics)}
-{_out_of_time_section(holdout_metrics, backtest_table, registered_model)}
-<h2>Plots</h2>
-{figures}
-<h2>Deciles</h2>
-<p class="muted">Holdout leads sorted by score into ten equal groups, decile 1 the highest.
-Lift is the decile's completion rate over the overall rate of
-{summary["completion_rate"]:.1%}.</p>
-{_renamed_table(decile_table, DECILE_COLUMNS)}
-<h2>Training data</h2>
-{_validation_section(validation_summary, quarantined_leads)}
-<p>Column types, missing shares and distributions of the raw export:
-<a href="raw_data_profile.html">raw_data_profile.html</a>.</p>
-<h2>MLflow</h2>
-{mlflow_details}
-<p class="muted">A train run registers a new version of <code>{model_name}</code> when it ends.
-The run scores the current champion on this run's holdout; a hook then aliases the new
-version <code>champion</code> if it beats the champion there by the margin set in
-<code>training.promotion</code>, <code>challenger</code> otherwise: find the version by this run
-id in <code>mlflow ui</code>.</p>
-"""
-    return _page("Lead scoring model report", body)
-
-
-def _distribution_table(rows: list[dict]) -> str:
-    with_rates = any(row["completion_rate"] is not None for row in rows)
-    head = "<th>value</th><th>leads</th><th>share</th><th></th>" + (
-        "<th>completion rate</th>" if with_rates else ""
-    )
-    body = "".join(
-        f'<tr><td class="text">{_escape(row["value"])}</td><td>{row["leads"]:,}</td>'
-        f"<td>{row['share']:.1%}</td>"
-        f'<td class="bar"><span style="width:{100 * row["share"]:.1f}%"></span></td>'
-        + (f"<td>{_escape(_format(row['completion_rate'], '{:.1%}'))}</td>" if with_rates else "")
-        + "</tr>"
-        for row in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return _TEMPLATES.get_template("model_report.html.j2").render(context)
 
 
 def distribution_chart(title: str, rows: list[dict]) -> bytes:
@@ -440,33 +389,40 @@ def distribution_chart(title: str, rows: list[dict]) -> bytes:
     return buffer.getvalue()
 
 
+def _distribution(title: str, rows: list[dict]) -> dict[str, Any]:
+    """One key column's chart and table rows, formatted."""
+    return {
+        "title": title,
+        "png": _base64(distribution_chart(title, rows)),
+        "with_rates": any(row["completion_rate"] is not None for row in rows),
+        "rows": [
+            {
+                "value": row["value"],
+                "leads": f"{row['leads']:,}",
+                "share": f"{row['share']:.1%}",
+                "width": f"{100 * row['share']:.1f}",
+                "completion_rate": _format(row["completion_rate"], "{:.1%}"),
+            }
+            for row in rows
+        ],
+    }
+
+
+def data_profile_context(raw_data_profile: dict) -> dict[str, Any]:
+    """What ``raw_data_profile.html.j2`` shows, every number formatted."""
+    profile = raw_data_profile
+    return {
+        "rows": f"{profile['rows']:,}",
+        "missing_columns": ", ".join(profile["missing_columns"]),
+        "extra_columns": ", ".join(profile["extra_columns"]),
+        "columns": _renamed_table(pd.DataFrame(profile["columns"]), PROFILE_COLUMNS),
+        "distributions": [
+            _distribution(title, rows) for title, rows in profile["distributions"].items() if rows
+        ],
+    }
+
+
 def render_data_profile(raw_data_profile: dict) -> str:
     """The raw-data profile as a self-contained HTML page."""
-    profile = raw_data_profile
-    notes = ""
-    if profile["missing_columns"]:
-        notes += f"<p>Missing columns: {_escape(', '.join(profile['missing_columns']))}.</p>"
-    if profile["extra_columns"]:
-        notes += (
-            f"<p>Columns the pipeline ignores: {_escape(', '.join(profile['extra_columns']))}.</p>"
-        )
-    distributions = "".join(
-        f"<h3>{_escape(title)}</h3>"
-        f"<figure>{image_tag(distribution_chart(title, rows), title)}</figure>"
-        f"{_distribution_table(rows)}"
-        for title, rows in profile["distributions"].items()
-        if rows
-    )
-    body = f"""
-<h1>Raw training data profile</h1>
-<p class="muted">{profile["rows"]:,} rows of the export as read, before validation. Every cell
-arrives as text; the type shown is what at least 99% of a column's filled cells parse as.</p>
-{notes}
-<h2>Columns</h2>
-{_renamed_table(pd.DataFrame(profile["columns"]), PROFILE_COLUMNS)}
-<h2>Distributions of the key columns</h2>
-<p class="muted">Completion rate is the share of the group's leads with
-<code>app_complete_flag</code> = 1.</p>
-{distributions}
-"""
-    return _page("Raw training data profile", body)
+    context = data_profile_context(raw_data_profile)
+    return _TEMPLATES.get_template("raw_data_profile.html.j2").render(context)

@@ -9,6 +9,7 @@ loads, and turns that error into the 400 an unparseable request gets.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import BAD_REQUEST
@@ -18,7 +19,8 @@ _SERVER = "mlflow.pyfunc.scoring_server"
 
 def guard_deep_json() -> bool:
     """Wrap the scoring server's JSON decoding, when this process runs the server."""
-    server = sys.modules.get(_SERVER)
+    # The server's module, when loaded: its private decoder is looked up and replaced by name.
+    server: Any = sys.modules.get(_SERVER)
     decode = getattr(server, "_decode_json_input", None)
     if decode is None or getattr(decode, "guards_depth", False):
         return False
@@ -33,7 +35,8 @@ def guard_deep_json() -> bool:
                 error_code=BAD_REQUEST,
             ) from None
 
-    decode_json_input.guards_depth = True
+    # Marks the wrapper, so a second import of this module does not wrap it again.
+    decode_json_input.guards_depth = True  # type: ignore[attr-defined]
     server._decode_json_input = decode_json_input
     return True
 

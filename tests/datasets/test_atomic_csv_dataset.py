@@ -1,0 +1,138 @@
+"""AtomicCSVDataset: kedro-datasets' CSVDataset, with saves that replace the file atomically."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+
+import fsspec
+import pandas as pd
+import pytest
+from kedro.config import OmegaConfigLoader
+from kedro.io import AbstractDataset, DatasetError
+from kedro.io.core import Version
+from kedro_datasets.pandas import CSVDataset
+
+from lead_scoring import settings
+from lead_scoring.datasets import AtomicCSVDataset
+from lead_scoring.datasets.atomic_csv_dataset import write_atomically
+
+FRAME = pd.DataFrame({"lead_id": ["a", "b"], "score": [91, 7], "reason": ["café; late", None]})
+
+
+def test_a_save_writes_the_bytes_csvdataset_writes_and_loads_back_with_its_arguments(tmp_path):
+    arguments = {
+        "load_args": {"sep": ";", "dtype": {"score": "str"}},
+        "save_args": {"sep": ";", "na_rep": "missing"},
+        "fs_args": {"open_args_save": {"encoding": "latin-1"}},
+    }
+    atomic, plain = tmp_path / "atomic.csv", tmp_path / "plain.csv"
+    dataset = AtomicCSVDataset(filepath=str(atomic), **arguments)
+    dataset.save(FRAME)
+    CSVDataset(filepath=str(plain), **arguments).save(FRAME)
+    assert atomic.read_bytes() == plain.read_bytes()
+    assert "café".encode("latin-1") in atomic.read_bytes()
+    loaded = AtomicCSVDataset(
+        filepath=str(atomic), load_args={**arguments["load_args"], "encoding": "latin-1"}
+    ).load()
+    assert loaded["score"].tolist() == ["91", "7"]
+    assert loaded["reason"].tolist() == ["café; late", "missing"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["atomic.csv", "plain.csv"]
+
+
+def test_a_save_that_fails_halfway_leaves_the_old_file_and_no_temporary_file(tmp_path):
+    path = tmp_path / "quarantined_leads.csv"
+    path.write_text("row,reason\n3,old\n")
+
+    class Unwritable(pd.DataFrame):
+        def to_csv(self, path_or_buf=None, **kwargs):
+            path_or_buf.write("row,rea")
+            raise OSError("disk full")
+
+    with pytest.raises(DatasetError, match="disk full"):
+        AtomicCSVDataset(filepath=str(path)).save(Unwritable(FRAME))
+    assert path.read_text() == "row,reason\n3,old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["quarantined_leads.csv"]
+
+
+def test_a_save_removes_a_killed_writers_temporary_file_and_keeps_a_live_ones(tmp_path, caplog):
+    path = tmp_path / "quarantined_leads.csv"
+    killed = tmp_path / ".quarantined_leads.csv.killed.tmp"
+    killed.write_text("row,rea")
+    live = tmp_path / ".quarantined_leads.csv.live.tmp"
+    with live.open("a") as writer:
+        # What a writer in another process holds while it writes.
+        fcntl.flock(writer.fileno(), fcntl.LOCK_EX)
+        with caplog.at_level(logging.WARNING):
+            AtomicCSVDataset(filepath=str(path)).save(FRAME)
+        assert live.exists() and not killed.exists()
+    assert "Removed 1 temporary file(s) of quarantined_leads.csv" in caplog.text
+    pd.testing.assert_frame_equal(AtomicCSVDataset(filepath=str(path)).load(), FRAME)
+
+
+def test_the_temporary_file_is_locked_while_it_is_written(tmp_path):
+    path = tmp_path / "out.csv"
+    seen = {}
+
+    def write(tmp):
+        tmp.write_text("x\n1\n")
+        with tmp.open("a") as other:
+            try:
+                fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                seen["locked"] = False
+            except BlockingIOError:
+                seen["locked"] = True
+
+    write_atomically(path, write)
+    assert seen == {"locked": True}
+    assert path.read_text() == "x\n1\n"
+
+
+def test_a_versioned_dataset_saves_each_version_atomically_and_loads_the_latest(tmp_path):
+    path = tmp_path / "scores.csv"
+    first = AtomicCSVDataset(filepath=str(path), version=Version(None, "2022-01-01T00.00.00.000Z"))
+    first.save(FRAME.head(1))
+    second = AtomicCSVDataset(filepath=str(path), version=Version(None, "2022-02-01T00.00.00.000Z"))
+    second.save(FRAME)
+    assert sorted(p.name for p in path.iterdir()) == [
+        "2022-01-01T00.00.00.000Z",
+        "2022-02-01T00.00.00.000Z",
+    ]
+    latest = AtomicCSVDataset(filepath=str(path), version=Version(None, None))
+    pd.testing.assert_frame_equal(latest.load(), FRAME)
+    # A saved version is never overwritten, as with every versioned Kedro dataset.
+    with pytest.raises(DatasetError, match="must not exist if versioning is enabled"):
+        second.save(FRAME)
+
+
+def test_a_remote_path_loads_as_csvdataset_does_but_is_not_saved_without_atomicity():
+    memory = fsspec.filesystem("memory")
+    memory.pipe("/atomic_test/leads.csv", b"lead_id,score\na,91\n")
+    try:
+        dataset = AtomicCSVDataset(filepath="memory:///atomic_test/leads.csv")
+        assert dataset.load().to_dict("list") == {"lead_id": ["a"], "score": [91]}
+        with pytest.raises(DatasetError, match="local files only"):
+            dataset.save(FRAME)
+        assert memory.cat("/atomic_test/leads.csv") == b"lead_id,score\na,91\n"
+    finally:
+        memory.rm("/atomic_test", recursive=True)
+
+
+def test_the_catalog_entries_that_use_it_save_and_load(project_root, tmp_path, monkeypatch):
+    loader = OmegaConfigLoader(
+        conf_source=str(project_root / "conf"), **settings.CONFIG_LOADER_ARGS
+    )
+    entries = {
+        name: config
+        for name, config in loader["catalog"].items()
+        if "AtomicCSVDataset" in str(config)
+    }
+    assert entries, "no catalog entry uses AtomicCSVDataset"
+    monkeypatch.chdir(tmp_path)  # the entries' relative paths land in the test's folder
+    for name, config in entries.items():
+        dataset = AbstractDataset.from_config(name, config)
+        dataset._logging_activated = False  # MlflowArtifactDataset: no MLflow run here
+        dataset.save(FRAME)
+        pd.testing.assert_frame_equal(dataset.load(), FRAME)
+        inner = config.get("dataset", config)
+        assert (tmp_path / inner["filepath"]).is_file()
