@@ -1,14 +1,15 @@
-"""The raw lead schema: column names, value rules, and the Pandera schema that enforces them.
+"""The raw lead schema: the value rules, as a Pandera schema and as the screen before it.
 
-A raw export is read as text, so every rule here judges a cell as it was written. Each rule is
-a vectorised test of a block of text cells; the Pandera schema applies the same tests column by
-column, and ``rows_breaking_rules`` screens a whole batch with them at once.
+A raw export is read as text, so every rule here judges a cell as it was written. Each rule is a
+vectorised test of parsed cells. ``raw_lead_schema`` declares them column by column for Pandera,
+which spells out what breaks; ``rows_breaking_rules`` applies the same tests to a whole batch at
+once, so that only the rows breaking a rule pay for Pandera.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,21 +18,14 @@ import pandera.pandas as pa
 import pyarrow as arrow
 import pyarrow.compute as pc
 
-from lead_scoring.contract import (  # noqa: F401  (re-exported for the stages that validate)
-    CITY,
+from lead_scoring.contract import (
     CREATED_DATE,
     LABEL,
-    LEAD_ID,
     LEADS_DROPPED,
     LEVEL_COLUMNS,
     LEVEL_PATTERN,
-    MEDIUM,
-    ORIGIN_COLUMNS,
-    PLATFORM,
     REFERRED,
-    SOURCE,
     TIMESTAMP_FORMAT,
-    raw_columns,
 )
 from lead_scoring.errors import LeadDataError
 
@@ -45,9 +39,6 @@ UNREADABLE_CELLS = "unreadable_cells"
 
 class DuplicateColumnError(LeadDataError):
     """Two columns of the export share one name."""
-
-
-Columns = Sequence[str]
 
 
 def parse_timestamps(cells: pd.Series) -> pd.Series:
@@ -84,209 +75,206 @@ def parse_numbers(cells: pd.Series) -> pd.Series:
     return pd.Series(number_array(cells), index=cells.index)
 
 
-# --- the cells a batch's rules judge, each column read and parsed once ---------------------------
-
-
-def _columnwise(
-    function: Callable[[arrow.ChunkedArray], arrow.ChunkedArray], cells: list[arrow.Array]
-) -> np.ndarray:
-    """``function`` over several Arrow columns in one call, as a rows x columns array."""
-    try:
-        block = arrow.chunked_array(cells)
-    except (arrow.ArrowInvalid, arrow.ArrowTypeError):
-        # Columns of different types cannot be laid end to end.
-        return np.stack([function(column).to_numpy(zero_copy_only=False) for column in cells], 1)
-    # One call over the columns laid end to end: on a served lead the per-call cost is the cost.
-    return function(block).to_numpy().reshape(len(cells), len(cells[0])).T
-
-
-class LeadCells:
-    """A batch's text cells, each column read, and parsed as numbers or timestamps, only once.
-
-    The rule screen, Pandera's checks and the typed output ask for the same columns; on a served
-    lead, reading a column through pandas costs more than parsing it.
-    """
-
-    def __init__(self, columns: Mapping[str, pd.Series], rows: int) -> None:
-        self._columns = columns
-        self.rows = rows
-        self._series: dict[str, pd.Series] = {}
-        self._text: dict[str, arrow.Array] = {}
-        self._blank: dict[str, np.ndarray] = {}
-        self._numbers: dict[str, np.ndarray] = {}
-        self._timestamps: dict[str, np.ndarray] = {}
-
-    def series(self, column: str) -> pd.Series:
-        """The column's cells as pandas holds them."""
-        if column not in self._series:
-            self._series[column] = self._columns[column]
-        return self._series[column]
-
-    def text(self, column: str) -> arrow.Array:
-        """The column's cells as Arrow."""
-        if column not in self._text:
-            self._text[column] = arrow_cells(self.series(column))
-        return self._text[column]
-
-    def blank(self, columns: Columns) -> np.ndarray:
-        """Which cells are empty, rows x columns."""
-        if missing := self._missing(self._blank, columns):
-            blank = _columnwise(pc.is_null, [self.text(column) for column in missing])
-            self._blank.update(zip(missing, blank.T, strict=True))
-        return self._stacked(self._blank, columns)
-
-    def numbers(self, columns: Columns) -> np.ndarray:
-        """The cells as float64, rows x columns; cells that are not numbers are NaN."""
-        if missing := self._missing(self._numbers, columns):
-            try:
-                texts = [self.text(column) for column in missing]
-                parsed = _columnwise(lambda block: pc.cast(block, arrow.float64()), texts)
-            except _NOT_ARROW_NUMBERS:
-                # A cell is not a number, or the columns differ in type: column by column.
-                parsed = np.stack([number_array(self.series(c)) for c in missing], axis=1)
-            self._numbers.update(zip(missing, parsed.T, strict=True))
-        return self._stacked(self._numbers, columns)
-
-    def timestamps(self, columns: Columns) -> np.ndarray:
-        """The cells as ``datetime64[ns]``, rows x columns; cells that are not timestamps are NaT."""
-        for column in self._missing(self._timestamps, columns):
-            parsed = parse_timestamps(self.series(column))
-            self._timestamps[column] = parsed.to_numpy(dtype="datetime64[ns]")
-        return self._stacked(self._timestamps, columns)
-
-    @staticmethod
-    def _missing(found: dict, columns: Columns) -> list[str]:
-        return [column for column in columns if column not in found]
-
-    @staticmethod
-    def _stacked(found: dict, columns: Columns) -> np.ndarray:
-        return np.stack([found[column] for column in columns], axis=1)
-
-
-# --- value rules: a batch's cells and some of its columns in, acceptable cells out ------------
-
-
-def _whole_number_between(low: float, high: float) -> Callable[[LeadCells, Columns], np.ndarray]:
-    def test(cells: LeadCells, columns: Columns) -> np.ndarray:
-        values = cells.numbers(columns)
-        return (values >= low) & (values <= high) & (values == np.floor(values))
-
-    return test
-
-
-def _flag(cells: LeadCells, columns: Columns) -> np.ndarray:
-    values = cells.numbers(columns)
-    return (values == 0) | (values == 1)
-
-
-def _is_timestamp(cells: LeadCells, columns: Columns) -> np.ndarray:
-    return ~np.isnat(cells.timestamps(columns))
-
-
-def _timestamp_within(earliest: pd.Timestamp, latest: pd.Timestamp):
-    def test(cells: LeadCells, columns: Columns) -> np.ndarray:
-        # A cell that is not a timestamp fails the format rule only: one reason per fault.
-        parsed = cells.timestamps(columns)
-        low, high = earliest.to_datetime64(), latest.to_datetime64()
-        return ((parsed >= low) & (parsed <= high)) | np.isnat(parsed)
-
-    return test
-
-
-def _is_level(cells: LeadCells, columns: Columns) -> np.ndarray:
-    def matches(block: arrow.ChunkedArray) -> arrow.ChunkedArray:
-        return pc.fill_null(pc.match_substring_regex(block, LEVEL_PATTERN), False)
-
-    return _columnwise(matches, [cells.text(column) for column in columns])
+# --- a batch's cells, parsed once: the screen and the typed valid rows share them ----------------
 
 
 @dataclass(frozen=True)
-class ValueRule:
-    """A rule for the cells of some columns; blank cells pass unless the rule requires a value."""
+class ParsedLeads:
+    """The cells the rules judge, each parsed once."""
 
-    name: str
-    # A tuple: rules are hashed, as the key of the schema built from them.
-    columns: tuple[str, ...]
-    test: Callable[[LeadCells, Columns], np.ndarray]
-    required: bool = False
-
-    def column_check(self) -> pa.Check:
-        """The rule as a Pandera check of one column."""
-
-        def check(column: pd.Series) -> pd.Series:
-            acceptable = self.test(LeadCells({"cells": column}, len(column)), ("cells",))
-            return pd.Series(acceptable[:, 0], index=column.index)
-
-        return pa.Check(check, name=self.name)
+    # NaT where the cell is empty or not a timestamp.
+    created: np.ndarray
+    # Every count column and the label as float64, NaN where the cell is empty or not a number.
+    numbers: pd.DataFrame
+    # Which of those cells are empty.
+    blank: pd.DataFrame
 
 
-def raw_value_rules(
-    interaction_columns: Sequence[str], rules: dict, with_label: bool, today: pd.Timestamp
-) -> tuple[ValueRule, ...]:
-    """The value rules of a raw export, their limits taken from the validation parameters."""
-    return _cached_value_rules(
-        tuple(interaction_columns), tuple(sorted(rules.items())), with_label, today.normalize()
+def _end_to_end(cells: list[arrow.Array]) -> arrow.ChunkedArray | None:
+    """Several columns laid end to end as one Arrow array; None when their types differ."""
+    try:
+        return arrow.chunked_array(cells)
+    except (arrow.ArrowInvalid, arrow.ArrowTypeError):
+        return None
+
+
+def _rows_by_columns(values: arrow.ChunkedArray, columns: int) -> np.ndarray:
+    return values.to_numpy().reshape(columns, -1).T
+
+
+def parse_number_columns(
+    leads: pd.DataFrame, columns: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Several columns of numeric text as float64 and which cells are empty, rows x columns."""
+    texts = [arrow_cells(leads[column]) for column in columns]
+    block = _end_to_end(texts)
+    if block is not None:
+        # One Arrow call over the columns laid end to end, not one per column: 0.8 against
+        # 5.5 ms a served lead (benchmarks/bench_lead_cells.py).
+        blank = _rows_by_columns(pc.is_null(block), len(columns))
+        try:
+            return _rows_by_columns(pc.cast(block, arrow.float64()), len(columns)), blank
+        except _NOT_ARROW_NUMBERS:
+            pass  # a cell is not a number: pandas' lenient parser, column by column
+    else:
+        blank = np.stack([pc.is_null(text).to_numpy(zero_copy_only=False) for text in texts], 1)
+    return np.stack([number_array(leads[column]) for column in columns], axis=1), blank
+
+
+def parse_leads(leads: pd.DataFrame, interaction_columns: Sequence[str]) -> ParsedLeads:
+    """The batch's timestamps, counts and label, parsed once."""
+    counts = [LEADS_DROPPED, REFERRED, *interaction_columns, *([LABEL] if LABEL in leads else [])]
+    numbers, blank = parse_number_columns(leads, counts)
+    return ParsedLeads(
+        created=parse_timestamps(leads[CREATED_DATE]).to_numpy(dtype="datetime64[ns]"),
+        numbers=pd.DataFrame(numbers, columns=counts, index=leads.index),
+        blank=pd.DataFrame(blank, columns=counts, index=leads.index),
     )
 
 
-@functools.lru_cache(maxsize=16)
-def _cached_value_rules(
-    interaction_columns: tuple[str, ...], rule_items: tuple, with_label: bool, today: pd.Timestamp
-) -> tuple[ValueRule, ...]:
-    rules = dict(rule_items)
-    earliest = pd.Timestamp(rules["earliest_created_date"])
-    # Dates up to the end of the tolerated day count as valid.
-    latest = today + pd.Timedelta(days=rules["max_days_in_future"] + 1) - pd.Timedelta(seconds=1)
-    dropped, clicks = rules["max_leads_dropped"], rules["max_interaction_count"]
-    value_rules = [
-        ValueRule(f"timestamp {TIMESTAMP_FORMAT}", (CREATED_DATE,), _is_timestamp, required=True),
-        ValueRule(
-            f"date between {earliest.date()} and {latest.date()}",
-            (CREATED_DATE,),
-            _timestamp_within(earliest, latest),
-            required=True,
-        ),
-        ValueRule("matches LevelN", LEVEL_COLUMNS, _is_level),
-        ValueRule(f"whole number 0-{dropped}", (LEADS_DROPPED,), _whole_number_between(0, dropped)),
-        ValueRule("flag 0 or 1", (REFERRED,), _flag),
-        ValueRule(
-            f"whole number 0-{clicks}", interaction_columns, _whole_number_between(0, clicks)
+# --- the value rules: tests of parsed cells, with their limits and names -----------------------
+
+
+@dataclass(frozen=True)
+class RuleLimits:
+    """The value rules' limits: the validation parameters, with the dates they allow today."""
+
+    earliest: pd.Timestamp
+    latest: pd.Timestamp
+    max_leads_dropped: int
+    max_interaction_count: int
+
+    @classmethod
+    def from_parameters(cls, rules: dict, today: pd.Timestamp) -> RuleLimits:
+        """The limits in ``parameters_validation.yml``, as they apply on ``today``."""
+        tolerated = pd.Timedelta(days=rules["max_days_in_future"] + 1)
+        return cls(
+            earliest=pd.Timestamp(rules["earliest_created_date"]),
+            # Dates up to the end of the tolerated day count as valid.
+            latest=today.normalize() + tolerated - pd.Timedelta(seconds=1),
+            max_leads_dropped=rules["max_leads_dropped"],
+            max_interaction_count=rules["max_interaction_count"],
+        )
+
+    @property
+    def date_rule(self) -> str:
+        """The name of the creation-date window rule."""
+        return f"date between {self.earliest.date()} and {self.latest.date()}"
+
+
+TIMESTAMP_RULE = f"timestamp {TIMESTAMP_FORMAT}"
+LEVEL_RULE = "matches LevelN"
+FLAG_RULE = "flag 0 or 1"
+LABEL_RULE = "label 0 or 1"
+# What a required column's empty cell breaks (Pandera calls it ``not_nullable``).
+REQUIRED_RULE = "required value"
+
+
+def whole_number_rule(high: int) -> str:
+    """The name of the rule for counts from 0 to ``high``."""
+    return f"whole number 0-{high}"
+
+
+def is_whole_number_between(values, low: float, high: float):
+    """Which values are whole numbers from ``low`` to ``high`` (NaN is not)."""
+    return (values >= low) & (values <= high) & (values == np.floor(values))
+
+
+def is_flag(values):
+    """Which values are 0 or 1."""
+    return (values == 0) | (values == 1)
+
+
+def is_within(timestamps, earliest: pd.Timestamp, latest: pd.Timestamp):
+    """Which timestamps fall in the window; one that is missing fails the format rule only."""
+    return ((timestamps >= earliest) & (timestamps <= latest)) | pd.isna(timestamps)
+
+
+# --- the screen: which rows break a rule, in a few vectorised passes over the whole batch -------
+
+
+def rows_breaking_rules(
+    leads: pd.DataFrame,
+    parsed: ParsedLeads,
+    interaction_columns: Sequence[str],
+    limits: RuleLimits,
+) -> np.ndarray:
+    """Which rows break any rule of ``raw_lead_schema``: its tests over blocks of parsed cells."""
+    created = parsed.created
+    # An empty or unreadable date is NaT: the date is required.
+    broken = np.isnat(created) | ~is_within(created, limits.earliest, limits.latest)
+    for level in LEVEL_COLUMNS:
+        cells = leads[level]
+        broken |= (cells.notna() & ~cells.str.match(LEVEL_PATTERN)).to_numpy(dtype=bool)
+    optional = [
+        ([LEADS_DROPPED], lambda v: is_whole_number_between(v, 0, limits.max_leads_dropped)),
+        ([REFERRED], is_flag),
+        (
+            list(interaction_columns),
+            lambda v: is_whole_number_between(v, 0, limits.max_interaction_count),
         ),
     ]
-    if with_label:
-        value_rules.append(ValueRule("label 0 or 1", (LABEL,), _flag, required=True))
-    return tuple(value_rules)
-
-
-def rows_breaking_rules(cells: LeadCells, value_rules: Sequence[ValueRule]) -> np.ndarray:
-    """Which rows break any rule: one vectorised pass per rule over all of its columns."""
-    broken = np.zeros(cells.rows, dtype=bool)
-    for rule in value_rules:
-        blank = cells.blank(rule.columns)
-        acceptable = rule.test(cells, rule.columns) | blank
-        if rule.required:
-            acceptable &= ~blank
-        broken |= ~acceptable.all(axis=1)
+    for columns, test in optional:
+        values = parsed.numbers[columns].to_numpy()
+        broken |= ~(test(values) | parsed.blank[columns].to_numpy()).all(axis=1)
+    if LABEL in parsed.numbers:
+        # An empty label is NaN, which is not a flag: the label is required.
+        broken |= ~is_flag(parsed.numbers[LABEL].to_numpy())
     return broken
 
 
-def build_raw_schema(value_rules: Sequence[ValueRule]) -> pa.DataFrameSchema:
-    """The Pandera schema of a raw export: every rule checked on each of its columns."""
-    return _cached_raw_schema(tuple(value_rules))
+# --- the Pandera schema: the same rules, column by column, for the rows the screen flagged -----
 
 
-# Building a schema costs more than validating one served lead, so each is built once a day.
+def _on_numbers(test: Callable[[pd.Series], pd.Series], name: str) -> pa.Check:
+    # Pandera passes the column's non-empty cells; an empty one passes unless the column is required.
+    return pa.Check(lambda cells: test(parse_numbers(cells)), name=name)
+
+
+def _on_timestamps(test: Callable[[pd.Series], pd.Series], name: str) -> pa.Check:
+    return pa.Check(lambda cells: test(parse_timestamps(cells)), name=name)
+
+
+# Building a schema costs more than validating one served lead: each is built once a day.
 @functools.lru_cache(maxsize=16)
-def _cached_raw_schema(value_rules: tuple[ValueRule, ...]) -> pa.DataFrameSchema:
-    checks: dict[str, list[pa.Check]] = {}
-    required: set[str] = set()
-    for rule in value_rules:
-        for name in rule.columns:
-            checks.setdefault(name, []).append(rule.column_check())
-        if rule.required:
-            required.update(rule.columns)
+def raw_lead_schema(
+    interaction_columns: tuple[str, ...], limits: RuleLimits, with_label: bool
+) -> pa.DataFrameSchema:
+    """The Pandera schema of an export as written: each column's text and the rules it keeps."""
+    dropped, clicks = limits.max_leads_dropped, limits.max_interaction_count
+    whole_clicks = _on_numbers(
+        lambda values: is_whole_number_between(values, 0, clicks), whole_number_rule(clicks)
+    )
     columns = {
-        name: pa.Column(nullable=name not in required, checks=column_checks)
-        for name, column_checks in checks.items()
+        CREATED_DATE: pa.Column(
+            str,
+            [
+                _on_timestamps(pd.Series.notna, TIMESTAMP_RULE),
+                _on_timestamps(
+                    lambda dates: is_within(dates, limits.earliest, limits.latest),
+                    limits.date_rule,
+                ),
+            ],
+            nullable=False,
+        ),
+        # Pandera names a failure by its check's error message.
+        **{
+            level: pa.Column(
+                str, pa.Check.str_matches(LEVEL_PATTERN, error=LEVEL_RULE), nullable=True
+            )
+            for level in LEVEL_COLUMNS
+        },
+        LEADS_DROPPED: pa.Column(
+            str,
+            _on_numbers(
+                lambda values: is_whole_number_between(values, 0, dropped),
+                whole_number_rule(dropped),
+            ),
+            nullable=True,
+        ),
+        REFERRED: pa.Column(str, _on_numbers(is_flag, FLAG_RULE), nullable=True),
+        **{column: pa.Column(str, whole_clicks, nullable=True) for column in interaction_columns},
     }
-    return pa.DataFrameSchema(columns, strict=False, coerce=False, name="raw_leads")
+    if with_label:
+        columns[LABEL] = pa.Column(str, _on_numbers(is_flag, LABEL_RULE), nullable=False)
+    return pa.DataFrameSchema(columns, name="raw_leads")
