@@ -132,8 +132,8 @@ def _rejected_line_records(leads: pd.DataFrame) -> pd.DataFrame:
 
 def _typed(leads: pd.DataFrame, parsed: ParsedLeads, kept: np.ndarray | slice) -> pd.DataFrame:
     """The kept rows, with dates as timestamps and counts as numbers, as the rules parsed them."""
-    numbers = parsed.numbers.to_numpy()[kept]
-    positions = {name: position for position, name in enumerate(parsed.numbers.columns)}
+    numbers = parsed.numbers[kept]
+    positions = {name: position for position, name in enumerate(parsed.count_columns)}
     columns = {}
     for name in leads.columns:
         if name == CREATED_DATE:

@@ -78,28 +78,17 @@ def parse_numbers(cells: pd.Series) -> pd.Series:
 # --- a batch's cells, parsed once: the screen and the typed valid rows share them ----------------
 
 
-@dataclass(frozen=True)
-class ParsedLeads:
-    """The cells the rules judge, each parsed once."""
-
-    # NaT where the cell is empty or not a timestamp.
-    created: np.ndarray
-    # Every count column and the label as float64, NaN where the cell is empty or not a number.
-    numbers: pd.DataFrame
-    # Which of those cells are empty.
-    blank: pd.DataFrame
-
-
-def _end_to_end(cells: list[arrow.Array]) -> arrow.ChunkedArray | None:
-    """Several columns laid end to end as one Arrow array; None when their types differ."""
+def _columnwise(
+    function: Callable[[arrow.ChunkedArray], arrow.ChunkedArray], cells: list[arrow.Array]
+) -> np.ndarray:
+    """``function`` over several Arrow columns in one call, as a rows x columns array."""
     try:
-        return arrow.chunked_array(cells)
+        block = arrow.chunked_array(cells)
     except (arrow.ArrowInvalid, arrow.ArrowTypeError):
-        return None
-
-
-def _rows_by_columns(values: arrow.ChunkedArray, columns: int) -> np.ndarray:
-    return values.to_numpy().reshape(columns, -1).T
+        # Columns of different types cannot be laid end to end.
+        return np.stack([function(column).to_numpy(zero_copy_only=False) for column in cells], 1)
+    # One call over the columns laid end to end: on a served lead the per-call cost is the cost.
+    return function(block).to_numpy().reshape(len(cells), len(cells[0])).T
 
 
 def parse_number_columns(
@@ -107,29 +96,44 @@ def parse_number_columns(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Several columns of numeric text as float64 and which cells are empty, rows x columns."""
     texts = [arrow_cells(leads[column]) for column in columns]
-    block = _end_to_end(texts)
-    if block is not None:
-        # One Arrow call over the columns laid end to end, not one per column: 0.8 against
-        # 5.5 ms a served lead (benchmarks/bench_lead_cells.py).
-        blank = _rows_by_columns(pc.is_null(block), len(columns))
-        try:
-            return _rows_by_columns(pc.cast(block, arrow.float64()), len(columns)), blank
-        except _NOT_ARROW_NUMBERS:
-            pass  # a cell is not a number: pandas' lenient parser, column by column
-    else:
-        blank = np.stack([pc.is_null(text).to_numpy(zero_copy_only=False) for text in texts], 1)
-    return np.stack([number_array(leads[column]) for column in columns], axis=1), blank
+    # One Arrow call for all the columns, not one pandas call per column: 1.4 against 27 ms a
+    # served lead, 27 against 880 ms a batch of 50,000 (benchmarks/bench_lead_cells.py).
+    blank = _columnwise(pc.is_null, texts)
+    try:
+        return _columnwise(lambda block: pc.cast(block, arrow.float64()), texts), blank
+    except _NOT_ARROW_NUMBERS:
+        # A cell is not a number: pandas' lenient parser, column by column.
+        return np.stack([number_array(leads[column]) for column in columns], axis=1), blank
+
+
+@dataclass(frozen=True)
+class ParsedLeads:
+    """The cells the rules judge, each parsed once: the screen and the typed rows share them.
+
+    A second parse would cost a served lead 2.8 ms (benchmarks/bench_lead_cells.py).
+    """
+
+    # NaT where the cell is empty or not a timestamp.
+    created: np.ndarray
+    # The count columns and the label, in the order of ``numbers``' columns.
+    count_columns: tuple[str, ...]
+    # Their cells as float64, rows x columns, NaN where empty or not a number.
+    numbers: np.ndarray
+    # Which of those cells are empty.
+    blank: np.ndarray
+
+    def counts(self, columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The numbers and the empty cells of some count columns, rows x columns."""
+        positions = [self.count_columns.index(column) for column in columns]
+        return self.numbers[:, positions], self.blank[:, positions]
 
 
 def parse_leads(leads: pd.DataFrame, interaction_columns: Sequence[str]) -> ParsedLeads:
     """The batch's timestamps, counts and label, parsed once."""
-    counts = [LEADS_DROPPED, REFERRED, *interaction_columns, *([LABEL] if LABEL in leads else [])]
+    counts = (LEADS_DROPPED, REFERRED, *interaction_columns, *([LABEL] if LABEL in leads else []))
     numbers, blank = parse_number_columns(leads, counts)
-    return ParsedLeads(
-        created=parse_timestamps(leads[CREATED_DATE]).to_numpy(dtype="datetime64[ns]"),
-        numbers=pd.DataFrame(numbers, columns=counts, index=leads.index),
-        blank=pd.DataFrame(blank, columns=counts, index=leads.index),
-    )
+    created = parse_timestamps(leads[CREATED_DATE]).to_numpy(dtype="datetime64[ns]")
+    return ParsedLeads(created, counts, numbers, blank)
 
 
 # --- the value rules: tests of parsed cells, with their limits and names -----------------------
@@ -203,24 +207,33 @@ def rows_breaking_rules(
     created = parsed.created
     # An empty or unreadable date is NaT: the date is required.
     broken = np.isnat(created) | ~is_within(created, limits.earliest, limits.latest)
-    for level in LEVEL_COLUMNS:
-        cells = leads[level]
-        broken |= (cells.notna() & ~cells.str.match(LEVEL_PATTERN)).to_numpy(dtype=bool)
+    broken |= breaks_level_rule(leads).any(axis=1)
     optional = [
         ([LEADS_DROPPED], lambda v: is_whole_number_between(v, 0, limits.max_leads_dropped)),
         ([REFERRED], is_flag),
         (
-            list(interaction_columns),
+            interaction_columns,
             lambda v: is_whole_number_between(v, 0, limits.max_interaction_count),
         ),
     ]
     for columns, test in optional:
-        values = parsed.numbers[columns].to_numpy()
-        broken |= ~(test(values) | parsed.blank[columns].to_numpy()).all(axis=1)
-    if LABEL in parsed.numbers:
+        values, blank = parsed.counts(columns)
+        broken |= ~(test(values) | blank).all(axis=1)
+    if LABEL in parsed.count_columns:
         # An empty label is NaN, which is not a flag: the label is required.
-        broken |= ~is_flag(parsed.numbers[LABEL].to_numpy())
+        broken |= ~is_flag(parsed.counts([LABEL])[0][:, 0])
     return broken
+
+
+def breaks_level_rule(leads: pd.DataFrame) -> np.ndarray:
+    """Which level cells are written and not ``LevelN``, rows x level columns."""
+
+    def breaks(cells: arrow.ChunkedArray) -> arrow.ChunkedArray:
+        return pc.invert(pc.fill_null(pc.match_substring_regex(cells, LEVEL_PATTERN), True))
+
+    # One Arrow call for the three columns, not one pandas call per column: 0.2 against 1.9 to
+    # 3.6 ms a served lead (benchmarks/bench_lead_cells.py).
+    return _columnwise(breaks, [arrow_cells(leads[column]) for column in LEVEL_COLUMNS])
 
 
 # --- the Pandera schema: the same rules, column by column, for the rows the screen flagged -----
@@ -235,45 +248,33 @@ def _on_timestamps(test: Callable[[pd.Series], pd.Series], name: str) -> pa.Chec
     return pa.Check(lambda cells: test(parse_timestamps(cells)), name=name)
 
 
+def _whole_numbers_up_to(high: int) -> pa.Check:
+    return _on_numbers(
+        lambda values: is_whole_number_between(values, 0, high), whole_number_rule(high)
+    )
+
+
 # Building a schema costs more than validating one served lead: each is built once a day.
 @functools.lru_cache(maxsize=16)
 def raw_lead_schema(
     interaction_columns: tuple[str, ...], limits: RuleLimits, with_label: bool
 ) -> pa.DataFrameSchema:
     """The Pandera schema of an export as written: each column's text and the rules it keeps."""
-    dropped, clicks = limits.max_leads_dropped, limits.max_interaction_count
-    whole_clicks = _on_numbers(
-        lambda values: is_whole_number_between(values, 0, clicks), whole_number_rule(clicks)
+    is_timestamp = _on_timestamps(pd.Series.notna, TIMESTAMP_RULE)
+    in_window = _on_timestamps(
+        lambda dates: is_within(dates, limits.earliest, limits.latest), limits.date_rule
     )
+    # Pandera's own check, which a failure case names by its error message.
+    is_level = pa.Check.str_matches(LEVEL_PATTERN, error=LEVEL_RULE)
+    clicks = _whole_numbers_up_to(limits.max_interaction_count)
     columns = {
-        CREATED_DATE: pa.Column(
-            str,
-            [
-                _on_timestamps(pd.Series.notna, TIMESTAMP_RULE),
-                _on_timestamps(
-                    lambda dates: is_within(dates, limits.earliest, limits.latest),
-                    limits.date_rule,
-                ),
-            ],
-            nullable=False,
-        ),
-        # Pandera names a failure by its check's error message.
-        **{
-            level: pa.Column(
-                str, pa.Check.str_matches(LEVEL_PATTERN, error=LEVEL_RULE), nullable=True
-            )
-            for level in LEVEL_COLUMNS
-        },
+        CREATED_DATE: pa.Column(str, [is_timestamp, in_window], nullable=False),
+        **{level: pa.Column(str, is_level, nullable=True) for level in LEVEL_COLUMNS},
         LEADS_DROPPED: pa.Column(
-            str,
-            _on_numbers(
-                lambda values: is_whole_number_between(values, 0, dropped),
-                whole_number_rule(dropped),
-            ),
-            nullable=True,
+            str, _whole_numbers_up_to(limits.max_leads_dropped), nullable=True
         ),
         REFERRED: pa.Column(str, _on_numbers(is_flag, FLAG_RULE), nullable=True),
-        **{column: pa.Column(str, whole_clicks, nullable=True) for column in interaction_columns},
+        **{column: pa.Column(str, clicks, nullable=True) for column in interaction_columns},
     }
     if with_label:
         columns[LABEL] = pa.Column(str, _on_numbers(is_flag, LABEL_RULE), nullable=False)
