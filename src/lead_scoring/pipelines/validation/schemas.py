@@ -96,8 +96,8 @@ def parse_number_columns(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Several columns of numeric text as float64 and which cells are empty, rows x columns."""
     texts = [arrow_cells(leads[column]) for column in columns]
-    # One Arrow call for all the columns, not one pandas call per column: 1.4 against 27 ms a
-    # served lead, 27 against 880 ms a batch of 50,000 (benchmarks/bench_lead_cells.py).
+    # One Arrow call for all the columns, not one pandas call per column: 1.4 against 11.7 ms of
+    # CPU a served lead, 10 against 311 ms a batch of 50,000 (benchmarks/bench_lead_cells.py).
     blank = _columnwise(pc.is_null, texts)
     try:
         return _columnwise(lambda block: pc.cast(block, arrow.float64()), texts), blank
@@ -110,7 +110,7 @@ def parse_number_columns(
 class ParsedLeads:
     """The cells the rules judge, each parsed once: the screen and the typed rows share them.
 
-    A second parse would cost a served lead 2.8 ms (benchmarks/bench_lead_cells.py).
+    A second parse would cost a served lead 2.1 ms of CPU (benchmarks/bench_lead_cells.py).
     """
 
     # NaT where the cell is empty or not a timestamp.
@@ -231,21 +231,26 @@ def breaks_level_rule(leads: pd.DataFrame) -> np.ndarray:
     def breaks(cells: arrow.ChunkedArray) -> arrow.ChunkedArray:
         return pc.invert(pc.fill_null(pc.match_substring_regex(cells, LEVEL_PATTERN), True))
 
-    # One Arrow call for the three columns, not one pandas call per column: 0.2 against 1.9 to
-    # 3.6 ms a served lead (benchmarks/bench_lead_cells.py).
+    # One Arrow call for the three columns, not one pandas call per column: 0.2 against 1.9 ms
+    # of CPU a served lead (benchmarks/bench_lead_cells.py).
     return _columnwise(breaks, [arrow_cells(leads[column]) for column in LEVEL_COLUMNS])
 
 
 # --- the Pandera schema: the same rules, column by column, for the rows the screen flagged -----
 
 
-def _on_numbers(test: Callable[[pd.Series], pd.Series], name: str) -> pa.Check:
+def _on_numbers(test: Callable[[np.ndarray], np.ndarray], name: str) -> pa.Check:
     # Pandera passes the column's non-empty cells; an empty one passes unless the column is required.
-    return pa.Check(lambda cells: test(parse_numbers(cells)), name=name)
+    # Tested as numpy arrays: pandas' operators cost a flagged served lead several ms.
+    return pa.Check(lambda cells: pd.Series(test(number_array(cells)), cells.index), name=name)
 
 
-def _on_timestamps(test: Callable[[pd.Series], pd.Series], name: str) -> pa.Check:
-    return pa.Check(lambda cells: test(parse_timestamps(cells)), name=name)
+def _on_timestamps(test: Callable[[np.ndarray], np.ndarray], name: str) -> pa.Check:
+    def check(cells: pd.Series) -> pd.Series:
+        timestamps = parse_timestamps(cells).to_numpy(dtype="datetime64[ns]")
+        return pd.Series(test(timestamps), cells.index)
+
+    return pa.Check(check, name=name)
 
 
 def _whole_numbers_up_to(high: int) -> pa.Check:
@@ -259,8 +264,12 @@ def _whole_numbers_up_to(high: int) -> pa.Check:
 def raw_lead_schema(
     interaction_columns: tuple[str, ...], limits: RuleLimits, with_label: bool
 ) -> pa.DataFrameSchema:
-    """The Pandera schema of an export as written: each column's text and the rules it keeps."""
-    is_timestamp = _on_timestamps(pd.Series.notna, TIMESTAMP_RULE)
+    """The Pandera schema of an export as written: each column, whether it is required, its rules.
+
+    No column declares a dtype: normalisation makes every one text, and Pandera's dtype check
+    would double the cost of a flagged served lead (60 against 110 ms of CPU).
+    """
+    is_timestamp = _on_timestamps(lambda dates: ~np.isnat(dates), TIMESTAMP_RULE)
     in_window = _on_timestamps(
         lambda dates: is_within(dates, limits.earliest, limits.latest), limits.date_rule
     )
@@ -268,14 +277,14 @@ def raw_lead_schema(
     is_level = pa.Check.str_matches(LEVEL_PATTERN, error=LEVEL_RULE)
     clicks = _whole_numbers_up_to(limits.max_interaction_count)
     columns = {
-        CREATED_DATE: pa.Column(str, [is_timestamp, in_window], nullable=False),
-        **{level: pa.Column(str, is_level, nullable=True) for level in LEVEL_COLUMNS},
+        CREATED_DATE: pa.Column(None, [is_timestamp, in_window], nullable=False),
+        **{level: pa.Column(None, is_level, nullable=True) for level in LEVEL_COLUMNS},
         LEADS_DROPPED: pa.Column(
-            str, _whole_numbers_up_to(limits.max_leads_dropped), nullable=True
+            None, _whole_numbers_up_to(limits.max_leads_dropped), nullable=True
         ),
-        REFERRED: pa.Column(str, _on_numbers(is_flag, FLAG_RULE), nullable=True),
-        **{column: pa.Column(str, clicks, nullable=True) for column in interaction_columns},
+        REFERRED: pa.Column(None, _on_numbers(is_flag, FLAG_RULE), nullable=True),
+        **{column: pa.Column(None, clicks, nullable=True) for column in interaction_columns},
     }
     if with_label:
-        columns[LABEL] = pa.Column(str, _on_numbers(is_flag, LABEL_RULE), nullable=False)
+        columns[LABEL] = pa.Column(None, _on_numbers(is_flag, LABEL_RULE), nullable=False)
     return pa.DataFrameSchema(columns, name="raw_leads")
