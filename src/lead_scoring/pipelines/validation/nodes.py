@@ -13,6 +13,7 @@ from lead_scoring.contract import (
     LABEL,
     LEAD_ID,
     QUARANTINE_COLUMNS,
+    REQUIRED_RULE,
     raw_columns,
 )
 from lead_scoring.datasets.raw_leads_dataset import REJECTED_LINES
@@ -23,7 +24,6 @@ from lead_scoring.errors import (
     TooManyInvalidRowsError,
 )
 from lead_scoring.pipelines.validation.schemas import (
-    REQUIRED_RULE,
     UNKNOWN_COLUMNS,
     UNREADABLE_CELLS,
     ParsedLeads,

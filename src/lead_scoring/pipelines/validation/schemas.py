@@ -170,8 +170,6 @@ TIMESTAMP_RULE = f"timestamp {TIMESTAMP_FORMAT}"
 LEVEL_RULE = "matches LevelN"
 FLAG_RULE = "flag 0 or 1"
 LABEL_RULE = "label 0 or 1"
-# What a required column's empty cell breaks (Pandera calls it ``not_nullable``).
-REQUIRED_RULE = "required value"
 
 
 def whole_number_rule(high: int) -> str:
