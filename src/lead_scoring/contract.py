@@ -55,6 +55,8 @@ QUARANTINED = "quarantined"
 
 # A quarantined row: where it came from, which column broke which rule, with what value, and why.
 QUARANTINE_COLUMNS = [SOURCE_ROW, LEAD_ID, "column", "rule", "value", "reason"]
+# The rule a quarantined row breaks when a required cell is empty.
+REQUIRED_RULE = "required value"
 # A batch scoring run's quarantine: each lead the model set aside, and each line that held none.
 SCORING_QUARANTINE_COLUMNS = [SOURCE_ROW, LINE, LEAD_ID, "reason"]
 

@@ -85,11 +85,22 @@ def test_features_are_built_from_the_leads(clean_leads, city_tiers, interaction_
     assert features["lead_id"].tolist() == leads["lead_id"].tolist()
 
 
-def test_hour_and_weekday_agree_with_pandas():
-    created = pd.Series(pd.date_range("2015-01-01", "2027-01-01", periods=5000)).dt.floor("s")
+def test_hour_and_weekday_of_known_days():
+    created = pd.Series(
+        pd.to_datetime(
+            [
+                "2021-09-06 17:45:00",
+                "2024-02-29 23:59:59",
+                "2026-11-29 00:00:00",
+                "2015-01-01 08:00:00",
+            ]
+        )
+    )
     hours, weekdays = hour_and_weekday(created)
-    assert hours.tolist() == created.dt.hour.tolist()
-    assert weekdays.tolist() == created.dt.dayofweek.tolist()
+    # A Monday, a leap-day Thursday, a Sunday, a Thursday.
+    assert hours.tolist() == [17, 23, 0, 8]
+    assert weekdays.tolist() == [0, 3, 6, 3]
+    assert hours.dtype == weekdays.dtype == "int8"
 
 
 def test_training_features_are_held_to_the_model_input_contract(

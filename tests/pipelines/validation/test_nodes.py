@@ -3,13 +3,14 @@ import pandas as pd
 import pandera.pandas as pa
 import pytest
 
+from lead_scoring.contract import CITY, raw_columns
 from lead_scoring.errors import EmptyExportError, MissingColumnsError, TooManyInvalidRowsError
 from lead_scoring.pipelines.ingestion.nodes import normalise_raw_leads
 from lead_scoring.pipelines.validation.nodes import accept_training_leads, validate_raw_leads
 from lead_scoring.pipelines.validation.schemas import (
-    LeadCells,
-    build_raw_schema,
-    raw_value_rules,
+    RuleLimits,
+    parse_leads,
+    raw_lead_schema,
     rows_breaking_rules,
 )
 
@@ -124,24 +125,32 @@ def test_exact_duplicates_are_dropped_and_counted(leads, interaction_mapping, pa
 def test_the_vectorised_screen_flags_exactly_the_rows_pandera_fails(
     leads, interaction_mapping, parameters
 ):
-    columns = ["syllabus", "referred_lead", "first_platform_c", "created_date", "city_mapped"]
-    bad_values = ["-3", "0.5", "yes", "Level 7x", "2999-01-01 00:00:00", "13/01/2021", None, " "]
+    columns = [
+        "syllabus",
+        "referred_lead",
+        "first_platform_c",
+        "created_date",
+        "city_mapped",
+        "total_leads_droppped",
+        "app_complete_flag",
+    ]
+    bad_values = [
+        *["-3", "0.5", "yes", "Level 7x", "2999-01-01 00:00:00", "13/01/2021", None, " "],
+        *["NaN", "inf", "1e12", "2", "1"],
+    ]
     rng = np.random.default_rng(11)
     broken = leads.copy()
     for row in rng.choice(len(leads), size=60, replace=False):
         broken.loc[row, rng.choice(columns)] = rng.choice(bad_values)
-    value_rules = raw_value_rules(
-        list(interaction_mapping["interaction_type"]),
-        parameters["validation"],
-        with_label=True,
-        today=pd.Timestamp.now(),
-    )
+    interaction_columns = tuple(interaction_mapping["interaction_type"])
+    limits = RuleLimits.from_parameters(parameters["validation"], today=pd.Timestamp.now())
     try:
-        build_raw_schema(value_rules).validate(broken, lazy=True)
+        raw_lead_schema(interaction_columns, limits, with_label=True).validate(broken, lazy=True)
         failing = set()
     except pa.errors.SchemaErrors as errors:
         failing = set(errors.failure_cases["index"].dropna().astype(int))
-    flagged = set(np.flatnonzero(rows_breaking_rules(LeadCells(broken, len(broken)), value_rules)))
+    parsed = parse_leads(broken, interaction_columns)
+    flagged = set(np.flatnonzero(rows_breaking_rules(broken, parsed, interaction_columns, limits)))
     assert failing and flagged == failing
 
 
@@ -164,3 +173,23 @@ def test_the_kept_rows_carry_their_own_parsed_values(leads, interaction_mapping,
     assert (valid["created_date"] == expected_dates).all()
     assert valid["lead_id"].tolist() == kept["lead_id"].tolist()
     assert (valid["app_complete_flag"] == pd.to_numeric(kept["app_complete_flag"])).all()
+
+
+def test_the_schema_declares_each_ruled_column_with_limits_from_the_parameters(
+    interaction_mapping, parameters
+):
+    interaction_columns = tuple(interaction_mapping["interaction_type"])
+    rules = {**parameters["validation"], "max_leads_dropped": 7}
+    limits = RuleLimits.from_parameters(rules, today=pd.Timestamp("2026-03-01 15:00"))
+    schema = raw_lead_schema(interaction_columns, limits, with_label=True)
+
+    ruled = [c for c in raw_columns(interaction_columns, with_label=True) if c != CITY]
+    assert list(schema.columns) == ruled
+    checks = {
+        name: [check.error or check.name for check in column.checks]
+        for name, column in schema.columns.items()
+    }
+    assert checks["total_leads_droppped"] == ["whole number 0-7"]
+    assert checks["created_date"][1] == "date between 2015-01-01 and 2026-03-02"
+    assert not schema.columns["created_date"].nullable
+    assert schema.columns["syllabus"].nullable

@@ -101,12 +101,7 @@ def interaction_group_sums(leads: pd.DataFrame, interaction_mapping: pd.DataFram
 
 def hour_and_weekday(created: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Hour of day and weekday (Monday 0) of each creation time."""
-    seconds = created.to_numpy(dtype="datetime64[s]")
-    days = seconds.astype("datetime64[D]")
-    hours = (seconds - days).astype("timedelta64[h]").astype("int8")
-    # 1970-01-01, day 0 of numpy's calendar, was a Thursday (weekday 3).
-    weekdays = ((days.astype("int64") + 3) % 7).astype("int8")
-    return hours, weekdays
+    return created.dt.hour.to_numpy(dtype="int8"), created.dt.day_of_week.to_numpy(dtype="int8")
 
 
 def build_features(

@@ -8,7 +8,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from lead_scoring.contract import CREATED_DATE, LABEL, LEAD_ID, QUARANTINE_COLUMNS
+from lead_scoring.contract import CREATED_DATE, LABEL, LEAD_ID, QUARANTINE_COLUMNS, REQUIRED_RULE
 from lead_scoring.datasets.lead_store import LeadFile, LeadStore
 from lead_scoring.errors import EmptyExportError, LeadScoringError
 from lead_scoring.pipelines.ingestion.nodes import normalise_raw_leads
@@ -121,7 +121,7 @@ def read_outcome_file(name: str, raw: pd.DataFrame, ingestion: dict) -> LeadFile
             "row": bad.index.astype("int64"),
             LEAD_ID: lead_ids[~valid].to_numpy(),
             "column": np.where(lead_ids[~valid].isna(), LEAD_ID, LABEL),
-            "rule": np.where(lead_ids[~valid].isna(), "required value", "0 or 1"),
+            "rule": np.where(lead_ids[~valid].isna(), REQUIRED_RULE, "0 or 1"),
             "value": bad[LABEL].astype("object").to_numpy(),
         },
         columns=QUARANTINE_COLUMNS,

@@ -12,9 +12,8 @@ from lead_scoring.contract import (
     CREATED_DATE,
     LABEL,
     LEAD_ID,
-    LEADS_DROPPED,
     QUARANTINE_COLUMNS,
-    REFERRED,
+    REQUIRED_RULE,
     raw_columns,
 )
 from lead_scoring.datasets.raw_leads_dataset import REJECTED_LINES
@@ -27,9 +26,10 @@ from lead_scoring.errors import (
 from lead_scoring.pipelines.validation.schemas import (
     UNKNOWN_COLUMNS,
     UNREADABLE_CELLS,
-    LeadCells,
-    build_raw_schema,
-    raw_value_rules,
+    ParsedLeads,
+    RuleLimits,
+    parse_leads,
+    raw_lead_schema,
     rows_breaking_rules,
 )
 from lead_scoring.tracking import as_mlflow_metrics
@@ -64,7 +64,7 @@ def _quarantine_records(leads: pd.DataFrame, failures: pd.DataFrame) -> pd.DataF
     failures = failures.assign(
         index=failures["index"].astype("int64"),
         value=failures["failure_case"].astype("str").fillna("<empty>"),
-        rule=failures["check"].astype("str").replace({"not_nullable": "required value"}),
+        rule=failures["check"].astype("str").replace({"not_nullable": REQUIRED_RULE}),
     )
     failures["reason"] = (
         failures["column"].astype("str")
@@ -130,22 +130,20 @@ def _rejected_line_records(leads: pd.DataFrame) -> pd.DataFrame:
     return records[QUARANTINE_COLUMNS]
 
 
-def _typed(
-    leads: pd.DataFrame, cells: LeadCells, interaction_columns: list[str], kept: np.ndarray | slice
-) -> pd.DataFrame:
+def _typed(leads: pd.DataFrame, parsed: ParsedLeads, kept: np.ndarray | slice) -> pd.DataFrame:
     """The kept rows, with dates as timestamps and counts as numbers, as the rules parsed them."""
-    counts = [LEADS_DROPPED, REFERRED, *interaction_columns]
-    numbers = dict(zip(counts, cells.numbers(counts)[kept].astype("float32").T, strict=True))
+    numbers = parsed.numbers[kept]
+    positions = {name: position for position, name in enumerate(parsed.count_columns)}
     columns = {}
     for name in leads.columns:
-        if name in numbers:
-            columns[name] = numbers[name]
-        elif name == CREATED_DATE:
-            columns[name] = cells.timestamps([name])[kept, 0]
+        if name == CREATED_DATE:
+            columns[name] = parsed.created[kept]
         elif name == LABEL:
-            columns[name] = cells.numbers([name])[kept, 0].astype("int8")
+            columns[name] = numbers[:, positions[name]].astype("int8")
+        elif name in positions:
+            columns[name] = numbers[:, positions[name]].astype("float32")
         else:
-            columns[name] = cells.series(name).array[kept]
+            columns[name] = leads[name].array[kept]
     # Built in one go: adding columns one by one costs more than the parsing on a served lead.
     return pd.DataFrame(columns, index=leads.index[kept])
 
@@ -165,16 +163,14 @@ def validate_raw_leads(
     """Split leads into typed valid rows and quarantined rows with the failed column, rule and value."""
     interaction_columns = list(interaction_mapping["interaction_type"])
     _require_columns(leads, interaction_columns, label_required)
-    value_rules = raw_value_rules(
-        interaction_columns, rules, with_label=LABEL in leads, today=pd.Timestamp.now()
-    )
+    limits = RuleLimits.from_parameters(rules, today=pd.Timestamp.now())
     # One vectorised pass clears the clean rows; Pandera then spells out what breaks in the rest.
-    cells = LeadCells(leads, len(leads))
-    suspects = rows_breaking_rules(cells, value_rules)
+    parsed = parse_leads(leads, interaction_columns)
+    suspects = rows_breaking_rules(leads, parsed, interaction_columns, limits)
     # Validating no rows still costs Pandera's per-column set-up: a clean batch skips it.
     if suspects.any():
-        failures = _failure_cases(leads.loc[suspects], build_raw_schema(value_rules))
-        quarantine = _quarantine_records(leads, failures)
+        schema = raw_lead_schema(tuple(interaction_columns), limits, with_label=LABEL in leads)
+        quarantine = _quarantine_records(leads, _failure_cases(leads.loc[suspects], schema))
     else:
         quarantine = _no_quarantine()
     unreadable = _unreadable_records(leads)
@@ -193,7 +189,7 @@ def validate_raw_leads(
     rejected = _rejected_line_records(leads)
     if len(rejected):
         quarantine = pd.concat([quarantine, rejected]) if len(quarantine) else rejected
-    return _typed(leads, cells, interaction_columns, kept), quarantine
+    return _typed(leads, parsed, kept), quarantine
 
 
 def _require_both_outcomes(clean: pd.DataFrame, minimum: int) -> None:

@@ -1,14 +1,15 @@
-"""The raw lead schema: column names, value rules, and the Pandera schema that enforces them.
+"""The raw lead schema: the value rules, as a Pandera schema and as the screen before it.
 
-A raw export is read as text, so every rule here judges a cell as it was written. Each rule is
-a vectorised test of a block of text cells; the Pandera schema applies the same tests column by
-column, and ``rows_breaking_rules`` screens a whole batch with them at once.
+A raw export is read as text, so every rule here judges a cell as it was written. Each rule is a
+vectorised test of parsed cells. ``raw_lead_schema`` declares them column by column for Pandera,
+which spells out what breaks; ``rows_breaking_rules`` applies the same tests to a whole batch at
+once, so that only the rows breaking a rule pay for Pandera.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,21 +18,14 @@ import pandera.pandas as pa
 import pyarrow as arrow
 import pyarrow.compute as pc
 
-from lead_scoring.contract import (  # noqa: F401  (re-exported for the stages that validate)
-    CITY,
+from lead_scoring.contract import (
     CREATED_DATE,
     LABEL,
-    LEAD_ID,
     LEADS_DROPPED,
     LEVEL_COLUMNS,
     LEVEL_PATTERN,
-    MEDIUM,
-    ORIGIN_COLUMNS,
-    PLATFORM,
     REFERRED,
-    SOURCE,
     TIMESTAMP_FORMAT,
-    raw_columns,
 )
 from lead_scoring.errors import LeadDataError
 
@@ -45,9 +39,6 @@ UNREADABLE_CELLS = "unreadable_cells"
 
 class DuplicateColumnError(LeadDataError):
     """Two columns of the export share one name."""
-
-
-Columns = Sequence[str]
 
 
 def parse_timestamps(cells: pd.Series) -> pd.Series:
@@ -84,7 +75,7 @@ def parse_numbers(cells: pd.Series) -> pd.Series:
     return pd.Series(number_array(cells), index=cells.index)
 
 
-# --- the cells a batch's rules judge, each column read and parsed once ---------------------------
+# --- a batch's cells, parsed once: the screen and the typed valid rows share them ----------------
 
 
 def _columnwise(
@@ -100,193 +91,198 @@ def _columnwise(
     return function(block).to_numpy().reshape(len(cells), len(cells[0])).T
 
 
-class LeadCells:
-    """A batch's text cells, each column read, and parsed as numbers or timestamps, only once.
-
-    The rule screen, Pandera's checks and the typed output ask for the same columns; on a served
-    lead, reading a column through pandas costs more than parsing it.
-    """
-
-    def __init__(self, columns: Mapping[str, pd.Series], rows: int) -> None:
-        self._columns = columns
-        self.rows = rows
-        self._series: dict[str, pd.Series] = {}
-        self._text: dict[str, arrow.Array] = {}
-        self._blank: dict[str, np.ndarray] = {}
-        self._numbers: dict[str, np.ndarray] = {}
-        self._timestamps: dict[str, np.ndarray] = {}
-
-    def series(self, column: str) -> pd.Series:
-        """The column's cells as pandas holds them."""
-        if column not in self._series:
-            self._series[column] = self._columns[column]
-        return self._series[column]
-
-    def text(self, column: str) -> arrow.Array:
-        """The column's cells as Arrow."""
-        if column not in self._text:
-            self._text[column] = arrow_cells(self.series(column))
-        return self._text[column]
-
-    def blank(self, columns: Columns) -> np.ndarray:
-        """Which cells are empty, rows x columns."""
-        if missing := self._missing(self._blank, columns):
-            blank = _columnwise(pc.is_null, [self.text(column) for column in missing])
-            self._blank.update(zip(missing, blank.T, strict=True))
-        return self._stacked(self._blank, columns)
-
-    def numbers(self, columns: Columns) -> np.ndarray:
-        """The cells as float64, rows x columns; cells that are not numbers are NaN."""
-        if missing := self._missing(self._numbers, columns):
-            try:
-                texts = [self.text(column) for column in missing]
-                parsed = _columnwise(lambda block: pc.cast(block, arrow.float64()), texts)
-            except _NOT_ARROW_NUMBERS:
-                # A cell is not a number, or the columns differ in type: column by column.
-                parsed = np.stack([number_array(self.series(c)) for c in missing], axis=1)
-            self._numbers.update(zip(missing, parsed.T, strict=True))
-        return self._stacked(self._numbers, columns)
-
-    def timestamps(self, columns: Columns) -> np.ndarray:
-        """The cells as ``datetime64[ns]``, rows x columns; cells that are not timestamps are NaT."""
-        for column in self._missing(self._timestamps, columns):
-            parsed = parse_timestamps(self.series(column))
-            self._timestamps[column] = parsed.to_numpy(dtype="datetime64[ns]")
-        return self._stacked(self._timestamps, columns)
-
-    @staticmethod
-    def _missing(found: dict, columns: Columns) -> list[str]:
-        return [column for column in columns if column not in found]
-
-    @staticmethod
-    def _stacked(found: dict, columns: Columns) -> np.ndarray:
-        return np.stack([found[column] for column in columns], axis=1)
-
-
-# --- value rules: a batch's cells and some of its columns in, acceptable cells out ------------
-
-
-def _whole_number_between(low: float, high: float) -> Callable[[LeadCells, Columns], np.ndarray]:
-    def test(cells: LeadCells, columns: Columns) -> np.ndarray:
-        values = cells.numbers(columns)
-        return (values >= low) & (values <= high) & (values == np.floor(values))
-
-    return test
-
-
-def _flag(cells: LeadCells, columns: Columns) -> np.ndarray:
-    values = cells.numbers(columns)
-    return (values == 0) | (values == 1)
-
-
-def _is_timestamp(cells: LeadCells, columns: Columns) -> np.ndarray:
-    return ~np.isnat(cells.timestamps(columns))
-
-
-def _timestamp_within(earliest: pd.Timestamp, latest: pd.Timestamp):
-    def test(cells: LeadCells, columns: Columns) -> np.ndarray:
-        # A cell that is not a timestamp fails the format rule only: one reason per fault.
-        parsed = cells.timestamps(columns)
-        low, high = earliest.to_datetime64(), latest.to_datetime64()
-        return ((parsed >= low) & (parsed <= high)) | np.isnat(parsed)
-
-    return test
-
-
-def _is_level(cells: LeadCells, columns: Columns) -> np.ndarray:
-    def matches(block: arrow.ChunkedArray) -> arrow.ChunkedArray:
-        return pc.fill_null(pc.match_substring_regex(block, LEVEL_PATTERN), False)
-
-    return _columnwise(matches, [cells.text(column) for column in columns])
+def parse_number_columns(
+    leads: pd.DataFrame, columns: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Several columns of numeric text as float64 and which cells are empty, rows x columns."""
+    texts = [arrow_cells(leads[column]) for column in columns]
+    # One Arrow call for all the columns, not one pandas call per column: 1.4 against 11.7 ms of
+    # CPU a served lead, 10 against 311 ms a batch of 50,000 (benchmarks/bench_lead_cells.py).
+    blank = _columnwise(pc.is_null, texts)
+    try:
+        return _columnwise(lambda block: pc.cast(block, arrow.float64()), texts), blank
+    except _NOT_ARROW_NUMBERS:
+        # A cell is not a number: pandas' lenient parser, column by column.
+        return np.stack([number_array(leads[column]) for column in columns], axis=1), blank
 
 
 @dataclass(frozen=True)
-class ValueRule:
-    """A rule for the cells of some columns; blank cells pass unless the rule requires a value."""
+class ParsedLeads:
+    """The cells the rules judge, each parsed once: the screen and the typed rows share them.
 
-    name: str
-    # A tuple: rules are hashed, as the key of the schema built from them.
-    columns: tuple[str, ...]
-    test: Callable[[LeadCells, Columns], np.ndarray]
-    required: bool = False
+    A second parse would cost a served lead 2.1 ms of CPU (benchmarks/bench_lead_cells.py).
+    """
 
-    def column_check(self) -> pa.Check:
-        """The rule as a Pandera check of one column."""
+    # NaT where the cell is empty or not a timestamp.
+    created: np.ndarray
+    # The count columns and the label, in the order of ``numbers``' columns.
+    count_columns: tuple[str, ...]
+    # Their cells as float64, rows x columns, NaN where empty or not a number.
+    numbers: np.ndarray
+    # Which of those cells are empty.
+    blank: np.ndarray
 
-        def check(column: pd.Series) -> pd.Series:
-            acceptable = self.test(LeadCells({"cells": column}, len(column)), ("cells",))
-            return pd.Series(acceptable[:, 0], index=column.index)
-
-        return pa.Check(check, name=self.name)
-
-
-def raw_value_rules(
-    interaction_columns: Sequence[str], rules: dict, with_label: bool, today: pd.Timestamp
-) -> tuple[ValueRule, ...]:
-    """The value rules of a raw export, their limits taken from the validation parameters."""
-    return _cached_value_rules(
-        tuple(interaction_columns), tuple(sorted(rules.items())), with_label, today.normalize()
-    )
+    def counts(self, columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The numbers and the empty cells of some count columns, rows x columns."""
+        positions = [self.count_columns.index(column) for column in columns]
+        return self.numbers[:, positions], self.blank[:, positions]
 
 
-@functools.lru_cache(maxsize=16)
-def _cached_value_rules(
-    interaction_columns: tuple[str, ...], rule_items: tuple, with_label: bool, today: pd.Timestamp
-) -> tuple[ValueRule, ...]:
-    rules = dict(rule_items)
-    earliest = pd.Timestamp(rules["earliest_created_date"])
-    # Dates up to the end of the tolerated day count as valid.
-    latest = today + pd.Timedelta(days=rules["max_days_in_future"] + 1) - pd.Timedelta(seconds=1)
-    dropped, clicks = rules["max_leads_dropped"], rules["max_interaction_count"]
-    value_rules = [
-        ValueRule(f"timestamp {TIMESTAMP_FORMAT}", (CREATED_DATE,), _is_timestamp, required=True),
-        ValueRule(
-            f"date between {earliest.date()} and {latest.date()}",
-            (CREATED_DATE,),
-            _timestamp_within(earliest, latest),
-            required=True,
-        ),
-        ValueRule("matches LevelN", LEVEL_COLUMNS, _is_level),
-        ValueRule(f"whole number 0-{dropped}", (LEADS_DROPPED,), _whole_number_between(0, dropped)),
-        ValueRule("flag 0 or 1", (REFERRED,), _flag),
-        ValueRule(
-            f"whole number 0-{clicks}", interaction_columns, _whole_number_between(0, clicks)
+def parse_leads(leads: pd.DataFrame, interaction_columns: Sequence[str]) -> ParsedLeads:
+    """The batch's timestamps, counts and label, parsed once."""
+    counts = (LEADS_DROPPED, REFERRED, *interaction_columns, *([LABEL] if LABEL in leads else []))
+    numbers, blank = parse_number_columns(leads, counts)
+    created = parse_timestamps(leads[CREATED_DATE]).to_numpy(dtype="datetime64[ns]")
+    return ParsedLeads(created, counts, numbers, blank)
+
+
+# --- the value rules: tests of parsed cells, with their limits and names -----------------------
+
+
+@dataclass(frozen=True)
+class RuleLimits:
+    """The value rules' limits: the validation parameters, with the dates they allow today."""
+
+    earliest: pd.Timestamp
+    latest: pd.Timestamp
+    max_leads_dropped: int
+    max_interaction_count: int
+
+    @classmethod
+    def from_parameters(cls, rules: dict, today: pd.Timestamp) -> RuleLimits:
+        """The limits in ``parameters_validation.yml``, as they apply on ``today``."""
+        tolerated = pd.Timedelta(days=rules["max_days_in_future"] + 1)
+        return cls(
+            earliest=pd.Timestamp(rules["earliest_created_date"]),
+            # Dates up to the end of the tolerated day count as valid.
+            latest=today.normalize() + tolerated - pd.Timedelta(seconds=1),
+            max_leads_dropped=rules["max_leads_dropped"],
+            max_interaction_count=rules["max_interaction_count"],
+        )
+
+    @property
+    def date_rule(self) -> str:
+        """The name of the creation-date window rule."""
+        return f"date between {self.earliest.date()} and {self.latest.date()}"
+
+
+TIMESTAMP_RULE = f"timestamp {TIMESTAMP_FORMAT}"
+LEVEL_RULE = "matches LevelN"
+FLAG_RULE = "flag 0 or 1"
+LABEL_RULE = "label 0 or 1"
+
+
+def whole_number_rule(high: int) -> str:
+    """The name of the rule for counts from 0 to ``high``."""
+    return f"whole number 0-{high}"
+
+
+def is_whole_number_between(values, low: float, high: float):
+    """Which values are whole numbers from ``low`` to ``high`` (NaN is not)."""
+    return (values >= low) & (values <= high) & (values == np.floor(values))
+
+
+def is_flag(values):
+    """Which values are 0 or 1."""
+    return (values == 0) | (values == 1)
+
+
+def is_within(timestamps, earliest: pd.Timestamp, latest: pd.Timestamp):
+    """Which timestamps fall in the window; one that is missing fails the format rule only."""
+    return ((timestamps >= earliest) & (timestamps <= latest)) | pd.isna(timestamps)
+
+
+# --- the screen: which rows break a rule, in a few vectorised passes over the whole batch -------
+
+
+def rows_breaking_rules(
+    leads: pd.DataFrame,
+    parsed: ParsedLeads,
+    interaction_columns: Sequence[str],
+    limits: RuleLimits,
+) -> np.ndarray:
+    """Which rows break any rule of ``raw_lead_schema``: its tests over blocks of parsed cells."""
+    created = parsed.created
+    # An empty or unreadable date is NaT: the date is required.
+    broken = np.isnat(created) | ~is_within(created, limits.earliest, limits.latest)
+    broken |= breaks_level_rule(leads).any(axis=1)
+    optional = [
+        ([LEADS_DROPPED], lambda v: is_whole_number_between(v, 0, limits.max_leads_dropped)),
+        ([REFERRED], is_flag),
+        (
+            interaction_columns,
+            lambda v: is_whole_number_between(v, 0, limits.max_interaction_count),
         ),
     ]
-    if with_label:
-        value_rules.append(ValueRule("label 0 or 1", (LABEL,), _flag, required=True))
-    return tuple(value_rules)
-
-
-def rows_breaking_rules(cells: LeadCells, value_rules: Sequence[ValueRule]) -> np.ndarray:
-    """Which rows break any rule: one vectorised pass per rule over all of its columns."""
-    broken = np.zeros(cells.rows, dtype=bool)
-    for rule in value_rules:
-        blank = cells.blank(rule.columns)
-        acceptable = rule.test(cells, rule.columns) | blank
-        if rule.required:
-            acceptable &= ~blank
-        broken |= ~acceptable.all(axis=1)
+    for columns, test in optional:
+        values, blank = parsed.counts(columns)
+        broken |= ~(test(values) | blank).all(axis=1)
+    if LABEL in parsed.count_columns:
+        # An empty label is NaN, which is not a flag: the label is required.
+        broken |= ~is_flag(parsed.counts([LABEL])[0][:, 0])
     return broken
 
 
-def build_raw_schema(value_rules: Sequence[ValueRule]) -> pa.DataFrameSchema:
-    """The Pandera schema of a raw export: every rule checked on each of its columns."""
-    return _cached_raw_schema(tuple(value_rules))
+def breaks_level_rule(leads: pd.DataFrame) -> np.ndarray:
+    """Which level cells are written and not ``LevelN``, rows x level columns."""
+
+    def breaks(cells: arrow.ChunkedArray) -> arrow.ChunkedArray:
+        return pc.invert(pc.fill_null(pc.match_substring_regex(cells, LEVEL_PATTERN), True))
+
+    # One Arrow call for the three columns, not one pandas call per column: 0.2 against 1.9 ms
+    # of CPU a served lead (benchmarks/bench_lead_cells.py).
+    return _columnwise(breaks, [arrow_cells(leads[column]) for column in LEVEL_COLUMNS])
 
 
-# Building a schema costs more than validating one served lead, so each is built once a day.
+# --- the Pandera schema: the same rules, column by column, for the rows the screen flagged -----
+
+
+def _on_numbers(test: Callable[[np.ndarray], np.ndarray], name: str) -> pa.Check:
+    # Pandera passes the column's non-empty cells; an empty one passes unless the column is required.
+    # Tested as numpy arrays: pandas' operators cost a flagged served lead several ms.
+    return pa.Check(lambda cells: pd.Series(test(number_array(cells)), cells.index), name=name)
+
+
+def _on_timestamps(test: Callable[[np.ndarray], np.ndarray], name: str) -> pa.Check:
+    def check(cells: pd.Series) -> pd.Series:
+        timestamps = parse_timestamps(cells).to_numpy(dtype="datetime64[ns]")
+        return pd.Series(test(timestamps), cells.index)
+
+    return pa.Check(check, name=name)
+
+
+def _whole_numbers_up_to(high: int) -> pa.Check:
+    return _on_numbers(
+        lambda values: is_whole_number_between(values, 0, high), whole_number_rule(high)
+    )
+
+
+# Building a schema costs more than validating one served lead: each is built once a day.
 @functools.lru_cache(maxsize=16)
-def _cached_raw_schema(value_rules: tuple[ValueRule, ...]) -> pa.DataFrameSchema:
-    checks: dict[str, list[pa.Check]] = {}
-    required: set[str] = set()
-    for rule in value_rules:
-        for name in rule.columns:
-            checks.setdefault(name, []).append(rule.column_check())
-        if rule.required:
-            required.update(rule.columns)
+def raw_lead_schema(
+    interaction_columns: tuple[str, ...], limits: RuleLimits, with_label: bool
+) -> pa.DataFrameSchema:
+    """The Pandera schema of an export as written: each column, whether it is required, its rules.
+
+    No column declares a dtype: normalisation makes every one text, and Pandera's dtype check
+    would double the cost of a flagged served lead (60 against 110 ms of CPU).
+    """
+    is_timestamp = _on_timestamps(lambda dates: ~np.isnat(dates), TIMESTAMP_RULE)
+    in_window = _on_timestamps(
+        lambda dates: is_within(dates, limits.earliest, limits.latest), limits.date_rule
+    )
+    # Pandera's own check, which a failure case names by its error message.
+    is_level = pa.Check.str_matches(LEVEL_PATTERN, error=LEVEL_RULE)
+    clicks = _whole_numbers_up_to(limits.max_interaction_count)
     columns = {
-        name: pa.Column(nullable=name not in required, checks=column_checks)
-        for name, column_checks in checks.items()
+        CREATED_DATE: pa.Column(None, [is_timestamp, in_window], nullable=False),
+        **{level: pa.Column(None, is_level, nullable=True) for level in LEVEL_COLUMNS},
+        LEADS_DROPPED: pa.Column(
+            None, _whole_numbers_up_to(limits.max_leads_dropped), nullable=True
+        ),
+        REFERRED: pa.Column(None, _on_numbers(is_flag, FLAG_RULE), nullable=True),
+        **{column: pa.Column(None, clicks, nullable=True) for column in interaction_columns},
     }
-    return pa.DataFrameSchema(columns, strict=False, coerce=False, name="raw_leads")
+    if with_label:
+        columns[LABEL] = pa.Column(None, _on_numbers(is_flag, LABEL_RULE), nullable=False)
+    return pa.DataFrameSchema(columns, name="raw_leads")
