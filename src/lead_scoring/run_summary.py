@@ -36,6 +36,8 @@ _KEPT = {
     "scoring_model_version",
     "batch_tally",
     "drift_alerts",
+    "ingest_summary",
+    "score_run",
 }
 # The files a person opens after each kind of run, by catalog entry, with what to call them.
 _FILES = {
@@ -51,6 +53,12 @@ _FILES = {
         "drift_report": "Drift report",
     },
     "generate": {"generated_raw_leads": "Export"},
+    "generate_daily": {
+        "daily_landing_exports": "Daily exports",
+        "daily_outcome_exports": "Their outcomes",
+    },
+    "ingest": {},
+    "score_new": {"new_scores_drift": "Drift report"},
 }
 
 
@@ -62,7 +70,8 @@ def _filepath(catalog, name: str) -> str | None:
         return None
     while dataset is not None and hasattr(dataset, "_dataset"):
         dataset = dataset._dataset  # an MlflowArtifactDataset wraps the dataset that writes
-    path = getattr(dataset, "_filepath", None)
+    # A PartitionedDataset writes a folder, its `_path`.
+    path = getattr(dataset, "_filepath", None) or getattr(dataset, "_path", None)
     if path is None:
         return None
     path = Path(str(path))
@@ -166,21 +175,83 @@ def generate_lines(facts: dict) -> list[str]:
     return [f"Wrote a synthetic export of {export['rows']:,} leads{span}"]
 
 
+def daily_lines(facts: dict) -> list[str]:
+    """The summary of a generate_daily run."""
+    daily = facts["daily_exports"]
+    return [
+        f"Wrote {daily['files']} daily export(s) of {daily['leads']:,} leads in all, "
+        f"{daily['first']} to {daily['last']}, and their outcomes apart"
+    ]
+
+
+def ingest_lines(facts: dict) -> list[str]:
+    """The summary of an ingest run: the new landing files' counts and the store's size."""
+    totals = facts["ingest_summary"]
+    store = f"The store holds {totals['leads_stored']:,} leads"
+    if not totals.get("files"):
+        return [f"No new landing file; {store[0].lower()}{store[1:]}"]
+    return [
+        f"Landing files ingested {totals['files']}: rows read {totals['rows_read']:,}, "
+        f"new leads {totals['leads_new']:,}, updated {totals['leads_updated']:,}, "
+        f"unchanged {totals['leads_unchanged']:,}, quarantined {totals['quarantined']:,}, "
+        f"labels filled {totals['labels_filled']:,}",
+        store,
+    ]
+
+
+def score_new_lines(facts: dict) -> list[str]:
+    """The summary of a score_new run: the stored leads scored, tiers, model and drift."""
+    run = facts["score_run"]
+    if not run.get("leads_selected"):
+        lines = ["Nothing new to score: every stored lead has this model's score"]
+    else:
+        lines = [
+            f"Stored leads scored {run['leads_scored']:,}, quarantined "
+            f"{run['leads_quarantined']:,} ({run['rescored']:,} rescored for a new champion)",
+            "Tiers: "
+            + ", ".join(f"{t} {run.get(f'{t}_share', 0):.0%}" for t in ("hot", "warm", "cold")),
+        ]
+    version = facts.get("scoring_model_version") or {}
+    if version:
+        aliases = facts.get("model_aliases") or []
+        alias = f", alias {', '.join(aliases)}" if aliases else ""
+        lines.append(f"Model: {version['name']} version {version['version']}{alias}")
+    if run.get("leads_selected"):
+        drifting = [name for name in (run.get("drifting_features") or "").split(",") if name]
+        lines.append(
+            f"Drift: {len(drifting)} feature(s) drifting"
+            + (f" ({', '.join(drifting)})" if drifting else "")
+        )
+    return lines
+
+
+# What a run did, from what it saved, with the function that sums it up; train when none match.
+_KINDS = [
+    ("batch_tally", "inference"),
+    ("score_run", "score_new"),
+    ("ingest_summary", "ingest"),
+    ("daily_exports", "generate_daily"),
+    ("generated", "generate"),
+]
+_LINES = {
+    "train": train_lines,
+    "inference": inference_lines,
+    "score_new": score_new_lines,
+    "ingest": ingest_lines,
+    "generate_daily": daily_lines,
+    "generate": generate_lines,
+}
+
+
 def run_kind(facts: dict) -> str:
-    """What the run did, from what it saved: scored a batch, generated an export, or trained."""
-    if facts.get("batch_tally") is not None:
-        return "inference"
-    if facts.get("generated") is not None:
-        return "generate"
-    return "train"
+    """What the run did, from what it saved: scored, stored, generated, or trained."""
+    return next((kind for fact, kind in _KINDS if facts.get(fact) is not None), "train")
 
 
 def format_summary(pipeline_name: str, facts: dict, files: dict[str, str], run: dict | None) -> str:
     """The block printed at the end of a run."""
     kind = run_kind(facts)
-    lines = {"train": train_lines, "inference": inference_lines, "generate": generate_lines}[kind](
-        facts
-    )
+    lines = _LINES[kind](facts)
     if run:
         lines.append(f"MLflow run '{run['name']}' ({run['id']}) in {run['uri']}")
     lines += [f"{label}: {path}" for label, path in files.items()]
@@ -247,6 +318,14 @@ class RunSummaryHook:
             self._facts[dataset_name] = data
         elif dataset_name == "scored_leads" and "tier" in getattr(data, "columns", ()):
             self._facts["tiers"].update(data["tier"].value_counts().to_dict())
+        elif dataset_name == "daily_landing_exports" and isinstance(data, dict):
+            days = sorted(data)
+            self._facts["daily_exports"] = {
+                "files": len(days),
+                "leads": sum(len(frame) for frame in data.values()),
+                "first": days[0][:10] if days else "-",
+                "last": days[-1][:10] if days else "-",
+            }
         elif dataset_name == "generated_raw_leads" and CREATED_DATE in getattr(data, "columns", ()):
             dates = data[CREATED_DATE].dropna().astype(str)
             self._facts["generated"] = {
