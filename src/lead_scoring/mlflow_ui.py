@@ -26,8 +26,9 @@ from lead_scoring.contract import CREATED_DATE, LABEL, LEAD_ID, ORIGIN_COLUMNS
 
 logger = logging.getLogger(__name__)
 
-# The UI opens an experiment of this kind on its runs and metrics, not on GenAI traces
-# (mlflow.server.js: ExperimentKind.CUSTOM_MODEL_DEVELOPMENT).
+# The UI's "Machine learning" kind (mlflow.server.js: ExperimentKind.CUSTOM_MODEL_DEVELOPMENT):
+# tagged, the UI does not ask which kind the experiment is. Whether it opens on runs or on GenAI
+# traces is a browser setting MLflow 3.17 does not take from the tag; the README's link sets it.
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 MACHINE_LEARNING_KIND = "custom_model_development"
 # The runs table opens with no metric column; a view shared through an experiment tag opens
