@@ -88,21 +88,26 @@ def test_a_score_new_summary_names_scores_tiers_model_and_drift():
         "hot_share": 0.29,
         "warm_share": 0.4,
         "cold_share": 0.31,
-        "drifting_features": "city_mapped",
+        "drifting_features": "city_mapped,created_weekday",
     }
+    # Watched, not alerting: an alert would have stopped the run before its summary.
+    drift = {"features": {"city_mapped": {"status": "drift"}, "score": {"status": "stable"}}}
     facts = {
+        "new_scores_drift": drift,
         "score_run": run,
         "scoring_model_version": {"name": "lead_scoring", "version": "1"},
         "model_aliases": ["champion"],
     }
-    drift = {"Drift report": "data/08_reporting/score_new_drift_report.json"}
-    assert body("score_new", facts, drift) == [
+    files = {"Drift report": "data/08_reporting/score_new_drift_report.json"}
+    assert body("score_new", facts, files) == [
         "Stored leads scored 1,020, quarantined 1 (0 rescored for a new champion)",
         "Tiers: hot 29%, warm 40%, cold 31%",
         "Model: lead_scoring version 1, alias champion",
-        "Drift: 1 feature(s) drifting (city_mapped)",
+        "Drift: no feature past the alert levels",
         "Drift report: data/08_reporting/score_new_drift_report.json",
     ]
+    small = {**facts, "new_scores_drift": {"features": {"score": {"status": "too few rows"}}}}
+    assert body("score_new", small)[-1] == "Drift: not judged, too few leads"
     idle = {**facts, "score_run": {**run, "leads_selected": 0, "leads_scored": 0}}
     assert body("score_new", idle) == [
         "Nothing new to score: every stored lead has this model's score",

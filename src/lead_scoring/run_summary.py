@@ -38,6 +38,7 @@ _KEPT = {
     "drift_alerts",
     "ingest_summary",
     "score_run",
+    "new_scores_drift",
 }
 # The files a person opens after each kind of run, by catalog entry, with what to call them.
 _FILES = {
@@ -217,10 +218,14 @@ def score_new_lines(facts: dict) -> list[str]:
         alias = f", alias {', '.join(aliases)}" if aliases else ""
         lines.append(f"Model: {version['name']} version {version['version']}{alias}")
     if run.get("leads_selected"):
-        drifting = [name for name in (run.get("drifting_features") or "").split(",") if name]
+        # A drift past score_new's alert levels stops the run before this summary, so a summary
+        # only says whether the batch was judged at all (small batches are not).
+        features = (facts.get("new_scores_drift") or {}).get("features", {}).values()
+        judged = any(f.get("status") in ("stable", "watch", "drift") for f in features)
         lines.append(
-            f"Drift: {len(drifting)} feature(s) drifting"
-            + (f" ({', '.join(drifting)})" if drifting else "")
+            "Drift: no feature past the alert levels"
+            if judged
+            else "Drift: not judged, too few leads"
         )
     return lines
 
@@ -282,12 +287,23 @@ def trained_on_html(trained: dict, model: dict | None) -> str:
     return f'<p class="trained-on">{text}</p>\n'
 
 
+_STAMP = re.compile(r'<p class="trained-on">.*?</p>\n', flags=re.S)
+
+
+def report_stamp(report: Path) -> str | None:
+    """The model report's trained-on paragraph, if the report has one."""
+    if not report.exists():
+        return None
+    found = _STAMP.search(report.read_text(encoding="utf-8"))
+    return found.group(0) if found else None
+
+
 def stamp_report(report: Path, paragraph: str) -> bool:
     """Put ``paragraph`` under the model report's title; False when there is no report."""
     if not report.exists():
         return False
     page = report.read_text(encoding="utf-8")
-    page = re.sub(r'<p class="trained-on">.*?</p>\n', "", page, flags=re.S)
+    page = _STAMP.sub("", page)
     title = re.search(r"<h1>.*?</h1>\n?", page) or re.search(r"<body>\n?", page)
     at = title.end() if title else 0
     report.write_text(page[:at] + paragraph + page[at:], encoding="utf-8")
@@ -309,6 +325,11 @@ class RunSummaryHook:
     @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
         self._facts = {"tiers": Counter()}
+        # `--pipeline=reporting` redraws the report from a train run's outputs without knowing
+        # what that run trained on: the paragraph the train run stamped is put back afterwards.
+        redraws = pipeline is not None and "model_report" in pipeline.all_outputs()
+        report = _filepath(catalog, "model_report") if redraws else None
+        self._facts["kept_stamp"] = report_stamp(Path(report)) if report else None
         run = mlflow.active_run()
         self._run_id = run.info.run_id if run else None
 
@@ -366,9 +387,14 @@ class RunSummaryHook:
         outputs = pipeline.all_outputs()
         paths = {name: _filepath(catalog, name) for name in _FILES[kind] if name in outputs}
         files = {_FILES[kind][name]: path for name, path in paths.items() if path}
-        if kind == "train" and facts.get("trained_on") and paths.get("model_report"):
+        if kind == "train" and paths.get("model_report"):
             report = Path(paths["model_report"])
-            if stamp_report(report, trained_on_html(facts["trained_on"], facts.get("model"))):
+            stamp = (
+                trained_on_html(facts["trained_on"], facts.get("model"))
+                if facts.get("trained_on")
+                else facts.get("kept_stamp")
+            )
+            if stamp and stamp_report(report, stamp):
                 self._log_report(client, report)
         run = None
         if self._run_id:
