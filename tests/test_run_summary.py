@@ -7,6 +7,7 @@ from collections import Counter
 import pandas as pd
 
 from lead_scoring.run_summary import (
+    STORE_SOURCE,
     RunSummaryHook,
     format_summary,
     stamp_report,
@@ -127,3 +128,10 @@ def test_a_generate_daily_summary_counts_the_days_it_wrote():
         "Wrote 2 daily export(s) of 5 leads in all, 2022-02-15 to 2022-02-16, "
         "and their outcomes apart"
     ]
+
+
+def test_a_model_trained_from_the_store_says_so_in_its_report():
+    trained = {"path": STORE_SOURCE, "rows": 6998, "first": "2022-02-15", "last": "2022-02-21"}
+    paragraph = trained_on_html(trained, None)
+    assert "the lead store's labelled leads" in paragraph and "export" not in paragraph
+    assert "6,998 valid leads, created 2022-02-15 to 2022-02-21" in paragraph

@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 # Where `make train` writes the synthetic export when there is none.
 DEFAULT_EXPORT = "data/01_raw/leads.csv"
+# What train_from_store trains on, instead of a file.
+STORE_SOURCE = "lead store"
 _KEPT = {
     "validation_summary",
     "holdout_metrics",
@@ -268,12 +270,17 @@ def format_summary(pipeline_name: str, facts: dict, files: dict[str, str], run: 
 def trained_on_html(trained: dict, model: dict | None) -> str:
     """The model report's opening paragraph: the training data and the registered version."""
     path = trained.get("path") or DEFAULT_EXPORT
-    where = (
-        f"the default export <code>{html.escape(path)}</code> (synthetic, written by "
-        "<code>kedro run --pipeline=generate</code>, unless you put your own export there)"
-        if path == DEFAULT_EXPORT
-        else f"your export <code>{html.escape(path)}</code>"
-    )
+    if path == STORE_SOURCE:
+        where = (
+            "the lead store's labelled leads (<code>kedro run --pipeline=train_from_store</code>)"
+        )
+    elif path == DEFAULT_EXPORT:
+        where = (
+            f"the default export <code>{html.escape(path)}</code> (synthetic, written by "
+            "<code>kedro run --pipeline=generate</code>, unless you put your own export there)"
+        )
+    else:
+        where = f"your export <code>{html.escape(path)}</code>"
     span = f", created {trained['first']} to {trained['last']}" if trained.get("first") else ""
     text = f"Trained on {where}: {trained.get('rows', 0):,} valid leads{html.escape(span)}."
     if model:
@@ -317,6 +324,7 @@ class RunSummaryHook:
         self._facts: dict[str, Any] = {}
         self._run_id: str | None = None
         self._raw_path: str | None = None
+        self._source: str | None = None
 
     @hook_impl
     def after_context_created(self, context) -> None:
@@ -325,6 +333,8 @@ class RunSummaryHook:
     @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
         self._facts = {"tiers": Counter()}
+        names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
+        self._source = STORE_SOURCE if "train_from_store" in names else self._raw_path
         # `--pipeline=reporting` redraws the report from a train run's outputs without knowing
         # what that run trained on: the paragraph the train run stamped is put back afterwards.
         redraws = pipeline is not None and "model_report" in pipeline.all_outputs()
@@ -360,7 +370,7 @@ class RunSummaryHook:
                 "rows": len(data),
                 "first": f"{dates.min():%Y-%m-%d}" if len(data) else None,
                 "last": f"{dates.max():%Y-%m-%d}" if len(data) else None,
-                "path": self._raw_path or DEFAULT_EXPORT,
+                "path": self._source or DEFAULT_EXPORT,
             }
 
     # Runs after the registry hook has given the new version its alias (see settings.HOOKS).
