@@ -468,7 +468,17 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {total_kib / 2**20:.1f} GiB memory, {platform.platform()}"
 
 
-def write_results(results: dict, directory: Path) -> Path:
+def written_by(quick: bool, repeats: int) -> str:
+    """How the figures of a RESULTS.md were measured, for its header."""
+    if quick:
+        return (
+            "Written by `make bench-quick`: each main case once, on a tenth of the leads; a smoke "
+            "check against the full targets, not the recorded figures"
+        )
+    return f"Written by `make bench` (medians of {repeats} runs)"
+
+
+def write_results(results: dict, directory: Path, how: str) -> Path:
     """Merge this run's figures into ``directory``'s RESULTS.md, keeping figures of other cases."""
     directory.mkdir(parents=True, exist_ok=True)
     store = directory / "results.json"
@@ -479,7 +489,7 @@ def write_results(results: dict, directory: Path) -> Path:
     lines = [
         "# Benchmark results",
         "",
-        f"Machine: {machine()}. Written by `make bench` (medians of at least 3 runs).",
+        f"Machine: {machine()}. {how}.",
         "",
         "| figure | median | target | met | measured |",
         "| --- | --- | --- | --- | --- |",
@@ -527,7 +537,8 @@ def main() -> None:
     for number, name in enumerate(cases, start=1):
         progress(f"case {number}/{len(cases)}: {name} - {CASES[name].__doc__.splitlines()[0]}")
         CASES[name](args, results)
-    table = write_results(results, RESULTS.parent if args.record else WORK)
+    how = written_by(args.quick, args.repeats)
+    table = write_results(results, RESULTS.parent if args.record else WORK, how)
     progress(f"done; table in {table.relative_to(ROOT) if table.is_relative_to(ROOT) else table}")
     missed = missed_targets(results)
     for line in missed:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections import Counter
 
-from lead_scoring.run_summary import format_summary, stamp_report, trained_on_html
+import pandas as pd
+
+from lead_scoring.run_summary import (
+    STORE_SOURCE,
+    RunSummaryHook,
+    format_summary,
+    stamp_report,
+    trained_on_html,
+)
 
 
 def test_a_scoring_summary_counts_leads_and_tiers_and_names_the_files():
@@ -41,3 +49,89 @@ def test_the_report_is_stamped_once_under_its_title(tmp_path):
     assert "your export <code>/data/my.csv</code>: 1,234 valid leads" in page
     assert "version <strong>4</strong>, alias <strong>champion</strong>" in page
     assert not stamp_report(tmp_path / "missing.html", "<p></p>")
+
+
+def body(pipeline_name: str, facts: dict, files: dict | None = None) -> list[str]:
+    """The lines between a summary's rules."""
+    block = format_summary(pipeline_name, facts, files or {}, None).splitlines()
+    assert f" {pipeline_name} run summary " in block[0] and set(block[-1]) == {"="}
+    return block[1:-1]
+
+
+def test_an_ingest_summary_counts_the_new_files_and_the_store():
+    totals = {
+        "files": 7,
+        "rows_read": 7000,
+        "leads_new": 6990,
+        "leads_updated": 4,
+        "leads_unchanged": 1,
+        "quarantined": 5,
+        "labels_filled": 0,
+        "leads_stored": 12000,
+    }
+    assert body("ingest", {"ingest_summary": totals}) == [
+        "Landing files ingested 7: rows read 7,000, new leads 6,990, updated 4, unchanged 1, "
+        "quarantined 5, labels filled 0",
+        "The store holds 12,000 leads",
+    ]
+    nothing = {**totals, "files": 0}
+    assert body("ingest", {"ingest_summary": nothing}) == [
+        "No new landing file; the store holds 12,000 leads"
+    ]
+
+
+def test_a_score_new_summary_names_scores_tiers_model_and_drift():
+    run = {
+        "leads_selected": 1021,
+        "leads_scored": 1020,
+        "leads_quarantined": 1,
+        "rescored": 0,
+        "hot_share": 0.29,
+        "warm_share": 0.4,
+        "cold_share": 0.31,
+        "drifting_features": "city_mapped,created_weekday",
+    }
+    # Watched, not alerting: an alert would have stopped the run before its summary.
+    drift = {"features": {"city_mapped": {"status": "drift"}, "score": {"status": "stable"}}}
+    facts = {
+        "new_scores_drift": drift,
+        "score_run": run,
+        "scoring_model_version": {"name": "lead_scoring", "version": "1"},
+        "model_aliases": ["champion"],
+    }
+    files = {"Drift report": "data/08_reporting/score_new_drift_report.json"}
+    assert body("score_new", facts, files) == [
+        "Stored leads scored 1,020, quarantined 1 (0 rescored for a new champion)",
+        "Tiers: hot 29%, warm 40%, cold 31%",
+        "Model: lead_scoring version 1, alias champion",
+        "Drift: no feature past the alert levels",
+        "Drift report: data/08_reporting/score_new_drift_report.json",
+    ]
+    small = {**facts, "new_scores_drift": {"features": {"score": {"status": "too few rows"}}}}
+    assert body("score_new", small)[-1] == "Drift: not judged, too few leads"
+    idle = {**facts, "score_run": {**run, "leads_selected": 0, "leads_scored": 0}}
+    assert body("score_new", idle) == [
+        "Nothing new to score: every stored lead has this model's score",
+        "Model: lead_scoring version 1, alias champion",
+    ]
+
+
+def test_a_generate_daily_summary_counts_the_days_it_wrote():
+    hook = RunSummaryHook()
+    hook.before_pipeline_run({}, None, None)
+    days = {
+        "2022-02-16_leads": pd.DataFrame({"x": range(3)}),
+        "2022-02-15_leads": pd.DataFrame({"x": range(2)}),
+    }
+    hook.after_dataset_saved("daily_landing_exports", days, None)
+    assert body("generate_daily", hook._facts) == [
+        "Wrote 2 daily export(s) of 5 leads in all, 2022-02-15 to 2022-02-16, "
+        "and their outcomes apart"
+    ]
+
+
+def test_a_model_trained_from_the_store_says_so_in_its_report():
+    trained = {"path": STORE_SOURCE, "rows": 6998, "first": "2022-02-15", "last": "2022-02-21"}
+    paragraph = trained_on_html(trained, None)
+    assert "the lead store's labelled leads" in paragraph and "export" not in paragraph
+    assert "6,998 valid leads, created 2022-02-15 to 2022-02-21" in paragraph

@@ -44,6 +44,10 @@ def airflow_home() -> Path:
     return Path(os.environ.get("AIRFLOW_HOME") or PROJECT_ROOT / ".airflow").resolve()
 
 
+# Airflow signs its tokens with HS512; PyJWT warns on every service start below 64 bytes of key.
+JWT_SECRET_BYTES = 64
+
+
 def config_text(home: Path, dags_folder: Path) -> str:
     """airflow.cfg for one machine: only what differs from Airflow's defaults, and the secrets."""
     fernet_key = base64.urlsafe_b64encode(os.urandom(32)).decode()
@@ -66,7 +70,7 @@ port = {PORT}
 base_url = http://{HOST}:{PORT}
 
 [api_auth]
-jwt_secret = {secrets.token_urlsafe(32)}
+jwt_secret = {secrets.token_urlsafe(JWT_SECRET_BYTES)}
 
 [sentry]
 sentry_on = False

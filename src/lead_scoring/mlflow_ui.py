@@ -27,8 +27,9 @@ from lead_scoring.contract import CREATED_DATE, LABEL, LEAD_ID, ORIGIN_COLUMNS
 
 logger = logging.getLogger(__name__)
 
-# The UI opens an experiment of this kind on its runs and metrics, not on GenAI traces
-# (mlflow.server.js: ExperimentKind.CUSTOM_MODEL_DEVELOPMENT).
+# The UI's "Machine learning" kind (mlflow.server.js: ExperimentKind.CUSTOM_MODEL_DEVELOPMENT):
+# tagged, the UI does not ask which kind the experiment is. Whether it opens on runs or on GenAI
+# traces is a browser setting MLflow 3.17 does not take from the tag; the README's link sets it.
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 MACHINE_LEARNING_KIND = "custom_model_development"
 # The runs table opens with no metric column; a view shared through an experiment tag opens
@@ -88,6 +89,19 @@ def output_signature(n_reasons: int = 3) -> ModelSignature:
     return ModelSignature(inputs=None, outputs=Schema(columns))
 
 
+def training_source(
+    pipeline_names: list[str], raw_leads_path: str | None, store_url: str
+) -> str | None:
+    """Where a run's training leads come from, as a local path MLflow can record; None if not one.
+
+    train_from_store reads the lead store: its SQLite file, or nothing MLflow can name for a
+    server database (and a wrong file name is worse than none).
+    """
+    if "train_from_store" in pipeline_names:
+        return store_url.removeprefix("sqlite:///") if store_url.startswith("sqlite:///") else None
+    return raw_leads_path or "data/01_raw/leads.csv"
+
+
 def run_name(pipeline_name: str, started: dt.datetime) -> str:
     """A run's name in the UI: its pipeline and when it started, e.g. `train 2022-03-01 09:30:12`."""
     return f"{pipeline_name} {started:%Y-%m-%d %H:%M:%S}"
@@ -98,6 +112,7 @@ class MlflowUiHook:
 
     def __init__(self) -> None:
         self._training_source: str | None = None
+        self._run_source: str | None = None
 
     @hook_impl
     def after_context_created(self, context) -> None:
@@ -110,6 +125,12 @@ class MlflowUiHook:
             return
         names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
         name = "+".join(str(n) for n in names if n) or "__default__"
+        store = catalog.get("stored_labelled_leads") if "stored_labelled_leads" in catalog else None
+        self._run_source = training_source(
+            [str(n) for n in names if n],
+            self._training_source,
+            str(getattr(store, "_connection_str", "")),
+        )
         mlflow.set_tag("mlflow.runName", run_name(name, dt.datetime.now()))
         client = MlflowClient()
         experiment = client.get_experiment(run.info.experiment_id)
@@ -132,7 +153,9 @@ class MlflowUiHook:
     def after_dataset_saved(self, dataset_name: str, data: Any, node) -> None:
         if dataset_name != "clean_leads" or mlflow.active_run() is None:
             return
-        source = self._training_source or "data/01_raw/leads.csv"
+        source = self._run_source
+        if source is None:
+            return
         with warnings.catch_warnings():
             # Two notes MLflow prints while it describes any local pandas frame: a local path
             # matches two source types that mean the same, and integer columns cannot hold a

@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 # Where `make train` writes the synthetic export when there is none.
 DEFAULT_EXPORT = "data/01_raw/leads.csv"
+# What train_from_store trains on, instead of a file.
+STORE_SOURCE = "lead store"
 _KEPT = {
     "validation_summary",
     "holdout_metrics",
@@ -36,6 +38,9 @@ _KEPT = {
     "scoring_model_version",
     "batch_tally",
     "drift_alerts",
+    "ingest_summary",
+    "score_run",
+    "new_scores_drift",
 }
 # The files a person opens after each kind of run, by catalog entry, with what to call them.
 _FILES = {
@@ -51,6 +56,12 @@ _FILES = {
         "drift_report": "Drift report",
     },
     "generate": {"generated_raw_leads": "Export"},
+    "generate_daily": {
+        "daily_landing_exports": "Daily exports",
+        "daily_outcome_exports": "Their outcomes",
+    },
+    "ingest": {},
+    "score_new": {"new_scores_drift": "Drift report"},
 }
 
 
@@ -62,7 +73,8 @@ def _filepath(catalog, name: str) -> str | None:
         return None
     while dataset is not None and hasattr(dataset, "_dataset"):
         dataset = dataset._dataset  # an MlflowArtifactDataset wraps the dataset that writes
-    path = getattr(dataset, "_filepath", None)
+    # A PartitionedDataset writes a folder, its `_path`.
+    path = getattr(dataset, "_filepath", None) or getattr(dataset, "_path", None)
     if path is None:
         return None
     path = Path(str(path))
@@ -166,21 +178,87 @@ def generate_lines(facts: dict) -> list[str]:
     return [f"Wrote a synthetic export of {export['rows']:,} leads{span}"]
 
 
+def daily_lines(facts: dict) -> list[str]:
+    """The summary of a generate_daily run."""
+    daily = facts["daily_exports"]
+    return [
+        f"Wrote {daily['files']} daily export(s) of {daily['leads']:,} leads in all, "
+        f"{daily['first']} to {daily['last']}, and their outcomes apart"
+    ]
+
+
+def ingest_lines(facts: dict) -> list[str]:
+    """The summary of an ingest run: the new landing files' counts and the store's size."""
+    totals = facts["ingest_summary"]
+    store = f"The store holds {totals['leads_stored']:,} leads"
+    if not totals.get("files"):
+        return [f"No new landing file; {store[0].lower()}{store[1:]}"]
+    return [
+        f"Landing files ingested {totals['files']}: rows read {totals['rows_read']:,}, "
+        f"new leads {totals['leads_new']:,}, updated {totals['leads_updated']:,}, "
+        f"unchanged {totals['leads_unchanged']:,}, quarantined {totals['quarantined']:,}, "
+        f"labels filled {totals['labels_filled']:,}",
+        store,
+    ]
+
+
+def score_new_lines(facts: dict) -> list[str]:
+    """The summary of a score_new run: the stored leads scored, tiers, model and drift."""
+    run = facts["score_run"]
+    if not run.get("leads_selected"):
+        lines = ["Nothing new to score: every stored lead has this model's score"]
+    else:
+        lines = [
+            f"Stored leads scored {run['leads_scored']:,}, quarantined "
+            f"{run['leads_quarantined']:,} ({run['rescored']:,} rescored for a new champion)",
+            "Tiers: "
+            + ", ".join(f"{t} {run.get(f'{t}_share', 0):.0%}" for t in ("hot", "warm", "cold")),
+        ]
+    version = facts.get("scoring_model_version") or {}
+    if version:
+        aliases = facts.get("model_aliases") or []
+        alias = f", alias {', '.join(aliases)}" if aliases else ""
+        lines.append(f"Model: {version['name']} version {version['version']}{alias}")
+    if run.get("leads_selected"):
+        # A drift past score_new's alert levels stops the run before this summary, so a summary
+        # only says whether the batch was judged at all (small batches are not).
+        features = (facts.get("new_scores_drift") or {}).get("features", {}).values()
+        judged = any(f.get("status") in ("stable", "watch", "drift") for f in features)
+        lines.append(
+            "Drift: no feature past the alert levels"
+            if judged
+            else "Drift: not judged, too few leads"
+        )
+    return lines
+
+
+# What a run did, from what it saved, with the function that sums it up; train when none match.
+_KINDS = [
+    ("batch_tally", "inference"),
+    ("score_run", "score_new"),
+    ("ingest_summary", "ingest"),
+    ("daily_exports", "generate_daily"),
+    ("generated", "generate"),
+]
+_LINES = {
+    "train": train_lines,
+    "inference": inference_lines,
+    "score_new": score_new_lines,
+    "ingest": ingest_lines,
+    "generate_daily": daily_lines,
+    "generate": generate_lines,
+}
+
+
 def run_kind(facts: dict) -> str:
-    """What the run did, from what it saved: scored a batch, generated an export, or trained."""
-    if facts.get("batch_tally") is not None:
-        return "inference"
-    if facts.get("generated") is not None:
-        return "generate"
-    return "train"
+    """What the run did, from what it saved: scored, stored, generated, or trained."""
+    return next((kind for fact, kind in _KINDS if facts.get(fact) is not None), "train")
 
 
 def format_summary(pipeline_name: str, facts: dict, files: dict[str, str], run: dict | None) -> str:
     """The block printed at the end of a run."""
     kind = run_kind(facts)
-    lines = {"train": train_lines, "inference": inference_lines, "generate": generate_lines}[kind](
-        facts
-    )
+    lines = _LINES[kind](facts)
     if run:
         lines.append(f"MLflow run '{run['name']}' ({run['id']}) in {run['uri']}")
     lines += [f"{label}: {path}" for label, path in files.items()]
@@ -192,12 +270,17 @@ def format_summary(pipeline_name: str, facts: dict, files: dict[str, str], run: 
 def trained_on_html(trained: dict, model: dict | None) -> str:
     """The model report's opening paragraph: the training data and the registered version."""
     path = trained.get("path") or DEFAULT_EXPORT
-    where = (
-        f"the default export <code>{html.escape(path)}</code> (synthetic, written by "
-        "<code>kedro run --pipeline=generate</code>, unless you put your own export there)"
-        if path == DEFAULT_EXPORT
-        else f"your export <code>{html.escape(path)}</code>"
-    )
+    if path == STORE_SOURCE:
+        where = (
+            "the lead store's labelled leads (<code>kedro run --pipeline=train_from_store</code>)"
+        )
+    elif path == DEFAULT_EXPORT:
+        where = (
+            f"the default export <code>{html.escape(path)}</code> (synthetic, written by "
+            "<code>kedro run --pipeline=generate</code>, unless you put your own export there)"
+        )
+    else:
+        where = f"your export <code>{html.escape(path)}</code>"
     span = f", created {trained['first']} to {trained['last']}" if trained.get("first") else ""
     text = f"Trained on {where}: {trained.get('rows', 0):,} valid leads{html.escape(span)}."
     if model:
@@ -211,12 +294,23 @@ def trained_on_html(trained: dict, model: dict | None) -> str:
     return f'<p class="trained-on">{text}</p>\n'
 
 
+_STAMP = re.compile(r'<p class="trained-on">.*?</p>\n', flags=re.S)
+
+
+def report_stamp(report: Path) -> str | None:
+    """The model report's trained-on paragraph, if the report has one."""
+    if not report.exists():
+        return None
+    found = _STAMP.search(report.read_text(encoding="utf-8"))
+    return found.group(0) if found else None
+
+
 def stamp_report(report: Path, paragraph: str) -> bool:
     """Put ``paragraph`` under the model report's title; False when there is no report."""
     if not report.exists():
         return False
     page = report.read_text(encoding="utf-8")
-    page = re.sub(r'<p class="trained-on">.*?</p>\n', "", page, flags=re.S)
+    page = _STAMP.sub("", page)
     title = re.search(r"<h1>.*?</h1>\n?", page) or re.search(r"<body>\n?", page)
     at = title.end() if title else 0
     report.write_text(page[:at] + paragraph + page[at:], encoding="utf-8")
@@ -230,6 +324,7 @@ class RunSummaryHook:
         self._facts: dict[str, Any] = {}
         self._run_id: str | None = None
         self._raw_path: str | None = None
+        self._source: str | None = None
 
     @hook_impl
     def after_context_created(self, context) -> None:
@@ -238,6 +333,13 @@ class RunSummaryHook:
     @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
         self._facts = {"tiers": Counter()}
+        names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
+        self._source = STORE_SOURCE if "train_from_store" in names else self._raw_path
+        # `--pipeline=reporting` redraws the report from a train run's outputs without knowing
+        # what that run trained on: the paragraph the train run stamped is put back afterwards.
+        redraws = pipeline is not None and "model_report" in pipeline.all_outputs()
+        report = _filepath(catalog, "model_report") if redraws else None
+        self._facts["kept_stamp"] = report_stamp(Path(report)) if report else None
         run = mlflow.active_run()
         self._run_id = run.info.run_id if run else None
 
@@ -247,6 +349,14 @@ class RunSummaryHook:
             self._facts[dataset_name] = data
         elif dataset_name == "scored_leads" and "tier" in getattr(data, "columns", ()):
             self._facts["tiers"].update(data["tier"].value_counts().to_dict())
+        elif dataset_name == "daily_landing_exports" and isinstance(data, dict):
+            days = sorted(data)
+            self._facts["daily_exports"] = {
+                "files": len(days),
+                "leads": sum(len(frame) for frame in data.values()),
+                "first": days[0][:10] if days else "-",
+                "last": days[-1][:10] if days else "-",
+            }
         elif dataset_name == "generated_raw_leads" and CREATED_DATE in getattr(data, "columns", ()):
             dates = data[CREATED_DATE].dropna().astype(str)
             self._facts["generated"] = {
@@ -260,7 +370,7 @@ class RunSummaryHook:
                 "rows": len(data),
                 "first": f"{dates.min():%Y-%m-%d}" if len(data) else None,
                 "last": f"{dates.max():%Y-%m-%d}" if len(data) else None,
-                "path": self._raw_path or DEFAULT_EXPORT,
+                "path": self._source or DEFAULT_EXPORT,
             }
 
     # Runs after the registry hook has given the new version its alias (see settings.HOOKS).
@@ -288,9 +398,14 @@ class RunSummaryHook:
         paths = {name: _filepath(catalog, name) for name in _FILES[kind] if name in outputs}
         files = {_FILES[kind][name]: path for name, path in paths.items() if path}
         report_path = paths.get("model_report")
-        if kind == "train" and facts.get("trained_on") and report_path:
+        if kind == "train" and report_path:
             report = Path(report_path)
-            if stamp_report(report, trained_on_html(facts["trained_on"], facts.get("model"))):
+            stamp = (
+                trained_on_html(facts["trained_on"], facts.get("model"))
+                if facts.get("trained_on")
+                else facts.get("kept_stamp")
+            )
+            if stamp and stamp_report(report, stamp):
                 self._log_report(client, report)
         run = None
         if self._run_id:

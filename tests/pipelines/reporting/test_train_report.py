@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
 from lead_scoring.pipelines.reporting.html import PLOTS
+from lead_scoring.run_summary import report_stamp
+from tests.conftest import run_kedro
 from tests.pipelines.reporting.test_html import EMBEDDED_PNG, assert_self_contained
 
 pytestmark = pytest.mark.slow
@@ -113,3 +116,27 @@ def test_reports_are_logged_to_the_train_run_that_registers_the_model(reporting,
     assert plots == {f"reporting/plots/{key}.png" for key, _, _ in PLOTS}
     (version,) = client.search_model_versions(f"name='lead_scoring' and run_id='{run_id}'")
     assert version.run_id == run_id
+
+
+def test_the_reporting_pipeline_alone_redraws_the_reports_from_the_saved_outputs(
+    trained_project, tmp_path
+):
+    # A copy: the redrawn report names the reporting run, which the tests above must not see.
+    project = shutil.copytree(trained_project, tmp_path / "project")
+    reporting = project / "data" / "08_reporting"
+    train_run = read_json(reporting / "mlflow_run.json")["run_id"]
+    stamp = report_stamp(reporting / "model_report.html")
+    (reporting / "feature_importance.csv").unlink()
+
+    result = run_kedro(project, "run", "--pipeline=reporting")
+
+    assert " reporting run summary " in result.stdout
+    run = read_json(reporting / "mlflow_run.json")["run_id"]
+    page = (reporting / "model_report.html").read_text()
+    assert run != train_run and run in page
+    # What the model was trained on, and which version it is, still opens the report.
+    assert stamp and "Trained on the default export" in stamp
+    assert report_stamp(reporting / "model_report.html") == stamp
+    # The SHAP importance needs the model measured on the holdout, kept by the train run.
+    importance = pd.read_csv(reporting / "feature_importance.csv")
+    assert len(importance) > 0

@@ -39,11 +39,17 @@ def _load_champion(name: str, alias: str):
     return version, model
 
 
+def from_unix_days(days: float) -> pd.Timestamp:
+    """A timestamp logged as a metric in days since 1970, back to the second it was."""
+    # The metric is a float: 2022-02-28 23:41:14 comes back as 23:41:13.999999762.
+    return pd.Timestamp(days * 86_400, unit="s").round("s")
+
+
 def _champion_newest_lead(version) -> pd.Timestamp | None:
     metric = (
         MlflowClient().get_run(version.run_id).data.metrics.get("registered.newest_lead_unix_days")
     )
-    return None if metric is None else pd.Timestamp(metric * 86_400, unit="s")
+    return None if metric is None else from_unix_days(metric)
 
 
 def _scores(label: np.ndarray, probability: np.ndarray) -> dict:
