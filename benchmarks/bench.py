@@ -120,9 +120,14 @@ def scratch_project() -> Path:
     if not (project / "pyproject.toml").exists():
         WORK.mkdir(parents=True, exist_ok=True)
         copy_project(project)
-    # Kedro imports the project's own src/: measure the code as it is now.
-    shutil.rmtree(project / "src")
-    shutil.copytree(ROOT / "src", project / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    # Kedro imports the project's own src/ and reads its conf/ and reference data: measure the
+    # project as it is now, not as it was when the copy was made (the exports are kept).
+    for part in ("src", "conf", "data/01_raw/reference"):
+        shutil.rmtree(project / part)
+        shutil.copytree(ROOT / part, project / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.rmtree(project / "conf" / "local", ignore_errors=True)
+    (project / "conf" / "local").mkdir()
+    shutil.copy(ROOT / "pyproject.toml", project / "pyproject.toml")
     return project
 
 
