@@ -38,11 +38,14 @@ def register_pipelines() -> dict[str, Pipeline]:
         "ingestion": ingestion.create_pipeline(),
         "train": train,
         "scoring": scoring.create_pipeline(),
-        "inference": inference.create_pipeline(),
+        # A new export through the registered model, then its drift against the model's training.
+        "inference": inference.create_pipeline() + monitoring.create_pipeline(),
         "reporting": reporting.create_pipeline(),
         # The lead store's loop: landing files in, new leads scored (docs/operations.md).
         "ingest": ingest.create_pipeline(),
-        "score_new": score_new.create_pipeline(),
+        "score_new": inference.create_model_pipeline()
+        + monitoring.create_reference_loading_pipeline()
+        + score_new.create_pipeline(),
         "generate_daily": generate_daily.create_pipeline(),
         "train_from_store": train_on_store,
         "__default__": train,

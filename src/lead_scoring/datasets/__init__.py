@@ -9,6 +9,7 @@ from lead_scoring.datasets.lead_export_dataset import LeadExport, LeadExportData
 from lead_scoring.datasets.lead_store import LeadStore, LeadStoreDataset
 from lead_scoring.datasets.raw_leads_dataset import RawLeadsDataset
 from lead_scoring.datasets.report_figure_dataset import ReportFigureDataset
+from lead_scoring.datasets.scored_chunks_dataset import ScoredChunksDataset
 from lead_scoring.datasets.streamed_csv_dataset import StreamedCSVDataset
 
 __all__ = [
@@ -23,5 +24,6 @@ __all__ = [
     "LeadStoreDataset",
     "RawLeadsDataset",
     "ReportFigureDataset",
+    "ScoredChunksDataset",
     "StreamedCSVDataset",
 ]

@@ -6,6 +6,7 @@ import json
 import logging
 
 from lead_scoring.pipeline_registry import register_pipelines
+from lead_scoring.pipelines import inference as batch_scoring
 from lead_scoring.pipelines.inference.nodes import find_model_version
 from lead_scoring.pipelines.monitoring import create_pipeline, create_reference_pipeline
 from lead_scoring.pipelines.monitoring.nodes import load_drift_reference
@@ -21,6 +22,14 @@ def test_the_reference_is_built_from_training_outputs_only():
     assert reference.inputs() - {"params:monitoring"} <= training.all_outputs() | {
         "interaction_mapping"
     }
+
+
+def test_monitoring_reads_what_scoring_wrote_and_scoring_never_waits_for_it():
+    monitoring = create_pipeline()
+    # The scored chunks carry the model input: monitoring rebuilds no feature.
+    assert monitoring.inputs() == {"scored_chunks", "scoring_model_version", "params:monitoring"}
+    batch = batch_scoring.create_pipeline()
+    assert not batch.inputs() & monitoring.all_outputs()
 
 
 def test_the_train_pipeline_stays_a_model_bound_pipeline():

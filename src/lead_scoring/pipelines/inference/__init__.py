@@ -1,3 +1,16 @@
-from lead_scoring.pipelines.inference.pipeline import create_pipeline
+from lead_scoring.pipelines.inference.nodes import (
+    add_tallies,
+    score_export,
+    split_predictions,
+    tally_scored_chunk,
+)
+from lead_scoring.pipelines.inference.pipeline import create_model_pipeline, create_pipeline
 
-__all__ = ["create_pipeline"]
+__all__ = [
+    "add_tallies",
+    "create_model_pipeline",
+    "create_pipeline",
+    "score_export",
+    "split_predictions",
+    "tally_scored_chunk",
+]

@@ -1,53 +1,30 @@
-"""Batch scoring: `kedro run --pipeline=inference` scores an export and monitors its drift.
+"""Batch scoring: `kedro run --pipeline=inference` scores an export with the registered model.
 
 Scoring calls the registered model's ``predict``, the code that `mlflow models serve` runs, so
-batch and online scores agree. The export is read and scored a chunk at a time and the outputs
-stream to disk, so a batch of any size goes through the same nodes in flat memory.
+batch and online scores agree. The export is read and scored a chunk at a time into the run's
+scored chunks, which each later node reads back a chunk at a time: a batch of any size goes
+through the same nodes in flat memory. Drift monitoring reads the same chunks (the registry
+joins the two pipelines).
 """
 
-import functools
-from collections.abc import Callable, Iterator
-
-import pandas as pd
 from kedro.pipeline import Node, Pipeline
 
-from lead_scoring.pipelines import monitoring
-from lead_scoring.pipelines.inference.call_list import with_call_list
+from lead_scoring.pipelines.inference.call_list import list_calls
 from lead_scoring.pipelines.inference.nodes import (
-    batch_profile,
+    count_batch,
     find_model_version,
+    list_quarantined_leads,
+    list_scored_leads,
     load_scoring_model,
     measure_realised_performance,
-    score_in_chunks,
+    score_export,
     summarise_batch,
 )
 
 
-def _emptied_once_saved(
-    chunks_of: Callable[..., Iterator[tuple]],
-) -> Callable[..., Iterator[tuple]]:
-    """The generator node ``chunks_of``, with each chunk's frames emptied once Kedro saved them."""
-
-    @functools.wraps(chunks_of)
-    def chunks(*args, **kwargs) -> Iterator[tuple]:
-        for outputs in chunks_of(*args, **kwargs):
-            yield outputs
-            # Kedro asks for the next chunk only once it has saved this one, but it splits the
-            # chunks of a node with several outputs through itertools.tee, whose buffer frees
-            # them 57 at a time: every chunk stayed in memory to the end and a 4x larger export
-            # took 2.6x the memory. Emptied, down to their row labels, the frames hold nothing.
-            for output in outputs:
-                if isinstance(output, pd.DataFrame):
-                    output.index = pd.RangeIndex(len(output))
-                    for column in list(output.columns):
-                        del output[column]
-
-    return chunks
-
-
-def create_pipeline(**kwargs) -> Pipeline:
-    """Score new leads with the registered model, then compare them with its training data."""
-    scoring = Pipeline(
+def create_model_pipeline(**kwargs) -> Pipeline:
+    """The registered model version to score with, resolved once, and the model loaded."""
+    return Pipeline(
         [
             Node(
                 find_model_version,
@@ -61,40 +38,47 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs="scoring_model",
                 name="load_scoring_model",
             ),
+        ],
+        tags="inference",
+    )
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Score new leads with the registered model; write scores, quarantine, call list, counts."""
+    return create_model_pipeline() + Pipeline(
+        [
             Node(
-                _emptied_once_saved(with_call_list(score_in_chunks)),
-                inputs=[
-                    "scoring_model",
-                    "new_leads",
-                    "scoring_model_version",
-                    "scoring_drift_reference",
-                    "city_tiers",
-                    "interaction_mapping",
-                    "params:inference",
-                    "params:ingestion",
-                    "params:validation",
-                    "params:feature_engineering",
-                ],
-                outputs=["scored_leads", "scoring_quarantine", "batch_tally", "call_list"],
-                name="score_in_chunks",
+                score_export,
+                inputs=["scoring_model", "new_leads", "scoring_model_version", "params:inference"],
+                outputs="scored_chunks",
+                name="score_export",
             ),
             Node(
-                batch_profile, inputs="batch_tally", outputs="batch_profile", name="batch_profile"
+                list_scored_leads,
+                inputs="scored_chunks",
+                outputs="scored_leads",
+                name="list_scored_leads",
             ),
+            Node(
+                list_quarantined_leads,
+                inputs="scored_chunks",
+                outputs="scoring_quarantine",
+                name="list_quarantined_leads",
+            ),
+            Node(list_calls, inputs="scored_chunks", outputs="call_list", name="list_calls"),
+            Node(count_batch, inputs="scored_chunks", outputs="batch_tally", name="count_batch"),
             Node(
                 measure_realised_performance,
                 inputs="batch_tally",
                 outputs="realised_metrics_mlflow",
                 name="measure_realised_performance",
             ),
-            # Waits for the drift alerts, so the counts are the run's last words.
             Node(
                 summarise_batch,
-                inputs=["batch_tally", "drift_alerts"],
+                inputs="batch_tally",
                 outputs="batch_metrics_mlflow",
                 name="summarise_batch",
             ),
         ],
         tags="inference",
     )
-    return scoring + monitoring.create_pipeline()

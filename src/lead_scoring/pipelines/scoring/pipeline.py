@@ -9,6 +9,7 @@ from kedro.pipeline import Node, Pipeline
 from lead_scoring.pipelines.feature_engineering.pipeline import features_node
 from lead_scoring.pipelines.ingestion.nodes import normalise_raw_leads
 from lead_scoring.pipelines.scoring.nodes import (
+    attach_model_input,
     check_level_labels,
     combine_scored_and_quarantined,
     explain_predictions,
@@ -74,8 +75,15 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "scoring_scored_leads",
                     "scoring_quarantined_leads",
                 ],
-                outputs=SCORING_OUTPUT,
+                outputs="scoring_answer",
                 name="combine_scored_and_quarantined",
+            ),
+            # Not in the served JSON: batch scoring hands it to drift monitoring.
+            Node(
+                attach_model_input,
+                inputs=["scoring_answer", "scoring_model_input", "scoring_valid_leads"],
+                outputs=SCORING_OUTPUT,
+                name="attach_model_input",
             ),
         ],
         tags="scoring",
