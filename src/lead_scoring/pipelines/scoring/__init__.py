@@ -1,4 +1,22 @@
 from lead_scoring.pipelines.scoring import request_guard  # noqa: F401 -- guards the server
-from lead_scoring.pipelines.scoring.pipeline import create_pipeline
+from lead_scoring.pipelines.scoring.nodes import (
+    assign_tiers,
+    explain_predictions,
+    predict_probabilities,
+)
+from lead_scoring.pipelines.scoring.pipeline import (
+    SCORING_INPUT,
+    SCORING_OUTPUT,
+    create_label_check_pipeline,
+    create_pipeline,
+)
 
-__all__ = ["create_pipeline"]
+__all__ = [
+    "SCORING_INPUT",
+    "SCORING_OUTPUT",
+    "assign_tiers",
+    "create_label_check_pipeline",
+    "create_pipeline",
+    "explain_predictions",
+    "predict_probabilities",
+]

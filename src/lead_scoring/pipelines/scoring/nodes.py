@@ -25,7 +25,7 @@ from lead_scoring.contract import (
     WARM,
 )
 from lead_scoring.errors import LeadScoringError
-from lead_scoring.pipelines.feature_engineering.nodes import (
+from lead_scoring.pipelines.feature_engineering import (
     ANY_INTERACTION,
     CATEGORICAL_FEATURES,
     CITY_TIER,

@@ -4,10 +4,9 @@ This is the inference side that the registered MLflow model carries, so the serv
 batch scoring and training evaluation run the same ingestion, validation and feature code.
 """
 
-from kedro.pipeline import Node, Pipeline
+from kedro.pipeline import Node, Pipeline, pipeline
 
-from lead_scoring.pipelines.feature_engineering.pipeline import features_node
-from lead_scoring.pipelines.ingestion.nodes import normalise_raw_leads
+from lead_scoring.pipelines import feature_engineering, ingestion, validation
 from lead_scoring.pipelines.scoring.nodes import (
     attach_model_input,
     check_level_labels,
@@ -15,41 +14,53 @@ from lead_scoring.pipelines.scoring.nodes import (
     explain_predictions,
     score_leads,
 )
-from lead_scoring.pipelines.validation.nodes import validate_raw_leads
 
 SCORING_INPUT = "scoring_leads"
 SCORING_OUTPUT = "lead_scores"
+# The stages training runs too, reused here on the served leads' own datasets: the node
+# names are the stages' own, under this namespace.
+NAMESPACE = "scoring"
+
+
+def _stage(stage: Pipeline, inputs: dict, outputs: dict, parameters: dict | None = None):
+    return pipeline(
+        stage,
+        inputs=inputs,
+        outputs=outputs,
+        parameters=parameters,
+        namespace=NAMESPACE,
+        prefix_datasets_with_namespace=False,
+        tags="scoring",
+    )
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Raw leads to probability, score, tier and reasons, with invalid rows quarantined."""
-    return Pipeline(
+    prepare = (
+        _stage(
+            ingestion.create_pipeline(),
+            inputs={"raw_leads": SCORING_INPUT},
+            outputs={"normalised_leads": "scoring_normalised_leads"},
+        )
+        + _stage(
+            validation.create_split_pipeline(),
+            inputs={"normalised_leads": "scoring_normalised_leads"},
+            outputs={
+                "valid_leads": "scoring_valid_leads",
+                "quarantined_leads": "scoring_quarantined_leads",
+            },
+            parameters={"params:training.label_required": "params:scoring.label_required"},
+        )
+        # The model-input contract is checked where a model learns from the same code; on
+        # validated rows it would cost a served lead more than the rest of its scoring.
+        + _stage(
+            feature_engineering.create_model_input_pipeline(checked=False),
+            inputs={"valid_leads": "scoring_valid_leads"},
+            outputs={"model_input": "scoring_model_input"},
+        )
+    )
+    return prepare + Pipeline(
         [
-            Node(
-                normalise_raw_leads,
-                inputs=[SCORING_INPUT, "interaction_mapping", "params:ingestion"],
-                outputs="scoring_normalised_leads",
-                name="normalise_scoring_leads",
-            ),
-            Node(
-                validate_raw_leads,
-                inputs=[
-                    "scoring_normalised_leads",
-                    "interaction_mapping",
-                    "params:validation",
-                    "params:scoring.label_required",
-                ],
-                outputs=["scoring_valid_leads", "scoring_quarantined_leads"],
-                name="validate_scoring_leads",
-            ),
-            # The model-input contract is checked where a model learns from the same code; on
-            # validated rows it would cost a served lead more than the rest of its scoring.
-            features_node(
-                "scoring_valid_leads",
-                "scoring_model_input",
-                "build_scoring_features",
-                checked=False,
-            ),
             Node(
                 explain_predictions,
                 inputs=["lead_scoring_model", "scoring_model_input"],
