@@ -43,6 +43,7 @@ class ScoredChunks:
         for path in self._files:
             table = feather.read_table(path, memory_map=True)
             if columns is not None:
+                # The row column comes first, as ``save`` writes it.
                 table = table.select([ROW, *(c for c in table.column_names[1:] if columns(c))])
             rows = table.to_pandas().set_index(ROW)
             rows.index.name = None

@@ -45,6 +45,9 @@ from lead_scoring.tracking import as_mlflow_metrics
 logger = logging.getLogger(__name__)
 
 MODEL_VERSION = "model_version"
+# ``row`` is the lead's 0-based position among the export's leads, ``line`` the file line its
+# record starts on (the header is line 1): a lead with a blank id is still found in the file.
+
 # The export's own fields that follow a lead past scoring: its origin to the call list, and the
 # realised label of a labelled backfill.
 CARRIED_FIELDS = [CITY, PLATFORM, MEDIUM, SOURCE, LEADS_DROPPED, REFERRED, LABEL]
@@ -53,10 +56,6 @@ CARRIED_FIELDS = [CITY, PLATFORM, MEDIUM, SOURCE, LEADS_DROPPED, REFERRED, LABEL
 def is_answer(column: str) -> bool:
     """Whether a column of a scored chunk is the model's answer or the lead's file line."""
     return not column.startswith((EXPORT_PREFIX, MODEL_INPUT_PREFIX, LEVEL_PREFIX))
-
-
-# ``row`` is the lead's 0-based position among the export's leads, ``line`` the file line its
-# record starts on (the header is line 1): a lead with a blank id is still found in the file.
 
 
 class NoTrainedModelError(LeadScoringError):
@@ -200,14 +199,14 @@ def score_export(
 ) -> Iterator[ScoredChunk]:
     """Score an export chunk by chunk: the model's answer for every lead, and the lines read
     that held none."""
-    read = 0
+    read = None
     for chunk in export.read(settings["chunk_rows"]):
         # An export with no lead at all still goes to the model, which says so.
-        if len(chunk.leads) or not read:
+        if len(chunk.leads) or read is None:
             predictions = score_chunk(model, chunk.leads, model_version)
         else:
             predictions = pd.DataFrame(columns=["status"])
-        read += len(chunk.leads) + len(chunk.rejected) or 1
+        read = (read or 0) + len(chunk.leads) + len(chunk.rejected)
         logger.info("Scored %d leads so far", read)
         yield ScoredChunk(answer_rows(chunk, predictions), chunk.rejected)
 
