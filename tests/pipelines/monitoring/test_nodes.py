@@ -298,6 +298,26 @@ def test_scored_chunks_profile_as_the_model_input_they_carry(reference, training
     assert not list(tmp_path.iterdir())
 
 
+def test_a_model_without_its_model_input_is_monitored_on_scores_and_tiers(
+    reference, training_outputs, tmp_path, caplog
+):
+    """A model registered before its answer carried the model input still scores and drifts."""
+    _, _, answer = batch_of(
+        training_outputs["model_input_holdout"], training_outputs["holdout_predictions"]
+    )
+    chunks = ScoredChunksDataset(filepath=str(tmp_path / "scored_chunks"))
+    chunks.save(ScoredChunk(answer, pd.DataFrame(columns=["line", "lead_id", "reason"])))
+    params = {**PARAMS, "profile_rows_per_chunk": 100, "profile_seed": 7}
+    with caplog.at_level(logging.WARNING):
+        profile = profile_scored_batch(chunks.load(), reference, params)
+    assert set(profile["features"]) == {"score", "tier"}
+    report = compare_with_reference(profile, reference, VERSION, PARAMS)
+    assert report["features"]["score"]["psi"] == pytest.approx(0, abs=1e-9)
+    assert report["features"]["first_platform_c"]["status"] == "no rows"
+    assert "carries no model input" in caplog.text
+    chunks.discard()
+
+
 # --- what a run writes ------------------------------------------------------------------------
 
 

@@ -210,8 +210,10 @@ def profile_batch(
             values = scored["probability"].astype("float64")
         elif entry["kind"] == "tier":
             values = scored["tier"]
-        else:
+        elif name in model_input:
             values = model_input[name]
+        else:
+            continue  # a model that does not carry its model input: see profile_scored_batch
         counts = {"counts": bin_counts(values, entry).tolist()}
         if "known_levels" in entry:
             raw = lead_levels[name]
@@ -249,6 +251,12 @@ def profile_scored_batch(chunks: ScoredChunks, reference: dict, params: dict) ->
         chunk_profile = profile_scored_chunk(chunk.rows, reference, params)
         if chunk_profile is not None:
             profile = chunk_profile if profile is None else add_profiles(profile, chunk_profile)
+    if profile and len(profile["features"]) < len(reference["features"]):
+        # A model registered before its answer carried the model input still scores.
+        logger.warning(
+            "The scoring model's answer carries no model input: drift is measured on its scores "
+            "and tiers only. Retrain with `kedro run --pipeline=train` to monitor its features."
+        )
     return profile or {}
 
 
