@@ -34,8 +34,8 @@ def test_the_registered_model_runs_the_training_stages_themselves():
     pipelines = register_pipelines()
     core = {node.name for node in pipelines["scoring"].nodes}
     # The stages training runs, namespaced onto the served leads' datasets: not copies.
-    assert {"scoring.normalise_raw_leads", "scoring.validate_raw_leads"} <= core
-    assert "scoring.build_model_input" in core
+    assert {"lead_model.normalise_raw_leads", "lead_model.validate_raw_leads"} <= core
+    assert "lead_model.build_model_input" in core
     train = pipelines["train"]
     assert {node.name for node in train.inference.nodes} == core
     assert train.input_name == "scoring_leads"

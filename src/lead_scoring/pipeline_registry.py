@@ -3,6 +3,10 @@
 raw export -> ingestion -> validation -> feature engineering -> training -> registered model
 new export -> the registered model (the same ingestion, validation and features, then the score)
            -> scored leads, quarantine, call list -> drift monitoring
+
+``lead_model`` is the model's inside, the scoring core the registered model carries and runs
+(key ``scoring``); ``batch_scoring`` is the batch job that feeds it an export (key
+``inference``, the name users type).
 """
 
 from __future__ import annotations
@@ -15,16 +19,16 @@ from kedro_mlflow.pipeline import pipeline_ml_factory
 from lead_scoring import runner
 from lead_scoring.contract import REGISTERED_MODEL_NAME
 from lead_scoring.pipelines import (
+    batch_scoring,
     feature_engineering,
     generate,
     generate_daily,
-    inference,
     ingest,
     ingestion,
+    lead_model,
     monitoring,
     reporting,
     score_new,
-    scoring,
     train_from_store,
     training,
     validation,
@@ -42,8 +46,8 @@ def bound_to_model(learning: Pipeline) -> Pipeline:
     """
     return pipeline_ml_factory(
         training=learning,
-        inference=scoring.create_pipeline(),
-        input_name=scoring.SCORING_INPUT,
+        inference=lead_model.create_pipeline(),
+        input_name=lead_model.SCORING_INPUT,
         kpm_kwargs={"runner": runner.SequentialRunner()},
         log_model_kwargs={
             "name": "model",
@@ -62,7 +66,7 @@ def create_learning_pipeline() -> Pipeline:
         + feature_engineering.create_pipeline()
         + training.create_pipeline()
         # The scoring core phrases reasons with the level labels: checked before training.
-        + scoring.create_label_check_pipeline()
+        + lead_model.create_label_check_pipeline()
     )
 
 
@@ -81,10 +85,10 @@ def register_pipelines() -> dict[str, Pipeline]:
         + pipeline(learning, inputs={"raw_leads": train_from_store.STORE_RAW_LEADS})
     )
     # A new export through the registered model, then its drift against the model's training.
-    batch = inference.create_pipeline() + monitoring.create_pipeline()
+    batch = batch_scoring.create_pipeline() + monitoring.create_pipeline()
     # The lead store's loop: stored leads the champion has not scored, the same model and drift.
     loop_scoring = (
-        inference.create_model_pipeline()
+        batch_scoring.create_model_pipeline()
         + monitoring.create_reference_loading_pipeline()
         + score_new.create_pipeline()
     )
@@ -92,7 +96,7 @@ def register_pipelines() -> dict[str, Pipeline]:
         "generate": generate.create_pipeline(),
         "ingestion": ingestion.create_pipeline(),
         "train": train,
-        "scoring": scoring.create_pipeline(),
+        "scoring": lead_model.create_pipeline(),
         "inference": batch,
         "reporting": reporting.create_pipeline(),
         # The lead store's loop: landing files in, new leads scored (docs/operations.md).

@@ -12,7 +12,7 @@ import pytest
 from kedro.io import DatasetError
 
 from lead_scoring.datasets import LeadExportDataset, RawLeadsDataset
-from lead_scoring.pipelines.inference.nodes import (
+from lead_scoring.pipelines.batch_scoring.nodes import (
     add_tallies,
     score_export,
     split_predictions,

@@ -6,11 +6,11 @@ import json
 import logging
 
 from lead_scoring.pipeline_registry import register_pipelines
-from lead_scoring.pipelines import inference as batch_scoring
-from lead_scoring.pipelines.inference.nodes import find_model_version
+from lead_scoring.pipelines import batch_scoring
+from lead_scoring.pipelines.batch_scoring.nodes import find_model_version
 from lead_scoring.pipelines.monitoring import create_pipeline, create_reference_pipeline
 from lead_scoring.pipelines.monitoring.nodes import load_drift_reference
-from tests.pipelines.inference.conftest import tracking_store
+from tests.pipelines.batch_scoring.conftest import tracking_store
 
 PARAMS = {"reference_artifact": "drift_reference.json"}
 

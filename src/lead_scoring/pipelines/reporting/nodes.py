@@ -27,7 +27,7 @@ from lead_scoring.contract import (
     TIMESTAMP_FORMAT,
     city_tier,
 )
-from lead_scoring.pipelines.scoring import explain_predictions
+from lead_scoring.pipelines.lead_model import explain_predictions
 from lead_scoring.pipelines.validation import parse_numbers, parse_timestamps
 from lead_scoring.tracking import as_mlflow_metrics
 

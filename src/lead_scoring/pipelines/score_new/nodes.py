@@ -22,7 +22,7 @@ from lead_scoring.datasets.lead_store import (
     now_utc,
 )
 from lead_scoring.errors import LeadScoringError
-from lead_scoring.pipelines import inference as batch_scoring
+from lead_scoring.pipelines import batch_scoring
 from lead_scoring.pipelines import monitoring as monitoring_stage
 
 logger = logging.getLogger(__name__)

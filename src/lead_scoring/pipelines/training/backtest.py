@@ -10,7 +10,7 @@ from catboost import CatBoostClassifier
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from lead_scoring.contract import CREATED_DATE, LABEL
-from lead_scoring.pipelines.scoring import assign_tiers, predict_probabilities
+from lead_scoring.pipelines.lead_model import assign_tiers, predict_probabilities
 from lead_scoring.pipelines.training.nodes import fit_fixed_trees, scaled_tree_count, tier_outcomes
 from lead_scoring.tracking import as_mlflow_metrics
 

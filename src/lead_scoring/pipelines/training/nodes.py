@@ -26,7 +26,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from lead_scoring.contract import COLD, CREATED_DATE, HOT, LABEL, LEAD_ID, TIERS
 from lead_scoring.pipelines.feature_engineering import CATEGORICAL_FEATURES, feature_columns
-from lead_scoring.pipelines.scoring import assign_tiers, predict_probabilities
+from lead_scoring.pipelines.lead_model import assign_tiers, predict_probabilities
 from lead_scoring.tracking import as_mlflow_metrics
 
 logger = logging.getLogger(__name__)

@@ -1,10 +1,10 @@
-from lead_scoring.pipelines.inference.nodes import (
+from lead_scoring.pipelines.batch_scoring.nodes import (
     add_tallies,
     score_export,
     split_predictions,
     tally_scored_chunk,
 )
-from lead_scoring.pipelines.inference.pipeline import create_model_pipeline, create_pipeline
+from lead_scoring.pipelines.batch_scoring.pipeline import create_model_pipeline, create_pipeline
 
 __all__ = [
     "add_tallies",

@@ -11,8 +11,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from lead_scoring.errors import LeadScoringError
-from lead_scoring.pipelines.feature_engineering import feature_columns
-from lead_scoring.pipelines.inference.nodes import (
+from lead_scoring.pipelines.batch_scoring.nodes import (
     NoTrainedModelError,
     ScoringContractError,
     add_tallies,
@@ -24,7 +23,8 @@ from lead_scoring.pipelines.inference.nodes import (
     summarise_batch,
     tally_chunk,
 )
-from tests.pipelines.inference.conftest import (
+from lead_scoring.pipelines.feature_engineering import feature_columns
+from tests.pipelines.batch_scoring.conftest import (
     BROKEN,
     SCORED_COLUMNS,
     UNSEEN_LEVEL_ROW,

@@ -9,8 +9,8 @@ joins the two pipelines).
 
 from kedro.pipeline import Node, Pipeline
 
-from lead_scoring.pipelines.inference.call_list import list_calls
-from lead_scoring.pipelines.inference.nodes import (
+from lead_scoring.pipelines.batch_scoring.call_list import list_calls
+from lead_scoring.pipelines.batch_scoring.nodes import (
     count_batch,
     find_model_version,
     list_quarantined_leads,

@@ -14,9 +14,9 @@ from kedro.runner import SequentialRunner
 from lead_scoring.contract import TIERS
 from lead_scoring.datasets import ScoredChunksDataset
 from lead_scoring.datasets.lead_export_dataset import REJECTED_COLUMNS, ExportChunk
-from lead_scoring.pipelines.inference import create_pipeline, nodes
+from lead_scoring.pipelines.batch_scoring import create_pipeline, nodes
 from tests.conftest import REAL_EXPORT, copy_project, needs_shared, run_kedro
-from tests.pipelines.inference.conftest import (
+from tests.pipelines.batch_scoring.conftest import (
     BROKEN,
     DUPLICATED_ROWS,
     SCORED_COLUMNS,

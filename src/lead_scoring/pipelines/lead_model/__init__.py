@@ -1,10 +1,10 @@
-from lead_scoring.pipelines.scoring import request_guard  # noqa: F401 -- guards the server
-from lead_scoring.pipelines.scoring.nodes import (
+from lead_scoring.pipelines.lead_model import request_guard  # noqa: F401 -- guards the server
+from lead_scoring.pipelines.lead_model.nodes import (
     assign_tiers,
     explain_predictions,
     predict_probabilities,
 )
-from lead_scoring.pipelines.scoring.pipeline import (
+from lead_scoring.pipelines.lead_model.pipeline import (
     SCORING_INPUT,
     SCORING_OUTPUT,
     create_label_check_pipeline,

@@ -7,7 +7,7 @@ batch scoring and training evaluation run the same ingestion, validation and fea
 from kedro.pipeline import Node, Pipeline, pipeline
 
 from lead_scoring.pipelines import feature_engineering, ingestion, validation
-from lead_scoring.pipelines.scoring.nodes import (
+from lead_scoring.pipelines.lead_model.nodes import (
     attach_model_input,
     check_level_labels,
     combine_scored_and_quarantined,
@@ -19,7 +19,7 @@ SCORING_INPUT = "scoring_leads"
 SCORING_OUTPUT = "lead_scores"
 # The stages training runs too, reused here on the served leads' own datasets: the node
 # names are the stages' own, under this namespace.
-NAMESPACE = "scoring"
+NAMESPACE = "lead_model"
 
 
 def _stage(stage: Pipeline, inputs: dict, outputs: dict, parameters: dict | None = None):

@@ -19,7 +19,7 @@ from lead_scoring.contract import (
     SOURCE,
 )
 from lead_scoring.datasets.scored_chunks_dataset import EXPORT_PREFIX, ScoredChunks
-from lead_scoring.pipelines.inference.nodes import is_answer
+from lead_scoring.pipelines.batch_scoring.nodes import is_answer
 
 ORIGIN_FIELDS = [CITY, PLATFORM, MEDIUM, SOURCE, LEADS_DROPPED, REFERRED]
 CALL_LIST_LAST = [LEAD_ID, CREATED_DATE, "probability"]
