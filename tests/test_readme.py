@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 
 from tests.conftest import PROJECT_ROOT
-from tests.pipelines.inference.test_serving import model_server
+from tests.pipelines.batch_scoring.test_serving import model_server
 
 README = PROJECT_ROOT / "README.md"
 

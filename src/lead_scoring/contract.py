@@ -53,6 +53,12 @@ TIERS = (HOT, WARM, COLD)
 SCORED = "scored"
 QUARANTINED = "quarantined"
 
+# The model's answer also carries, in ``answer.attrs`` and so outside the served JSON, what
+# drift monitoring needs of the leads it scored: their features as the model built them, and
+# their own category levels before rare ones fold (scoring's ``attach_model_input``).
+MODEL_INPUT = "model_input"
+LEAD_LEVELS = "lead_levels"
+
 # A quarantined row: where it came from, which column broke which rule, with what value, and why.
 QUARANTINE_COLUMNS = [SOURCE_ROW, LEAD_ID, "column", "rule", "value", "reason"]
 # The rule a quarantined row breaks when a required cell is empty.

@@ -1,48 +1,107 @@
-"""Project pipelines."""
+"""Project pipelines: the flow from a raw export to a scored lead, read top to bottom.
+
+raw export -> ingestion -> validation -> feature engineering -> training -> registered model
+new export -> the registered model (the same ingestion, validation and features, then the score)
+           -> scored leads, quarantine, call list -> drift monitoring
+
+``lead_model`` is the model's inside, the scoring core the registered model carries and runs
+(key ``scoring``); ``batch_scoring`` is the batch job that feeds it an export (key
+``inference``, the name users type).
+"""
 
 from __future__ import annotations
 
-from kedro.pipeline import Pipeline
+from pathlib import Path
 
+from kedro.pipeline import Pipeline, pipeline
+from kedro_mlflow.pipeline import pipeline_ml_factory
+
+from lead_scoring import runner
+from lead_scoring.contract import REGISTERED_MODEL_NAME
 from lead_scoring.pipelines import (
+    batch_scoring,
+    feature_engineering,
     generate,
     generate_daily,
-    inference,
     ingest,
     ingestion,
+    lead_model,
     monitoring,
     reporting,
     score_new,
-    scoring,
     train_from_store,
     training,
+    validation,
 )
+
+# The package the registered model carries, so it loads where the project is not installed.
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def bound_to_model(learning: Pipeline) -> Pipeline:
+    """``learning`` bound to the model's scoring core: its run logs and registers the core.
+
+    Everything a train run does must be in ``learning``: adding to a bound pipeline afterwards
+    would demote it to a plain one that logs no model.
+    """
+    return pipeline_ml_factory(
+        training=learning,
+        inference=lead_model.create_pipeline(),
+        input_name=lead_model.SCORING_INPUT,
+        kpm_kwargs={"runner": runner.SequentialRunner()},
+        log_model_kwargs={
+            "name": "model",
+            "registered_model_name": REGISTERED_MODEL_NAME,
+            "code_paths": [str(_PACKAGE_DIR)],
+            "signature": None,
+        },
+    )
+
+
+def create_learning_pipeline() -> Pipeline:
+    """Raw export to a measured, refit model: the stages in the order the data meets them."""
+    return (
+        ingestion.create_pipeline()
+        + validation.create_pipeline()
+        + feature_engineering.create_pipeline()
+        + training.create_pipeline()
+        # The scoring core phrases reasons with the level labels: checked before training.
+        + lead_model.create_label_check_pipeline()
+    )
 
 
 def register_pipelines() -> dict[str, Pipeline]:
     """Register the project's pipelines."""
-    # Reporting and the monitoring reference run inside the model-bound training pipeline, so one
-    # `kedro run --pipeline=train` logs them to the same MLflow run as the model.
-    train = training.create_train_pipeline(
-        monitoring.create_reference_pipeline(), reporting.create_pipeline()
+    # Logged to the same MLflow run as the model: its report and its drift reference.
+    learning = (
+        create_learning_pipeline()
+        + reporting.create_pipeline()
+        + monitoring.create_reference_pipeline()
     )
+    train = bound_to_model(learning)
     # The monthly retrain: the same training on the store's labelled leads of the window.
-    train_on_store = training.create_train_pipeline(
-        train_from_store.create_pipeline(),
-        monitoring.create_reference_pipeline(),
-        reporting.create_pipeline(),
-        raw_leads=train_from_store.pipeline.STORE_RAW_LEADS,
+    train_on_store = bound_to_model(
+        train_from_store.create_pipeline()
+        + pipeline(learning, inputs={"raw_leads": train_from_store.STORE_RAW_LEADS})
+    )
+    # A new export through the registered model, then its drift against the model's training.
+    batch = batch_scoring.create_pipeline() + monitoring.create_pipeline()
+    # The lead store's loop: stored leads the champion has not scored, the same model and drift.
+    loop_scoring = (
+        batch_scoring.create_model_pipeline()
+        + monitoring.create_reference_loading_pipeline()
+        + score_new.create_pipeline()
     )
     return {
         "generate": generate.create_pipeline(),
         "ingestion": ingestion.create_pipeline(),
         "train": train,
-        "scoring": scoring.create_pipeline(),
-        "inference": inference.create_pipeline(),
+        "scoring": lead_model.create_pipeline(),
+        "inference": batch,
         "reporting": reporting.create_pipeline(),
         # The lead store's loop: landing files in, new leads scored (docs/operations.md).
         "ingest": ingest.create_pipeline(),
-        "score_new": score_new.create_pipeline(),
+        "score_new": loop_scoring,
         "generate_daily": generate_daily.create_pipeline(),
         "train_from_store": train_on_store,
         "__default__": train,

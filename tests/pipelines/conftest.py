@@ -10,7 +10,7 @@ import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
-from lead_scoring.pipelines.training import create_train_pipeline
+from lead_scoring.pipeline_registry import bound_to_model, create_learning_pipeline
 from tests.conftest import PROJECT_ROOT, generate_export
 
 
@@ -80,6 +80,6 @@ def learned(fast_parameters, city_tiers, interaction_mapping, tmp_path_factory) 
     # An empty registry of its own: the run looks for a champion to compare with.
     mlflow.set_tracking_uri(f"sqlite:///{path.parent / 'mlflow.db'}")
     try:
-        return run_in_process(create_train_pipeline(), fast_parameters, inputs)
+        return run_in_process(bound_to_model(create_learning_pipeline()), fast_parameters, inputs)
     finally:
         mlflow.set_tracking_uri(None)

@@ -11,7 +11,7 @@ import urllib.request
 import pandas as pd
 import pytest
 
-from tests.pipelines.inference.test_serving import model_server
+from tests.pipelines.batch_scoring.test_serving import model_server
 from tests.reliability.conftest import LABEL, isolated_copy
 
 pytestmark = pytest.mark.slow

@@ -12,7 +12,12 @@ import pytest
 from kedro.io import DatasetError
 
 from lead_scoring.datasets import LeadExportDataset, RawLeadsDataset
-from lead_scoring.pipelines.inference.nodes import score_in_chunks
+from lead_scoring.pipelines.batch_scoring.nodes import (
+    add_tallies,
+    score_export,
+    split_predictions,
+    tally_scored_chunk,
+)
 from tests.conftest import REAL_EXPORT, needs_shared
 from tests.reliability.conftest import INDEX, LABEL, write_export
 
@@ -43,26 +48,17 @@ def write_lines(lines: list[bytes], path) -> tuple:
     return path
 
 
-def score_export(model, path, parameters, city_tiers, interaction_mapping, chunk_rows=200_000):
-    """The batch scoring node over the export: its scored rows, quarantine and tally."""
+def score_file(model, path, parameters, chunk_rows=200_000):
+    """Batch scoring's nodes over the export: its scored rows, quarantine and tally."""
     export = LeadExportDataset(filepath=str(path)).load()
-    outputs = list(
-        score_in_chunks(
-            model,
-            export,
-            {"version": "1"},
-            {},
-            city_tiers,
-            interaction_mapping,
-            {**parameters["inference"], "chunk_rows": chunk_rows},
-            parameters["ingestion"],
-            parameters["validation"],
-            parameters["feature_engineering"],
-        )
-    )
-    scored = pd.concat([scored for scored, _, _ in outputs], ignore_index=True)
-    quarantine = pd.concat([quarantine for _, quarantine, _ in outputs], ignore_index=True)
-    return scored, quarantine, outputs[-1][2]
+    settings = {**parameters["inference"], "chunk_rows": chunk_rows}
+    scored, quarantine, tally = [], [], None
+    for chunk in score_export(model, export, {"version": "1"}, settings):
+        scored_chunk, quarantine_chunk = split_predictions(chunk.rows, rejected=chunk.rejected)
+        scored.append(scored_chunk)
+        quarantine.append(quarantine_chunk)
+        tally = add_tallies(tally, tally_scored_chunk(chunk))
+    return pd.concat(scored, ignore_index=True), pd.concat(quarantine, ignore_index=True), tally
 
 
 def assert_every_line_accounted(path, scored, quarantine, tally) -> None:
@@ -85,11 +81,9 @@ def reason_of(quarantine: pd.DataFrame, line: int) -> str:
 
 
 @pytest.fixture
-def score(scoring_model, parameters, city_tiers, interaction_mapping):
+def score(scoring_model, parameters):
     def scored(path, **kwargs):
-        return score_export(
-            scoring_model, path, parameters, city_tiers, interaction_mapping, **kwargs
-        )
+        return score_file(scoring_model, path, parameters, **kwargs)
 
     return scored
 

@@ -22,7 +22,7 @@ from mlflow.tracking import MlflowClient
 from lead_scoring.cli import _explained_cause
 from lead_scoring.datasets import AtomicCSVDataset, CatBoostModelDataset
 from lead_scoring.datasets.atomic_csv_dataset import write_atomically
-from lead_scoring.pipelines.inference.nodes import find_model_version, load_scoring_model
+from lead_scoring.pipelines.batch_scoring.nodes import find_model_version, load_scoring_model
 from lead_scoring.pipelines.monitoring.nodes import HISTORY_COLUMNS
 from tests.reliability.conftest import (
     INDEX,

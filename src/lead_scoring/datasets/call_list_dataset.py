@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
-import tempfile
-import time
 from pathlib import Path
 from typing import IO
 
@@ -16,14 +13,13 @@ import pyarrow.csv as pacsv
 
 from lead_scoring.datasets.atomic_csv_dataset import hidden_sibling
 from lead_scoring.datasets.streamed_csv_dataset import StreamedCSVDataset
-from lead_scoring.locks import try_exclusive_lock
-
-logger = logging.getLogger(__name__)
+from lead_scoring.datasets.working_folder import (
+    close_working_folder,
+    open_working_folder,
+    remove_stale_working_folders,
+)
 
 SCORE = "score"
-_LOCK = ".lock"
-# A working folder without its lock file yet is another run's first instant, unless it is old.
-_UNLOCKED_GRACE_SECONDS = 3600
 
 
 class CallListDataset(StreamedCSVDataset):
@@ -42,37 +38,11 @@ class CallListDataset(StreamedCSVDataset):
 
     def remove_stale_buckets(self) -> list[Path]:
         """Delete the working folders of runs that were killed (their lock is free); return them."""
-        removed = []
-        for folder in self._filepath.parent.glob(f".{self._filepath.name}.*"):
-            if not folder.is_dir() or folder == self._buckets:
-                continue
-            lock = folder / _LOCK
-            if lock.exists():
-                handle = try_exclusive_lock(lock)
-                if handle is None:
-                    continue  # a live run's folder
-                handle.close()
-            elif time.time() - folder.stat().st_mtime < _UNLOCKED_GRACE_SECONDS:
-                continue
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
-        if removed:
-            logger.warning(
-                "Removed %d working folder(s) of %s left by an interrupted run.",
-                len(removed),
-                self._filepath.name,
-            )
-        return removed
+        return remove_stale_working_folders(self._filepath, keep=self._buckets)
 
     def save(self, data: pd.DataFrame) -> None:
         if self._buckets is None:
-            self._filepath.parent.mkdir(parents=True, exist_ok=True)
-            self._buckets = Path(
-                tempfile.mkdtemp(prefix=f".{self._filepath.name}.", dir=self._filepath.parent)
-            )
-            # Held while this run lives; the kernel frees it if the run is killed.
-            self._held = try_exclusive_lock(self._buckets / _LOCK)
-            self.remove_stale_buckets()
+            self._buckets, self._held = open_working_folder(self._filepath)
             self._columns = list(data.columns)
         ordered = data.sort_values(SCORE, ascending=False, kind="stable")
         for score, rows in ordered.groupby(SCORE, sort=False):
@@ -96,9 +66,5 @@ class CallListDataset(StreamedCSVDataset):
 
     def discard(self) -> None:
         """Drop what this run wrote; the previous list stays."""
-        if self._buckets is not None:
-            shutil.rmtree(self._buckets, ignore_errors=True)
-            self._buckets = None
-        if self._held is not None:
-            self._held.close()
-            self._held = None
+        close_working_folder(self._buckets, self._held)
+        self._buckets, self._held = None, None

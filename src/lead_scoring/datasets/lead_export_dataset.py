@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,12 @@ def _rejected_frame(rejected: list) -> pd.DataFrame:
     return pd.DataFrame(
         [(r.line, r.lead_id, r.reason) for r in rejected], columns=REJECTED_COLUMNS
     ).astype({"line": "int64"})
+
+
+class ChunkedLeads(Protocol):
+    """Raw leads read ``rows`` at a time, as an export on disk or the lead store gives them."""
+
+    def read(self, rows: int) -> Iterator[ExportChunk]: ...
 
 
 class LeadExport:

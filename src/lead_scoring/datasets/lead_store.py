@@ -95,7 +95,8 @@ class ScoreBatch:
 
     scores: pd.DataFrame
     quarantine: pd.DataFrame
-    run: dict[str, Any]
+    # None when the run had nothing to score: no run row is logged.
+    run: dict[str, Any] | None
 
 
 class LeadStore:

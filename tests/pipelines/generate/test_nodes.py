@@ -9,9 +9,12 @@ import pandas as pd
 import pytest
 
 from lead_scoring.datasets import RawLeadsDataset
-from lead_scoring.pipelines.generate import create_pipeline
+from lead_scoring.pipelines import generate_daily
+from lead_scoring.pipelines.generate import create_generator_pipeline, create_pipeline
 from lead_scoring.pipelines.generate.nodes import (
+    GeneratorSettingsError,
     assemble_raw_export,
+    check_generator_settings,
     draw_completion_labels,
     expit,
     n_duplicates,
@@ -93,6 +96,21 @@ def test_the_pipeline_wires_the_catalog_names():
     pipeline = create_pipeline()
     assert pipeline.inputs() == {"city_tiers", "interaction_mapping", "params:generate"}
     assert pipeline.outputs() == {"generated_raw_leads"}
+
+
+def test_settings_that_describe_no_export_stop_with_one_line(settings):
+    assert check_generator_settings(settings) == settings
+    for broken in ({"end_date": "2021-01-01"}, {"n_leads": 0}):
+        with pytest.raises(GeneratorSettingsError, match="generate.end_date on or after") as error:
+            check_generator_settings({**settings, **broken})
+        assert "\n" not in str(error.value)
+
+
+def test_generate_daily_runs_these_nodes_on_its_own_settings():
+    daily = generate_daily.create_pipeline()
+    generated = {node.name.removeprefix("generate_daily.") for node in daily.nodes}
+    assert {node.name for node in create_generator_pipeline().nodes} <= generated
+    assert "generator_settings" not in daily.all_inputs() | daily.all_outputs()
 
 
 def test_null_shares_match_the_real_export(export, interaction_mapping):

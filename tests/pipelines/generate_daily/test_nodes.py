@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import pandas as pd
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
 
-from lead_scoring.pipelines.generate_daily.nodes import (
-    daily_generator_settings,
-    generate_leads,
-    split_by_day,
-)
+from lead_scoring.pipelines.generate_daily import create_pipeline
+from lead_scoring.pipelines.generate_daily.nodes import daily_generator_settings, split_by_day
 
 DAILY = {"first_day": "2022-02-15", "days": 3, "leads_per_day": 100, "seed": 5}
+
+
+def generate_leads(parameters, city_tiers, interaction_mapping) -> pd.DataFrame:
+    """The daily leads as the pipeline generates them, with generate's own nodes."""
+    catalog = DataCatalog(
+        {
+            "city_tiers": MemoryDataset(city_tiers),
+            "interaction_mapping": MemoryDataset(interaction_mapping),
+            "params:generate": MemoryDataset(parameters["generate"]),
+            "params:generate_daily": MemoryDataset(DAILY),
+        }
+    )
+    pipeline = create_pipeline().to_outputs("daily_raw_leads")
+    return SequentialRunner().run(pipeline, catalog)["daily_raw_leads"].load()
 
 
 def test_each_day_gets_its_own_export_and_outcome_file(parameters, city_tiers, interaction_mapping):
@@ -20,7 +33,7 @@ def test_each_day_gets_its_own_export_and_outcome_file(parameters, city_tiers, i
         "2022-02-17",
         300,
     )
-    leads = generate_leads(city_tiers, interaction_mapping, settings)
+    leads = generate_leads(parameters, city_tiers, interaction_mapping)
     exports, outcomes = split_by_day(leads, DAILY)
     assert list(exports) == ["2022-02-15_leads", "2022-02-16_leads", "2022-02-17_leads"]
     assert list(outcomes) == [name.replace("leads", "outcomes") for name in exports]

@@ -11,6 +11,8 @@ import pytest
 from matplotlib.figure import Figure
 
 from lead_scoring.contract import TIERS
+from lead_scoring.datasets import ScoredChunksDataset
+from lead_scoring.datasets.scored_chunks_dataset import ScoredChunk
 from lead_scoring.pipelines.feature_engineering.nodes import feature_columns
 from lead_scoring.pipelines.monitoring.nodes import (
     HISTORY_COLUMNS,
@@ -27,6 +29,7 @@ from lead_scoring.pipelines.monitoring.nodes import (
     plot_drift,
     population_stability_index,
     profile_batch,
+    profile_scored_batch,
     quantile_edges,
 )
 
@@ -258,6 +261,61 @@ def test_quarantined_rows_are_left_out_of_the_profile(reference, training_output
     profile = profile_batch(model_input.drop(index=3), leads.drop(index=3), answer, reference)
     assert profile["rows"] == 9
     assert sum(profile["features"]["score"]["counts"]) == 9
+
+
+def test_scored_chunks_profile_as_the_model_input_they_carry(reference, training_outputs, tmp_path):
+    """Monitoring profiles the chunks a scoring run wrote, from the features the model scored."""
+    model_input, leads, answer = batch_of(
+        training_outputs["model_input_holdout"], training_outputs["holdout_predictions"]
+    )
+    answer.loc[[2, 7], "status"] = "quarantined"
+    scored = answer["status"] == "scored"
+    rows = pd.concat(
+        [
+            answer,
+            model_input.loc[scored].add_prefix("input."),
+            leads.loc[scored].add_prefix("level."),
+        ],
+        axis=1,
+    )
+    chunks = ScoredChunksDataset(filepath=str(tmp_path / "scored_chunks"))
+    half = len(rows) // 2
+    for part in (rows.iloc[:half], rows.iloc[half:]):
+        chunks.save(ScoredChunk(part, pd.DataFrame(columns=["line", "lead_id", "reason"])))
+    # Every scored lead's features, not a sample of them.
+    params = {**PARAMS, "profile_rows_per_chunk": len(rows), "profile_seed": 7}
+    profile = profile_scored_batch(chunks.load(), reference, params)
+    expected = profile_batch(model_input.loc[scored], leads.loc[scored], answer, reference)
+    assert profile == expected
+    assert profile["rows"] == profile["sampled"] == len(rows) - 2
+    # A sample profiles at most its size per chunk; scores and tiers still of every lead.
+    sampled = profile_scored_batch(
+        chunks.load(), reference, {**params, "profile_rows_per_chunk": 50}
+    )
+    assert (sampled["rows"], sampled["sampled"]) == (len(rows) - 2, 100)
+    assert sampled["features"]["score"] == expected["features"]["score"]
+    chunks.discard()
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_model_without_its_model_input_is_monitored_on_scores_and_tiers(
+    reference, training_outputs, tmp_path, caplog
+):
+    """A model registered before its answer carried the model input still scores and drifts."""
+    _, _, answer = batch_of(
+        training_outputs["model_input_holdout"], training_outputs["holdout_predictions"]
+    )
+    chunks = ScoredChunksDataset(filepath=str(tmp_path / "scored_chunks"))
+    chunks.save(ScoredChunk(answer, pd.DataFrame(columns=["line", "lead_id", "reason"])))
+    params = {**PARAMS, "profile_rows_per_chunk": 100, "profile_seed": 7}
+    with caplog.at_level(logging.WARNING):
+        profile = profile_scored_batch(chunks.load(), reference, params)
+    assert set(profile["features"]) == {"score", "tier"}
+    report = compare_with_reference(profile, reference, VERSION, PARAMS)
+    assert report["features"]["score"]["psi"] == pytest.approx(0, abs=1e-9)
+    assert report["features"]["first_platform_c"]["status"] == "no rows"
+    assert "carries no model input" in caplog.text
+    chunks.discard()
 
 
 # --- what a run writes ------------------------------------------------------------------------

@@ -6,10 +6,11 @@ import json
 import logging
 
 from lead_scoring.pipeline_registry import register_pipelines
-from lead_scoring.pipelines.inference.nodes import find_model_version
+from lead_scoring.pipelines import batch_scoring
+from lead_scoring.pipelines.batch_scoring.nodes import find_model_version
 from lead_scoring.pipelines.monitoring import create_pipeline, create_reference_pipeline
 from lead_scoring.pipelines.monitoring.nodes import load_drift_reference
-from tests.pipelines.inference.conftest import tracking_store
+from tests.pipelines.batch_scoring.conftest import tracking_store
 
 PARAMS = {"reference_artifact": "drift_reference.json"}
 
@@ -21,6 +22,14 @@ def test_the_reference_is_built_from_training_outputs_only():
     assert reference.inputs() - {"params:monitoring"} <= training.all_outputs() | {
         "interaction_mapping"
     }
+
+
+def test_monitoring_reads_what_scoring_wrote_and_scoring_never_waits_for_it():
+    monitoring = create_pipeline()
+    # The scored chunks carry the model input: monitoring rebuilds no feature.
+    assert monitoring.inputs() == {"scored_chunks", "scoring_model_version", "params:monitoring"}
+    batch = batch_scoring.create_pipeline()
+    assert not batch.inputs() & monitoring.all_outputs()
 
 
 def test_the_train_pipeline_stays_a_model_bound_pipeline():

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lead_scoring.pipelines.scoring.nodes import assign_tiers
+from lead_scoring.pipelines.lead_model.nodes import assign_tiers
 
 TIER_CUTS = {
     "cold_below": 0.3,

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lead_scoring.pipelines.scoring.nodes import calibrate_probabilities
+from lead_scoring.pipelines.lead_model import calibrate_probabilities
 from lead_scoring.pipelines.training.nodes import (
     classification_metrics,
     evaluate_holdout,

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from lead_scoring.pipelines.feature_engineering.nodes import feature_columns
-from lead_scoring.pipelines.scoring import create_pipeline as create_scoring_pipeline
-from lead_scoring.pipelines.scoring.nodes import calibrate_probabilities, predict_probabilities
+from lead_scoring.pipelines.lead_model import create_pipeline as create_scoring_pipeline
+from lead_scoring.pipelines.lead_model.nodes import calibrate_probabilities, predict_probabilities
 from lead_scoring.pipelines.training.nodes import tier_cuts_from
 from tests.pipelines.conftest import run_in_process
 

@@ -10,7 +10,7 @@ import pytest
 from sklearn.metrics import log_loss, roc_auc_score
 
 from lead_scoring.pipelines import feature_engineering, ingestion, validation
-from lead_scoring.pipelines.scoring.nodes import predict_probabilities
+from lead_scoring.pipelines.lead_model.nodes import predict_probabilities
 from lead_scoring.pipelines.training.backtest import backtest_out_of_time
 from lead_scoring.pipelines.training.nodes import (
     fit_fixed_trees,

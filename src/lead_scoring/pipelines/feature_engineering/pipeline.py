@@ -27,6 +27,14 @@ def features_node(
     return Node(build, inputs=[leads, vocabulary, *_FEATURE_INPUTS], outputs=model_input, name=name)
 
 
+def create_model_input_pipeline(checked: bool = True, **kwargs) -> Pipeline:
+    """Valid leads to the model input, their levels encoded with the registered vocabulary."""
+    return Pipeline(
+        [features_node("valid_leads", "model_input", "build_model_input", checked=checked)],
+        tags="feature_engineering",
+    )
+
+
 def create_pipeline(**kwargs) -> Pipeline:
     """Vocabularies and model inputs: the fitting rows' for measuring, every row's to register."""
     return Pipeline(

@@ -1,5 +1,9 @@
 """Simulate a realistic raw lead export with a latent completion label."""
 
-from .pipeline import create_pipeline
+from lead_scoring.pipelines.generate.pipeline import (
+    GENERATOR_SETTINGS,
+    create_generator_pipeline,
+    create_pipeline,
+)
 
-__all__ = ["create_pipeline"]
+__all__ = ["GENERATOR_SETTINGS", "create_generator_pipeline", "create_pipeline"]

@@ -16,10 +16,16 @@ import numpy as np
 import pandas as pd
 
 from lead_scoring.contract import LABEL, MEDIUM, ORIGIN_COLUMNS, PLATFORM, SOURCE
+from lead_scoring.errors import LeadScoringError
 
 # The generator's short names for the raw schema's level columns.
 LEVEL_COLUMNS = {"platform": PLATFORM, "medium": MEDIUM, "source": SOURCE}
 SECONDS_PER_DAY = 86_400
+
+
+class GeneratorSettingsError(LeadScoringError):
+    """The generator's settings describe no export."""
+
 
 # Syllables for made-up town names: pronounceable, and unlike the reference cities.
 _ONSETS = np.array(
@@ -338,6 +344,18 @@ def sample_lead_counts(
 
 
 # --- node 1: origins ----------------------------------------------------------------------
+
+
+def check_generator_settings(params: dict[str, Any]) -> dict[str, Any]:
+    """The generator's settings, once they describe an export that can exist."""
+    start, end = pd.Timestamp(params["start_date"]), pd.Timestamp(params["end_date"])
+    if end < start or int(params["n_leads"]) < 1:
+        raise GeneratorSettingsError(
+            f"generate writes no export of {params['n_leads']} lead(s) created from "
+            f"{params['start_date']} to {params['end_date']}: set generate.n_leads to 1 or more "
+            "and generate.end_date on or after generate.start_date."
+        )
+    return params
 
 
 def sample_lead_origins(city_tiers: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:

@@ -1,30 +1,36 @@
-"""Wire the nodes that write a synthetic raw lead export."""
+"""Generate: `kedro run --pipeline=generate` writes a synthetic labelled export.
 
-from __future__ import annotations
+Origins, clicks and a latent completion label are drawn from the reference mappings and the
+generator's settings (docs/synthetic_data.md). ``generate_daily`` reuses the same nodes with
+settings of its own.
+"""
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import (
+from lead_scoring.pipelines.generate.nodes import (
     assemble_raw_export,
+    check_generator_settings,
     draw_completion_labels,
     sample_interactions,
     sample_lead_origins,
 )
 
+GENERATOR_SETTINGS = "generator_settings"
 
-def create_pipeline(**kwargs) -> Pipeline:
-    """Return the pipeline from the reference mappings to `generated_raw_leads`."""
+
+def create_generator_pipeline(**kwargs) -> Pipeline:
+    """The generator's settings and the reference mappings to `generated_raw_leads`."""
     return Pipeline(
         [
             Node(
                 sample_lead_origins,
-                inputs=["city_tiers", "params:generate"],
+                inputs=["city_tiers", GENERATOR_SETTINGS],
                 outputs="synthetic_lead_origins",
                 name="sample_lead_origins",
             ),
             Node(
                 sample_interactions,
-                inputs=["synthetic_lead_origins", "interaction_mapping", "params:generate"],
+                inputs=["synthetic_lead_origins", "interaction_mapping", GENERATOR_SETTINGS],
                 outputs="synthetic_lead_interactions",
                 name="sample_interactions",
             ),
@@ -35,7 +41,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "synthetic_lead_interactions",
                     "city_tiers",
                     "interaction_mapping",
-                    "params:generate",
+                    GENERATOR_SETTINGS,
                 ],
                 outputs="synthetic_completion_labels",
                 name="draw_completion_labels",
@@ -46,10 +52,27 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "synthetic_lead_origins",
                     "synthetic_lead_interactions",
                     "synthetic_completion_labels",
-                    "params:generate",
+                    GENERATOR_SETTINGS,
                 ],
                 outputs="generated_raw_leads",
                 name="assemble_raw_export",
             ),
-        ]
+        ],
+        tags="generate",
     )
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """The settings of `parameters_generate.yml`, checked, to `generated_raw_leads`."""
+    settings = Pipeline(
+        [
+            Node(
+                check_generator_settings,
+                inputs="params:generate",
+                outputs=GENERATOR_SETTINGS,
+                name="check_generator_settings",
+            )
+        ],
+        tags="generate",
+    )
+    return settings + create_generator_pipeline()

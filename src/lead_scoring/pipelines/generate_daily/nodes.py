@@ -7,12 +7,6 @@ import logging
 import pandas as pd
 
 from lead_scoring.contract import CREATED_DATE, LABEL
-from lead_scoring.pipelines.generate.nodes import (
-    assemble_raw_export,
-    draw_completion_labels,
-    sample_interactions,
-    sample_lead_origins,
-)
 
 logger = logging.getLogger(__name__)
 
@@ -27,18 +21,6 @@ def daily_generator_settings(generate: dict, daily: dict) -> dict:
         "n_leads": daily["days"] * daily["leads_per_day"],
         "seed": daily["seed"],
     }
-
-
-def generate_leads(
-    city_tiers: pd.DataFrame, interaction_mapping: pd.DataFrame, settings: dict
-) -> pd.DataFrame:
-    """A labelled export from the generate pipeline's own nodes."""
-    origins = sample_lead_origins(city_tiers, settings)
-    interactions = sample_interactions(origins, interaction_mapping, settings)
-    labels = draw_completion_labels(
-        origins, interactions, city_tiers, interaction_mapping, settings
-    )
-    return assemble_raw_export(origins, interactions, labels, settings)
 
 
 def split_by_day(

@@ -1,36 +1,42 @@
 """generate_daily: synthetic exports, one per day, into the landing folder the loop reads."""
 
-from kedro.pipeline import Node, Pipeline
+from kedro.pipeline import Node, Pipeline, pipeline
 
-from lead_scoring.pipelines.generate_daily.nodes import (
-    daily_generator_settings,
-    generate_leads,
-    split_by_day,
-)
+from lead_scoring.pipelines import generate
+from lead_scoring.pipelines.generate_daily.nodes import daily_generator_settings, split_by_day
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Generate ``days`` days of leads and write each day's export and outcomes apart."""
-    return Pipeline(
+    """Generate ``days`` days of leads with generate's own nodes, and write each day apart."""
+    settings = Pipeline(
         [
             Node(
                 daily_generator_settings,
                 inputs=["params:generate", "params:generate_daily"],
                 outputs="daily_generator_settings",
                 name="daily_generator_settings",
-            ),
-            Node(
-                generate_leads,
-                inputs=["city_tiers", "interaction_mapping", "daily_generator_settings"],
-                outputs="daily_raw_leads",
-                name="generate_daily_leads",
-            ),
+            )
+        ]
+    )
+    # Generate's nodes on the daily settings; their intermediate frames are namespaced.
+    leads = pipeline(
+        generate.create_generator_pipeline(),
+        inputs={
+            generate.GENERATOR_SETTINGS: "daily_generator_settings",
+            "city_tiers": "city_tiers",
+            "interaction_mapping": "interaction_mapping",
+        },
+        outputs={"generated_raw_leads": "daily_raw_leads"},
+        namespace="generate_daily",
+    )
+    split = Pipeline(
+        [
             Node(
                 split_by_day,
                 inputs=["daily_raw_leads", "params:generate_daily"],
                 outputs=["daily_landing_exports", "daily_outcome_exports"],
                 name="split_by_day",
-            ),
-        ],
-        tags="generate",
+            )
+        ]
     )
+    return Pipeline([settings, leads, split], tags="generate")

@@ -11,9 +11,8 @@ import pandas as pd
 from lead_scoring.contract import CREATED_DATE, LABEL, LEAD_ID, QUARANTINE_COLUMNS, REQUIRED_RULE
 from lead_scoring.datasets.lead_store import LeadFile, LeadStore
 from lead_scoring.errors import EmptyExportError, LeadScoringError
-from lead_scoring.pipelines.ingestion.nodes import normalise_raw_leads
-from lead_scoring.pipelines.validation.nodes import validate_raw_leads
-from lead_scoring.pipelines.validation.schemas import parse_numbers
+from lead_scoring.pipelines.ingestion import normalise_raw_leads
+from lead_scoring.pipelines.validation import parse_numbers, validate_raw_leads
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from pandas.arrays import ArrowStringArray
 
 from lead_scoring.contract import CITY, LABEL, LEAD_ID, LEVEL_COLUMNS, LEVEL_PATTERN, ORIGIN_COLUMNS
 from lead_scoring.datasets.raw_leads_dataset import REJECTED_LINES
-from lead_scoring.pipelines.validation.schemas import (
+from lead_scoring.pipelines.validation import (
     UNKNOWN_COLUMNS,
     UNREADABLE_CELLS,
     DuplicateColumnError,

@@ -1,5 +1,8 @@
 """Drift monitoring: a reference profile at training time, PSI against it at scoring time.
 
+At scoring time monitoring reads what the scoring run wrote, the model's answers with the
+model input they carry, and re-runs no stage: the features profiled are those the model scored.
+
 A profile bins every model feature, the score and the tier. The reference holds shares per bin
 (bin edges and category levels fixed at training); a batch profile holds counts in the same bins,
 so profiles of chunks add up to the profile of their batch.
@@ -17,13 +20,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 from mlflow.exceptions import MlflowException
 
-from lead_scoring.contract import LABEL, SCORED, TIERS
-from lead_scoring.pipelines.feature_engineering.nodes import (
-    CATEGORICAL_FEATURES,
-    build_features,
-    feature_columns,
+from lead_scoring.contract import SCORED, TIERS
+from lead_scoring.datasets.scored_chunks_dataset import (
+    LEVEL_PREFIX,
+    MODEL_INPUT_PREFIX,
+    ScoredChunks,
 )
-from lead_scoring.pipelines.validation.nodes import validate_raw_leads
+from lead_scoring.pipelines.feature_engineering import CATEGORICAL_FEATURES, feature_columns
 from lead_scoring.tracking import as_mlflow_metrics
 
 logger = logging.getLogger(__name__)
@@ -88,9 +91,11 @@ def bin_counts(values: pd.Series, entry: dict) -> np.ndarray:
 def population_stability_index(expected: list[float], actual: list[float], epsilon: float) -> float:
     """PSI = sum over bins of (actual - expected) * ln(actual / expected), shares floored at epsilon."""
     # The floor keeps a bin that one side never fills from making the index infinite.
-    expected = np.maximum(np.asarray(expected, dtype="float64"), epsilon)
-    actual = np.maximum(np.asarray(actual, dtype="float64"), epsilon)
-    return float(np.sum((actual - expected) * np.log(actual / expected)))
+    floored_expected = np.maximum(np.asarray(expected, dtype="float64"), epsilon)
+    floored_actual = np.maximum(np.asarray(actual, dtype="float64"), epsilon)
+    return float(
+        np.sum((floored_actual - floored_expected) * np.log(floored_actual / floored_expected))
+    )
 
 
 def drift_status(psi: float | None, rows: int, params: dict) -> str:
@@ -153,7 +158,7 @@ def build_reference_profile(
     features[TIER] = {
         "kind": "tier",
         "bins": list(TIERS),
-        "shares": _shares(level_counts(holdout_predictions["tier"], TIERS)),
+        "shares": _shares(level_counts(holdout_predictions["tier"], list(TIERS))),
     }
     return {
         "rows": len(model_input_fit),
@@ -188,79 +193,80 @@ def load_drift_reference(model_version: dict, params: dict) -> dict:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def select_scored_leads(
-    normalised_leads: pd.DataFrame,
-    predictions: pd.DataFrame,
-    interaction_mapping: pd.DataFrame,
-    rules: dict,
-) -> pd.DataFrame:
-    """The leads the model scored, typed by the validation rules, without any label."""
-    scored = normalised_leads.loc[(predictions["status"] == SCORED).to_numpy()]
-    scored = scored.drop(columns=[LABEL], errors="ignore")
-    if scored.empty:
-        return scored
-    valid, _ = validate_raw_leads(scored, interaction_mapping, rules, label_required=False)
-    return valid
-
-
-def build_batch_features(
-    scored_leads: pd.DataFrame,
-    reference: dict,
-    city_tiers: pd.DataFrame,
-    interaction_mapping: pd.DataFrame,
-    params: dict,
-) -> pd.DataFrame:
-    """The batch's model input, its levels encoded with the monitored model's vocabulary."""
-    if scored_leads.empty or not reference:
-        return pd.DataFrame(columns=feature_columns(interaction_mapping))
-    return build_features(
-        scored_leads, reference["vocabulary"], city_tiers, interaction_mapping, params
-    )
-
-
 def profile_batch(
     model_input: pd.DataFrame,
-    scored_leads: pd.DataFrame,
+    lead_levels: pd.DataFrame,
     predictions: pd.DataFrame,
     reference: dict,
 ) -> dict:
-    """Counts per reference bin of a batch or chunk, and counts of never-seen levels."""
+    """Counts per reference bin of a batch or chunk, and counts of never-seen levels.
+
+    ``model_input`` holds the features of (a sample of) the scored leads as the model built
+    them, ``lead_levels`` the same leads' own category levels; ``predictions`` every lead's
+    status, probability and tier.
+    """
     scored = predictions.loc[predictions["status"] == SCORED]
-    profile = {"rows": len(scored), "sampled": len(model_input), "features": {}}
+    features: dict[str, dict] = {}
+    profile = {"rows": len(scored), "sampled": len(model_input), "features": features}
     for name, entry in reference.get("features", {}).items():
         if entry["kind"] == "score":
             values = scored["probability"].astype("float64")
         elif entry["kind"] == "tier":
             values = scored["tier"]
-        else:
+        elif name in model_input:
             values = model_input[name]
+        else:
+            continue  # a model that does not carry its model input: see profile_scored_batch
         counts = {"counts": bin_counts(values, entry).tolist()}
         if "known_levels" in entry:
-            raw = scored_leads[name]
+            raw = lead_levels[name]
             counts["unseen"] = int((raw.notna() & ~raw.isin(entry["known_levels"])).sum())
-        profile["features"][name] = counts
+        features[name] = counts
     return profile
 
 
-def profile_chunk(
-    scored_sample: pd.DataFrame,
-    predictions: pd.DataFrame,
-    reference: dict,
-    city_tiers: pd.DataFrame,
-    interaction_mapping: pd.DataFrame,
-    settings: dict,
-) -> dict:
-    """The drift profile of one scored chunk: scores of all its leads, features of a sample."""
-    typed, _ = validate_raw_leads(
-        scored_sample.drop(columns=[LABEL], errors="ignore"),
-        interaction_mapping,
-        settings["validation"],
-        label_required=False,
+def profile_scored_chunk(rows: pd.DataFrame, reference: dict, params: dict) -> dict | None:
+    """The drift profile of one scored chunk: scores of all its leads, features of a sample.
+
+    The features are the ones the model scored on, which its answer carries: monitoring
+    rebuilds nothing.
+    """
+    if not reference:
+        return None
+    scored = rows.loc[(rows["status"] == SCORED).to_numpy()]
+    if not len(scored):
+        return None
+    sample = sample_for_profile(scored, params["profile_rows_per_chunk"], params["profile_seed"])
+    model_input = _unprefixed(sample, MODEL_INPUT_PREFIX)
+    lead_levels = _unprefixed(sample, LEVEL_PREFIX)
+    return profile_batch(model_input, lead_levels, rows, reference)
+
+
+def _unprefixed(rows: pd.DataFrame, prefix: str) -> pd.DataFrame:
+    columns = [c for c in rows.columns if c.startswith(prefix)]
+    return rows[columns].rename(columns=lambda c: c.removeprefix(prefix))
+
+
+def profile_scored_batch(chunks: ScoredChunks, reference: dict, params: dict) -> dict:
+    """The drift profile of a scored batch, added up chunk by chunk."""
+    profile = None
+    for chunk in chunks.read(_drift_column):
+        chunk_profile = profile_scored_chunk(chunk.rows, reference, params)
+        if chunk_profile is not None:
+            profile = chunk_profile if profile is None else add_profiles(profile, chunk_profile)
+    if profile and len(profile["features"]) < len(reference["features"]):
+        # A model registered before its answer carried the model input still scores.
+        logger.warning(
+            "The scoring model's answer carries no model input: drift is measured on its scores "
+            "and tiers only. Retrain with `kedro run --pipeline=train` to monitor its features."
+        )
+    return profile or {}
+
+
+def _drift_column(column: str) -> bool:
+    return column in ("status", "probability", "tier") or column.startswith(
+        (MODEL_INPUT_PREFIX, LEVEL_PREFIX)
     )
-    model_input = build_batch_features(
-        typed, reference, city_tiers, interaction_mapping, settings["feature_engineering"]
-    )
-    return profile_batch(model_input, typed, predictions, reference)
 
 
 def sample_for_profile(scored_leads: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
@@ -372,6 +378,11 @@ def flag_drift(drift_report: dict, params: dict) -> list[str]:
             drift_report["rows"],
         )
     return drifting
+
+
+def count_drifting_features(drift_alerts: list[str]) -> dict:
+    """How many features drift, as the batch's MLflow metric."""
+    return as_mlflow_metrics({"drifting_features": len(drift_alerts)})
 
 
 _STATUS_COLOURS = {

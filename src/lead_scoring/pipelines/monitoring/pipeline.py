@@ -5,11 +5,13 @@ from kedro.pipeline import Node, Pipeline
 from lead_scoring.pipelines.monitoring.nodes import (
     build_reference_profile,
     compare_with_reference,
+    count_drifting_features,
     drift_history_rows,
     drift_metrics,
     flag_drift,
     load_drift_reference,
     plot_drift,
+    profile_scored_batch,
 )
 
 
@@ -36,8 +38,8 @@ def create_reference_pipeline(**kwargs) -> Pipeline:
     )
 
 
-def create_pipeline(**kwargs) -> Pipeline:
-    """Compare a scored batch with the reference of the model that scored it."""
+def create_reference_loading_pipeline(**kwargs) -> Pipeline:
+    """The reference logged with the training run of the model version that scores."""
     return Pipeline(
         [
             Node(
@@ -45,7 +47,16 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["scoring_model_version", "params:monitoring"],
                 outputs="scoring_drift_reference",
                 name="load_drift_reference",
-            ),
+            )
+        ],
+        tags="monitoring",
+    )
+
+
+def create_comparison_pipeline(**kwargs) -> Pipeline:
+    """A batch's drift profile against the reference: the report of each feature's drift."""
+    return Pipeline(
+        [
             Node(
                 compare_with_reference,
                 inputs=[
@@ -57,6 +68,26 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs="drift_report",
                 name="compare_with_reference",
             ),
+        ],
+        tags="monitoring",
+    )
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Profile the scored batch as the model saw it and compare it with the model's reference."""
+    profile = Pipeline(
+        [
+            Node(
+                profile_scored_batch,
+                inputs=["scored_chunks", "scoring_drift_reference", "params:monitoring"],
+                outputs="batch_profile",
+                name="profile_scored_batch",
+            )
+        ],
+        tags="monitoring",
+    )
+    report = Pipeline(
+        [
             Node(
                 drift_history_rows,
                 inputs="drift_report",
@@ -81,6 +112,13 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs="drift_alerts",
                 name="flag_drift",
             ),
+            Node(
+                count_drifting_features,
+                inputs="drift_alerts",
+                outputs="batch_drift_metrics_mlflow",
+                name="count_drifting_features",
+            ),
         ],
         tags="monitoring",
     )
+    return create_reference_loading_pipeline() + profile + create_comparison_pipeline() + report

@@ -27,8 +27,8 @@ from lead_scoring.contract import (
     TIMESTAMP_FORMAT,
     city_tier,
 )
-from lead_scoring.pipelines.scoring.nodes import explain_predictions
-from lead_scoring.pipelines.validation.schemas import parse_numbers, parse_timestamps
+from lead_scoring.pipelines.lead_model import explain_predictions
+from lead_scoring.pipelines.validation import parse_numbers, parse_timestamps
 from lead_scoring.tracking import as_mlflow_metrics
 
 MODEL_COLOUR = "#1f5fa8"

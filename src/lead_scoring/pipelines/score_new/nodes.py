@@ -6,9 +6,9 @@ import logging
 import uuid
 from collections.abc import Iterator
 
-import mlflow
 import numpy as np
 import pandas as pd
+from mlflow.pyfunc import PyFuncModel
 
 from lead_scoring.contract import CREATED_DATE, LEAD_ID, TIERS
 from lead_scoring.datasets.lead_export_dataset import REJECTED_COLUMNS, ExportChunk
@@ -22,7 +22,8 @@ from lead_scoring.datasets.lead_store import (
     now_utc,
 )
 from lead_scoring.errors import LeadScoringError
-from lead_scoring.pipelines.inference.nodes import score_in_chunks
+from lead_scoring.pipelines import batch_scoring
+from lead_scoring.pipelines import monitoring as monitoring_stage
 
 logger = logging.getLogger(__name__)
 
@@ -68,54 +69,48 @@ def select_leads_to_score(store: LeadStore, model_version: dict, params: dict) -
 
 
 def score_stored_leads(
-    model: mlflow.pyfunc.PyFuncModel,
+    model: PyFuncModel,
     leads: pd.DataFrame,
     model_version: dict,
     reference: dict,
-    city_tiers: pd.DataFrame,
-    interaction_mapping: pd.DataFrame,
     settings: dict,
     ingestion: dict,
-    validation: dict,
-    feature_engineering: dict,
-) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """The leads through the registered model, as batch scoring runs it: scores, quarantine, tally."""
+    monitoring: dict,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict, dict]:
+    """The leads through the registered model, as batch scoring runs it: scores, quarantine,
+    counts, and the drift profile of what the model scored."""
     fields = store_fields(leads)
     export = leads[[LEAD_ID, *fields]].rename(columns={LEAD_ID: ingestion["index_column"]})
     export.index = pd.RangeIndex(len(export))
-    scored, quarantined, running_tally = [], [], None
+    scored, quarantined, tally, profile = [], [], None, None
     if len(export):
-        for scored_chunk, quarantine_chunk, chunk_tally in score_in_chunks(
-            model,
-            StoredLeads(export),
-            model_version,
-            reference,
-            city_tiers,
-            interaction_mapping,
-            settings,
-            ingestion,
-            validation,
-            feature_engineering,
+        for chunk in batch_scoring.score_export(
+            model, StoredLeads(export), model_version, settings
         ):
+            scored_chunk, quarantine_chunk = batch_scoring.split_predictions(
+                chunk.rows, rejected=chunk.rejected
+            )
             scored.append(scored_chunk)
             quarantined.append(quarantine_chunk)
-            running_tally = chunk_tally
+            tally = batch_scoring.add_tallies(tally, batch_scoring.tally_scored_chunk(chunk))
+            chunk_profile = monitoring_stage.profile_scored_chunk(chunk.rows, reference, monitoring)
+            if chunk_profile is not None:
+                profile = (
+                    chunk_profile
+                    if profile is None
+                    else monitoring_stage.add_profiles(profile, chunk_profile)
+                )
     scores = pd.concat(scored) if scored else pd.DataFrame(columns=[LEAD_ID])
     quarantine = pd.concat(quarantined) if quarantined else pd.DataFrame(columns=[LEAD_ID])
     hashes = leads.set_index(LEAD_ID)[CONTENT_HASH] if len(leads) else pd.Series(dtype="object")
     scores[CONTENT_HASH] = scores[LEAD_ID].map(hashes)
-    tally = running_tally or {"read": 0, "scored": 0, "quarantined": 0, "profile": None}
-    return scores, quarantine, tally
+    tally = tally or {"read": 0, "scored": 0, "quarantined": 0}
+    return scores, quarantine, tally, profile or {}
 
 
 def store_fields(leads: pd.DataFrame) -> list[str]:
     """The export's fields among a stored lead's columns."""
     return [c for c in leads.columns if c not in (LEAD_ID, *BOOKKEEPING_COLUMNS)]
-
-
-def score_batch_profile(tally: dict) -> dict:
-    """The drift profile of the leads scored."""
-    return tally.get("profile") or {}
 
 
 def record_score_run(

@@ -1,40 +1,24 @@
 """score_new: `kedro run --pipeline=score_new` scores the stored leads the champion has not."""
 
-from kedro.pipeline import Node, Pipeline
+from kedro.pipeline import Node, Pipeline, pipeline
 
-from lead_scoring.pipelines.inference.nodes import find_model_version, load_scoring_model
-from lead_scoring.pipelines.monitoring.nodes import compare_with_reference, load_drift_reference
+from lead_scoring.pipelines import monitoring
 from lead_scoring.pipelines.score_new.nodes import (
     check_score_run,
     record_score_run,
-    score_batch_profile,
     score_stored_leads,
     select_leads_to_score,
 )
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Select, score with the registered model, check drift, store; alert after storing."""
-    return Pipeline(
+    """Select, score with the registered model, check drift, store; alert after storing.
+
+    The registry adds batch scoring's model (``scoring_model``, ``scoring_model_version``) and
+    monitoring's reference (``scoring_drift_reference``).
+    """
+    score = Pipeline(
         [
-            Node(
-                find_model_version,
-                inputs="params:inference.model",
-                outputs="scoring_model_version",
-                name="find_model_version",
-            ),
-            Node(
-                load_scoring_model,
-                inputs="scoring_model_version",
-                outputs="scoring_model",
-                name="load_scoring_model",
-            ),
-            Node(
-                load_drift_reference,
-                inputs=["scoring_model_version", "params:monitoring"],
-                outputs="scoring_drift_reference",
-                name="load_drift_reference",
-            ),
             Node(
                 select_leads_to_score,
                 inputs=["lead_store", "scoring_model_version", "params:score_new"],
@@ -48,33 +32,30 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "leads_to_score",
                     "scoring_model_version",
                     "scoring_drift_reference",
-                    "city_tiers",
-                    "interaction_mapping",
                     "params:inference",
                     "params:ingestion",
-                    "params:validation",
-                    "params:feature_engineering",
-                ],
-                outputs=["new_scores", "new_scores_quarantine", "new_scores_tally"],
-                name="score_stored_leads",
-            ),
-            Node(
-                score_batch_profile,
-                inputs="new_scores_tally",
-                outputs="new_scores_profile",
-                name="score_batch_profile",
-            ),
-            Node(
-                compare_with_reference,
-                inputs=[
-                    "new_scores_profile",
-                    "scoring_drift_reference",
-                    "scoring_model_version",
                     "params:monitoring",
                 ],
-                outputs="new_scores_drift",
-                name="compare_new_scores_with_reference",
+                outputs=[
+                    "new_scores",
+                    "new_scores_quarantine",
+                    "new_scores_tally",
+                    "new_scores_profile",
+                ],
+                name="score_stored_leads",
             ),
+        ]
+    )
+    # Monitoring's comparison, on the stored leads' profile.
+    compare = pipeline(
+        monitoring.create_comparison_pipeline(),
+        inputs={"batch_profile": "new_scores_profile"},
+        outputs={"drift_report": "new_scores_drift"},
+        namespace="score_new",
+        prefix_datasets_with_namespace=False,
+    )
+    store = Pipeline(
+        [
             Node(
                 record_score_run,
                 inputs=[
@@ -100,6 +81,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs="score_run_checked",
                 name="check_score_run",
             ),
-        ],
-        tags="score_new",
+        ]
     )
+    return Pipeline([score, compare, store], tags="score_new")

@@ -1,3 +1,3 @@
-from lead_scoring.pipelines.train_from_store.pipeline import create_pipeline
+from lead_scoring.pipelines.train_from_store.pipeline import STORE_RAW_LEADS, create_pipeline
 
-__all__ = ["create_pipeline"]
+__all__ = ["STORE_RAW_LEADS", "create_pipeline"]

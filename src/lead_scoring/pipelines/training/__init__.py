@@ -1,3 +1,3 @@
-from lead_scoring.pipelines.training.pipeline import create_pipeline, create_train_pipeline
+from lead_scoring.pipelines.training.pipeline import create_pipeline
 
-__all__ = ["create_pipeline", "create_train_pipeline"]
+__all__ = ["create_pipeline"]

@@ -10,7 +10,7 @@ from catboost import CatBoostClassifier
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from lead_scoring.contract import CREATED_DATE, LABEL
-from lead_scoring.pipelines.scoring.nodes import (
+from lead_scoring.pipelines.lead_model import (
     assign_tiers,
     calibrate_probabilities,
     predict_probabilities,

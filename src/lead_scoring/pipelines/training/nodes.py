@@ -26,8 +26,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from lead_scoring.contract import COLD, CREATED_DATE, HOT, LABEL, LEAD_ID, TIERS
-from lead_scoring.pipelines.feature_engineering.nodes import CATEGORICAL_FEATURES, feature_columns
-from lead_scoring.pipelines.scoring.nodes import (
+from lead_scoring.pipelines.feature_engineering import CATEGORICAL_FEATURES, feature_columns
+from lead_scoring.pipelines.lead_model import (
     assign_tiers,
     calibrate_probabilities,
     predict_probabilities,

@@ -1,17 +1,11 @@
 """Training: temporal split, CatBoost and baseline, tier cuts, holdout metrics.
 
-``create_train_pipeline`` binds the whole training flow to the scoring core with
-``pipeline_ml_factory``, so every train run logs and registers the scoring pipeline as one model.
+The registry (``pipeline_registry.py``) binds training to the model's scoring core, so every
+train run logs and registers the scoring pipeline as one model.
 """
 
-from pathlib import Path
+from kedro.pipeline import Node, Pipeline
 
-from kedro.pipeline import Node, Pipeline, pipeline
-from kedro_mlflow.pipeline import pipeline_ml_factory
-
-from lead_scoring import runner
-from lead_scoring.contract import REGISTERED_MODEL_NAME
-from lead_scoring.pipelines import feature_engineering, ingestion, scoring, validation
 from lead_scoring.pipelines.training.backtest import backtest_out_of_time, summarise_backtest
 from lead_scoring.pipelines.training.champion import challenge_champion, select_raw_holdout
 from lead_scoring.pipelines.training.nodes import (
@@ -25,8 +19,6 @@ from lead_scoring.pipelines.training.nodes import (
     split_train_validation,
     train_catboost,
 )
-
-_PACKAGE_DIR = Path(__file__).resolve().parents[2]
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -152,36 +144,3 @@ def create_pipeline(**kwargs) -> Pipeline:
         ]
     )
     return Pipeline([measure, register], tags="training")
-
-
-def create_train_pipeline(*companions: Pipeline, raw_leads: str = "raw_leads") -> Pipeline:
-    """Raw export to a registered scoring model: every stage, bound to the scoring core.
-
-    ``companions`` (reporting, the monitoring reference) join before the binding: adding to a
-    bound pipeline afterwards would demote it to a plain one that logs no model. ``raw_leads``
-    names the dataset the labelled export comes from, e.g. one a companion reads from the store.
-    """
-    learning = sum(
-        companions,
-        ingestion.create_pipeline()
-        + validation.create_pipeline()
-        + feature_engineering.create_pipeline()
-        + create_pipeline()
-        # The scoring core phrases reasons with the level labels: the model carries them.
-        + scoring.pipeline.create_label_check_pipeline(),
-    )
-    if raw_leads != "raw_leads":
-        learning = pipeline(learning, inputs={"raw_leads": raw_leads})
-    return pipeline_ml_factory(
-        training=learning,
-        inference=scoring.create_pipeline(),
-        input_name=scoring.pipeline.SCORING_INPUT,
-        kpm_kwargs={"runner": runner.SequentialRunner()},
-        log_model_kwargs={
-            "name": "model",
-            "registered_model_name": REGISTERED_MODEL_NAME,
-            # The model carries the project's code, so it loads where the package is not installed.
-            "code_paths": [str(_PACKAGE_DIR)],
-            "signature": None,
-        },
-    )

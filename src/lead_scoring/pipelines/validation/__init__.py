@@ -1,3 +1,22 @@
-from lead_scoring.pipelines.validation.pipeline import create_pipeline
+from lead_scoring.pipelines.validation.nodes import validate_raw_leads
+from lead_scoring.pipelines.validation.pipeline import create_pipeline, create_split_pipeline
+from lead_scoring.pipelines.validation.schemas import (
+    UNKNOWN_COLUMNS,
+    UNREADABLE_CELLS,
+    DuplicateColumnError,
+    arrow_cells,
+    parse_numbers,
+    parse_timestamps,
+)
 
-__all__ = ["create_pipeline"]
+__all__ = [
+    "UNKNOWN_COLUMNS",
+    "UNREADABLE_CELLS",
+    "DuplicateColumnError",
+    "arrow_cells",
+    "create_pipeline",
+    "create_split_pipeline",
+    "parse_numbers",
+    "parse_timestamps",
+    "validate_raw_leads",
+]

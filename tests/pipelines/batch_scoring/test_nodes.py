@@ -11,7 +11,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from lead_scoring.errors import LeadScoringError
-from lead_scoring.pipelines.inference.nodes import (
+from lead_scoring.pipelines.batch_scoring.nodes import (
     NoTrainedModelError,
     ScoringContractError,
     add_tallies,
@@ -23,9 +23,11 @@ from lead_scoring.pipelines.inference.nodes import (
     summarise_batch,
     tally_chunk,
 )
-from tests.pipelines.inference.conftest import (
+from lead_scoring.pipelines.feature_engineering import feature_columns
+from tests.pipelines.batch_scoring.conftest import (
     BROKEN,
     SCORED_COLUMNS,
+    UNSEEN_LEVEL_ROW,
     predictions_frame,
     tracking_store,
 )
@@ -35,8 +37,8 @@ MODEL = {"name": "lead_scoring", "alias": "champion", "version": None}
 
 def tally_of(predictions: pd.DataFrame, leads: pd.DataFrame | None = None) -> dict:
     """The tally of one chunk: the raw leads only matter for their label."""
-    leads = pd.DataFrame(index=predictions.index) if leads is None else leads
-    return tally_chunk(leads, predictions, None)
+    label = None if leads is None else leads["app_complete_flag"].set_axis(predictions.index)
+    return tally_chunk(predictions, label)
 
 
 @pytest.fixture(scope="module")
@@ -110,15 +112,15 @@ def test_split_keeps_scored_rows_in_order_and_quarantined_with_their_reason():
 def test_the_summary_counts_add_up_and_end_the_log(caplog):
     predictions = predictions_frame(["scored"] * 5 + ["quarantined"] * 2)
     with caplog.at_level(logging.INFO):
-        metrics = summarise_batch(tally_of(predictions), drift_alerts=["city_mapped"])
+        metrics = summarise_batch(tally_of(predictions))
     assert caplog.records[-1].getMessage() == "7 read, 5 scored, 2 quarantined"
     assert metrics["rows_read"]["value"] == 7
-    assert metrics["drifting_features"]["value"] == 1
+    assert metrics["rows_quarantined"]["value"] == 2
 
 
 def test_an_unknown_status_breaks_the_count_contract():
     with pytest.raises(ScoringContractError, match="3 leads read but 2 scored"):
-        summarise_batch(tally_of(predictions_frame(["scored", "scored", "pending"])), [])
+        summarise_batch(tally_of(predictions_frame(["scored", "scored", "pending"])))
 
 
 def test_realised_auc_is_measured_on_scored_labelled_rows():
@@ -152,3 +154,19 @@ def test_one_outcome_only_gives_no_auc(caplog):
     metrics = measure_realised_performance(tally_of(predictions_frame(["scored", "scored"]), leads))
     assert "roc_auc" not in metrics
     assert "no realised ROC AUC" in caplog.text
+
+
+def test_the_answer_carries_the_model_input_it_scored_outside_its_columns(
+    champion, new_leads, interaction_mapping
+):
+    version, model = champion
+    chunk = new_leads.iloc[:100]
+    predictions = score_chunk(model, chunk, version)
+    model_input, levels = predictions.attrs["model_input"], predictions.attrs["lead_levels"]
+    scored = predictions.index[predictions["status"] == "scored"]
+    assert model_input.index.equals(scored) and levels.index.equals(scored)
+    assert list(model_input.columns) == feature_columns(interaction_mapping)
+    # The unseen platform folds into the rare level the model scored; its own level stays.
+    assert model_input.loc[UNSEEN_LEVEL_ROW, "first_platform_c"] == "rare"
+    assert levels.loc[UNSEEN_LEVEL_ROW, "first_platform_c"] == "Level999"
+    assert not {"model_input", "lead_levels"} & set(predictions.columns)

@@ -12,18 +12,21 @@ from lead_scoring.contract import (
     COLD,
     CREATED_DATE,
     HOT,
+    LABEL,
     LEAD_ID,
+    LEAD_LEVELS,
     LEADS_DROPPED,
     LEVEL_COLUMNS,
     LEVEL_PATTERN,
     MEDIUM,
+    MODEL_INPUT,
     PLATFORM,
     REFERRED,
     SOURCE,
     WARM,
 )
 from lead_scoring.errors import LeadScoringError
-from lead_scoring.pipelines.feature_engineering.nodes import (
+from lead_scoring.pipelines.feature_engineering import (
     ANY_INTERACTION,
     CATEGORICAL_FEATURES,
     CITY_TIER,
@@ -319,3 +322,19 @@ def combine_scored_and_quarantined(
     result["status"][quarantined_at] = "quarantined"
     result["quarantine_reason"][quarantined_at] = _objects(quarantined["reason"])
     return pd.DataFrame(result, index=rows, dtype=object)
+
+
+def attach_model_input(
+    answer: pd.DataFrame, model_input: pd.DataFrame, valid_leads: pd.DataFrame
+) -> pd.DataFrame:
+    """The model's answer, carrying what drift monitoring needs of the leads it scored.
+
+    ``answer.attrs["model_input"]`` holds the features each scored lead was scored on, as this
+    model built them, and ``answer.attrs["lead_levels"]`` the leads' own category levels before
+    rare ones fold (for the share of levels training never saw). Both are keyed by the answer's
+    rows. The served JSON is built from the answer's columns only, so it does not change.
+    """
+    features = [c for c in model_input.columns if c not in (LEAD_ID, CREATED_DATE, LABEL)]
+    answer.attrs[MODEL_INPUT] = model_input[features]
+    answer.attrs[LEAD_LEVELS] = valid_leads.loc[model_input.index, CATEGORICAL_FEATURES]
+    return answer

@@ -9,23 +9,38 @@ import mlflow
 import numpy as np
 import pandas as pd
 from mlflow.exceptions import MlflowException
+from mlflow.pyfunc import PyFuncModel
 from mlflow.tracking import MlflowClient
 from sklearn.metrics import roc_auc_score
 
 from lead_scoring.contract import (
+    CITY,
     CREATED_DATE,
     LABEL,
     LEAD_ID,
+    LEAD_LEVELS,
+    LEADS_DROPPED,
     LINE,
+    MEDIUM,
+    MODEL_INPUT,
+    PLATFORM,
     QUARANTINED,
+    REFERRED,
     SCORED,
     SCORING_QUARANTINE_COLUMNS,
+    SOURCE,
 )
-from lead_scoring.datasets import LeadExport
+from lead_scoring.datasets import ChunkedLeads
+from lead_scoring.datasets.lead_export_dataset import ExportChunk
+from lead_scoring.datasets.scored_chunks_dataset import (
+    EXPORT_PREFIX,
+    LEVEL_PREFIX,
+    MODEL_INPUT_PREFIX,
+    ScoredChunk,
+    ScoredChunks,
+)
 from lead_scoring.errors import LeadScoringError
-from lead_scoring.pipelines.ingestion.nodes import normalise_raw_leads
-from lead_scoring.pipelines.monitoring.nodes import add_profiles, profile_chunk, sample_for_profile
-from lead_scoring.pipelines.validation.schemas import parse_numbers
+from lead_scoring.pipelines.validation import parse_numbers
 from lead_scoring.tracking import as_mlflow_metrics
 
 logger = logging.getLogger(__name__)
@@ -33,6 +48,15 @@ logger = logging.getLogger(__name__)
 MODEL_VERSION = "model_version"
 # ``row`` is the lead's 0-based position among the export's leads, ``line`` the file line its
 # record starts on (the header is line 1): a lead with a blank id is still found in the file.
+
+# The export's own fields that follow a lead past scoring: its origin to the call list, and the
+# realised label of a labelled backfill.
+CARRIED_FIELDS = [CITY, PLATFORM, MEDIUM, SOURCE, LEADS_DROPPED, REFERRED, LABEL]
+
+
+def is_answer(column: str) -> bool:
+    """Whether a column of a scored chunk is the model's answer or the lead's file line."""
+    return not column.startswith((EXPORT_PREFIX, MODEL_INPUT_PREFIX, LEVEL_PREFIX))
 
 
 class NoTrainedModelError(LeadScoringError):
@@ -59,7 +83,7 @@ def find_model_version(params: dict) -> dict:
         if version is not None:
             found = MlflowClient().get_model_version(name, str(version))
         else:
-            found = MlflowClient().get_model_version_by_alias(name, alias)
+            found = MlflowClient().get_model_version_by_alias(name, str(alias))
     except MlflowException as error:
         raise NoTrainedModelError(_why_no_model(name, wanted)) from error
     logger.info("Scoring with %s version %s (%s)", name, found.version, wanted)
@@ -102,7 +126,7 @@ def _why_no_model(name: str, wanted: str) -> str:
     )
 
 
-def load_scoring_model(model_version: dict) -> mlflow.pyfunc.PyFuncModel:
+def load_scoring_model(model_version: dict) -> PyFuncModel:
     """The registered scoring pipeline, as the MLflow pyfunc model that serving runs too."""
     try:
         # The project pins its stack (requirements.lock); MLflow's own re-check of the model's
@@ -121,28 +145,104 @@ def _is_label(column) -> bool:
     return str(column).strip().lstrip("\ufeff") == LABEL
 
 
-def score_chunk(
-    model: mlflow.pyfunc.PyFuncModel, raw_leads: pd.DataFrame, model_version: dict
-) -> pd.DataFrame:
-    """Score a chunk of raw leads with the model: one row per input row, in input order."""
+def score_chunk(model: PyFuncModel, raw_leads: pd.DataFrame, model_version: dict) -> pd.DataFrame:
+    """Score a chunk of raw leads with the model: one row per input row, in input order.
+
+    The answer's ``attrs`` keep the model input of the scored leads (see the contract's
+    ``MODEL_INPUT``), keyed by the same rows, for drift monitoring.
+    """
     # A labelled backfill is scored exactly as new leads are; its label only measures the model.
     predictions = model.predict(raw_leads.drop(columns=[c for c in raw_leads if _is_label(c)]))
+    if not isinstance(predictions, pd.DataFrame):
+        raise ScoringContractError(
+            f"The model answered a {type(predictions).__name__}, not a table of scored leads; "
+            "nothing was written."
+        )
     if len(predictions) != len(raw_leads):
         raise ScoringContractError(
             f"The model answered {len(predictions)} rows for {len(raw_leads)} leads; "
             "nothing was written."
         )
+    carried = {key: predictions.attrs.pop(key, None) for key in (MODEL_INPUT, LEAD_LEVELS)}
+    for key, frame in carried.items():
+        if frame is not None:
+            # Keyed as the answer is: by each lead's position in the export.
+            frame.index = raw_leads.index[predictions.index.get_indexer(frame.index)]
+            predictions.attrs[key] = frame
     # Rows keep their position in the export, so chunks number rows as one batch would.
     predictions.index = raw_leads.index
     predictions[MODEL_VERSION] = model_version["version"]
     return predictions
 
 
+def answer_rows(chunk: ExportChunk, predictions: pd.DataFrame) -> pd.DataFrame:
+    """One row per lead of a chunk: the model's answer, its file line, the export fields that
+    follow a scored lead (to the call list, the realised label) and its model input."""
+    by_name = {str(c).strip().lstrip("\ufeff").lower(): c for c in chunk.leads.columns}
+    parts = [
+        predictions,
+        pd.DataFrame({LINE: pd.array(chunk.lines, dtype="Int64")}, index=predictions.index),
+        pd.DataFrame(
+            {
+                f"{EXPORT_PREFIX}{field}": chunk.leads[by_name[field]]
+                for field in CARRIED_FIELDS
+                if field in by_name
+            },
+            index=predictions.index,
+        ),
+    ]
+    model_input, levels = (predictions.attrs.get(k) for k in (MODEL_INPUT, LEAD_LEVELS))
+    if model_input is not None and levels is not None:
+        parts += [model_input.add_prefix(MODEL_INPUT_PREFIX), levels.add_prefix(LEVEL_PREFIX)]
+    predictions.attrs.clear()
+    return pd.concat(parts, axis=1)
+
+
+def score_export(
+    model: PyFuncModel, export: ChunkedLeads, model_version: dict, settings: dict
+) -> Iterator[ScoredChunk]:
+    """Score an export chunk by chunk: the model's answer for every lead, and the lines read
+    that held none."""
+    read = None
+    for chunk in export.read(settings["chunk_rows"]):
+        # An export with no lead at all still goes to the model, which says so.
+        if len(chunk.leads) or read is None:
+            predictions = score_chunk(model, chunk.leads, model_version)
+        else:
+            predictions = pd.DataFrame(columns=["status"])
+        read = (read or 0) + len(chunk.leads) + len(chunk.rejected)
+        logger.info("Scored %d leads so far", read)
+        yield ScoredChunk(answer_rows(chunk, predictions), chunk.rejected)
+
+
+def list_scored_leads(chunks: ScoredChunks) -> Iterator[pd.DataFrame]:
+    """The scored leads of each chunk, with their reasons, for the sales team."""
+    for chunk in chunks.read(is_answer):
+        yield scored_leads(chunk.rows)
+
+
+def list_quarantined_leads(chunks: ScoredChunks) -> Iterator[pd.DataFrame]:
+    """The quarantined leads of each chunk with why, and the lines that held no lead."""
+    for chunk in chunks.read(lambda c: c in ("status", LEAD_ID, "quarantine_reason", LINE)):
+        yield quarantined_leads(chunk.rows, chunk.rejected)
+
+
+def count_batch(chunks: ScoredChunks) -> dict:
+    """Leads read, scored and quarantined, with the label and probabilities of a labelled batch."""
+    tally = None
+    for chunk in chunks.read(lambda c: c in ("status", "probability", f"{EXPORT_PREFIX}{LABEL}")):
+        tally = add_tallies(tally, tally_scored_chunk(chunk))
+    return tally or tally_chunk(pd.DataFrame(columns=["status"]))
+
+
+def tally_scored_chunk(chunk: ScoredChunk) -> dict:
+    """The counts of one scored chunk, with its realised label when the export carries one."""
+    label = chunk.rows.get(f"{EXPORT_PREFIX}{LABEL}")
+    return tally_chunk(chunk.rows, label, len(chunk.rejected))
+
+
 def tally_chunk(
-    raw_leads: pd.DataFrame,
-    predictions: pd.DataFrame,
-    profile: dict | None,
-    rejected_lines: int = 0,
+    predictions: pd.DataFrame, label: pd.Series | None = None, rejected_lines: int = 0
 ) -> dict:
     """Counts of one chunk, with its label and probabilities when it carries a label.
 
@@ -154,14 +254,12 @@ def tally_chunk(
         "read": len(predictions) + rejected_lines,
         "scored": int((status == SCORED).sum()),
         "quarantined": int((status == QUARANTINED).sum()) + rejected_lines,
-        "profile": profile,
         # One array per chunk: the running tally of every chunk shares them, not copies them.
         "labels": [],
         "probabilities": [],
     }
-    label_column = next((c for c in raw_leads if _is_label(c)), None)
-    if label_column is not None and len(raw_leads):
-        label = parse_numbers(raw_leads[label_column]).to_numpy()
+    if label is not None and len(predictions):
+        label = parse_numbers(label).to_numpy()
         usable = (status == SCORED).to_numpy() & np.isin(label, [0, 1])
         # A 0/1 label needs one byte, not eight: a labelled batch keeps all of them for its AUC.
         tally["labels"] = [label[usable].astype("int8")]
@@ -173,74 +271,38 @@ def add_tallies(first: dict | None, second: dict) -> dict:
     """The tally of two chunks together."""
     if first is None:
         return second
-    profiles = [p for p in (first["profile"], second["profile"]) if p]
     return {
         **{key: first[key] + second[key] for key in ("read", "scored", "quarantined")},
-        "profile": add_profiles(*profiles) if len(profiles) == 2 else next(iter(profiles), None),
         "labels": first["labels"] + second["labels"],
         "probabilities": first["probabilities"] + second["probabilities"],
     }
 
 
-def score_in_chunks(
-    model: mlflow.pyfunc.PyFuncModel,
-    export: LeadExport,
-    model_version: dict,
-    reference: dict,
-    city_tiers: pd.DataFrame,
-    interaction_mapping: pd.DataFrame,
-    settings: dict,
-    ingestion: dict,
-    validation: dict,
-    feature_engineering: dict,
-) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, dict]]:
-    """Score an export chunk by chunk: its scored rows, quarantined rows and the running tally."""
-    profiling = {
-        "validation": validation,
-        "feature_engineering": feature_engineering,
-        "profile_rows": settings["profile_rows_per_chunk"],
-        "seed": settings["profile_seed"],
-    }
-    tally = None
-    for chunk in export.read(settings["chunk_rows"]):
-        # An export with no lead at all still goes to the model, which says so.
-        if len(chunk.leads) or tally is None:
-            predictions = score_chunk(model, chunk.leads, model_version)
-        else:
-            predictions = pd.DataFrame(columns=["status"])
-        profile = None
-        scored_rows = chunk.leads.loc[(predictions["status"] == SCORED).to_numpy()]
-        if reference and len(scored_rows):
-            sample = sample_for_profile(scored_rows, profiling["profile_rows"], profiling["seed"])
-            normalised = normalise_raw_leads(sample, interaction_mapping, ingestion)
-            profile = profile_chunk(
-                normalised, predictions, reference, city_tiers, interaction_mapping, profiling
-            )
-        tally = add_tallies(
-            tally, tally_chunk(chunk.leads, predictions, profile, len(chunk.rejected))
-        )
-        scored, quarantine = split_predictions(predictions, chunk.lines, chunk.rejected)
-        logger.info("Scored %d leads so far", tally["read"])
-        yield scored, quarantine, tally
-
-
-def split_predictions(
-    predictions: pd.DataFrame, lines: np.ndarray | None = None, rejected: pd.DataFrame | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Scored leads with their reasons for the sales team, and quarantined leads with why.
-
-    Both carry the file line of each lead, and the quarantine also the lines the reader rejected.
-    """
-    if lines is None:
-        lines = np.full(len(predictions), pd.NA)
+def scored_leads(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Scored leads with their file line and reasons, in input order."""
     scored = (predictions["status"] == SCORED).to_numpy()
     reasons = [c for c in predictions.columns if c.startswith("reason_")]
     columns = [LEAD_ID, CREATED_DATE, "probability", "score", "tier", *reasons, MODEL_VERSION]
-    quarantined = predictions.loc[~scored]
+    if not scored.any():
+        return pd.DataFrame(columns=[LINE, *columns])
+    kept = predictions.loc[scored, columns]
+    # Read back from the run's chunk files, a whole score may come back as a float.
+    kept["score"] = kept["score"].astype("int64")
+    lines = predictions[LINE] if LINE in predictions else pd.Series(pd.NA, index=predictions.index)
+    kept.insert(0, LINE, pd.array(lines[scored], dtype="Int64"))
+    return kept
+
+
+def quarantined_leads(
+    predictions: pd.DataFrame, rejected: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Quarantined leads with why and their file line, and the lines the reader rejected."""
+    quarantined = predictions.loc[(predictions["status"] == QUARANTINED).to_numpy()]
+    lines = quarantined[LINE] if LINE in quarantined else pd.Series(pd.NA, index=quarantined.index)
     quarantine = pd.DataFrame(
         {
             "row": pd.array(quarantined.index, dtype="Int64"),
-            LINE: pd.array(lines[~scored], dtype="Int64"),
+            LINE: pd.array(lines, dtype="Int64"),
             LEAD_ID: quarantined[LEAD_ID].to_numpy() if len(quarantined) else [],
             "reason": quarantined["quarantine_reason"].to_numpy() if len(quarantined) else [],
         },
@@ -251,17 +313,16 @@ def split_predictions(
         unread[LINE] = unread[LINE].astype("Int64")
         quarantine = pd.concat([quarantine, unread[SCORING_QUARANTINE_COLUMNS]], ignore_index=True)
         quarantine = quarantine.sort_values(LINE, kind="stable", ignore_index=True)
-    if not scored.any():
-        kept = pd.DataFrame(columns=[LINE, *columns])
-    else:
-        kept = predictions.loc[scored, columns]
-        kept.insert(0, LINE, pd.array(lines[scored], dtype="Int64"))
-    return kept, quarantine
+    return quarantine
 
 
-def batch_profile(tally: dict) -> dict:
-    """The drift profile of the whole batch."""
-    return tally["profile"] or {}
+def split_predictions(
+    predictions: pd.DataFrame, lines: np.ndarray | None = None, rejected: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Scored leads with their reasons for the sales team, and quarantined leads with why."""
+    if lines is not None:
+        predictions = predictions.assign(**{LINE: pd.array(lines, dtype="Int64")})
+    return scored_leads(predictions), quarantined_leads(predictions, rejected)
 
 
 def measure_realised_performance(tally: dict) -> dict:
@@ -288,7 +349,7 @@ def measure_realised_performance(tally: dict) -> dict:
     return as_mlflow_metrics(metrics)
 
 
-def summarise_batch(tally: dict, drift_alerts: list[str]) -> dict:
+def summarise_batch(tally: dict) -> dict:
     """Count what was read, scored and quarantined, and end the run's log with it."""
     read, scored, quarantined = tally["read"], tally["scored"], tally["quarantined"]
     if scored + quarantined != read:
@@ -302,6 +363,5 @@ def summarise_batch(tally: dict, drift_alerts: list[str]) -> dict:
             "rows_read": read,
             "rows_scored": scored,
             "rows_quarantined": quarantined,
-            "drifting_features": len(drift_alerts),
         }
     )

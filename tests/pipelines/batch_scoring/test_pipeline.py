@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+import weakref
 
 import pandas as pd
 import pytest
@@ -11,10 +12,11 @@ from kedro.io import AbstractDataset, DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
 from lead_scoring.contract import TIERS
+from lead_scoring.datasets import ScoredChunksDataset
 from lead_scoring.datasets.lead_export_dataset import REJECTED_COLUMNS, ExportChunk
-from lead_scoring.pipelines.inference import create_pipeline
+from lead_scoring.pipelines.batch_scoring import create_pipeline, nodes
 from tests.conftest import REAL_EXPORT, copy_project, needs_shared, run_kedro
-from tests.pipelines.inference.conftest import (
+from tests.pipelines.batch_scoring.conftest import (
     BROKEN,
     DUPLICATED_ROWS,
     SCORED_COLUMNS,
@@ -31,10 +33,13 @@ def read_csv(path) -> pd.DataFrame:
 
 
 def counts_in_log(log: str) -> tuple[int, int, int]:
-    """The read/scored/quarantined counts, which must be the last thing the project logs."""
-    project_lines = [line for line in log.splitlines() if " lead_scoring." in line]
-    match = COUNTS.search(project_lines[-1])
-    assert match, f"the log does not end with the counts: {project_lines[-1]}"
+    """The read/scored/quarantined counts, which must be the last thing batch scoring logs.
+
+    Drift monitoring reads what scoring wrote and may log its warnings after them.
+    """
+    scoring_lines = [line for line in log.splitlines() if f" {nodes.__name__}:" in line]
+    match = COUNTS.search(scoring_lines[-1])
+    assert match, f"batch scoring's log does not end with the counts: {scoring_lines[-1]}"
     return tuple(int(n) for n in match.groups())
 
 
@@ -186,15 +191,16 @@ class ScoresEveryThirdQuarantined:
 
 
 class HeldChunks(AbstractDataset):
-    """Counts the rows saved, and the rows of earlier chunks still held in memory meanwhile."""
+    """Counts the rows saved, and the rows of earlier chunks still alive in memory meanwhile."""
 
     def __init__(self) -> None:
         self.saved, self.rows, self.most_rows_held = [], 0, 0
 
     def save(self, data: pd.DataFrame) -> None:
         self.rows += len(data)
-        self.saved.append(data)
-        held = sum(len(frame) for frame in self.saved if len(frame.columns))
+        # Weak references: a chunk is held only if something else still refers to it.
+        self.saved.append(weakref.ref(data))
+        held = sum(len(frame) for ref in self.saved if (frame := ref()) is not None)
         self.most_rows_held = max(self.most_rows_held, held)
 
     def load(self):
@@ -204,33 +210,29 @@ class HeldChunks(AbstractDataset):
         return {}
 
 
-def test_scoring_holds_one_chunk_in_memory_however_many_it_scores():
-    """Kedro keeps every chunk a node with several outputs yields; the node frees each once saved."""
-    scored, quarantine, tally = HeldChunks(), HeldChunks(), MemoryDataset()
+def test_scoring_holds_one_chunk_in_memory_however_many_it_scores(tmp_path):
+    """Each node after scoring reads the scored chunks back one at a time and lets each go."""
+    scored, quarantine, calls, tally = HeldChunks(), HeldChunks(), HeldChunks(), MemoryDataset()
+    chunks = ScoredChunksDataset(filepath=str(tmp_path / "scored_chunks"))
     catalog = DataCatalog(
         {
             "scoring_model": MemoryDataset(ScoresEveryThirdQuarantined(), copy_mode="assign"),
             "new_leads": MemoryDataset(ChunkedExport(300), copy_mode="assign"),
             "scoring_model_version": MemoryDataset({"version": "3"}),
-            "scoring_drift_reference": MemoryDataset({}),  # no drift profile to build
-            "city_tiers": MemoryDataset(pd.DataFrame()),
-            "interaction_mapping": MemoryDataset(pd.DataFrame()),
-            "params:inference": MemoryDataset(
-                {"chunk_rows": 30, "profile_rows_per_chunk": 10, "profile_seed": 7}
-            ),
-            **{
-                f"params:{name}": MemoryDataset({})
-                for name in ("ingestion", "validation", "feature_engineering")
-            },
+            "params:inference": MemoryDataset({"chunk_rows": 30}),
+            "scored_chunks": chunks,
             "scored_leads": scored,
             "scoring_quarantine": quarantine,
+            "call_list": calls,
             "batch_tally": tally,
-            "call_list": HeldChunks(),
         }
     )
-    SequentialRunner().run(create_pipeline().only_nodes("score_in_chunks"), catalog)
-    assert (scored.rows, quarantine.rows) == (200, 100)
+    nodes = ["score_export", "list_scored_leads", "list_quarantined_leads", "list_calls"]
+    SequentialRunner().run(create_pipeline().only_nodes(*nodes, "count_batch"), catalog)
+    assert (scored.rows, quarantine.rows, calls.rows) == (200, 100, 200)
     assert (tally.load()["scored"], tally.load()["quarantined"]) == (200, 100)
     # Ten chunks went through; at no time were more than one chunk's rows held.
     assert len(scored.saved) == 10
-    assert (scored.most_rows_held, quarantine.most_rows_held) == (20, 10)
+    assert (scored.most_rows_held, quarantine.most_rows_held, calls.most_rows_held) == (20, 10, 20)
+    # The scored chunks were the run's scratch: gone once read.
+    assert not list(tmp_path.iterdir())

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from lead_scoring.errors import LeadScoringError
-from lead_scoring.pipelines.scoring.nodes import (
+from lead_scoring.pipelines.lead_model.nodes import (
     assign_tiers,
     check_level_labels,
     combine_scored_and_quarantined,

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import kedro_env
-from tests.pipelines.inference.conftest import BROKEN, MISSING_OPTIONAL, UNSEEN_LEVEL_ROW
+from tests.pipelines.batch_scoring.conftest import BROKEN, MISSING_OPTIONAL, UNSEEN_LEVEL_ROW
 
 BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT = 120

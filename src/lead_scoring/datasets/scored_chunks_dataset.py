@@ -1,0 +1,104 @@
+"""The model's answers for an export, kept a chunk at a time on disk while a run reads them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any, NamedTuple
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.feather as feather
+from kedro.io import AbstractDataset
+
+from lead_scoring.datasets.working_folder import close_working_folder, open_working_folder
+
+ROW = "row"
+# Column prefixes of a chunk's rows beyond the model's answer: the export's own fields that
+# follow a lead, and the model input of a scored lead (features, then its own category levels).
+EXPORT_PREFIX = "export."
+MODEL_INPUT_PREFIX = "input."
+LEVEL_PREFIX = "level."
+
+
+class ScoredChunk(NamedTuple):
+    """One chunk of an export as scored: a row per lead, and the lines that held no lead."""
+
+    rows: pd.DataFrame
+    rejected: pd.DataFrame
+
+
+class ScoredChunks:
+    """The chunks of one run, read back in order, each with only the columns asked for."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self._files = sorted(folder.glob("*.rows.arrow")) if folder is not None else []
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def read(self, columns: Callable[[str], bool] | None = None) -> Iterator[ScoredChunk]:
+        """Each chunk in turn, with the columns ``columns`` keeps; rows keep their position in
+        the export as their index."""
+        for path in self._files:
+            table = feather.read_table(path, memory_map=True)
+            if columns is not None:
+                # The row column comes first, as ``save`` writes it.
+                table = table.select([ROW, *(c for c in table.column_names[1:] if columns(c))])
+            rows = table.to_pandas().set_index(ROW)
+            rows.index.name = None
+            rejected = feather.read_table(path.with_name(path.name.replace(".rows.", ".rejected.")))
+            yield ScoredChunk(rows, rejected.to_pandas())
+
+    def __iter__(self) -> Iterator[ScoredChunk]:
+        return self.read()
+
+
+class ScoredChunksDataset(AbstractDataset[ScoredChunk, ScoredChunks]):
+    """Each ``save`` writes a chunk to this run's hidden folder; ``load`` reads them lazily.
+
+    The nodes after batch scoring read the chunks one at a time, so memory stays that of one
+    chunk however long the export. Arrow files: written once, read back column by column.
+    The folder goes when the run has read it (``release``) or ends, and a killed run's folder
+    goes at the next run's first save (the lock it held is free).
+    """
+
+    def __init__(self, *, filepath: str, metadata: dict[str, Any] | None = None) -> None:
+        self._filepath = Path(filepath)
+        self._folder: Path | None = None
+        self._held: IO | None = None
+        self._saved = 0
+        self.metadata = metadata
+
+    def save(self, data: ScoredChunk) -> None:
+        if self._folder is None:
+            self._folder, self._held = open_working_folder(self._filepath)
+        stem = self._folder / f"{self._saved:06d}"
+        rows = data.rows.rename_axis(ROW).reset_index()
+        write = {"compression": "uncompressed"}
+        feather.write_feather(
+            pa.Table.from_pandas(rows, preserve_index=False), f"{stem}.rows.arrow", **write
+        )
+        rejected = pa.Table.from_pandas(data.rejected, preserve_index=False)
+        feather.write_feather(rejected, f"{stem}.rejected.arrow", **write)
+        self._saved += 1
+
+    def load(self) -> ScoredChunks:
+        return ScoredChunks(self._folder)
+
+    def _exists(self) -> bool:
+        return self._folder is not None
+
+    def _release(self) -> None:
+        self.discard()
+
+    def commit(self) -> None:
+        """Nothing to publish: the chunks are the run's scratch."""
+        self.discard()
+
+    def discard(self) -> None:
+        close_working_folder(self._folder, self._held)
+        self._folder, self._held, self._saved = None, None, 0
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath)}

@@ -1,3 +1,0 @@
-from lead_scoring.pipelines.inference.pipeline import create_pipeline
-
-__all__ = ["create_pipeline"]

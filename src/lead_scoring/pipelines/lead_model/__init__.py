@@ -1,0 +1,24 @@
+from lead_scoring.pipelines.lead_model import request_guard  # noqa: F401 -- guards the server
+from lead_scoring.pipelines.lead_model.nodes import (
+    assign_tiers,
+    calibrate_probabilities,
+    explain_predictions,
+    predict_probabilities,
+)
+from lead_scoring.pipelines.lead_model.pipeline import (
+    SCORING_INPUT,
+    SCORING_OUTPUT,
+    create_label_check_pipeline,
+    create_pipeline,
+)
+
+__all__ = [
+    "SCORING_INPUT",
+    "SCORING_OUTPUT",
+    "assign_tiers",
+    "calibrate_probabilities",
+    "create_label_check_pipeline",
+    "create_pipeline",
+    "explain_predictions",
+    "predict_probabilities",
+]
