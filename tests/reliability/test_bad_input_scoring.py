@@ -29,7 +29,8 @@ from tests.reliability.conftest import (
 
 N_LEADS = 120
 CATEGORIES = ["city_mapped", "first_platform_c", "first_utm_medium_c", "first_utm_source_c"]
-FUTURE = (pd.Timestamp.now() + pd.Timedelta(days=30)).strftime("%Y-%m-%d %H:%M:%S")
+# Whole days: the value names a test case, and every test worker must collect the same cases.
+FUTURE = (pd.Timestamp.now().normalize() + pd.Timedelta(days=30)).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def user_message(error: BaseException) -> str:
