@@ -1,6 +1,7 @@
 """Custom Kedro datasets: raw exports, CatBoost models, atomic CSVs, drift history, report figures."""
 
 from lead_scoring.datasets.atomic_csv_dataset import AtomicCSVDataset
+from lead_scoring.datasets.atomic_json_dataset import AtomicJSONDataset
 from lead_scoring.datasets.call_list_dataset import CallListDataset
 from lead_scoring.datasets.catboost_model_dataset import CatBoostModelDataset
 from lead_scoring.datasets.drift_history_dataset import DriftHistoryDataset
@@ -18,6 +19,7 @@ from lead_scoring.datasets.streamed_csv_dataset import StreamedCSVDataset
 
 __all__ = [
     "AtomicCSVDataset",
+    "AtomicJSONDataset",
     "CallListDataset",
     "CatBoostModelDataset",
     "DriftHistoryDataset",
