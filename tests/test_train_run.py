@@ -59,7 +59,7 @@ def test_the_registered_model_carries_the_package_with_its_templates(client):
     # code_paths copies the package folder: the files it reads at run time travel with the model.
     model = Path(mlflow.artifacts.download_artifacts("models:/lead_scoring@champion"))
     package = model / "code" / "lead_scoring"
-    assert (package / "pipelines" / "scoring" / "nodes.py").is_file()
+    assert (package / "pipelines" / "lead_model" / "nodes.py").is_file()
     templates = package / "pipelines" / "reporting" / "templates"
     assert (templates / "model_report.html.j2").is_file()
     assert (templates / "raw_data_profile.html.j2").is_file()
