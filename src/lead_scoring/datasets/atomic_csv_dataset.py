@@ -12,7 +12,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pandas as pd
 from kedro.io.core import DatasetError, get_filepath_str
@@ -82,6 +82,28 @@ def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
         lock.close()
 
 
+def save_atomically(dataset: Any, plain: str, dump: Callable[[IO], object]) -> None:
+    """Save a kedro-datasets file dataset through ``write_atomically``.
+
+    ``dump(file)`` writes the data as the dataset's own ``save`` would, into a file opened with the
+    dataset's path, filesystem and open arguments. Local files only: a rename is atomic within
+    one filesystem, not across an object store, where ``plain`` (the dataset it extends) belongs.
+    """
+    if dataset._protocol != "file":
+        raise DatasetError(
+            f"{type(dataset).__name__} writes local files only, not '{dataset._protocol}' "
+            f"paths: use {plain} for an object store."
+        )
+    save_path = Path(get_filepath_str(dataset._get_save_path(), dataset._protocol))
+
+    def write(tmp: Path) -> None:
+        with dataset._fs.open(str(tmp), **dataset._fs_open_args_save) as file:
+            dump(file)
+
+    write_atomically(save_path, write)
+    dataset._invalidate_cache()
+
+
 class AtomicCSVDataset(CSVDataset):
     """kedro-datasets' ``pandas.CSVDataset`` whose saves replace the file atomically.
 
@@ -91,16 +113,6 @@ class AtomicCSVDataset(CSVDataset):
     """
 
     def save(self, data: pd.DataFrame) -> None:
-        if self._protocol != "file":
-            raise DatasetError(
-                f"AtomicCSVDataset writes local files only, not '{self._protocol}' paths: "
-                "use pandas.CSVDataset for an object store."
-            )
-        save_path = Path(get_filepath_str(self._get_save_path(), self._protocol))
-
-        def write(tmp: Path) -> None:
-            with self._fs.open(str(tmp), **self._fs_open_args_save) as file:
-                data.to_csv(path_or_buf=file, **self._save_args)
-
-        write_atomically(save_path, write)
-        self._invalidate_cache()
+        save_atomically(
+            self, "pandas.CSVDataset", lambda file: data.to_csv(path_or_buf=file, **self._save_args)
+        )

@@ -3,6 +3,7 @@ from lead_scoring.pipelines.lead_model.nodes import (
     assign_tiers,
     calibrate_probabilities,
     explain_predictions,
+    log_odds,
     predict_probabilities,
 )
 from lead_scoring.pipelines.lead_model.pipeline import (
@@ -20,5 +21,6 @@ __all__ = [
     "create_label_check_pipeline",
     "create_pipeline",
     "explain_predictions",
+    "log_odds",
     "predict_probabilities",
 ]

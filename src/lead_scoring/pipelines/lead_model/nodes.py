@@ -77,14 +77,19 @@ def shap_matrix(model: CatBoostClassifier, pool: Pool, thread_count: int) -> np.
     return model.get_feature_importance(pool, type="ShapValues", thread_count=thread_count)
 
 
-def calibrated_probability(log_odds: np.ndarray, calibration: dict) -> np.ndarray:
+def calibrated_probability(logits: np.ndarray, calibration: dict) -> np.ndarray:
     """The probability a lead completes: the model's log-odds through the out-of-time calibration."""
-    return expit(calibration["slope"] * log_odds + calibration["intercept"])
+    return expit(calibration["slope"] * logits + calibration["intercept"])
+
+
+def log_odds(probability: np.ndarray) -> np.ndarray:
+    """The log-odds of ``probability``, finite at 0 and 1."""
+    return logit(np.clip(probability, 1e-12, 1 - 1e-12))
 
 
 def calibrate_probabilities(probability: np.ndarray, calibration: dict) -> np.ndarray:
     """``probability`` from the model's own ``predict_proba``, calibrated as scoring does."""
-    return calibrated_probability(logit(np.clip(probability, 1e-12, 1 - 1e-12)), calibration)
+    return calibrated_probability(log_odds(probability), calibration)
 
 
 def probability_to_score(probability: np.ndarray) -> np.ndarray:

@@ -7,7 +7,6 @@ import logging
 import numpy as np
 import pandas as pd
 from catboost import CatBoostClassifier, Pool
-from scipy.special import logit
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -30,6 +29,7 @@ from lead_scoring.pipelines.feature_engineering import CATEGORICAL_FEATURES, fea
 from lead_scoring.pipelines.lead_model import (
     assign_tiers,
     calibrate_probabilities,
+    log_odds,
     predict_probabilities,
 )
 from lead_scoring.tracking import as_mlflow_metrics
@@ -227,12 +227,12 @@ def fit_probability_calibration(backtest_predictions: pd.DataFrame) -> dict:
     """
     label = backtest_predictions[LABEL].to_numpy()
     probability = backtest_predictions["probability"].to_numpy()
-    log_odds = logit(np.clip(probability, 1e-12, 1 - 1e-12)).reshape(-1, 1)
+    features = log_odds(probability).reshape(-1, 1)
     identity = {"method": "none", "slope": 1.0, "intercept": 0.0}
     if not 0 < label.sum() < len(label):
         logger.warning("Probabilities left uncalibrated: the backtest holds one outcome only.")
         return {**identity, "leads": len(label)}
-    platt = LogisticRegression(C=np.inf).fit(log_odds, label)
+    platt = LogisticRegression(C=np.inf).fit(features, label)
     slope, intercept = float(platt.coef_[0, 0]), float(platt.intercept_[0])
     if slope <= 0:
         # A backtest whose predictions rank nothing would turn the scale over: keep the model's.
