@@ -46,6 +46,13 @@ def test_shap_values_have_one_column_per_feature_and_the_expected_value(learned,
     assert np.ptp(values[:, -1]) == 0
 
 
+def test_shap_values_are_those_of_catboosts_public_method(learned, holdout):
+    model = learned.load("lead_scoring_model")
+    pool = model_pool(model, holdout)
+    public = model.get_feature_importance(pool, type="ShapValues", thread_count=1)
+    np.testing.assert_array_equal(shap_matrix(model, pool, thread_count=1), public)
+
+
 def test_scores_run_from_1_to_99_in_probability_order():
     probability = np.array([0.0, 0.004, 0.5, 0.555, 0.996, 1.0])
     assert probability_to_score(probability).tolist() == [1, 1, 50, 56, 99, 99]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from catboost import CatBoostClassifier, Pool
+from catboost import CatBoostClassifier, EFstrType, EShapCalcType, Pool
 from scipy.special import expit, logit
 
 from lead_scoring.contract import (
@@ -73,8 +73,30 @@ def explain_predictions(model: CatBoostClassifier, model_input: pd.DataFrame) ->
 
 
 def shap_matrix(model: CatBoostClassifier, pool: Pool, thread_count: int) -> np.ndarray:
-    """SHAP values of ``pool``, rows x (features + 1), the last column the expected log-odds."""
-    return model.get_feature_importance(pool, type="ShapValues", thread_count=thread_count)
+    """SHAP values of ``pool``, rows x (features + 1), the last column the expected log-odds.
+
+    These are ``get_feature_importance(type="ShapValues")``'s values, taken from the method it
+    calls: CatBoost computes one array, and the public method then rebuilds it value by value in
+    Python. On the benchmark's million leads (2 cores, median of 3) that copy is 6.1 s of 34.7 s,
+    a sixth of a batch's scoring; on 20,000 leads 0.68 s against 0.75 s. CatBoost is pinned, and
+    a test holds this to the public method's result.
+    """
+    values, _ = model._calc_fstr(
+        type=EFstrType.ShapValues,
+        pool=pool,
+        reference_data=None,
+        thread_count=thread_count,
+        verbose=0,
+        model_output="Raw",
+        shap_mode="Auto",
+        interaction_indices=None,
+        shap_calc_type=EShapCalcType.Regular.value,
+        # The SAGE settings are the public method's defaults; SHAP values do not use them.
+        sage_n_samples=128,
+        sage_batch_size=512,
+        sage_detect_convergence=True,
+    )
+    return values
 
 
 def calibrated_probability(logits: np.ndarray, calibration: dict) -> np.ndarray:
