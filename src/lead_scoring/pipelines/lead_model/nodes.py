@@ -78,8 +78,8 @@ def shap_matrix(model: CatBoostClassifier, pool: Pool, thread_count: int) -> np.
     These are ``get_feature_importance(type="ShapValues")``'s values, taken from the method it
     calls: CatBoost computes one array, and the public method then rebuilds it value by value in
     Python. On the benchmark's million leads (2 cores, median of 3) that copy is 6.1 s of 34.7 s,
-    a sixth of a batch's scoring; on 20,000 leads 0.68 s against 0.75 s. CatBoost is pinned, and
-    a test holds this to the public method's result.
+    a sixth of the SHAP time; on 20,000 leads 0.68 s against 0.75 s. CatBoost is pinned, and a
+    test holds this to the public method's result.
     """
     values, _ = model._calc_fstr(
         type=EFstrType.ShapValues,
