@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
 
 import fsspec
 import pandas as pd
@@ -14,7 +15,7 @@ from kedro.io.core import Version
 from kedro_datasets.pandas import CSVDataset
 
 from lead_scoring import settings
-from lead_scoring.datasets import AtomicCSVDataset
+from lead_scoring.datasets import AtomicCSVDataset, atomic_csv_dataset
 from lead_scoring.datasets.atomic_csv_dataset import write_atomically
 
 FRAME = pd.DataFrame({"lead_id": ["a", "b"], "score": [91, 7], "reason": ["café; late", None]})
@@ -86,6 +87,37 @@ def test_the_temporary_file_is_locked_while_it_is_written(tmp_path):
     write_atomically(path, write)
     assert seen == {"locked": True}
     assert path.read_text() == "x\n1\n"
+
+
+@pytest.mark.parametrize("cleaner", ["deletes it", "holds it"])
+def test_a_temporary_file_another_writers_clean_up_takes_first_is_replaced(
+    tmp_path, monkeypatch, cleaner
+):
+    """A second writer's clean-up can lock and delete a new file before its creator locks it."""
+    path = tmp_path / "drift_report.json"
+    made, held = [], []
+
+    def mkstemp_raced(**kwargs):
+        fd, name = real_mkstemp(**kwargs)
+        made.append(name)
+        if len(made) == 1:  # the other writer gets to the first file first
+            if cleaner == "deletes it":
+                os.unlink(name)
+            else:
+                held.append(open(name, "ab"))  # noqa: SIM115 - held across the write
+                fcntl.flock(held[0].fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return fd, name
+
+    real_mkstemp = atomic_csv_dataset.tempfile.mkstemp
+    monkeypatch.setattr(atomic_csv_dataset.tempfile, "mkstemp", mkstemp_raced)
+    write_atomically(path, lambda tmp: tmp.write_text('{"rows": 3}'))
+    for handle in held:
+        handle.close()
+    assert len(made) == 2
+    assert path.read_text() == '{"rows": 3}'
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_a_versioned_dataset_saves_each_version_atomically_and_loads_the_latest(tmp_path):

@@ -7,6 +7,7 @@ next write of the same file deletes the siblings nobody holds and leaves a live 
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import tempfile
@@ -23,28 +24,40 @@ from lead_scoring.locks import try_exclusive_lock
 logger = logging.getLogger(__name__)
 
 
-def hidden_sibling(path: Path, suffix: str) -> Path:
-    """A new empty hidden file beside ``path``, with the permissions of any file the user writes."""
+def _new_hidden_file(path: Path, suffix: str) -> tuple[Path, int]:
+    """A new empty hidden file beside ``path`` and its open descriptor, with ordinary permissions."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    # mkstemp creates private files; outputs must not be.
+    # mkstemp creates private files; outputs must not be. Through the descriptor, not the name:
+    # another writer's clean-up may already have unlinked the name.
     umask = os.umask(0)
     os.umask(umask)
-    os.chmod(name, 0o666 & ~umask)
-    return Path(name)
+    os.fchmod(fd, 0o666 & ~umask)
+    return Path(name), fd
+
+
+def hidden_sibling(path: Path, suffix: str) -> Path:
+    """A new empty hidden file beside ``path``, with the permissions of any file the user writes."""
+    name, fd = _new_hidden_file(path, suffix)
+    os.close(fd)
+    return name
 
 
 def locked_sibling(path: Path, suffix: str) -> tuple[Path, IO]:
     """A new hidden sibling of ``path`` and the open handle that holds its exclusive lock."""
     while True:
-        sibling = hidden_sibling(path, suffix)
-        handle = try_exclusive_lock(sibling)
-        # Another writer's clean-up may delete the file before it is locked: make another.
-        if handle is not None and os.fstat(handle.fileno()).st_nlink:
-            return sibling, handle
-        if handle is not None:
+        sibling, fd = _new_hidden_file(path, suffix)
+        handle = os.fdopen(fd, "r+b")
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            # Another writer's clean-up holds it and will delete it: make another.
             handle.close()
+            continue
+        # That clean-up may also have deleted it before the lock was taken.
+        if os.fstat(fd).st_nlink:
+            return sibling, handle
+        handle.close()
 
 
 def remove_unheld_siblings(path: Path, suffix: str, keep: Path | None = None) -> list[Path]:
