@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -16,8 +18,11 @@ AIRFLOW = Path(sys.executable).with_name("airflow")
 DAGS_FOLDER = Path(__file__).resolve().parents[2] / "airflow_dags"
 DAG_IDS = ("lead_scoring_ingest", "lead_scoring_score", "lead_scoring_train")
 
-# Importing Airflow writes its configuration under $AIRFLOW_HOME: keep it out of the user's home.
-os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="airflow_home_"))
+# Importing Airflow writes its configuration under $AIRFLOW_HOME: keep it out of the user's home,
+# and out of /tmp once the tests are done.
+if "AIRFLOW_HOME" not in os.environ:
+    os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="airflow_home_")
+    atexit.register(shutil.rmtree, os.environ["AIRFLOW_HOME"], ignore_errors=True)
 
 
 def airflow_env(home: Path) -> dict[str, str]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -18,14 +20,17 @@ _LOCK = ".lock"
 _UNLOCKED_GRACE_SECONDS = 3600
 
 
-def open_working_folder(target: Path) -> tuple[Path, IO | None]:
+def open_working_folder(target: Path) -> tuple[Path, IO]:
     """A new hidden folder beside ``target``, locked while this run lives; stale ones removed."""
     target.parent.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    # Held while this run lives; the kernel frees it if the run is killed.
-    held = try_exclusive_lock(folder / _LOCK)
+    # Held while this run lives; the kernel frees it if the run is killed. Locked before it takes
+    # its name, so another run's clean-up never finds the lock file free while this run lives.
+    fd, name = tempfile.mkstemp(dir=folder)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    os.rename(name, folder / _LOCK)
     remove_stale_working_folders(target, keep=folder)
-    return folder, held
+    return folder, os.fdopen(fd, "ab")
 
 
 def remove_stale_working_folders(target: Path, keep: Path | None = None) -> list[Path]:
@@ -35,13 +40,16 @@ def remove_stale_working_folders(target: Path, keep: Path | None = None) -> list
         if not folder.is_dir() or folder == keep:
             continue
         lock = folder / _LOCK
-        if lock.exists():
-            handle = try_exclusive_lock(lock)
-            if handle is None:
-                continue  # a live run's folder
-            handle.close()
-        elif time.time() - folder.stat().st_mtime < _UNLOCKED_GRACE_SECONDS:
-            continue
+        try:
+            if lock.exists():
+                handle = try_exclusive_lock(lock)
+                if handle is None:
+                    continue  # a live run's folder
+                handle.close()
+            elif time.time() - folder.stat().st_mtime < _UNLOCKED_GRACE_SECONDS:
+                continue
+        except FileNotFoundError:
+            continue  # another run's clean-up removed it first
         shutil.rmtree(folder, ignore_errors=True)
         removed.append(folder)
     if removed:
