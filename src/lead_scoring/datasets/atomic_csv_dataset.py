@@ -24,39 +24,25 @@ from lead_scoring.locks import try_exclusive_lock
 logger = logging.getLogger(__name__)
 
 
-def _new_hidden_file(path: Path, suffix: str) -> tuple[Path, int]:
-    """A new empty hidden file beside ``path`` and its open descriptor, with ordinary permissions."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    # mkstemp creates private files; outputs must not be. Through the descriptor, not the name:
-    # another writer's clean-up may already have unlinked the name.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.fchmod(fd, 0o666 & ~umask)
-    return Path(name), fd
-
-
-def hidden_sibling(path: Path, suffix: str) -> Path:
-    """A new empty hidden file beside ``path``, with the permissions of any file the user writes."""
-    name, fd = _new_hidden_file(path, suffix)
-    os.close(fd)
-    return name
-
-
 def locked_sibling(path: Path, suffix: str) -> tuple[Path, IO]:
     """A new hidden sibling of ``path`` and the open handle that holds its exclusive lock."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    umask = os.umask(0)
+    os.umask(umask)
     while True:
-        sibling, fd = _new_hidden_file(path, suffix)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
         handle = os.fdopen(fd, "r+b")
+        # Through the descriptor, never the name: another writer's clean-up may find the new file
+        # before it is locked, and delete it (link count 0) or hold it to delete: make another.
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            # Another writer's clean-up holds it and will delete it: make another.
             handle.close()
             continue
-        # That clean-up may also have deleted it before the lock was taken.
         if os.fstat(fd).st_nlink:
-            return sibling, handle
+            # mkstemp creates private files; outputs must not be.
+            os.fchmod(fd, 0o666 & ~umask)
+            return Path(name), handle
         handle.close()
 
 

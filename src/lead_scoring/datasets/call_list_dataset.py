@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 from typing import IO
@@ -11,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from lead_scoring.datasets.atomic_csv_dataset import hidden_sibling
+from lead_scoring.datasets.atomic_csv_dataset import write_atomically
 from lead_scoring.datasets.streamed_csv_dataset import StreamedCSVDataset
 from lead_scoring.datasets.working_folder import (
     close_working_folder,
@@ -54,14 +53,17 @@ class CallListDataset(StreamedCSVDataset):
         """Publish the rows of this run, highest score first, replacing the previous list."""
         if self._buckets is None:
             return
-        partial = hidden_sibling(self._filepath, ".partial")
-        with partial.open("w", encoding="utf-8", newline="") as out:
-            out.write(pd.DataFrame(columns=self._columns).to_csv(index=False))
-        with partial.open("ab") as out:
-            for bucket in sorted(self._buckets.glob("*.csv"), reverse=True):
-                with bucket.open("rb") as rows:
-                    shutil.copyfileobj(rows, out)
-        os.replace(partial, self._filepath)
+        buckets = sorted(self._buckets.glob("*.csv"), reverse=True)
+
+        def write(path: Path) -> None:
+            with path.open("w", encoding="utf-8", newline="") as out:
+                out.write(pd.DataFrame(columns=self._columns).to_csv(index=False))
+            with path.open("ab") as out:
+                for bucket in buckets:
+                    with bucket.open("rb") as rows:
+                        shutil.copyfileobj(rows, out)
+
+        write_atomically(self._filepath, write)
         self.discard()
 
     def discard(self) -> None:
