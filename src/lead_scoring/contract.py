@@ -33,6 +33,26 @@ LEVEL_PATTERN = r"^Level\d+$"
 INDEX_COLUMN = "Unnamed: 0"
 # The identifier every output carries: the export's index column where it has one.
 LEAD_ID = "lead_id"
+# An export without an id column keys each lead by what identifies it in the export: its creation
+# time and origin fields. Pandas' unnamed index is a row number, never an id across files.
+KEY_COLUMNS = ORIGIN_COLUMNS
+NATURAL_KEY_PREFIX = "k"
+
+
+def natural_lead_keys(leads: pd.DataFrame) -> pd.Series:
+    """Each lead's key from its ``KEY_COLUMNS`` as normalised text: equal fields, equal key."""
+    import hashlib
+
+    text = leads[list(KEY_COLUMNS)].astype("object")
+    text = text.where(text.notna(), "").astype("str")
+    joined = text.iloc[:, 0].str.cat(text.iloc[:, 1:], sep="\x1f")
+    return pd.Series(
+        [NATURAL_KEY_PREFIX + hashlib.sha1(v.encode("utf-8")).hexdigest()[:20] for v in joined],
+        index=leads.index,
+        dtype="object",
+    )
+
+
 # A row's 0-based position among the export's leads, and the file line its record starts on
 # (the header is line 1): every output row can be traced back to the file.
 SOURCE_ROW = "row"
