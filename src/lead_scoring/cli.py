@@ -12,6 +12,7 @@ from kedro.io import DatasetError
 
 from lead_scoring.errors import LeadScoringError
 from lead_scoring.quiet import silence_known_noise
+from lead_scoring.store.errors import StoreBusyError
 
 
 def _explained_cause(error: BaseException | None) -> BaseException | None:
@@ -34,6 +35,10 @@ def _run(*args, **kwargs):
     silence_known_noise()
     try:
         return _kedro_run_callback(*args, **kwargs)
+    except StoreBusyError as error:
+        # Another run holds the store: nothing is wrong, and the next run catches up.
+        click.echo(str(error))
+        return None
     except Exception as error:
         cause = _explained_cause(error)
         if cause is None:
@@ -49,3 +54,33 @@ def cli() -> None:
 cli.add_command(
     click.Command(name="run", params=kedro_run.params, callback=_run, help=kedro_run.help)
 )
+
+
+@cli.group(name="store")
+def store() -> None:
+    """The lead store: its schema (docs/operations.md)."""
+
+
+@store.command(name="upgrade")
+@click.option("--env", "-e", default=None, help="Kedro configuration environment.")
+def upgrade(env: str | None) -> None:
+    """Upgrade the lead store's schema to this release's (the store at LEAD_STORE_URL)."""
+    from pathlib import Path
+
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    from lead_scoring.store import LeadStore, schema
+
+    silence_known_noise()
+    bootstrap_project(Path.cwd())
+    try:
+        with KedroSession.create(env=env) as session:
+            dataset = session.load_context().catalog.get("lead_store")
+        # Upgrading takes the store's lock: never beside a run that writes it.
+        lead_store = LeadStore(dataset.url, upgrade=True, lock_timeout=dataset.lock_timeout)
+    except (LeadScoringError, DatasetError, StoreBusyError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"The lead store at {lead_store.describe} is at schema revision {schema.head_revision()}."
+    )

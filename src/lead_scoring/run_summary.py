@@ -41,6 +41,7 @@ _KEPT = {
     "ingest_summary",
     "score_run",
     "new_scores_drift",
+    "label_change_report",
 }
 # The files a person opens after each kind of run, by catalog entry, with what to call them.
 _FILES = {
@@ -132,6 +133,16 @@ def train_lines(facts: dict) -> list[str]:
             + ", ".join(f"{t} {metrics.get(f'share_{t}', 0):.0%}" for t in ("hot", "warm", "cold"))
             + f"; cold holds {metrics.get('cold_completers_lost', 0):.1%} of completers"
         )
+    changes = facts.get("label_change_report")
+    if changes is not None:
+        lines.append(
+            f"Labels changed since the last report {changes['labels_changed']:,}"
+            + (
+                f" (0 to 1: {changes['to_completed']:,}, 1 to 0: {changes['to_not_completed']:,})"
+                if changes["labels_changed"]
+                else ""
+            )
+        )
     model = facts.get("model")
     if model:
         alias = f", alias {', '.join(model['aliases'])}" if model["aliases"] else ", no alias"
@@ -193,13 +204,20 @@ def ingest_lines(facts: dict) -> list[str]:
     store = f"The store holds {totals['leads_stored']:,} leads"
     if not totals.get("files"):
         return [f"No new landing file; {store[0].lower()}{store[1:]}"]
-    return [
+    lines = [
         f"Landing files ingested {totals['files']}: rows read {totals['rows_read']:,}, "
         f"new leads {totals['leads_new']:,}, updated {totals['leads_updated']:,}, "
         f"unchanged {totals['leads_unchanged']:,}, quarantined {totals['quarantined']:,}, "
         f"labels filled {totals['labels_filled']:,}",
-        store,
     ]
+    if "files_reread" in totals:
+        lines.append(
+            f"Files read again (changed) {totals['files_reread']}, deferred "
+            f"{totals['files_deferred']}, refused {totals['files_refused']}; labels changed "
+            f"{totals['labels_changed']:,}, outcomes pending {totals['outcomes_pending']:,}, "
+            f"pending outcomes applied {totals['pending_applied']:,}"
+        )
+    return [*lines, store]
 
 
 def score_new_lines(facts: dict) -> list[str]:

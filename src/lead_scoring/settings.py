@@ -9,6 +9,7 @@ from lead_scoring.export_guard import ExistingExportGuardHook
 from lead_scoring.hooks import ModelRegistryHook, StreamedOutputsHook, TrackingPreflightHook
 from lead_scoring.mlflow_ui import MlflowUiHook
 from lead_scoring.run_summary import RunSummaryHook
+from lead_scoring.store.hook import StoreLockHook
 from lead_scoring.tracking_store import RunLockHook
 
 # The summary comes after the registry hook: of two `trylast` hooks, pluggy calls the one
@@ -21,6 +22,7 @@ HOOKS = (
     ExistingExportGuardHook(),
     MlflowUiHook(),
     RunLockHook(),
+    StoreLockHook(),
 )
 
 # Telemetry tries to reach the network on every command; the project never phones home.

@@ -11,7 +11,7 @@ from lead_scoring.datasets.lead_export_dataset import (
     LeadExport,
     LeadExportDataset,
 )
-from lead_scoring.datasets.lead_store import LeadStore, LeadStoreDataset
+from lead_scoring.datasets.lead_store import LabelChangesDataset, LeadStore, LeadStoreDataset
 from lead_scoring.datasets.raw_leads_dataset import RawLeadsDataset
 from lead_scoring.datasets.report_figure_dataset import ReportFigureDataset
 from lead_scoring.datasets.scored_chunks_dataset import ScoredChunksDataset
@@ -23,6 +23,7 @@ __all__ = [
     "CallListDataset",
     "CatBoostModelDataset",
     "DriftHistoryDataset",
+    "LabelChangesDataset",
     "LandingDataset",
     "ChunkedLeads",
     "LeadExport",

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+from kedro.io import DatasetError
 
 from lead_scoring.contract import CREATED_DATE, LABEL, LEAD_ID, QUARANTINE_COLUMNS, REQUIRED_RULE
+from lead_scoring.datasets.landing_dataset import LandingFile
 from lead_scoring.datasets.lead_store import LeadFile, LeadStore
 from lead_scoring.errors import EmptyExportError, LeadScoringError
 from lead_scoring.pipelines.ingestion import normalise_raw_leads
 from lead_scoring.pipelines.validation import parse_numbers, validate_raw_leads
+from lead_scoring.store.tables import REFUSED, STORED
 
 logger = logging.getLogger(__name__)
-
-FILE_SUFFIX = ".csv"
 
 
 def frame_hash(frame: pd.DataFrame) -> str:
@@ -140,53 +143,170 @@ def read_outcome_file(name: str, raw: pd.DataFrame, ingestion: dict) -> LeadFile
     return LeadFile(name, frame_hash(raw), len(raw), outcomes=outcomes, quarantine=quarantine)
 
 
-def read_landing_files(
-    landing_exports: dict[str, pd.DataFrame],
+class LandingFilesRefusedError(LeadScoringError):
+    """Landing files refused whole: the others were stored; these need fixing and re-delivery."""
+
+
+def _one_line(error: BaseException) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return " ".join(lines) or type(error).__name__
+
+
+def is_being_written(landing_file: LandingFile, now: float, landing: dict) -> str | None:
+    """Why a file looks unfinished (left for the next run), or None.
+
+    Modified within ``settle_seconds``: a writer may still be at it. A text file whose last line
+    has no line end, modified within ``unterminated_grace_minutes``: a writer stopped mid-row
+    (after that, an export written without a final line end is read as it is).
+    """
+    age = now - landing_file.modified
+    if age < landing["settle_seconds"]:
+        return f"modified {age:.0f} s ago (settle_seconds {landing['settle_seconds']})"
+    if age < 60 * landing["unterminated_grace_minutes"] and landing_file.ends_mid_line():
+        return "its last line has no line end yet"
+    return None
+
+
+def _parse(landing_file: LandingFile, ingestion: dict, validation: dict, mapping) -> LeadFile:
+    raw = landing_file.load()
+    if is_outcome_export(raw):
+        return read_outcome_file(landing_file.name, raw, ingestion)
+    return read_lead_file(landing_file.name, raw, mapping, ingestion, validation)
+
+
+def ingest_landing_files(
+    landing_files: list[LandingFile],
     store: LeadStore,
     interaction_mapping: pd.DataFrame,
     ingestion: dict,
     validation: dict,
-) -> tuple[list[LeadFile], list[str]]:
-    """Every new landing file, read and validated; files the store already holds are skipped."""
-    ingested = store.ingested_files()
-    files = []
-    for partition in sorted(landing_exports):
-        name = f"{partition}{FILE_SUFFIX}"
-        raw = landing_exports[partition]
-        if ingested.get(name) == frame_hash(raw):
-            logger.info("%s is already in the store; skipped.", name)
+    landing: dict,
+) -> dict:
+    """Each landing file whose content the store has not read, stored in its own transaction."""
+    reads = store.reads()
+    read_by_hash = reads.drop_duplicates("file_hash", keep="last").set_index("file_hash")
+    names_read = set(reads.loc[reads["status"] == STORED, "source_file"])
+    report: dict = {"counts": [], "refused": [], "deferred": [], "skipped": 0, "still_refused": 0}
+    report["reread"] = 0
+    now = time.time()
+    outcome_files = []
+    for landing_file in landing_files:
+        unfinished = is_being_written(landing_file, now, landing)
+        if unfinished:
+            logger.info("%s is left for the next run: %s.", landing_file.name, unfinished)
+            report["deferred"].append(landing_file.name)
             continue
-        if is_outcome_export(raw):
-            files.append(read_outcome_file(name, raw, ingestion))
+        # Hashed before it is read: rows a writer appends after this are a change of content
+        # the next run sees and reads, never rows lost.
+        file_hash = landing_file.content_hash()
+        if file_hash in read_by_hash.index:
+            earlier = read_by_hash.loc[file_hash]
+            if earlier["status"] == REFUSED:
+                logger.warning(
+                    "%s is unchanged since it was refused on %s (%s); skipped until it changes.",
+                    landing_file.name,
+                    earlier["ingested_at"],
+                    earlier["reason"],
+                )
+                report["still_refused"] += 1
+            elif earlier["source_file"] != landing_file.name:
+                logger.info(
+                    "%s has the content of %s, read on %s; skipped.",
+                    landing_file.name,
+                    earlier["source_file"],
+                    earlier["ingested_at"],
+                )
+                report["skipped"] += 1
+            else:
+                report["skipped"] += 1
+            continue
+        try:
+            lead_file = _parse(landing_file, ingestion, validation, interaction_mapping)
+        except (LeadScoringError, DatasetError) as error:
+            reason = _one_line(error)
+            if landing_file.name not in reason:
+                reason = f"Landing file {landing_file.name}: {reason}"
+            store.record_refused(LeadFile(landing_file.name, file_hash, 0), reason)
+            report["refused"].append(reason)
+            continue
+        lead_file = replace(lead_file, file_hash=file_hash)
+        if landing_file.name in names_read:
+            logger.warning(
+                "%s changed since it was read; reading it again: its new and changed leads "
+                "are stored.",
+                landing_file.name,
+            )
+            report["reread"] += 1
+        # Lead files first, so an outcome meets its lead if it came in the same run.
+        if len(lead_file.outcomes):
+            outcome_files.append(lead_file)
         else:
-            files.append(read_lead_file(name, raw, interaction_mapping, ingestion, validation))
-    return files, [f.source_file for f in files]
+            report["counts"].append(store.ingest_file(lead_file))
+    for lead_file in outcome_files:
+        report["counts"].append(store.ingest_file(lead_file))
+    report["leads_stored"] = store.count("leads")
+    report["outcomes_waiting"] = store.count("pending_outcomes")
+    return report
 
 
-def summarise_ingest(store: LeadStore, source_files: list[str]) -> dict:
-    """Each file's counts as the store recorded them, and the run's totals, in the log."""
-    log = store.table("ingest_log")
-    log = log.loc[log["source_file"].isin(source_files)].set_index("source_file")
-    counts = ["rows_read", "leads_new", "leads_updated", "leads_unchanged", "quarantined"]
-    for name, row in log.iterrows():
+_COUNTS = [
+    "rows_read",
+    "leads_new",
+    "leads_updated",
+    "leads_unchanged",
+    "quarantined",
+    "labels_filled",
+    "labels_changed",
+    "outcomes_pending",
+    "pending_applied",
+]
+
+
+def summarise_ingest(report: dict) -> dict:
+    """The run's totals in the log; stop with one line per landing file refused this run."""
+    for log in report["counts"]:
         logger.info(
-            "%s: %d rows read, %d new, %d updated, %d unchanged, %d quarantined, %d labels filled",
-            name,
-            *(row[c] for c in counts),
-            row["labels_filled"],
+            "%s: %d rows read, %d new, %d updated, %d unchanged, %d quarantined, "
+            "%d labels filled (%d changed), %d outcomes pending, %d pending applied",
+            log["source_file"],
+            *(log[c] for c in _COUNTS),
         )
-    totals = {c: int(log[c].sum()) for c in [*counts, "labels_filled"]}
-    totals["files"] = len(log)
-    totals["leads_stored"] = store.count("leads")
-    if not source_files:
-        logger.info("No new landing files; the store holds %d leads.", totals["leads_stored"])
+    totals = {c: sum(int(log[c]) for log in report["counts"]) for c in _COUNTS}
+    totals.update(
+        files=len(report["counts"]),
+        files_reread=report["reread"],
+        files_deferred=len(report["deferred"]),
+        files_refused=len(report["refused"]),
+        files_still_refused=report["still_refused"],
+        files_skipped=report["skipped"],
+        leads_stored=report["leads_stored"],
+        outcomes_waiting=report["outcomes_waiting"],
+    )
+    if not totals["files"] and not totals["files_refused"]:
+        logger.info(
+            "No new landing files; the store holds %d leads (%d deferred, %d already read).",
+            totals["leads_stored"],
+            totals["files_deferred"],
+            totals["files_skipped"],
+        )
     else:
         logger.info(
-            "Ingested %d file(s): %d rows read, %d new leads, %d updated, %d unchanged, "
-            "%d quarantined, %d labels filled; the store holds %d leads.",
+            "Ingested %d file(s) (%d read again, %d deferred, %d refused): %d rows read, "
+            "%d new leads, %d updated, %d unchanged, %d quarantined, %d labels filled, "
+            "%d labels changed, %d outcomes pending, %d pending outcomes applied; the store "
+            "holds %d leads.",
             totals["files"],
-            *(totals[c] for c in counts),
-            totals["labels_filled"],
+            totals["files_reread"],
+            totals["files_deferred"],
+            totals["files_refused"],
+            *(totals[c] for c in _COUNTS[:-2]),
+            totals["outcomes_pending"],
+            totals["pending_applied"],
             totals["leads_stored"],
+        )
+    if report["refused"]:
+        raise LandingFilesRefusedError(
+            f"{len(report['refused'])} landing file(s) refused, nothing of them stored "
+            f"(the other {totals['files']} file(s) were):\n" + "\n".join(report["refused"])
         )
     return totals

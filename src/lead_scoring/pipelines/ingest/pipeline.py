@@ -1,33 +1,32 @@
-"""Ingest: `kedro run --pipeline=ingest` stores each new landing file's leads once."""
+"""Ingest: `kedro run --pipeline=ingest` stores each landing file's leads and outcomes once."""
 
 from kedro.pipeline import Node, Pipeline
 
-from lead_scoring.pipelines.ingest.nodes import read_landing_files, summarise_ingest
+from lead_scoring.pipelines.ingest.nodes import ingest_landing_files, summarise_ingest
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """New landing files to the lead store; the checkpoint moves once the store has them."""
+    """Landing files the store has not read, each in its own transaction; then the totals."""
     return Pipeline(
         [
             Node(
-                read_landing_files,
+                ingest_landing_files,
                 inputs=[
                     "landing_exports",
                     "lead_store",
                     "interaction_mapping",
                     "params:ingestion",
                     "params:validation",
+                    "params:landing",
                 ],
-                outputs=["stored_lead_files", "ingested_file_names"],
-                name="read_landing_files",
+                outputs="ingest_report",
+                name="ingest_landing_files",
             ),
-            # Reads the counts back from the store, so it runs after the files' transaction.
             Node(
                 summarise_ingest,
-                inputs=["stored_lead_files", "ingested_file_names"],
+                inputs="ingest_report",
                 outputs="ingest_summary",
                 name="summarise_ingest",
-                confirms="landing_exports",
             ),
         ],
         tags="ingest",

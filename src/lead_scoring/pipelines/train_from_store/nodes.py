@@ -45,3 +45,30 @@ def labelled_leads_from_store(stored: pd.DataFrame, ingestion: dict, params: dic
         f"{months} months" if months else "all",
     )
     return export.reset_index(drop=True)
+
+
+def report_label_changes(changes: pd.DataFrame) -> tuple[dict, pd.DataFrame]:
+    """Say which known labels outcome exports changed since the last report; mark them reported.
+
+    A changed label moves what the model learns: the data scientist reads this before trusting
+    the new model (docs/operations.md).
+    """
+    report = {"labels_changed": len(changes)}
+    if len(changes):
+        flips = changes.groupby(["previous_label", "new_label"]).size()
+        report.update(
+            to_completed=int(flips.get((0, 1), 0)),
+            to_not_completed=int(flips.get((1, 0), 0)),
+            files=sorted(changes["source_file"].dropna().unique().tolist()),
+        )
+        logger.warning(
+            "%d label(s) changed since the last report (%d from 0 to 1, %d from 1 to 0), by %s; "
+            "this training uses the new labels (the store's label_changes table lists them).",
+            report["labels_changed"],
+            report["to_completed"],
+            report["to_not_completed"],
+            ", ".join(report["files"]) or "unknown files",
+        )
+    else:
+        logger.info("No label changed since the last report.")
+    return report, changes[["change_id"]]

@@ -2,13 +2,16 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from lead_scoring.pipelines.train_from_store.nodes import labelled_leads_from_store
+from lead_scoring.pipelines.train_from_store.nodes import (
+    labelled_leads_from_store,
+    report_label_changes,
+)
 
 STORE_RAW_LEADS = "store_raw_leads"
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """The labelled leads of the window, in the export's columns."""
+    """The labelled leads of the window, in the export's columns; the labels changed since."""
     return Pipeline(
         [
             Node(
@@ -16,7 +19,13 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["stored_labelled_leads", "params:ingestion", "params:train_from_store"],
                 outputs=STORE_RAW_LEADS,
                 name="labelled_leads_from_store",
-            )
+            ),
+            Node(
+                report_label_changes,
+                inputs="unreported_label_changes",
+                outputs=["label_change_report", "reported_label_changes"],
+                name="report_label_changes",
+            ),
         ],
         tags="train_from_store",
     )
