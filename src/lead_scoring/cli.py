@@ -76,7 +76,8 @@ def upgrade(env: str | None) -> None:
     bootstrap_project(Path.cwd())
     try:
         with KedroSession.create(env=env) as session:
-            dataset = session.load_context().catalog.get("lead_store")
+            context = cast(Any, session).load_context()
+            dataset = context.catalog.get("lead_store")
         # Upgrading takes the store's lock: never beside a run that writes it.
         lead_store = LeadStore(dataset.url, upgrade=True, lock_timeout=dataset.lock_timeout)
     except (LeadScoringError, DatasetError, StoreBusyError) as error:

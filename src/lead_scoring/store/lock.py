@@ -42,7 +42,7 @@ class StoreLock:
     def _try(self) -> bool:
         if self.engine.dialect.name == "postgresql":
             connection = self.engine.connect()
-            got = connection.execute(
+            got: bool | None = connection.execute(
                 sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}
             ).scalar_one()
             # A session-level advisory lock outlives transactions; end this one.

@@ -133,7 +133,7 @@ def _engine(url: str) -> sa.Engine:
         if backend == "sqlite" and database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         return sa.create_engine(parsed)
-    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ValueError) as error:
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ValueError, OSError) as error:
         raise StoreUnavailableError(
             f"{URL_VARIABLE} {describe_url(url)} is not a database URL the lead store can "
             f"open ({str(error).splitlines()[0]}): {fix}."

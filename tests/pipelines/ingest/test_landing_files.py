@@ -87,7 +87,9 @@ def test_a_file_still_written_is_left_then_read_whole(
     # A file modified within the settle time waits, whatever its last line.
     os.utime(path, (time.time(), time.time()))
     path.write_bytes(whole + b"")
-    waiting = ingest(landing, store, parameters, interaction_mapping, {**SETTLED, "settle_seconds": 60})
+    waiting = ingest(
+        landing, store, parameters, interaction_mapping, {**SETTLED, "settle_seconds": 60}
+    )
     assert waiting["files_deferred"] == 1
 
 

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
-from lead_scoring.datasets import LeadStore
-from lead_scoring.errors import MissingColumnsError
 from lead_scoring.pipelines.ingest.nodes import (
     is_outcome_export,
-    read_landing_files,
     read_lead_file,
 )
 
@@ -41,20 +37,6 @@ def test_a_repeated_lead_id_keeps_the_last_row_and_quarantines_the_others(
     assert read.quarantine["rule"].tolist() == ["unique lead_id"]
     kept = read.leads.set_index("lead_id").loc[leads.loc[7, "Unnamed: 0"]]
     assert kept["created_date"] == leads.loc[7, "created_date"]
-
-
-def test_a_broken_file_stops_the_run_naming_the_file(
-    tmp_path, raw_leads, parameters, interaction_mapping
-):
-    broken = raw_leads.drop(columns=["created_date", LABEL]).iloc[:10]
-    with pytest.raises(MissingColumnsError, match=r"Landing file 2022-02-15_leads\.csv: .*created"):
-        read_landing_files(
-            {"2022-02-15_leads": broken},
-            LeadStore(f"sqlite:///{tmp_path / 'lead_store.db'}"),
-            interaction_mapping,
-            parameters["ingestion"],
-            parameters["validation"],
-        )
 
 
 def test_outcome_exports_are_told_from_lead_exports(raw_leads):

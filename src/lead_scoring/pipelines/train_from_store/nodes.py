@@ -53,7 +53,7 @@ def report_label_changes(changes: pd.DataFrame) -> tuple[dict, pd.DataFrame]:
     A changed label moves what the model learns: the data scientist reads this before trusting
     the new model (docs/operations.md).
     """
-    report = {"labels_changed": len(changes)}
+    report: dict = {"labels_changed": len(changes)}
     if len(changes):
         flips = changes.groupby(["previous_label", "new_label"]).size()
         report.update(

@@ -62,13 +62,11 @@ def _rekey_leads(connection) -> None:
     newest = newest.sort_values("at").drop_duplicates("new_id", keep="last")
     dropped = leads.loc[~leads[LEAD_ID].isin(newest[LEAD_ID]), LEAD_ID].tolist()
     mapping = newest.loc[newest[LEAD_ID] != newest["new_id"], [LEAD_ID, "new_id"]]
-    statements = {
-        name: sa.text(f"DELETE FROM {name} WHERE lead_id = :old")
-        for name in ("leads", "scored_leads")
-    }
-    for name, statement in statements.items():
-        if dropped:
-            connection.execute(statement, [{"old": old} for old in dropped])
+    if dropped:
+        for name in ("leads", "scored_leads"):
+            connection.execute(
+                sa.text(f"DELETE FROM {name} WHERE lead_id = :old"), [{"old": o} for o in dropped]
+            )
     rows = [{"old": old, "new": new} for old, new in mapping.itertuples(index=False)]
     if rows:
         for name in ("leads", "scored_leads", "lead_changes"):
