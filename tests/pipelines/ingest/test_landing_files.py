@@ -212,12 +212,3 @@ def test_a_run_cut_short_keeps_the_files_it_finished(
     monkeypatch.setattr(store, "ingest_file", original)
     rest = ingest(landing, store, parameters, interaction_mapping)
     assert (rest["files"], rest["files_skipped"], store.count("leads")) == (2, 3, 50)
-
-
-def test_landing_names_are_matched_whatever_their_case_and_unfinished_names_are_left(tmp_path):
-    landing = tmp_path / "landing"
-    for name in ("a.csv", "B.CSV", "c.csv.gz", "d.ZIP", ".e.csv", "f.csv.part", "g.tmp", "h.txt"):
-        write(pd.DataFrame({"x": [1]}), landing / name)
-    write(pd.DataFrame({"x": [1]}), landing / "2022" / "i.Csv")
-    listed = LandingDataset(path=str(landing), dataset="lead_scoring.datasets.RawLeadsDataset")
-    assert [f.name for f in listed.load()] == ["2022/i.Csv", "B.CSV", "a.csv", "c.csv.gz", "d.ZIP"]

@@ -19,16 +19,14 @@ LABEL = "app_complete_flag"
 def stored(tmp_path, raw_leads, parameters, interaction_mapping) -> pd.DataFrame:
     """The labelled export ingested into a store, read back as the catalog's SQL query does."""
     store = LeadStore(f"sqlite:///{tmp_path / 'lead_store.db'}")
-    store.write_ingest(
-        [
-            read_lead_file(
-                "a.csv",
-                raw_leads,
-                interaction_mapping,
-                parameters["ingestion"],
-                parameters["validation"],
-            )
-        ]
+    store.ingest_file(
+        read_lead_file(
+            "a.csv",
+            raw_leads,
+            interaction_mapping,
+            parameters["ingestion"],
+            parameters["validation"],
+        )
     )
     with store.engine.connect() as connection:
         return pd.read_sql("SELECT * FROM leads WHERE app_complete_flag IS NOT NULL", connection)
