@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from kedro.io import DatasetError
@@ -53,10 +54,11 @@ def content_hashes(fields: pd.DataFrame) -> pd.Series:
     """A fingerprint of each lead's fields: equal fields, equal hash, whatever the file."""
     if fields.empty:
         return pd.Series([], index=fields.index, dtype="object")
-    text = fields.astype("object").where(fields.notna(), "\x00").astype("str")
-    joined = text.iloc[:, 0].str.cat(text.iloc[:, 1:], sep="\x1f")
+    # Row by row in Python: a one-lead file would spend 0.3 s in pandas' per-column work.
+    values = fields.to_numpy(dtype=object)
+    text = np.where(pd.isna(values), "\x00", values.astype(str))
     return pd.Series(
-        [hashlib.sha1(value.encode("utf-8")).hexdigest() for value in joined],
+        [hashlib.sha1("\x1f".join(row).encode("utf-8")).hexdigest() for row in text.tolist()],
         index=fields.index,
         dtype="object",
     )
@@ -71,9 +73,14 @@ def _python(value: Any) -> Any:
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as dicts of Python values, missing ones None, as the database driver wants."""
     columns = list(frame.columns)
+    values = frame.to_numpy(dtype=object)
+    missing = pd.isna(values)
     return [
-        {name: _python(value) for name, value in zip(columns, row, strict=True)}
-        for row in frame.itertuples(index=False, name=None)
+        {
+            name: None if gap else _python(value)
+            for name, value, gap in zip(columns, row, gaps, strict=True)
+        }
+        for row, gaps in zip(values.tolist(), missing.tolist(), strict=True)
     ]
 
 
@@ -234,14 +241,14 @@ class LeadStore:
         connection.execute(statement, rows)
 
     def _select_ids(self, connection, table: sa.Table, lead_ids: Sequence[str]) -> pd.DataFrame:
-        frames = [
-            pd.read_sql(sa.select(table).where(table.c[LEAD_ID].in_(list(ids))), connection)
-            for ids in _chunks(list(lead_ids))
-        ]
-        frames = [frame for frame in frames if len(frame)]
-        if not frames:
-            return pd.DataFrame(columns=[c.name for c in table.columns])
-        return pd.concat(frames, ignore_index=True)
+        """The stored rows of these ids (fetched as tuples: read_sql costs more than the query)."""
+        columns = [c.name for c in table.columns]
+        rows: list = []
+        for ids in _chunks(list(lead_ids)):
+            rows += connection.execute(
+                sa.select(table).where(table.c[LEAD_ID].in_(list(ids)))
+            ).all()
+        return pd.DataFrame([tuple(row) for row in rows], columns=columns)
 
     def _add_field_columns(self, connection, fields: Sequence[str]) -> sa.Table:
         """``leads`` with a text column for each field a file brings that it lacks."""
