@@ -67,17 +67,33 @@ def test_an_ingest_summary_counts_the_new_files_and_the_store():
         "leads_unchanged": 1,
         "quarantined": 5,
         "labels_filled": 0,
+        "labels_changed": 2,
+        "outcomes_pending": 30,
+        "pending_applied": 12,
+        "files_reread": 1,
+        "files_deferred": 2,
+        "files_refused": 0,
         "leads_stored": 12000,
     }
     assert body("ingest", {"ingest_summary": totals}) == [
         "Landing files ingested 7: rows read 7,000, new leads 6,990, updated 4, unchanged 1, "
         "quarantined 5, labels filled 0",
+        "Files read again (changed) 1, deferred 2, refused 0; labels changed 2, outcomes "
+        "pending 30, pending outcomes applied 12",
         "The store holds 12,000 leads",
     ]
     nothing = {**totals, "files": 0}
     assert body("ingest", {"ingest_summary": nothing}) == [
         "No new landing file; the store holds 12,000 leads"
     ]
+
+
+def test_a_train_summary_reports_the_labels_changed_since_the_last_training():
+    changes = {"labels_changed": 20, "to_completed": 12, "to_not_completed": 8, "files": ["o.csv"]}
+    lines = body("train_from_store", {"label_change_report": changes})
+    assert lines == ["Labels changed since the last report 20 (0 to 1: 12, 1 to 0: 8)"]
+    none = body("train_from_store", {"label_change_report": {"labels_changed": 0}})
+    assert none == ["Labels changed since the last report 0"]
 
 
 def test_a_score_new_summary_names_scores_tiers_model_and_drift():
