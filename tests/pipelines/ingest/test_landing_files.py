@@ -121,8 +121,11 @@ def test_a_renamed_copy_is_not_stored_twice_and_a_new_store_reads_every_file(
     write(crm_export(raw_leads, 100, 200), landing / "DAY2.CSV")
     # The old checkpoint, as the previous release left it: ignored.
     (landing / ".ingested.json").write_text('["day1.csv", "DAY2.CSV"]')
+    # A copy delivered beside it in the same run.
+    (landing / "day1_copy.csv").write_bytes((landing / "day1.csv").read_bytes())
     first = ingest(landing, store, parameters, interaction_mapping)
-    assert (first["files"], first["leads_new"]) == (2, 200)
+    assert (first["files"], first["files_skipped"], first["leads_new"]) == (2, 1, 200)
+    (landing / "day1_copy.csv").unlink()
     (landing / "day1.csv").rename(landing / "day1_resent.csv")
     again = ingest(landing, store, parameters, interaction_mapping)
     assert (again["files"], again["files_skipped"], store.count("leads")) == (0, 2, 200)

@@ -167,11 +167,35 @@ def is_being_written(landing_file: LandingFile, now: float, landing: dict) -> st
     return None
 
 
-def _parse(landing_file: LandingFile, ingestion: dict, validation: dict, mapping) -> LeadFile:
+def _parse(
+    landing_file: LandingFile, ingestion: dict, validation: dict, mapping
+) -> tuple[LeadFile, bool]:
+    """The file read by the identity and validation rules, and whether it is an outcome export."""
     raw = landing_file.load()
     if is_outcome_export(raw):
-        return read_outcome_file(landing_file.name, raw, ingestion)
-    return read_lead_file(landing_file.name, raw, mapping, ingestion, validation)
+        return read_outcome_file(landing_file.name, raw, ingestion), True
+    return read_lead_file(landing_file.name, raw, mapping, ingestion, validation), False
+
+
+def _already_read(name: str, earlier: pd.Series, report: dict) -> None:
+    """Say why a file whose content the store has read is skipped, and count it."""
+    if earlier["status"] == REFUSED:
+        logger.warning(
+            "%s is unchanged since it was refused on %s (%s); skipped until it changes.",
+            name,
+            earlier["ingested_at"],
+            earlier["reason"],
+        )
+        report["still_refused"] += 1
+        return
+    if earlier["source_file"] != name:
+        logger.info(
+            "%s has the content of %s, read on %s; skipped.",
+            name,
+            earlier["source_file"],
+            earlier["ingested_at"],
+        )
+    report["skipped"] += 1
 
 
 def ingest_landing_files(
@@ -184,10 +208,13 @@ def ingest_landing_files(
 ) -> dict:
     """Each landing file whose content the store has not read, stored in its own transaction."""
     reads = store.reads()
-    read_by_hash = reads.drop_duplicates("file_hash", keep="last").set_index("file_hash")
+    read_by_hash = {
+        row["file_hash"]: row
+        for _, row in reads.drop_duplicates("file_hash", keep="last").iterrows()
+    }
     names_read = set(reads.loc[reads["status"] == STORED, "source_file"])
-    report: dict = {"counts": [], "refused": [], "deferred": [], "skipped": 0, "still_refused": 0}
-    report["reread"] = 0
+    report: dict = {"counts": [], "refused": [], "deferred": [], "skipped": 0}
+    report.update(still_refused=0, reread=0)
     now = time.time()
     outcome_files = []
     for landing_file in landing_files:
@@ -199,37 +226,26 @@ def ingest_landing_files(
         # Hashed before it is read: rows a writer appends after this are a change of content
         # the next run sees and reads, never rows lost.
         file_hash = landing_file.content_hash()
-        if file_hash in read_by_hash.index:
-            earlier = read_by_hash.loc[file_hash]
-            if earlier["status"] == REFUSED:
-                logger.warning(
-                    "%s is unchanged since it was refused on %s (%s); skipped until it changes.",
-                    landing_file.name,
-                    earlier["ingested_at"],
-                    earlier["reason"],
-                )
-                report["still_refused"] += 1
-            elif earlier["source_file"] != landing_file.name:
-                logger.info(
-                    "%s has the content of %s, read on %s; skipped.",
-                    landing_file.name,
-                    earlier["source_file"],
-                    earlier["ingested_at"],
-                )
-                report["skipped"] += 1
-            else:
-                report["skipped"] += 1
+        if file_hash in read_by_hash:
+            _already_read(landing_file.name, read_by_hash[file_hash], report)
             continue
         try:
-            lead_file = _parse(landing_file, ingestion, validation, interaction_mapping)
+            lead_file, is_outcomes = _parse(
+                landing_file, ingestion, validation, interaction_mapping
+            )
         except (LeadScoringError, DatasetError) as error:
             reason = _one_line(error)
             if landing_file.name not in reason:
                 reason = f"Landing file {landing_file.name}: {reason}"
-            store.record_refused(LeadFile(landing_file.name, file_hash, 0), reason)
+            refused = store.record_refused(LeadFile(landing_file.name, file_hash, 0), reason)
+            read_by_hash[file_hash] = pd.Series(refused)
             report["refused"].append(reason)
             continue
         lead_file = replace(lead_file, file_hash=file_hash)
+        # A copy of a file met earlier in this run is skipped like one read by an earlier run.
+        read_by_hash[file_hash] = pd.Series(
+            {"source_file": landing_file.name, "status": STORED, "ingested_at": "this run"}
+        )
         if landing_file.name in names_read:
             logger.warning(
                 "%s changed since it was read; reading it again: its new and changed leads "
@@ -238,7 +254,7 @@ def ingest_landing_files(
             )
             report["reread"] += 1
         # Lead files first, so an outcome meets its lead if it came in the same run.
-        if len(lead_file.outcomes):
+        if is_outcomes:
             outcome_files.append(lead_file)
         else:
             report["counts"].append(store.ingest_file(lead_file))
