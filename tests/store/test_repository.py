@@ -197,3 +197,21 @@ def test_a_process_killed_mid_write_leaves_the_store_as_it_was(
     reopened = LeadStore(store.url)
     for name, table in before.items():
         pd.testing.assert_frame_equal(reopened.table(name), table)
+
+
+def test_a_quarantined_row_keeps_its_file_line(store):
+    quarantine = pd.DataFrame(
+        {
+            "row": [3],
+            "lead_id": [None],
+            "column": ["lead_id"],
+            "rule": ["required value"],
+            "value": [None],
+            "reason": ["lead_id: required value (got <blank>)"],
+            "line": [5],
+        }
+    )
+    log = store.ingest_file(LeadFile("a.csv", "hash-a", 1, quarantine=quarantine))
+    assert log["quarantined"] == 1
+    stored = store.table("quarantined_leads")
+    assert stored[["source_file", "row", "line"]].values.tolist() == [["a.csv", 3, 5]]

@@ -23,7 +23,7 @@ from kedro.io import DatasetError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
-from lead_scoring.contract import LABEL, LEAD_ID, QUARANTINE_COLUMNS
+from lead_scoring.contract import LABEL, LEAD_ID, LINE, QUARANTINE_COLUMNS
 from lead_scoring.store import schema, tables
 from lead_scoring.store.errors import StoreUnavailableError
 from lead_scoring.store.lock import StoreLock
@@ -312,7 +312,8 @@ class LeadStore:
                 if len(lead_file.outcomes):
                     counts.update(self._store_outcomes(connection, lead_file, at))
                 if len(quarantine):
-                    rows = quarantine[QUARANTINE_COLUMNS].assign(
+                    columns = [*QUARANTINE_COLUMNS, *([LINE] if LINE in quarantine else [])]
+                    rows = quarantine[columns].assign(
                         source_file=lead_file.source_file, ingested_at=at
                     )
                     rows["value"] = rows["value"].astype("object")

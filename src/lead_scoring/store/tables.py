@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from lead_scoring.contract import CREATED_DATE, LABEL, LEAD_ID, ORIGIN_COLUMNS
+from lead_scoring.contract import CREATED_DATE, LABEL, LEAD_ID, LINE, ORIGIN_COLUMNS
 
 MODEL_NAME = "model_name"
 MODEL_VERSION = "model_version"
@@ -60,6 +60,8 @@ quarantined_leads = sa.Table(
     sa.Column("value", _text),
     sa.Column("reason", _text),
     sa.Column("ingested_at", _text),
+    # The file line the row's record starts on (the header is line 1), where the reader knew it.
+    sa.Column(LINE, sa.BigInteger),
 )
 
 scored_leads = sa.Table(

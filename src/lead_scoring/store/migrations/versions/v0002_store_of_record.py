@@ -10,6 +10,7 @@ outcomes, label changes, the challenger's role, realised performance and promoti
 - ``ingest_log`` gets one row per read of a file's content (key: file and hash), a status and a
   reason; the old rows stay as history.
 - ``scored_leads`` and ``score_log`` get ``role``; existing scores were the champion's.
+- ``quarantined_leads`` gets the file ``line`` of each quarantined row.
 
 Revision ID: 0002
 """
@@ -91,6 +92,8 @@ def upgrade() -> None:
     _create_leads(connection)
     _rekey_leads(connection)
     _recreate_ingest_log(connection)
+    with op.batch_alter_table("quarantined_leads") as batch:
+        batch.add_column(sa.Column("line", sa.BigInteger))
     for name in ("scored_leads", "score_log"):
         with op.batch_alter_table(name) as batch:
             batch.add_column(sa.Column("role", sa.Text, server_default="champion"))
@@ -101,9 +104,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DROP VIEW call_queue")
-    for name in reversed(_NEW_TABLES):
-        op.drop_table(name)
-    for name in ("score_log", "scored_leads"):
-        with op.batch_alter_table(name) as batch:
-            batch.drop_column("role")
+    # The leads were keyed again and the read log rebuilt: no faithful way back but a backup.
+    raise NotImplementedError(
+        "Revision 0002 keys the leads again; it has no downgrade. Restore a backup of the store."
+    )
