@@ -176,12 +176,19 @@ class LeadStore:
                 self.lock.acquire(lock_timeout)
                 try:
                     before, after = schema.upgrade(self.engine)
-                    logger.info(
-                        "Upgraded the lead store at %s from schema revision %s to %s.",
-                        self.describe,
-                        before or "none",
-                        after,
-                    )
+                    if before is None:
+                        logger.info(
+                            "Created the lead store at %s (schema revision %s).",
+                            self.describe,
+                            after,
+                        )
+                    else:
+                        logger.info(
+                            "Upgraded the lead store at %s from schema revision %s to %s.",
+                            self.describe,
+                            before,
+                            after,
+                        )
                 finally:
                     if not held:
                         self.lock.release()
