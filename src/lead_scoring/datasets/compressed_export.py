@@ -88,9 +88,11 @@ def open_export(path: Path) -> Iterator[BinaryIO]:
             with gzip.open(path, "rb") as stream:
                 yield stream  # type: ignore[misc]
             return
-        with zipfile.ZipFile(path) as archive:
-            with archive.open(_zip_member(path, archive)) as stream:
-                yield stream  # type: ignore[misc]
+        with (
+            zipfile.ZipFile(path) as archive,
+            archive.open(_zip_member(path, archive)) as stream,
+        ):
+            yield stream  # type: ignore[misc]
     except UnreadableExportError:
         raise
     except ARCHIVE_ERRORS as error:
