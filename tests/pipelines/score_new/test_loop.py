@@ -162,7 +162,7 @@ def test_outcome_files_fill_the_labels(loop):
     outcomes = pd.concat(
         pd.read_csv(loop["project"] / "outcomes" / f"{day}_outcomes.csv", dtype=str, index_col=0)
         for day in DAYS
-    )
+    ).set_index("lead_id")
     assert leads["app_complete_flag"].notna().all()
     assert (leads.loc[outcomes.index, "app_complete_flag"] == outcomes.iloc[:, 0].astype(int)).all()
 
