@@ -173,9 +173,8 @@ def test_two_leads_under_one_key_refuse_the_file_in_one_line(tmp_path, leads, re
         read(delivered(tmp_path / "a.csv", export))
     message = str(refusal.value)
     assert "\n" not in message
-    assert message.startswith("Landing file a.csv: 2 rows share 1 lead key(s) but differ")
-    assert "lines 6 and 32" in message
-    assert "differ in total_leads_droppped, syllabus" in message
+    assert message.startswith("Landing file a.csv: lines 6 and 32 share a lead key (created ")
+    assert "but differ in total_leads_droppped, syllabus, so the leads cannot" in message
     assert "Add a lead_id column" in message and "Nothing of the file was stored" in message
 
 
@@ -183,8 +182,16 @@ def test_one_lead_id_on_two_different_rows_refuses_the_file(tmp_path, leads, rea
     export = leads.iloc[:10].drop(columns=[LABEL]).reset_index(drop=True)
     export.insert(0, "lead_id", crm_ids(10))
     export.loc[8, "lead_id"] = "CRM-000002"
-    with pytest.raises(LeadKeyCollisionError, match=r"lines 4 and 10 \(lead_id 'CRM-000002'\)"):
+    export.loc[9, "lead_id"] = "CRM-000003"
+    with pytest.raises(LeadKeyCollisionError) as refusal:
         read(delivered(tmp_path / "crm.csv", export))
+    assert str(refusal.value) == (
+        "Landing file crm.csv: 4 rows share 2 lead keys but differ, so the leads cannot be told "
+        "apart (lines 4, 5, 10, 11); first: lines 4 and 10 share a lead key (lead_id "
+        "'CRM-000002') but differ in created_date, city_mapped, first_platform_c, "
+        "first_utm_medium_c, first_utm_source_c. Give each lead its own lead_id, or deliver "
+        "each lead once. Nothing of the file was stored."
+    )
 
 
 def test_outcomes_keyed_by_the_key_columns_find_leads_without_ids(tmp_path, leads, read):

@@ -189,15 +189,23 @@ def _collision(
         for column in first.columns
         if column != LEAD_ID and first[column].astype("object").nunique(dropna=False) > 1
     ]
-    first_lines = [int(line) for line in lines.loc[first.index]]
-    named = sorted(int(line) for line in lines.loc[clashing.index])[:_LINES_NAMED]
-    more = len(clashing) - len(named)
+    first_lines = " and ".join(str(int(line)) for line in lines.loc[first.index][:_LINES_NAMED])
+    first_clash = (
+        f"lines {first_lines} share a lead key ({_describe_key(first.iloc[0], explicit)}) but "
+        f"differ in {', '.join(differing[:5])}"
+    )
+    if len(groups) == 1:
+        summary = f"{first_clash}, so the leads cannot be told apart"
+    else:
+        named = sorted(int(line) for line in lines.loc[clashing.index])[:_LINES_NAMED]
+        more = len(clashing) - len(named)
+        summary = (
+            f"{len(clashing)} rows share {len(groups)} lead keys but differ, so the leads cannot "
+            f"be told apart (lines {', '.join(map(str, named))}"
+            f"{f' and {more} more' if more > 0 else ''}); first: {first_clash}"
+        )
     return LeadKeyCollisionError(
-        f"Landing file {name}: {len(clashing)} rows share {len(groups)} lead key(s) but differ, "
-        f"so the leads cannot be told apart (lines {', '.join(map(str, named))}"
-        f"{f' and {more} more' if more > 0 else ''}); first: lines "
-        f"{' and '.join(map(str, first_lines[:_LINES_NAMED]))} ({_describe_key(first.iloc[0], explicit)}) "
-        f"differ in {', '.join(differing[:5])}. {fix} Nothing of the file was stored."
+        f"Landing file {name}: {summary}. {fix} Nothing of the file was stored."
     )
 
 
