@@ -146,6 +146,19 @@ def test_a_blank_id_in_an_outcome_export_is_quarantined_not_fatal(tmp_path, read
     ]
 
 
+def test_quarantined_rows_of_an_export_without_ids_carry_their_key(tmp_path, leads, read):
+    export = leads.iloc[:10].drop(columns=[LABEL]).reset_index(drop=True)
+    export.loc[2, "referred_lead"] = "maybe"
+    path = delivered(tmp_path / "a.csv", export)
+    path.write_text(path.read_text() + "\n")  # a blank line at the end: no lead, no key
+    read_file = read(path)
+    quarantine = read_file.quarantine.set_index("reason")
+    invalid = quarantine.loc[quarantine["row"].notna()].iloc[0]
+    assert invalid["lead_id"] == natural_lead_keys(export.iloc[[2]]).iat[0]
+    assert quarantine.index.str.match(r"^line 4: referred_lead").any()
+    assert quarantine.loc["line 12: blank line: no lead", "lead_id"] is None
+
+
 def test_numeric_ids_pandas_wrote_as_floats_are_the_same_ids(tmp_path, leads, read):
     export = leads.iloc[:5].drop(columns=[LABEL]).reset_index(drop=True)
     export.insert(0, "lead_id", [101, 102, None, 104, 105])  # a blank makes pandas write 101.0

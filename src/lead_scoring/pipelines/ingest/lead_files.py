@@ -115,13 +115,17 @@ def _with_lines(quarantine: pd.DataFrame, lines: pd.Series) -> pd.DataFrame:
     return quarantine
 
 
-def _rejected_lines(leads: pd.DataFrame) -> pd.DataFrame:
-    """Lines of the file that held no record (blank, a stray quote, undecodable bytes)."""
+def _rejected_lines(leads: pd.DataFrame, explicit: bool) -> pd.DataFrame:
+    """Lines of the file that held no record (blank, a stray quote, undecodable bytes).
+
+    The reader names such a line by its id column; without ``lead_id`` that is pandas' row
+    number, which names no lead.
+    """
     rejected = leads.attrs.get(REJECTED_LINES) or []
     return pd.DataFrame(
         {
             SOURCE_ROW: None,
-            LEAD_ID: [lead_id for _, lead_id, _ in rejected],
+            LEAD_ID: [lead_id if explicit else None for _, lead_id, _ in rejected],
             "column": "",
             "rule": "unreadable line",
             "value": [f"line {line}" for line, _, _ in rejected],
@@ -269,7 +273,7 @@ def read_lead_file(
         )
     except EmptyExportError:
         logger.warning("%s has a header but no leads.", name)
-        rejected = _rejected_lines(normalised)
+        rejected = _rejected_lines(normalised, explicit)
         return LeadFile(name, frame_hash(raw), len(raw), quarantine=rejected)
     except LeadScoringError as error:
         raise type(error)(f"Landing file {name}: {error}") from error
@@ -374,7 +378,7 @@ def read_outcome_file(name: str, raw: pd.DataFrame, ingestion: dict) -> LeadFile
         frame_hash(raw),
         len(raw),
         outcomes=outcomes,
-        quarantine=_combined([*problems, repeated, _rejected_lines(normalised)]),
+        quarantine=_combined([*problems, repeated, _rejected_lines(normalised, explicit)]),
     )
 
 
