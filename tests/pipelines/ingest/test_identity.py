@@ -133,7 +133,10 @@ def test_blank_and_malformed_ids_are_quarantined_with_their_lines(tmp_path, lead
     # Each quoted line is the row's own line in the file.
     lines = path.read_text().splitlines()
     assert lines[5].startswith("3,,") and lines[7].startswith("5,   ,")
-    assert quarantine["reason"].str.contains("line 4: blank line").any()
+    # The line is also a column of its own: a line that held no record has no row.
+    assert quarantine["line"].tolist() == [4, 6, 8, 10]
+    assert quarantine["row"].isna().tolist() == [True, False, False, False]
+    assert quarantine["reason"].iloc[0] == "line 4: blank line: no lead"
 
 
 def test_a_blank_id_in_an_outcome_export_is_quarantined_not_fatal(tmp_path, read):

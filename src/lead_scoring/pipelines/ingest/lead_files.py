@@ -24,6 +24,7 @@ from lead_scoring.contract import (
     LABEL,
     LEAD_ID,
     LEVEL_COLUMNS,
+    LINE,
     ORIGIN_COLUMNS,
     QUARANTINE_COLUMNS,
     REQUIRED_RULE,
@@ -80,11 +81,20 @@ def is_outcome_export(raw: pd.DataFrame) -> bool:
 # --- quarantine records ---------------------------------------------------------------------
 
 
+# Every quarantined row also carries the file line it came from, after QUARANTINE_COLUMNS: a
+# line that held no record has no ``row``, but always a line.
+QUARANTINE_WITH_LINES = [*QUARANTINE_COLUMNS, LINE]
+
+
+def _no_quarantine() -> pd.DataFrame:
+    return pd.DataFrame(columns=QUARANTINE_WITH_LINES)
+
+
 def _records(
     rows: pd.Index, lead_ids, column: str, rules, values, reasons, lines: pd.Series
 ) -> pd.DataFrame:
     """Quarantine rows for ``rows`` of the file, each reason led by the row's file line."""
-    line_text = "line " + lines.loc[rows].astype("str").to_numpy(dtype=object) + ": "
+    row_lines = lines.loc[rows].to_numpy(dtype=np.int64)
     return pd.DataFrame(
         {
             SOURCE_ROW: rows.astype("int64"),
@@ -92,27 +102,32 @@ def _records(
             "column": column,
             "rule": rules,
             "value": np.asarray(values, dtype=object),
-            "reason": line_text + np.asarray(reasons, dtype=object),
+            "reason": "line "
+            + row_lines.astype(str).astype(object)
+            + ": "
+            + np.asarray(reasons, dtype=object),
+            LINE: row_lines,
         },
-        columns=QUARANTINE_COLUMNS,
+        columns=QUARANTINE_WITH_LINES,
         index=rows,
     )
 
 
-def _with_lines(quarantine: pd.DataFrame, lines: pd.Series) -> pd.DataFrame:
-    """Validation's quarantine with each row's file line leading its reason."""
-    has_row = quarantine[SOURCE_ROW].notna().to_numpy()
-    if not has_row.any():
-        return quarantine
-    quarantine = quarantine.copy()
-    rows = quarantine.loc[has_row, SOURCE_ROW].astype("int64")
-    quarantine.loc[has_row, "reason"] = (
-        "line "
-        + lines.loc[rows.to_numpy()].astype("str").to_numpy(dtype=object)
-        + ": "
-        + quarantine.loc[has_row, "reason"].astype("str").to_numpy(dtype=object)
+def _validation_records(quarantine: pd.DataFrame, lines: pd.Series) -> pd.DataFrame:
+    """Validation's quarantined rows with their file lines; its unreadable lines are left out."""
+    quarantine = quarantine.loc[quarantine[SOURCE_ROW].notna().to_numpy()]
+    rows = pd.Index(quarantine[SOURCE_ROW].astype("int64"))
+    records = _records(
+        rows,
+        quarantine[LEAD_ID].to_numpy(dtype=object),
+        "",
+        quarantine["rule"].to_numpy(dtype=object),
+        quarantine["value"].to_numpy(dtype=object),
+        quarantine["reason"].astype("str").to_numpy(dtype=object),
+        lines,
     )
-    return quarantine
+    records["column"] = quarantine["column"].to_numpy(dtype=object)
+    return records
 
 
 def _rejected_lines(leads: pd.DataFrame, explicit: bool) -> pd.DataFrame:
@@ -130,16 +145,19 @@ def _rejected_lines(leads: pd.DataFrame, explicit: bool) -> pd.DataFrame:
             "rule": "unreadable line",
             "value": [f"line {line}" for line, _, _ in rejected],
             "reason": [f"line {line}: {reason}" for line, _, reason in rejected],
+            LINE: np.array([line for line, _, _ in rejected], dtype=np.int64),
         },
-        columns=QUARANTINE_COLUMNS,
+        columns=QUARANTINE_WITH_LINES,
     )
 
 
 def _combined(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The file's quarantine in file order."""
     found = [part for part in parts if len(part)]
     if not found:
-        return pd.DataFrame(columns=QUARANTINE_COLUMNS)
-    return pd.concat(found, ignore_index=True)[QUARANTINE_COLUMNS]
+        return _no_quarantine()
+    combined = pd.concat(found, ignore_index=True)[QUARANTINE_WITH_LINES]
+    return combined.sort_values(LINE, kind="stable", ignore_index=True)
 
 
 def _malformed_ids(ids: pd.Series, ingestion: dict, lines: pd.Series) -> pd.DataFrame:
@@ -153,7 +171,7 @@ def _malformed_ids(ids: pd.Series, ingestion: dict, lines: pd.Series) -> pd.Data
     control = filled.str.contains(_CONTROL_CHARACTERS, regex=True).to_numpy()
     bad = blank | too_long | control
     if not bad.any():
-        return pd.DataFrame(columns=QUARANTINE_COLUMNS)
+        return _no_quarantine()
     rules = np.where(
         blank[bad],
         REQUIRED_RULE,
@@ -219,7 +237,7 @@ def _repeated_rows(
     """Exact repeats of a row under the same key, to quarantine; differing rows refuse the file."""
     shared = rows[LEAD_ID].duplicated(keep=False).to_numpy()
     if not shared.any():
-        return pd.DataFrame(columns=QUARANTINE_COLUMNS)
+        return _no_quarantine()
     candidates = rows.loc[shared]
     repeats = candidates.duplicated(keep="first").to_numpy()
     distinct = candidates.loc[~repeats]
@@ -277,7 +295,7 @@ def read_lead_file(
         return LeadFile(name, frame_hash(raw), len(raw), quarantine=rejected)
     except LeadScoringError as error:
         raise type(error)(f"Landing file {name}: {error}") from error
-    quarantine = _with_lines(quarantine, lines)
+    quarantine = _validation_records(quarantine, lines)
     fields = [c for c in normalised.columns if c not in (LEAD_ID, LABEL)]
     leads = normalised.loc[valid.index, [LEAD_ID, *fields]]
     if LABEL in valid:
@@ -289,12 +307,9 @@ def read_lead_file(
     else:
         keys = natural_lead_keys(normalised)
         leads[LEAD_ID] = keys.loc[leads.index]
-        # Pandas' row number names no lead: quarantined rows carry their key too.
-        has_row = quarantine[SOURCE_ROW].notna().to_numpy()
-        quarantine[LEAD_ID] = None
-        rows = quarantine.loc[has_row, SOURCE_ROW].astype("int64").to_numpy()
-        quarantine.loc[has_row, LEAD_ID] = keys.loc[rows].to_numpy()
-        malformed = pd.DataFrame(columns=QUARANTINE_COLUMNS)
+        # Pandas' row number names no lead: quarantined rows carry their key instead.
+        quarantine[LEAD_ID] = keys.loc[quarantine.index].to_numpy()
+        malformed = _no_quarantine()
         fix = _NATURAL_FIX
     repeated = _repeated_rows(name, leads, lines, explicit, fix)
     leads = leads.drop(index=repeated.index)
@@ -309,7 +324,9 @@ def read_lead_file(
         frame_hash(raw),
         len(raw),
         leads=leads.astype({c: "object" for c in fields}).reset_index(drop=True),
-        quarantine=_combined([quarantine, malformed, repeated]),
+        quarantine=_combined(
+            [quarantine, malformed, repeated, _rejected_lines(normalised, explicit)]
+        ),
     )
 
 
