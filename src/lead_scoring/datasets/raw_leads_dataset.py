@@ -57,7 +57,9 @@ class RecordLines:
 def record_lines(raw: pd.DataFrame) -> np.ndarray:
     """Each row's file line: as the reader found it, else one line per row after the header."""
     found = raw.attrs.get(RECORD_LINES)
-    if isinstance(found, RecordLines) and len(found.lines) == len(raw):
+    # A frame sliced or reordered since it was read keeps the attrs but not the order.
+    as_read = isinstance(raw.index, pd.RangeIndex) and raw.index.equals(pd.RangeIndex(len(raw)))
+    if isinstance(found, RecordLines) and len(found.lines) == len(raw) and as_read:
         return found.lines
     return np.arange(2, len(raw) + 2, dtype=np.int64)
 
