@@ -220,6 +220,16 @@ def test_outcomes_keyed_by_the_key_columns_find_leads_without_ids(tmp_path, lead
     assert outcome_file.outcomes[LABEL].tolist() == leads[LABEL].iloc[:N].astype(int).tolist()
 
 
+def test_an_undated_outcome_keyed_by_the_key_columns_is_quarantined(tmp_path, leads, read):
+    outcomes = leads.iloc[:5][[*KEY_COLUMNS, LABEL]].reset_index(drop=True)
+    outcomes.loc[1, "created_date"] = "14/01/2022"
+    read_file = read(delivered(tmp_path / "outcomes.csv", outcomes, index=False))
+    assert len(read_file.outcomes) == 4
+    assert read_file.quarantine["reason"].tolist() == [
+        "line 3: created_date: timestamp %Y-%m-%d %H:%M:%S (got 14/01/2022)"
+    ]
+
+
 def test_outcomes_keyed_by_pandas_index_alone_are_refused_in_one_line(tmp_path, leads, read):
     outcomes = leads[[LABEL]].iloc[:10]
     with pytest.raises(UnkeyedOutcomesError) as refusal:
