@@ -1,5 +1,6 @@
 """Errors that stop a run with one clear message instead of a traceback."""
 
+from kedro.io import DatasetError
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import BAD_REQUEST
 
@@ -33,3 +34,19 @@ class TooManyInvalidRowsError(LeadScoringError):
 
 class TooFewLeadsError(LeadScoringError):
     """Too few valid leads of each outcome remain to fit and measure a model."""
+
+
+class UnreadableExportError(LeadScoringError, DatasetError):
+    """A delivered file is no export the reader can open: a broken or many-file archive.
+
+    Also a Kedro ``DatasetError``, so a dataset's ``load`` passes it on with its one line intact
+    instead of wrapping it in a second message.
+    """
+
+
+class LeadKeyCollisionError(LeadScoringError):
+    """Rows of one file share a lead's key but differ: two leads cannot be told apart."""
+
+
+class UnkeyedOutcomesError(LeadScoringError):
+    """An outcome export carries nothing that says which lead each label belongs to."""

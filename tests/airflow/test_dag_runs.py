@@ -99,7 +99,7 @@ def test_the_ingest_dag_stores_every_lead_once(loop):
         pd.read_csv(path, dtype=str, index_col=0) for path in loop["daily"].glob("*_leads.csv")
     )
     assert len(delivered) == DAYS * LEADS_PER_DAY
-    assert sorted(leads["lead_id"]) == sorted(delivered.index)
+    assert sorted(leads["lead_id"]) == sorted(delivered["lead_id"])
     # The outcome files landed with the leads: every lead is labelled for the monthly retrain.
     assert leads["app_complete_flag"].notna().all()
     assert len(loop["ingest store"]["ingest_log"]) == 2 * DAYS

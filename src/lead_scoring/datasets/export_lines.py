@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 from kedro.io import DatasetError
 
+from lead_scoring.datasets.compressed_export import read_blocks, read_text
+
 # Blocks of the file scanned at once; a block's masks and counters take about 6 times its size.
 SCAN_BLOCK_BYTES = 4 << 20
 # One lead is well under 2 KiB; a line this long holds a value pasted whole into a cell. It is
@@ -74,12 +76,10 @@ class ExportScanner:
     def _utf8_blocks(self) -> Iterator[bytes]:
         if self.encoding == "utf-16":
             # Spreadsheets' "Unicode text": small files, transcoded whole.
-            with self.path.open(encoding="utf-16", newline="") as f:
-                yield f.read().encode("utf-8")
+            yield read_text(self.path, "utf-16").encode("utf-8")
             return
-        with self.path.open("rb") as f:
-            while block := f.read(SCAN_BLOCK_BYTES):
-                yield block
+        # A gzip or one-file zip delivery is decompressed as it is read (compressed_export.py).
+        yield from read_blocks(self.path, SCAN_BLOCK_BYTES)
 
     def _lines_after_header(self) -> Iterator[tuple[bytes, int, bool]]:
         """Regions of whole lines after the header: (bytes, number of their first line, last)."""

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from kedro.io import DatasetError
 
-from lead_scoring.contract import INDEX_COLUMN
+from lead_scoring.contract import INDEX_COLUMN, LEAD_ID
 from lead_scoring.datasets.export_lines import ExportScanner, ScannedBlock
 from lead_scoring.datasets.raw_leads_dataset import NULL_TOKENS, RawLeadsDataset
 
@@ -49,7 +49,12 @@ class LeadExport:
     def __init__(self, path: Path, encoding: str, delimiter: str, names: list[str]) -> None:
         self.path, self.encoding, self.delimiter, self.names = path, encoding, delimiter, names
         stripped = [name.strip() for name in names]
-        id_position = next((i for i, n in enumerate(stripped) if n in ("", INDEX_COLUMN)), None)
+        # A rejected line is named by the lead's id: the explicit id column, else pandas' index.
+        id_position = (
+            stripped.index(LEAD_ID)
+            if LEAD_ID in stripped
+            else next((i for i, n in enumerate(stripped) if n in ("", INDEX_COLUMN)), None)
+        )
         self._scanner = ExportScanner(path, encoding, delimiter, names, id_position)
         header = self.delimiter.join(_quoted(name, delimiter) for name in names)
         self._header_bytes = header.encode("utf-8")

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import logging
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 
 from lead_scoring.datasets.atomic_csv_dataset import write_atomically
+from lead_scoring.datasets.compressed_export import open_export, read_start
 
 logger = logging.getLogger(__name__)
 
 _CANDIDATE_DELIMITERS = ",;\t|"
 # Lines of the export that are no lead's record: (line, lead id, reason), in ``attrs``.
 REJECTED_LINES = "rejected_lines"
+# The file line each lead's record starts on, in row order (a ``RecordLines``), in ``attrs``.
+RECORD_LINES = "record_lines"
 # Read whole: one chunk.
 _WHOLE_EXPORT = 1 << 62
 # Cells that mean "no value", whichever reader reads the export (pandas' defaults, spelled out).
@@ -25,6 +30,38 @@ NULL_TOKENS = (
     *("", "NA", "N/A", "n/a", "<NA>", "#N/A", "#N/A N/A", "#NA", "NULL", "null", "None"),
     *("NaN", "-NaN", "nan", "-nan", "1.#IND", "-1.#IND", "1.#QNAN", "-1.#QNAN"),
 )
+
+
+class RecordLines:
+    """Each lead's file line (the header is line 1), carried in a frame's ``attrs``.
+
+    Immutable: pandas deep-copies ``attrs`` on most operations and compares them in ``concat``,
+    which for a bare array would copy it each time, and fail to compare.
+    """
+
+    __slots__ = ("lines",)
+
+    def __init__(self, lines: np.ndarray) -> None:
+        self.lines = np.array(lines, dtype=np.int64)
+        self.lines.flags.writeable = False
+
+    def __deepcopy__(self, memo: dict) -> RecordLines:
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RecordLines) and np.array_equal(self.lines, other.lines)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def record_lines(raw: pd.DataFrame) -> np.ndarray:
+    """Each row's file line: as the reader found it, else one line per row after the header."""
+    found = raw.attrs.get(RECORD_LINES)
+    # A frame sliced or reordered since it was read keeps the attrs but not the order.
+    as_read = isinstance(raw.index, pd.RangeIndex) and raw.index.equals(pd.RangeIndex(len(raw)))
+    if isinstance(found, RecordLines) and len(found.lines) == len(raw) and as_read:
+        return found.lines
+    return np.arange(2, len(raw) + 2, dtype=np.int64)
 
 
 def sniff_delimiter(header_line: str) -> str:
@@ -66,13 +103,13 @@ class RawLeadsDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
 
     def _encoding(self) -> str:
         """UTF-16 when the file starts with its byte-order mark, else UTF-8 (with or without BOM)."""
-        with self._filepath.open("rb") as f:
-            start = f.read(2)
+        start = read_start(self._filepath, 2)
         return "utf-16" if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8-sig"
 
     def _header_line(self, encoding: str) -> str:
-        with self._filepath.open(encoding=encoding, errors="replace", newline="") as f:
-            return f.readline()
+        with open_export(self._filepath) as stream:
+            text = io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline="")
+            return text.readline()
 
     def _checked_header(self) -> tuple[str, str]:
         """The export's encoding and header line; a missing or empty file stops here."""
@@ -110,6 +147,8 @@ class RawLeadsDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         # Lines that are no lead's record (blank, a stray quote, undecodable bytes) travel with
         # the leads, so validation quarantines them with the rest.
         leads.attrs[REJECTED_LINES] = list(rejected.itertuples(index=False, name=None))
+        # A record's line is its row + 2 only until a blank line or a quoted line break.
+        leads.attrs[RECORD_LINES] = RecordLines(np.concatenate([chunk.lines for chunk in chunks]))
         if len(rejected):
             first = rejected.iloc[0]
             logger.warning(

@@ -18,6 +18,16 @@ def test_without_an_index_column_the_lead_id_is_the_row_number(raw_leads, intera
     assert leads["lead_id"].tolist() == [str(i) for i in range(len(raw_leads))]
 
 
+def test_an_explicit_lead_id_column_wins_over_pandas_index(raw_leads, interaction_mapping, caplog):
+    crm = raw_leads.head(4).copy()
+    crm.insert(1, "lead_id", [" CRM-1 ", "CRM-2", "7.0", None])
+    leads = normalise_raw_leads(crm, interaction_mapping, PARAMS)
+    # Stripped; a numeric id pandas wrote as a float is the integer it was.
+    assert leads["lead_id"].tolist()[:3] == ["CRM-1", "CRM-2", "7"]
+    assert pd.isna(leads["lead_id"].iloc[3])
+    assert "Unnamed: 0" not in leads and "Ignoring" not in caplog.text
+
+
 def test_column_order_and_unknown_columns_do_not_matter(raw_leads, interaction_mapping):
     expected = normalise_raw_leads(raw_leads, interaction_mapping, PARAMS)
     shuffled = raw_leads[raw_leads.columns[::-1]].assign(utm_campaign="spring")

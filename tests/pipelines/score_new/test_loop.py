@@ -141,7 +141,7 @@ def test_a_new_file_adds_and_scores_only_its_leads(loop):
     after = loop["ingest new file store"]["leads"]
     added = set(after["lead_id"]) - before
     new_file = pd.read_csv(loop["project"] / "daily" / f"{DAYS[2]}_leads.csv", dtype=str)
-    assert added == set(new_file.iloc[:, 0])
+    assert added == set(new_file["lead_id"])
     scored = loop["score new file store"]["scored_leads"]
     newly_scored = scored.loc[~scored["lead_id"].isin(before)]
     assert set(newly_scored["lead_id"]) == added
@@ -162,7 +162,7 @@ def test_outcome_files_fill_the_labels(loop):
     outcomes = pd.concat(
         pd.read_csv(loop["project"] / "outcomes" / f"{day}_outcomes.csv", dtype=str, index_col=0)
         for day in DAYS
-    )
+    ).set_index("lead_id")
     assert leads["app_complete_flag"].notna().all()
     assert (leads.loc[outcomes.index, "app_complete_flag"] == outcomes.iloc[:, 0].astype(int)).all()
 

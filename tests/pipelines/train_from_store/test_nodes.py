@@ -19,10 +19,12 @@ LABEL = "app_complete_flag"
 def stored(tmp_path, raw_leads, parameters, interaction_mapping) -> pd.DataFrame:
     """The labelled export ingested into a store, read back as the catalog's SQL query does."""
     store = LeadStore(f"sqlite:///{tmp_path / 'lead_store.db'}")
+    # Keyed by a CRM's lead_id (here the generator's row numbers): the export's index is not.
+    crm_export = raw_leads.rename(columns={"Unnamed: 0": "lead_id"})
     store.ingest_file(
         read_lead_file(
             "a.csv",
-            raw_leads,
+            crm_export,
             interaction_mapping,
             parameters["ingestion"],
             parameters["validation"],

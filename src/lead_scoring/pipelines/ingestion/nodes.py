@@ -22,6 +22,7 @@ from lead_scoring.pipelines.validation import (
 logger = logging.getLogger(__name__)
 
 _LEVEL_SPELLING = r"(?i)^level\s*(\d+)$"
+_FLOAT_ID = r"^(\d+)\.0+$"
 _MISSING_TEXT = arrow.scalar(None, arrow.large_string())
 # pandas' default text dtype, kept in Arrow.
 _TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
@@ -94,16 +95,24 @@ def _canonical_levels(levels: arrow.Array) -> arrow.Array:
     return pc.replace_substring_regex(levels, _LEVEL_SPELLING, r"Level\1")
 
 
+def _canonical_ids(ids: arrow.Array) -> arrow.Array:
+    """``12.0`` as ``12``: what pandas makes of a numeric id column with a blank in it."""
+    if not pc.any(pc.match_substring_regex(ids, _FLOAT_ID)).as_py():
+        return ids
+    return pc.replace_substring_regex(ids, _FLOAT_ID, r"\1")
+
+
 def normalise_raw_leads(
     raw: pd.DataFrame, interaction_mapping: pd.DataFrame, params: dict
 ) -> pd.DataFrame:
     """Keep the export's known columns as stripped text, with a lead id and canonical spelling."""
     index_column = params["index_column"]
+    id_column = params.get("lead_id_column", LEAD_ID)
     # A chunk of a large export is indexed by its rows' positions in the export.
     positions = raw.index if isinstance(raw.index, pd.RangeIndex) else pd.RangeIndex(len(raw))
     names = [str(name).strip().lstrip("\ufeff") or index_column for name in raw.columns]
     known = [*ORIGIN_COLUMNS, *interaction_mapping["interaction_type"], LABEL]
-    extra = [name for name in names if name not in known and name != index_column]
+    extra = [name for name in names if name not in known and name not in (index_column, id_column)]
     if extra:
         logger.warning("Ignoring %d unknown column(s): %s", len(extra), ", ".join(extra[:10]))
     found: dict[str, pd.Series] = {}
@@ -118,13 +127,19 @@ def normalise_raw_leads(
 
     # Arrow cleans the text at a fraction of pandas' cost per call, which is what a served lead
     # pays for; the frame is built once at the end.
-    present = [name for name in [index_column, *known] if name in found]
+    present = [name for name in [id_column, index_column, *known] if name in found]
     unreadable: dict[int, tuple[str, str]] = {}
     cleaned = _cleaned_text([found[name] for name in present], present, unreadable)
     columns = dict(zip(present, cleaned, strict=True))
-    # Without the export's index, the 0-based row number identifies a lead.
-    lead_ids = columns.pop(index_column, None)
-    if lead_ids is None:
+    # The explicit id column names a lead wherever it stands; else pandas' index, which names
+    # the row; else the 0-based row number.
+    lead_ids = columns.pop(id_column, None)
+    row_names = columns.pop(index_column, None)
+    if lead_ids is not None:
+        lead_ids = _canonical_ids(lead_ids)
+    elif row_names is not None:
+        lead_ids = row_names
+    else:
         lead_ids = arrow.array(positions.astype("str"), from_pandas=True)
     columns = {LEAD_ID: lead_ids, **columns}
     if CITY in columns:
