@@ -23,7 +23,7 @@ from kedro.io import DatasetError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
-from lead_scoring.contract import LABEL, LEAD_ID, LINE, QUARANTINE_COLUMNS
+from lead_scoring.contract import LABEL, LEAD_ID, LINE, QUARANTINE_COLUMNS, SOURCE_ROW
 from lead_scoring.store import schema, tables
 from lead_scoring.store.errors import StoreUnavailableError
 from lead_scoring.store.lock import StoreLock
@@ -67,6 +67,9 @@ def content_hashes(fields: pd.DataFrame) -> pd.Series:
 def _python(value: Any) -> Any:
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return None
+    if isinstance(value, str):
+        # PostgreSQL's text holds no NUL byte; a file's stray NUL is shown as U+FFFD instead.
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
     return value.item() if hasattr(value, "item") else value
 
 
@@ -300,7 +303,7 @@ class LeadStore:
             **dict.fromkeys(INGEST_COUNTS, 0),
             "rows_read": lead_file.rows_read,
             "status": REFUSED,
-            "reason": reason,
+            "reason": _python(reason),
         }
         with self.engine.begin() as connection:
             self._upsert(connection, tables.ingest_log, [log])
@@ -324,6 +327,11 @@ class LeadStore:
                         source_file=lead_file.source_file, ingested_at=at
                     )
                     rows["value"] = rows["value"].astype("object")
+                    if LINE in rows:
+                        # A line that held no lead has no row position; minus its line number
+                        # keeps it in the table's key (source_file, row), apart from the leads.
+                        no_row = rows[SOURCE_ROW].isna()
+                        rows.loc[no_row, SOURCE_ROW] = -rows.loc[no_row, LINE]
                     self._upsert(connection, tables.quarantined_leads, _records(rows))
                 counts["quarantined"] = len(quarantine)
                 log = {

@@ -53,6 +53,7 @@ quarantined_leads = sa.Table(
     "quarantined_leads",
     metadata,
     sa.Column(SOURCE_FILE, _text, primary_key=True),
+    # The lead's 0-based position in the file; a line that held no lead, minus its line number.
     sa.Column("row", sa.BigInteger, primary_key=True),
     sa.Column(LEAD_ID, _text),
     sa.Column("column", _text),

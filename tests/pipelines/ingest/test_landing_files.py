@@ -215,3 +215,35 @@ def test_a_run_cut_short_keeps_the_files_it_finished(
     monkeypatch.setattr(store, "ingest_file", original)
     rest = ingest(landing, store, parameters, interaction_mapping)
     assert (rest["files"], rest["files_skipped"], store.count("leads")) == (2, 3, 50)
+
+
+def test_a_line_of_undecodable_bytes_is_quarantined_with_its_line_beside_the_leads(
+    tmp_path, store, raw_leads, parameters, interaction_mapping
+):
+    landing = tmp_path / "landing"
+    path = write(crm_export(raw_leads, 0, 30), landing / "day.csv")
+    lines = path.read_bytes().splitlines(keepends=True)
+    # Line 7 keeps its fields but its bytes are no text in any encoding the reader knows.
+    fields = lines[6].split(b",")
+    fields[2] = b"\xff\xfe\xfa"
+    lines[6] = b",".join(fields)
+    path.write_bytes(b"".join(lines))
+    counts = ingest(landing, store, parameters, interaction_mapping)
+    quarantine = store.table("quarantined_leads")
+    assert counts["leads_new"] + counts["quarantined"] == 30
+    assert store.count("leads") + len(quarantine) == 30
+    assert quarantine["line"].tolist() == [7]
+
+
+def test_a_refused_file_whose_reason_quotes_a_nul_byte_is_recorded(
+    tmp_path, store, raw_leads, parameters, interaction_mapping
+):
+    landing = tmp_path / "landing"
+    path = write(crm_export(raw_leads, 0, 30), landing / "day.csv")
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join([*lines[:10], b"\xff\x00,\x00\n", *lines[10:]]))
+    with pytest.raises(LandingFilesRefusedError, match="day.csv"):
+        ingest(landing, store, parameters, interaction_mapping)
+    refused = store.reads()
+    assert refused["status"].tolist() == ["refused"] and "\x00" not in refused["reason"].iloc[0]
+    assert store.count("leads") == 0
