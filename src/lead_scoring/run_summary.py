@@ -23,7 +23,7 @@ from kedro.framework.hooks import hook_impl
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from lead_scoring.contract import CREATED_DATE
+from lead_scoring.contract import CREATED_DATE, TIERS
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def train_lines(facts: dict) -> list[str]:
         )
         lines.append(
             "Tiers on the holdout: "
-            + ", ".join(f"{t} {metrics.get(f'share_{t}', 0):.0%}" for t in ("hot", "warm", "cold"))
+            + ", ".join(f"{t} {metrics.get(f'share_{t}', 0):.0%}" for t in TIERS)
             + f"; cold holds {metrics.get('cold_completers_lost', 0):.1%} of completers"
         )
     model = facts.get("model")
@@ -152,10 +152,7 @@ def inference_lines(facts: dict) -> list[str]:
     if tiers:
         total = sum(tiers.values())
         lines.append(
-            "Tiers: "
-            + ", ".join(
-                f"{t} {tiers[t]:,} ({_share(tiers[t], total)})" for t in ("hot", "warm", "cold")
-            )
+            "Tiers: " + ", ".join(f"{t} {tiers[t]:,} ({_share(tiers[t], total)})" for t in TIERS)
         )
     version = facts.get("scoring_model_version") or {}
     if version:
@@ -211,8 +208,7 @@ def score_new_lines(facts: dict) -> list[str]:
         lines = [
             f"Stored leads scored {run['leads_scored']:,}, quarantined "
             f"{run['leads_quarantined']:,} ({run['rescored']:,} rescored for a new champion)",
-            "Tiers: "
-            + ", ".join(f"{t} {run.get(f'{t}_share', 0):.0%}" for t in ("hot", "warm", "cold")),
+            "Tiers: " + ", ".join(f"{t} {run.get(f'{t}_share', 0):.0%}" for t in TIERS),
         ]
     version = facts.get("scoring_model_version") or {}
     if version:
