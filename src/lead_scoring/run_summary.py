@@ -57,8 +57,7 @@ _FILES = {
     },
     "generate": {"generated_raw_leads": "Export"},
     "generate_daily": {
-        "daily_landing_exports": "Daily exports",
-        "daily_outcome_exports": "Their outcomes",
+        "daily_landing_exports": "Daily exports and outcomes",
     },
     "ingest": {},
     "score_new": {"new_scores_drift": "Drift report"},
@@ -178,9 +177,11 @@ def generate_lines(facts: dict) -> list[str]:
 def daily_lines(facts: dict) -> list[str]:
     """The summary of a generate_daily run."""
     daily = facts["daily_exports"]
+    outcomes = facts.get("daily_outcomes") or {"files": 0, "outcomes": 0}
     return [
         f"Wrote {daily['files']} daily export(s) of {daily['leads']:,} leads in all, "
-        f"{daily['first']} to {daily['last']}, and their outcomes apart"
+        f"{daily['first']} to {daily['last']}, and {outcomes['files']} outcome export(s) of "
+        f"{outcomes['outcomes']:,} outcomes, each of leads created days before"
     ]
 
 
@@ -352,6 +353,11 @@ class RunSummaryHook:
                 "leads": sum(len(frame) for frame in data.values()),
                 "first": days[0][:10] if days else "-",
                 "last": days[-1][:10] if days else "-",
+            }
+        elif dataset_name == "daily_outcome_exports" and isinstance(data, dict):
+            self._facts["daily_outcomes"] = {
+                "files": len(data),
+                "outcomes": sum(len(frame) for frame in data.values()),
             }
         elif dataset_name == "generated_raw_leads" and CREATED_DATE in getattr(data, "columns", ()):
             dates = data[CREATED_DATE].dropna().astype(str)
