@@ -122,7 +122,8 @@ def generate_daily_exports(
 ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     """Each day's lead export (no label), and each day's outcome export as outcomes arrive.
 
-    The outcome export of day D holds ``lead_id`` and ``app_complete_flag`` of the leads created
+    Each lead export carries a ``lead_id`` column, unique across days. The outcome export of
+    day D holds ``lead_id`` and ``app_complete_flag`` of the leads created
     ``outcome_delay_days`` before D, from the day the series starts on. Files are named by date
     first, the day's leads before its outcomes, so they sort in the order they arrive.
     """
@@ -135,9 +136,14 @@ def generate_daily_exports(
         day: leads_of_day(city_tiers, interaction_mapping, generate, daily, day, intercept)
         for day in sorted({*days, *arrivals.values()})
     }
-    exports = {f"{day:%Y-%m-%d}_leads": leads[day].drop(columns=[LABEL]) for day in days}
+    # As a CRM's feed through pandas: the lead_id column, beside pandas' index, which restarts
+    # at 0 in every file and names no lead.
+    exports = {
+        f"{day:%Y-%m-%d}_leads": leads[day].drop(columns=[LABEL]).reset_index() for day in days
+    }
     outcomes = {
-        f"{day:%Y-%m-%d}_outcomes": leads[created][[LABEL]] for day, created in arrivals.items()
+        f"{day:%Y-%m-%d}_outcomes": leads[created][[LABEL]].reset_index()
+        for day, created in arrivals.items()
     }
     logger.info(
         "Wrote %d daily lead export(s), %s to %s, %d leads; %d outcome export(s), each of the "
