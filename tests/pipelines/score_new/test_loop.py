@@ -143,7 +143,7 @@ def test_a_new_file_adds_and_scores_only_its_leads(loop):
     after = loop["ingest new file store"]["leads"]
     added = set(after["lead_id"]) - before
     new_file = pd.read_csv(loop["project"] / "daily" / f"{DAYS[2]}_leads.csv", dtype=str)
-    assert added == set(new_file.iloc[:, 0])
+    assert added == set(new_file["lead_id"])
     scored = loop["score new file store"]["scored_leads"]
     newly_scored = scored.loc[~scored["lead_id"].isin(before)]
     assert set(newly_scored["lead_id"]) == added
