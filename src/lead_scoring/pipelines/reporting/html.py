@@ -18,7 +18,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from lead_scoring.contract import COLD, HOT, TIERS, WARM
-from lead_scoring.pipelines.reporting.nodes import business_sentences
+from lead_scoring.pipelines.reporting.nodes import business_sentences, score_range
 
 # The report's plots, in reading order: catalog key, title, and how to read it.
 PLOTS = (
@@ -170,11 +170,6 @@ def _metrics_table(metrics: dict) -> Table:
         ]
     )
     return table_data(frame, {"CatBoost": "{}", "logistic baseline": "{}"})
-
-
-def score_range(low: int, high: int) -> str:
-    """The scores from ``low`` to ``high`` as a rep reads them; "none" when there are none."""
-    return f"{low} to {high}" if low < high else str(low) if low == high else "none"
 
 
 def _tiers_table(summary: dict) -> Table:

@@ -138,20 +138,26 @@ def summarise_business_impact(
     return summary, as_mlflow_metrics(numbers)
 
 
+def score_range(low: int, high: int) -> str:
+    """The scores from ``low`` to ``high`` as a rep reads them; "none" when there are none."""
+    return f"{low} to {high}" if low < high else str(low) if low == high else "none"
+
+
 def business_sentences(summary: dict) -> list[str]:
     """The business summary as plain sentences, the same in the text file and the HTML report."""
     tiers = summary["tiers"]
     hot, warm, cold = (tiers[name] for name in TIERS)
+    cold_below, hot_from = summary["cold_below_score"], summary["hot_from_score"]
     return [
         f"Measured on the {summary['leads']:,} most recent leads ({summary['period_start']} to "
         f"{summary['period_end']}), which the model never saw in training: "
         f"{summary['completion_rate']:.1%} of them completed an application.",
-        f"Hot tier (score {summary['hot_from_score']} or more): {hot['leads']:,} leads "
+        f"Hot tier (scores {score_range(hot_from, 99)}): {hot['leads']:,} leads "
         f"({hot['share']:.1%}), of whom {hot['completion_rate']:.1%} completed. Call these first.",
-        f"Warm tier (score {summary['cold_below_score']} to {summary['hot_from_score'] - 1}): "
+        f"Warm tier (scores {score_range(cold_below, hot_from - 1)}): "
         f"{warm['leads']:,} leads ({warm['share']:.1%}), of whom "
         f"{warm['completion_rate']:.1%} completed.",
-        f"Cold tier (score below {summary['cold_below_score']}): {cold['leads']:,} leads "
+        f"Cold tier (scores {score_range(1, cold_below - 1)}): {cold['leads']:,} leads "
         f"({cold['share']:.1%}), of whom only {cold['completion_rate']:.1%} completed.",
         f"Skipping the cold tier saves a rep {summary['calls_saved_per_1000_leads']:.0f} calls "
         f"per 1,000 leads and loses {summary['cold_completers_lost_share']:.1%} of the completers "
