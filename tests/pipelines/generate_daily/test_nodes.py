@@ -13,6 +13,7 @@ from lead_scoring.pipelines.generate_daily import create_pipeline
 from lead_scoring.pipelines.generate_daily.nodes import (
     DailySettingsError,
     day_settings,
+    day_volume,
     export_days,
     leads_of_day,
 )
@@ -77,6 +78,12 @@ def test_each_day_is_a_crm_export_with_ids_unique_across_days(first_run):
     volumes = [len(frame) for frame in exports.values()]
     assert len(set(volumes)) > 1
     assert 0.5 * DAILY["leads_per_day"] < sum(volumes) / len(volumes) < 1.5 * DAILY["leads_per_day"]
+
+
+def test_a_benchmark_gets_exactly_the_leads_it_asks_for(parameters):
+    exact = {**DAILY, "vary_volume": False}
+    days = export_days(parameters["generate"], exact)
+    assert {day_volume(parameters["generate"], exact, day) for day in days} == {60}
 
 
 def test_each_days_outcomes_are_those_of_the_leads_created_the_delay_before(first_run):

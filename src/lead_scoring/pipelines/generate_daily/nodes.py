@@ -80,7 +80,12 @@ def day_settings(generate: dict, daily: dict, day: pd.Timestamp, n_leads: int, i
 
 
 def day_volume(generate: dict, daily: dict, day: pd.Timestamp) -> int:
-    """How many leads a day brings: the mean, by weekday, campaign pushes and chance."""
+    """How many leads a day brings: the mean, by weekday, campaign pushes and chance.
+
+    Exactly ``leads_per_day`` when ``vary_volume`` is false, as a benchmark needs.
+    """
+    if not daily.get("vary_volume", True):
+        return int(daily["leads_per_day"])
     timing = generate["timing"]
     weekday = np.asarray(timing["weekday_weights"], float)
     rng = rng_stream(int(daily["seed"]), f"volume/{day:%Y%m%d}")
