@@ -86,8 +86,8 @@ def daily_file(project: Path, env: dict) -> Path:
             env,
             "--pipeline=generate_daily",
             f"--params=generate_daily.first_day={DAY},generate_daily.days=1,"
-            f"generate_daily.leads_per_day={LEADS},landing_path={folder},"
-            f"outcomes_path={WORK / 'loop' / 'outcomes'}",
+            f"generate_daily.leads_per_day={LEADS},generate_daily.vary_volume=false,"
+            f"landing_path={folder}",
         )
     return path
 

@@ -140,9 +140,11 @@ def test_a_generate_daily_summary_counts_the_days_it_wrote():
         "2022-02-15_leads": pd.DataFrame({"x": range(2)}),
     }
     hook.after_dataset_saved("daily_landing_exports", days, None)
+    outcomes = {"2022-02-16_outcomes": pd.DataFrame({"app_complete_flag": [0, 1]})}
+    hook.after_dataset_saved("daily_outcome_exports", outcomes, None)
     assert body("generate_daily", hook._facts) == [
         "Wrote 2 daily export(s) of 5 leads in all, 2022-02-15 to 2022-02-16, "
-        "and their outcomes apart"
+        "and 1 outcome export(s) of 2 outcomes, each of leads created days before"
     ]
 
 

@@ -23,7 +23,7 @@ from kedro.framework.hooks import hook_impl
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from lead_scoring.contract import CREATED_DATE
+from lead_scoring.contract import CREATED_DATE, TIERS
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +58,7 @@ _FILES = {
     },
     "generate": {"generated_raw_leads": "Export"},
     "generate_daily": {
-        "daily_landing_exports": "Daily exports",
-        "daily_outcome_exports": "Their outcomes",
+        "daily_landing_exports": "Daily exports and outcomes",
     },
     "ingest": {},
     "score_new": {"new_scores_drift": "Drift report"},
@@ -130,7 +129,7 @@ def train_lines(facts: dict) -> list[str]:
         )
         lines.append(
             "Tiers on the holdout: "
-            + ", ".join(f"{t} {metrics.get(f'share_{t}', 0):.0%}" for t in ("hot", "warm", "cold"))
+            + ", ".join(f"{t} {metrics.get(f'share_{t}', 0):.0%}" for t in TIERS)
             + f"; cold holds {metrics.get('cold_completers_lost', 0):.1%} of completers"
         )
     changes = facts.get("label_change_report")
@@ -163,10 +162,7 @@ def inference_lines(facts: dict) -> list[str]:
     if tiers:
         total = sum(tiers.values())
         lines.append(
-            "Tiers: "
-            + ", ".join(
-                f"{t} {tiers[t]:,} ({_share(tiers[t], total)})" for t in ("hot", "warm", "cold")
-            )
+            "Tiers: " + ", ".join(f"{t} {tiers[t]:,} ({_share(tiers[t], total)})" for t in TIERS)
         )
     version = facts.get("scoring_model_version") or {}
     if version:
@@ -192,9 +188,11 @@ def generate_lines(facts: dict) -> list[str]:
 def daily_lines(facts: dict) -> list[str]:
     """The summary of a generate_daily run."""
     daily = facts["daily_exports"]
+    outcomes = facts.get("daily_outcomes") or {"files": 0, "outcomes": 0}
     return [
         f"Wrote {daily['files']} daily export(s) of {daily['leads']:,} leads in all, "
-        f"{daily['first']} to {daily['last']}, and their outcomes apart"
+        f"{daily['first']} to {daily['last']}, and {outcomes['files']} outcome export(s) of "
+        f"{outcomes['outcomes']:,} outcomes, each of leads created days before"
     ]
 
 
@@ -229,8 +227,7 @@ def score_new_lines(facts: dict) -> list[str]:
         lines = [
             f"Stored leads scored {run['leads_scored']:,}, quarantined "
             f"{run['leads_quarantined']:,} ({run['rescored']:,} rescored for a new champion)",
-            "Tiers: "
-            + ", ".join(f"{t} {run.get(f'{t}_share', 0):.0%}" for t in ("hot", "warm", "cold")),
+            "Tiers: " + ", ".join(f"{t} {run.get(f'{t}_share', 0):.0%}" for t in TIERS),
         ]
     version = facts.get("scoring_model_version") or {}
     if version:
@@ -374,6 +371,11 @@ class RunSummaryHook:
                 "leads": sum(len(frame) for frame in data.values()),
                 "first": days[0][:10] if days else "-",
                 "last": days[-1][:10] if days else "-",
+            }
+        elif dataset_name == "daily_outcome_exports" and isinstance(data, dict):
+            self._facts["daily_outcomes"] = {
+                "files": len(data),
+                "outcomes": sum(len(frame) for frame in data.values()),
             }
         elif dataset_name == "generated_raw_leads" and CREATED_DATE in getattr(data, "columns", ()):
             dates = data[CREATED_DATE].dropna().astype(str)

@@ -7,6 +7,7 @@ next write of the same file deletes the siblings nobody holds and leaves a live 
 
 from __future__ import annotations
 
+import csv
 import fcntl
 import logging
 import os
@@ -19,6 +20,7 @@ import pandas as pd
 from kedro.io.core import DatasetError, get_filepath_str
 from kedro_datasets.pandas import CSVDataset
 
+from lead_scoring.datasets.spreadsheet_cells import neutralise_formulas
 from lead_scoring.locks import try_exclusive_lock
 
 logger = logging.getLogger(__name__)
@@ -109,9 +111,22 @@ class AtomicCSVDataset(CSVDataset):
     Arguments, loading, versioning and credentials are ``CSVDataset``'s; a save writes the CSV as
     it does, but to a locked hidden sibling renamed over the target (``write_atomically``). Local
     files only: a rename is atomic within one filesystem, not across an object store.
+
+    ``neutralise_formulas: true`` (for a file a person opens in a spreadsheet) quotes every text
+    cell a spreadsheet would run as a formula: see ``spreadsheet_cells``.
     """
 
+    def __init__(self, *, neutralise_formulas: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._neutralise_formulas = neutralise_formulas
+        if neutralise_formulas:
+            # Every text cell in quotes, as OWASP advises: pandas leaves a cell holding a bare
+            # carriage return unquoted, and a spreadsheet starts a new row, a formula, there.
+            self._save_args.setdefault("quoting", csv.QUOTE_NONNUMERIC)
+
     def save(self, data: pd.DataFrame) -> None:
+        if self._neutralise_formulas:
+            data = neutralise_formulas(data)
         save_atomically(
             self, "pandas.CSVDataset", lambda file: data.to_csv(path_or_buf=file, **self._save_args)
         )

@@ -29,8 +29,15 @@ class CallListDataset(StreamedCSVDataset):
     ``StreamedOutputsHook`` commits after a successful run and discards after a failed one.
     """
 
-    def __init__(self, *, filepath: str, load_args=None, metadata=None) -> None:
-        super().__init__(filepath=filepath, load_args=load_args, metadata=metadata)
+    def __init__(
+        self, *, filepath: str, load_args=None, neutralise_formulas: bool = False, metadata=None
+    ) -> None:
+        super().__init__(
+            filepath=filepath,
+            load_args=load_args,
+            neutralise_formulas=neutralise_formulas,
+            metadata=metadata,
+        )
         self._buckets: Path | None = None
         self._columns: list[str] | None = None
         self._held: IO | None = None
@@ -43,7 +50,7 @@ class CallListDataset(StreamedCSVDataset):
         if self._buckets is None:
             self._buckets, self._held = open_working_folder(self._filepath)
             self._columns = list(data.columns)
-        ordered = data.sort_values(SCORE, ascending=False, kind="stable")
+        ordered = self.spreadsheet_safe(data).sort_values(SCORE, ascending=False, kind="stable")
         for score, rows in ordered.groupby(SCORE, sort=False):
             table = pa.Table.from_pandas(rows[self._columns], preserve_index=False)
             with (self._buckets / f"{int(score):03d}.csv").open("ab") as file:

@@ -13,6 +13,7 @@ import pyarrow.csv as pacsv
 from kedro.io import AbstractDataset
 
 from lead_scoring.datasets.atomic_csv_dataset import locked_sibling, remove_unheld_siblings
+from lead_scoring.datasets.spreadsheet_cells import neutralise_formulas
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,9 @@ class StreamedCSVDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     A run killed with ``kill -9`` can neither: its partial file stays. The writer holds a
     ``flock`` on its partial file while it lives, so the next run removes the partial files
     nobody holds, and leaves a concurrent live run's alone.
+
+    ``neutralise_formulas: true`` (for a file a person opens in a spreadsheet) quotes every text
+    cell a spreadsheet would run as a formula: see ``spreadsheet_cells``.
     """
 
     def __init__(
@@ -33,10 +37,12 @@ class StreamedCSVDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         *,
         filepath: str,
         load_args: dict[str, Any] | None = None,
+        neutralise_formulas: bool = False,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         self._filepath = Path(filepath)
         self._load_args = load_args or {}
+        self._neutralise_formulas = neutralise_formulas
         self._partial: Path | None = None
         self._lock: IO | None = None
         self.metadata = metadata
@@ -58,7 +64,12 @@ class StreamedCSVDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         self._partial, self._lock = locked_sibling(self._filepath, ".partial")
         return self._partial
 
+    def spreadsheet_safe(self, data: pd.DataFrame) -> pd.DataFrame:
+        """``data`` as this file writes it: formulas quoted as text when the file asks for it."""
+        return neutralise_formulas(data) if self._neutralise_formulas else data
+
     def save(self, data: pd.DataFrame) -> None:
+        data = self.spreadsheet_safe(data)
         first = self._partial is None
         partial = self._partial or self._start()
         # Arrow's writer is several times faster than pandas' on a million scored leads.
@@ -92,4 +103,7 @@ class StreamedCSVDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         return self._filepath.exists()
 
     def _describe(self) -> dict[str, Any]:
-        return {"filepath": str(self._filepath)}
+        return {
+            "filepath": str(self._filepath),
+            "neutralise_formulas": self._neutralise_formulas,
+        }

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lead_scoring.contract import CREATED_DATE
 from lead_scoring.datasets import RawLeadsDataset
-from lead_scoring.pipelines import generate_daily
-from lead_scoring.pipelines.generate import create_generator_pipeline, create_pipeline
+from lead_scoring.pipelines.generate import create_pipeline
 from lead_scoring.pipelines.generate.nodes import (
     GeneratorSettingsError,
     assemble_raw_export,
@@ -106,11 +106,20 @@ def test_settings_that_describe_no_export_stop_with_one_line(settings):
         assert "\n" not in str(error.value)
 
 
-def test_generate_daily_runs_these_nodes_on_its_own_settings():
-    daily = generate_daily.create_pipeline()
-    generated = {node.name.removeprefix("generate_daily.") for node in daily.nodes}
-    assert {node.name for node in create_generator_pipeline().nodes} <= generated
-    assert "generator_settings" not in daily.all_inputs() | daily.all_outputs()
+def test_the_draw_options_default_to_the_export_itself(settings, city_tiers, interaction_mapping):
+    """draw_seed, created_from/created_to and label_intercept leave the default export as it is."""
+    small = {**settings, "n_leads": 2_000}
+    plain = run_nodes(small, city_tiers, interaction_mapping)
+    spelled_out = {
+        **small,
+        "draw_seed": small["seed"],
+        "created_from": small["start_date"],
+        "created_to": small["end_date"],
+        "label_intercept": None,
+    }
+    pd.testing.assert_frame_equal(run_nodes(spelled_out, city_tiers, interaction_mapping), plain)
+    redrawn = run_nodes({**small, "draw_seed": 99}, city_tiers, interaction_mapping)
+    assert not redrawn[CREATED_DATE].equals(plain[CREATED_DATE])
 
 
 def test_null_shares_match_the_real_export(export, interaction_mapping):

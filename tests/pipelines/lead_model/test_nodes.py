@@ -58,14 +58,48 @@ def test_scores_run_from_1_to_99_in_probability_order():
     assert probability_to_score(probability).tolist() == [1, 1, 50, 56, 99, 99]
 
 
-def test_tiers_follow_the_cuts():
-    cuts = {"cold_below": 0.2, "hot_from": 0.8}
-    assert assign_tiers(np.array([0.1, 0.2, 0.79, 0.8]), cuts).tolist() == [
+def test_tiers_follow_the_score_cuts():
+    cuts = {"cold_below_score": 20, "hot_from_score": 80}
+    assert assign_tiers(np.array([1, 19, 20, 79, 80, 99]), cuts).tolist() == [
+        "cold",
         "cold",
         "warm",
         "warm",
         "hot",
+        "hot",
     ]
+
+
+def test_a_model_with_probability_cuts_gets_tiers_from_its_scores_too():
+    """Models registered before the score cuts carry probability cuts: their score stands in."""
+    old_cuts = {"cold_below": 0.204, "hot_from": 0.796}
+    probability = np.linspace(0, 1, 100_001)
+    score = probability_to_score(probability)
+    tiers = pd.Series(assign_tiers(score, old_cuts))
+    assert tiers.groupby(score).nunique().max() == 1
+    assert tiers[score == 20].iloc[0] == "warm" and tiers[score == 19].iloc[0] == "cold"
+    assert tiers[score == 80].iloc[0] == "hot" and tiers[score == 79].iloc[0] == "warm"
+
+
+def test_one_score_is_one_tier_in_training_and_in_scoring(learned, holdout, shap_values):
+    """The holdout as training tiered it and as the registered model scores it: a score value
+    never sits in two tiers, and the tiers follow the score's order."""
+    scored = score_leads(
+        holdout,
+        shap_values,
+        learned.load("tier_cuts"),
+        learned.load("probability_calibration"),
+        {"n_reasons": 3},
+    )
+    in_training = learned.load("holdout_predictions")[["score", "tier"]]
+    both = pd.concat([scored[["score", "tier"]], in_training], ignore_index=True)
+    tiers_per_score = both.groupby("score")["tier"].nunique()
+    assert tiers_per_score.max() == 1, tiers_per_score[tiers_per_score > 1].to_dict()
+    ranges = both.groupby("tier")["score"].agg(["min", "max"])
+    assert set(ranges.index) >= {"cold", "warm"}
+    assert ranges.loc["cold", "max"] < ranges.loc["warm", "min"]
+    if "hot" in ranges.index:
+        assert ranges.loc["warm", "max"] < ranges.loc["hot", "min"]
 
 
 def test_a_warm_leads_first_reason_is_the_feature_that_moved_its_score_most(holdout, shap_values):

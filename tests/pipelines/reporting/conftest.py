@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lead_scoring.pipelines.lead_model.nodes import assign_tiers
+from lead_scoring.pipelines.lead_model.nodes import assign_tiers, probability_to_score
 
 TIER_CUTS = {
-    "cold_below": 0.3,
-    "hot_from": 0.7,
+    "cold_below_score": 30,
+    "hot_from_score": 70,
     "cold_completer_recall": 0.95,
     "hot_precision": 0.85,
 }
@@ -36,7 +36,8 @@ def holdout_predictions() -> pd.DataFrame:
             "app_complete_flag": label,
             "probability": probability,
             "baseline_probability": baseline,
-            "tier": assign_tiers(probability, TIER_CUTS),
+            "score": probability_to_score(probability),
+            "tier": assign_tiers(probability_to_score(probability), TIER_CUTS),
         }
     )
 

@@ -79,14 +79,15 @@ def test_business_summary_by_hand(tier_cuts):
     text = nodes.describe_business_impact(summary)
     assert "Skipping the cold tier saves a rep 400 calls per 1,000 leads" in text
     assert "loses 20.0% of the completers" in text
-    assert "Hot tier (probability 70% or more): 3 leads (30.0%), of whom 100.0% completed" in text
+    assert "Hot tier (scores 70 to 99): 3 leads (30.0%), of whom 100.0% completed" in text
     assert "2.00 when every lead is called, 1.50 when cold leads are skipped" in text
+    assert "Warm tier (scores 30 to 69)" in text and "Cold tier (scores 1 to 29)" in text
 
 
 def test_cold_cut_confusion_counts_every_lead_once(holdout_predictions, tier_cuts):
     matrix = nodes.cold_cut_confusion(holdout_predictions, tier_cuts)
     label = holdout_predictions["app_complete_flag"]
-    cold = holdout_predictions["probability"] < tier_cuts["cold_below"]
+    cold = holdout_predictions["score"] < tier_cuts["cold_below_score"]
     assert matrix.to_numpy().sum() == len(holdout_predictions)
     assert matrix.loc["completed", "skipped (cold)"] == ((label == 1) & cold).sum()
     assert matrix.loc["did not complete", "called (hot or warm)"] == ((label == 0) & ~cold).sum()

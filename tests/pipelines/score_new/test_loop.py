@@ -54,16 +54,18 @@ def first_days(trained_project, tmp_path_factory) -> dict:
             ignore=shutil.ignore_patterns("__pycache__", "*.log"),
         )
     )
-    daily, outcomes = project / "daily", project / "outcomes"
+    daily = project / "daily"
     landing = project / "data" / "01_raw" / "landing"
     landing.mkdir(parents=True)
     steps: dict = {"project": project}
+    # Each day's outcomes written the same day, beside its leads; the test lands them later.
     run_kedro(
         project,
         "run",
         "--pipeline=generate_daily",
-        f"--params=generate_daily.days={len(DAYS)},generate_daily.leads_per_day={LEADS_PER_DAY},"
-        f"landing_path={daily},outcomes_path={outcomes}",
+        f"--params=generate_daily.first_day={DAYS[0]},generate_daily.days={len(DAYS)},"
+        f"generate_daily.leads_per_day={LEADS_PER_DAY},generate_daily.outcome_delay_days=0,"
+        f"landing_path={daily}",
     )
     for day in DAYS[:2]:
         shutil.copy(daily / f"{day}_leads.csv", landing)
@@ -83,12 +85,12 @@ def loop(first_days) -> dict:
     """Then a third day and every outcome, a drift alert, a retrain and a new champion."""
     steps = first_days
     project = steps["project"]
-    daily, outcomes = project / "daily", project / "outcomes"
+    daily = project / "daily"
     landing = project / "data" / "01_raw" / "landing"
     # A new day's file, and the outcomes of every day, its own included: one run.
     shutil.copy(daily / f"{DAYS[2]}_leads.csv", landing)
     for day in DAYS:
-        shutil.copy(outcomes / f"{day}_outcomes.csv", landing)
+        shutil.copy(daily / f"{day}_outcomes.csv", landing)
     _step(steps, "ingest new file", "ingest")
     # Every batch judged, and any shift of the score alerts: the run must fail after storing.
     _step(
@@ -160,7 +162,7 @@ def test_a_drift_alert_fails_the_run_with_one_line_after_storing_the_scores(loop
 def test_outcome_files_fill_the_labels(loop):
     leads = loop["ingest new file store"]["leads"].set_index("lead_id")
     outcomes = pd.concat(
-        pd.read_csv(loop["project"] / "outcomes" / f"{day}_outcomes.csv", dtype=str, index_col=0)
+        pd.read_csv(loop["project"] / "daily" / f"{day}_outcomes.csv", dtype=str, index_col=0)
         for day in DAYS
     ).set_index("lead_id")
     assert leads["app_complete_flag"].notna().all()

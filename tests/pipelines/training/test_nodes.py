@@ -2,7 +2,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lead_scoring.pipelines.lead_model import calibrate_probabilities
+from lead_scoring.pipelines.lead_model import (
+    assign_tiers,
+    calibrate_probabilities,
+    probability_to_score,
+)
 from lead_scoring.pipelines.training.nodes import (
     classification_metrics,
     evaluate_holdout,
@@ -26,21 +30,33 @@ def test_the_holdout_is_the_latest_share_of_leads():
     assert fit["created_date"].max() < holdout["created_date"].min()
 
 
-def test_tier_cuts_keep_the_completer_share_and_reach_the_precision():
+def test_tier_cuts_on_the_score_keep_the_completer_share_and_reach_the_precision():
     rng = np.random.default_rng(0)
     label = rng.integers(0, 2, 5000)
     probability = 0.3 * label + rng.random(5000) * 0.7
     cuts = tier_cuts_from(
         probability, label, {"cold_completer_recall": 0.95, "hot_precision": 0.85}
     )
-    kept = (probability[label == 1] >= cuts["cold_below"]).mean()
-    assert 0.95 <= kept < 0.96
-    hot = probability >= cuts["hot_from"]
+    score = probability_to_score(probability)
+    completers = score[label == 1]
+    # Cold loses at most 5% of completers; one score higher it would lose more.
+    assert (completers < cuts["cold_below_score"]).mean() <= 0.05
+    assert (completers < cuts["cold_below_score"] + 1).mean() > 0.05
+    hot = score >= cuts["hot_from_score"]
     assert label[hot].mean() >= 0.85
-    # The lowest such cut: one step lower, precision falls under the target.
-    below = np.sort(probability[probability < cuts["hot_from"]])[-1]
-    assert label[probability >= below].mean() < 0.85
-    assert cuts["hot_from"] >= cuts["cold_below"]
+    # The lowest such score: from one score lower up, precision falls under the target.
+    assert label[score >= cuts["hot_from_score"] - 1].mean() < 0.85
+    assert 1 <= cuts["cold_below_score"] <= cuts["hot_from_score"] <= 99
+    assert all(isinstance(cuts[key], int) for key in ("cold_below_score", "hot_from_score"))
+
+
+def test_no_score_reaching_the_precision_makes_no_lead_hot():
+    label = np.r_[np.ones(10), np.zeros(90)]  # the completers all score low
+    cuts = tier_cuts_from(
+        np.linspace(0.1, 0.9, 100), label, {"cold_completer_recall": 0.95, "hot_precision": 0.99}
+    )
+    assert cuts["hot_from_score"] == 100
+    assert (assign_tiers(np.arange(1, 100), cuts) != "hot").all()
 
 
 def test_metrics_rank_a_better_model_higher():

@@ -1,9 +1,11 @@
 """Nodes that simulate a raw lead export: origins, clicks, a latent completion label, duplicates.
 
-Every random draw comes from a numpy Generator derived from ``params["seed"]`` and a stream name,
-so a seed always yields the same export and each part stays reproducible on its own. Level ids are
-integers (the N of ``LevelN``) until the export is assembled. The latent label model is described
-in docs/synthetic_data.md.
+Every random draw comes from a numpy Generator derived from a seed and a stream name, so a seed
+always yields the same export and each part stays reproducible on its own. ``params["seed"]``
+makes the world (the tail levels, the effects of levels and cities, the town names);
+``params["draw_seed"]`` (default: the same) draws the leads in it, so later leads of the same
+world differ from the export's. Level ids are integers (the N of ``LevelN``) until the export is
+assembled. The latent label model is described in docs/synthetic_data.md.
 """
 
 from __future__ import annotations
@@ -48,6 +50,22 @@ def rng_stream(seed: int, name: str) -> np.random.Generator:
     # Separate streams keep a part reproducible when another part changes its number of draws;
     # crc32 rather than hash() because string hashes are salted per process.
     return np.random.default_rng([int(seed), zlib.crc32(name.encode())])
+
+
+def draw_stream(params: dict[str, Any], name: str) -> np.random.Generator:
+    """Return the generator of one part of the leads' draws (not of the world they live in)."""
+    return rng_stream(params.get("draw_seed", params["seed"]), name)
+
+
+def creation_window(params: dict[str, Any]) -> tuple[str, str]:
+    """The first and last day leads are created: by default the whole date range.
+
+    ``created_from`` and ``created_to`` draw leads on other days of the same world: after
+    ``end_date``, levels and completion stay where the range left them.
+    """
+    return params.get("created_from") or params["start_date"], params.get("created_to") or params[
+        "end_date"
+    ]
 
 
 def n_duplicates(params: dict[str, Any]) -> int:
@@ -348,11 +366,11 @@ def sample_lead_counts(
 
 def check_generator_settings(params: dict[str, Any]) -> dict[str, Any]:
     """The generator's settings, once they describe an export that can exist."""
-    start, end = pd.Timestamp(params["start_date"]), pd.Timestamp(params["end_date"])
-    if end < start or int(params["n_leads"]) < 1:
+    first, last = creation_window(params)
+    if pd.Timestamp(last) < pd.Timestamp(first) or int(params["n_leads"]) < 1:
         raise GeneratorSettingsError(
             f"generate writes no export of {params['n_leads']} lead(s) created from "
-            f"{params['start_date']} to {params['end_date']}: set generate.n_leads to 1 or more "
+            f"{first} to {last}: set generate.n_leads to 1 or more "
             "and generate.end_date on or after generate.start_date."
         )
     return params
@@ -362,10 +380,8 @@ def sample_lead_origins(city_tiers: pd.DataFrame, params: dict[str, Any]) -> pd.
     """Draw the distinct leads' origin columns; level columns hold integer ids."""
     n = params["n_leads"] - n_duplicates(params)
     seed = params["seed"]
-    rng = rng_stream(seed, "origins")
-    created = sample_created_dates(
-        n, params["start_date"], params["end_date"], params["timing"], rng
-    )
+    rng = draw_stream(params, "origins")
+    created = sample_created_dates(n, *creation_window(params), params["timing"], rng)
     channels = sample_channels(
         range_fraction(created, params["start_date"], params["end_date"]), params, rng
     )
@@ -395,7 +411,7 @@ def sample_interactions(
 ) -> pd.DataFrame:
     """Draw the 37 click-count columns: almost always empty, heavy-tailed when not."""
     spec = params["interactions"]
-    rng = rng_stream(params["seed"], "interactions")
+    rng = draw_stream(params, "interactions")
     columns = interaction_mapping["interaction_type"].tolist()
     n = len(lead_origins)
     size = params["levels"]["platform"]["max_level"] + 1
@@ -538,17 +554,55 @@ def draw_completion_labels(
     interaction_mapping: pd.DataFrame,
     params: dict[str, Any],
 ) -> pd.DataFrame:
-    """Draw app_complete_flag from the latent logistic model plus unobserved intent."""
+    """Draw app_complete_flag from the latent logistic model plus unobserved intent.
+
+    The intercept makes these leads complete at ``base_rate``, unless ``label_intercept`` gives
+    the one of a wider range (leads of a later week complete as that range's end did).
+    """
     label = params["label"]
-    rng = rng_stream(params["seed"], "labels")
+    rng = draw_stream(params, "labels")
+    log_odds = intended_log_odds(
+        lead_origins, lead_interactions, city_tiers, interaction_mapping, params, rng
+    )
+    intercept = params.get("label_intercept")
+    if intercept is None:
+        intercept = solve_intercept(log_odds, label["base_rate"])
+    probability = expit(log_odds + intercept)
+    flag = (rng.random(probability.size) < probability).astype(np.int64)
+    return pd.DataFrame({LABEL: flag}, index=lead_origins.index)
+
+
+def intended_log_odds(
+    lead_origins: pd.DataFrame,
+    lead_interactions: pd.DataFrame,
+    city_tiers: pd.DataFrame,
+    interaction_mapping: pd.DataFrame,
+    params: dict[str, Any],
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Return each lead's completion log-odds with its unobserved intent, before the intercept."""
     log_odds = latent_log_odds(
         lead_origins, lead_interactions, city_tiers, interaction_mapping, params
     )
     # Unobserved intent: what the export cannot show caps how well any model can do.
-    log_odds = log_odds + rng.normal(0.0, label["noise_sd"], log_odds.size)
-    probability = expit(log_odds + solve_intercept(log_odds, label["base_rate"]))
-    flag = (rng.random(probability.size) < probability).astype(np.int64)
-    return pd.DataFrame({LABEL: flag}, index=lead_origins.index)
+    return log_odds + rng.normal(0.0, params["label"]["noise_sd"], log_odds.size)
+
+
+def completion_intercept(
+    city_tiers: pd.DataFrame, interaction_mapping: pd.DataFrame, params: dict[str, Any]
+) -> float:
+    """Return the intercept an export of ``params`` gets: its leads complete at ``base_rate``."""
+    origins = sample_lead_origins(city_tiers, params)
+    interactions = sample_interactions(origins, interaction_mapping, params)
+    log_odds = intended_log_odds(
+        origins,
+        interactions,
+        city_tiers,
+        interaction_mapping,
+        params,
+        draw_stream(params, "labels"),
+    )
+    return solve_intercept(log_odds, params["label"]["base_rate"])
 
 
 # --- node 4: the export -------------------------------------------------------------------
@@ -571,7 +625,7 @@ def assemble_raw_export(
     params: dict[str, Any],
 ) -> pd.DataFrame:
     """Join the parts, add exact duplicate rows and shuffle, as a real export looks."""
-    rng = rng_stream(params["seed"], "export")
+    rng = draw_stream(params, "export")
     leads = pd.concat([format_origins(lead_origins), lead_interactions, completion_labels], axis=1)
     # The same lead exported twice: an exact copy, label included.
     copies = rng.choice(len(leads), size=n_duplicates(params), replace=False)

@@ -1,42 +1,40 @@
-"""generate_daily: synthetic exports, one per day, into the landing folder the loop reads."""
+"""generate_daily: synthetic daily exports after the default export, into the landing folder."""
 
-from kedro.pipeline import Node, Pipeline, pipeline
+from kedro.pipeline import Node, Pipeline
 
-from lead_scoring.pipelines import generate
-from lead_scoring.pipelines.generate_daily.nodes import daily_generator_settings, split_by_day
+from lead_scoring.pipelines.generate_daily.nodes import (
+    generate_daily_exports,
+    reference_intercept,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Generate ``days`` days of leads with generate's own nodes, and write each day apart."""
-    settings = Pipeline(
+    """The default export's world continued day by day: lead exports, and outcomes on a delay."""
+    return Pipeline(
         [
             Node(
-                daily_generator_settings,
-                inputs=["params:generate", "params:generate_daily"],
-                outputs="daily_generator_settings",
-                name="daily_generator_settings",
-            )
-        ]
-    )
-    # Generate's nodes on the daily settings; their intermediate frames are namespaced.
-    leads = pipeline(
-        generate.create_generator_pipeline(),
-        inputs={
-            generate.GENERATOR_SETTINGS: "daily_generator_settings",
-            "city_tiers": "city_tiers",
-            "interaction_mapping": "interaction_mapping",
-        },
-        outputs={"generated_raw_leads": "daily_raw_leads"},
-        namespace="generate_daily",
-    )
-    split = Pipeline(
-        [
+                reference_intercept,
+                inputs=[
+                    "city_tiers",
+                    "interaction_mapping",
+                    "params:generate",
+                    "params:generate_daily",
+                ],
+                outputs="daily_completion_intercept",
+                name="reference_intercept",
+            ),
             Node(
-                split_by_day,
-                inputs=["daily_raw_leads", "params:generate_daily"],
+                generate_daily_exports,
+                inputs=[
+                    "city_tiers",
+                    "interaction_mapping",
+                    "params:generate",
+                    "params:generate_daily",
+                    "daily_completion_intercept",
+                ],
                 outputs=["daily_landing_exports", "daily_outcome_exports"],
-                name="split_by_day",
-            )
-        ]
+                name="generate_daily_exports",
+            ),
+        ],
+        tags="generate",
     )
-    return Pipeline([settings, leads, split], tags="generate")

@@ -5,6 +5,8 @@ from lead_scoring.pipelines.lead_model.nodes import (
     explain_predictions,
     log_odds,
     predict_probabilities,
+    probability_to_score,
+    score_cuts,
 )
 from lead_scoring.pipelines.lead_model.pipeline import (
     SCORING_INPUT,
@@ -23,4 +25,6 @@ __all__ = [
     "explain_predictions",
     "log_odds",
     "predict_probabilities",
+    "probability_to_score",
+    "score_cuts",
 ]

@@ -119,13 +119,23 @@ def probability_to_score(probability: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(probability * 100), 1, 99).astype("int16")
 
 
-def assign_tiers(probability: np.ndarray, tier_cuts: dict) -> np.ndarray:
-    """hot at or above the precision cut, cold below the recall cut, warm between."""
-    return np.select(
-        [probability >= tier_cuts["hot_from"], probability < tier_cuts["cold_below"]],
-        [HOT, COLD],
-        WARM,
-    )
+def score_cuts(tier_cuts: dict) -> tuple[int, int]:
+    """The scores where cold ends and hot starts: ``(cold_below_score, hot_from_score)``.
+
+    Models trained before tiers were cut on the score carry probability cuts only
+    (``cold_below``, ``hot_from``): their scores stand in, so such a model's tiers follow its
+    scores too.
+    """
+    if "hot_from_score" in tier_cuts:
+        return int(tier_cuts["cold_below_score"]), int(tier_cuts["hot_from_score"])
+    cold, hot = probability_to_score(np.array([tier_cuts["cold_below"], tier_cuts["hot_from"]]))
+    return int(cold), int(hot)
+
+
+def assign_tiers(score: np.ndarray, tier_cuts: dict) -> np.ndarray:
+    """hot from the hot score up, cold below the cold score, warm between: one score, one tier."""
+    cold_below, hot_from = score_cuts(tier_cuts)
+    return np.select([score >= hot_from, score < cold_below], [HOT, COLD], WARM)
 
 
 def _count(value: float, one: str, many: str) -> str:
@@ -303,13 +313,10 @@ def score_leads(
     probability = calibrated_probability(
         shap_values.to_numpy().sum(axis=1), probability_calibration
     )
-    tiers = assign_tiers(probability, tier_cuts)
+    score = probability_to_score(probability)
+    tiers = assign_tiers(score, tier_cuts)
     scored = pd.DataFrame(
-        {
-            "probability": probability.round(6),
-            "score": probability_to_score(probability),
-            "tier": tiers,
-        },
+        {"probability": probability.round(6), "score": score, "tier": tiers},
         index=model_input.index,
     )
     reasons = top_reasons(

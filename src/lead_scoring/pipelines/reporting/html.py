@@ -17,7 +17,8 @@ import jinja2
 import pandas as pd
 from matplotlib.figure import Figure
 
-from lead_scoring.pipelines.reporting.nodes import TIERS, business_sentences
+from lead_scoring.contract import COLD, HOT, TIERS, WARM
+from lead_scoring.pipelines.reporting.nodes import business_sentences, score_range
 
 # The report's plots, in reading order: catalog key, title, and how to read it.
 PLOTS = (
@@ -172,16 +173,17 @@ def _metrics_table(metrics: dict) -> Table:
 
 
 def _tiers_table(summary: dict) -> Table:
+    cold_below, hot_from = summary["cold_below_score"], summary["hot_from_score"]
     ranges = {
-        "hot": f"{summary['hot_from']:.3f} and above",
-        "warm": f"{summary['cold_below']:.3f} to {summary['hot_from']:.3f}",
-        "cold": f"below {summary['cold_below']:.3f}",
+        HOT: score_range(hot_from, 99),
+        WARM: score_range(cold_below, hot_from - 1),
+        COLD: score_range(1, cold_below - 1),
     }
     frame = pd.DataFrame(
         [
             {
                 "tier": name,
-                "probability": ranges[name],
+                "score": ranges[name],
                 "leads": summary["tiers"][name]["leads"],
                 "share of leads": summary["tiers"][name]["share"],
                 "completion rate": summary["tiers"][name]["completion_rate"],
@@ -291,7 +293,7 @@ def model_report_context(
                 (f"{holdout_metrics['baseline_roc_auc']:.3f}", "ROC AUC of the logistic baseline"),
                 (f"{holdout_metrics['pr_auc']:.3f}", "PR AUC"),
                 (f"{holdout_metrics['brier']:.4f}", "Brier score"),
-                (f"{summary['tiers']['hot']['completion_rate']:.1%}", "of hot leads complete"),
+                (f"{summary['tiers'][HOT]['completion_rate']:.1%}", "of hot leads complete"),
                 (f"{summary['cold_completers_lost_share']:.1%}", "of completers fall in cold"),
                 (f"{summary['calls_saved_per_1000_leads']:.0f}", "calls saved per 1,000 leads"),
             ]

@@ -27,7 +27,7 @@ from lead_scoring.contract import (
     TIMESTAMP_FORMAT,
     city_tier,
 )
-from lead_scoring.pipelines.lead_model import explain_predictions
+from lead_scoring.pipelines.lead_model import explain_predictions, score_cuts
 from lead_scoring.pipelines.validation import parse_numbers, parse_timestamps
 from lead_scoring.tracking import as_mlflow_metrics
 
@@ -119,8 +119,7 @@ def summarise_business_impact(
         "completion_rate": completers / leads if leads else 0.0,
         "period_start": str(dates.min().date()) if leads else None,
         "period_end": str(dates.max().date()) if leads else None,
-        "cold_below": float(tier_cuts["cold_below"]),
-        "hot_from": float(tier_cuts["hot_from"]),
+        **dict(zip(("cold_below_score", "hot_from_score"), score_cuts(tier_cuts), strict=True)),
         "tiers": tiers,
         "cold_completers_lost_share": cold["share_of_completers"],
         "calls_saved_per_1000_leads": 1000 * cold["leads"] / leads if leads else 0.0,
@@ -139,19 +138,26 @@ def summarise_business_impact(
     return summary, as_mlflow_metrics(numbers)
 
 
+def score_range(low: int, high: int) -> str:
+    """The scores from ``low`` to ``high`` as a rep reads them; "none" when there are none."""
+    return f"{low} to {high}" if low < high else str(low) if low == high else "none"
+
+
 def business_sentences(summary: dict) -> list[str]:
     """The business summary as plain sentences, the same in the text file and the HTML report."""
     tiers = summary["tiers"]
     hot, warm, cold = (tiers[name] for name in TIERS)
+    cold_below, hot_from = summary["cold_below_score"], summary["hot_from_score"]
     return [
         f"Measured on the {summary['leads']:,} most recent leads ({summary['period_start']} to "
         f"{summary['period_end']}), which the model never saw in training: "
         f"{summary['completion_rate']:.1%} of them completed an application.",
-        f"Hot tier (probability {summary['hot_from']:.0%} or more): {hot['leads']:,} leads "
+        f"Hot tier (scores {score_range(hot_from, 99)}): {hot['leads']:,} leads "
         f"({hot['share']:.1%}), of whom {hot['completion_rate']:.1%} completed. Call these first.",
-        f"Warm tier: {warm['leads']:,} leads ({warm['share']:.1%}), of whom "
+        f"Warm tier (scores {score_range(cold_below, hot_from - 1)}): "
+        f"{warm['leads']:,} leads ({warm['share']:.1%}), of whom "
         f"{warm['completion_rate']:.1%} completed.",
-        f"Cold tier (probability below {summary['cold_below']:.0%}): {cold['leads']:,} leads "
+        f"Cold tier (scores {score_range(1, cold_below - 1)}): {cold['leads']:,} leads "
         f"({cold['share']:.1%}), of whom only {cold['completion_rate']:.1%} completed.",
         f"Skipping the cold tier saves a rep {summary['calls_saved_per_1000_leads']:.0f} calls "
         f"per 1,000 leads and loses {summary['cold_completers_lost_share']:.1%} of the completers "
@@ -319,10 +325,13 @@ def plot_score_distributions(
         color=NON_COMPLETER_COLOUR,
         label="did not complete",
     )
-    for cut, name in ((tier_cuts["cold_below"], "cold below"), (tier_cuts["hot_from"], "hot from")):
+    cold_below, hot_from = score_cuts(tier_cuts)
+    for score, name in ((cold_below, "cold below score"), (hot_from, "hot from score")):
+        # A score is the probability rounded to a whole percent: its lowest probability is here.
+        cut = (score - 0.5) / 100
         ax.axvline(cut, color="black", ls="--", lw=1)
         ax.annotate(
-            f"{name} {cut:.2f}",
+            f"{name} {score}",
             (cut, 1),
             xycoords=("data", "axes fraction"),
             xytext=(3, -12),
@@ -381,7 +390,7 @@ def plot_feature_importance(shap_importance: pd.DataFrame) -> Figure:
 def cold_cut_confusion(holdout_predictions: pd.DataFrame, tier_cuts: dict) -> pd.DataFrame:
     """Counts of completers and non-completers that the cold cut calls or skips."""
     completed = holdout_predictions[LABEL].to_numpy() == 1
-    skipped = holdout_predictions["probability"].to_numpy() < tier_cuts["cold_below"]
+    skipped = holdout_predictions["tier"].to_numpy() == COLD
     return pd.DataFrame(
         [
             [int((completed & ~skipped).sum()), int((completed & skipped).sum())],
@@ -410,7 +419,7 @@ def plot_cold_cut_confusion(holdout_predictions: pd.DataFrame, tier_cuts: dict) 
         yticklabels=matrix.index,
         xlabel="",
         ylabel="",
-        title=f"At the cold cut (probability < {tier_cuts['cold_below']:.3f})",
+        title=f"At the cold cut (score below {score_cuts(tier_cuts)[0]})",
     )
     return figure
 

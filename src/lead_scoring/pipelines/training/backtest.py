@@ -14,6 +14,7 @@ from lead_scoring.pipelines.lead_model import (
     assign_tiers,
     calibrate_probabilities,
     predict_probabilities,
+    probability_to_score,
 )
 from lead_scoring.pipelines.training.nodes import fit_fixed_trees, scaled_tree_count, tier_outcomes
 from lead_scoring.tracking import as_mlflow_metrics
@@ -118,7 +119,9 @@ def summarise_backtest(
                     "period": period,
                     "month": month,
                     **_month_metrics(
-                        group[LABEL].to_numpy(), probability, assign_tiers(probability, tier_cuts)
+                        group[LABEL].to_numpy(),
+                        probability,
+                        assign_tiers(probability_to_score(probability), tier_cuts),
                     ),
                 }
             )

@@ -16,7 +16,6 @@ from sklearn.metrics import (
     brier_score_loss,
     f1_score,
     log_loss,
-    precision_recall_curve,
     precision_score,
     recall_score,
     roc_auc_score,
@@ -31,10 +30,14 @@ from lead_scoring.pipelines.lead_model import (
     calibrate_probabilities,
     log_odds,
     predict_probabilities,
+    probability_to_score,
 )
 from lead_scoring.tracking import as_mlflow_metrics
 
 logger = logging.getLogger(__name__)
+
+# The hot cut when no score reaches the precision: above the highest score, 99.
+NO_HOT_SCORE = 100
 
 
 def _split_latest(frame: pd.DataFrame, share: float) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -202,17 +205,29 @@ def baseline_probabilities(baseline, frame: pd.DataFrame, features: list[str]) -
 
 
 def tier_cuts_from(probability: np.ndarray, label: np.ndarray, params: dict) -> dict:
-    """Cuts where cold still keeps a share of completers and hot reaches a precision."""
-    # The cold cut is the probability below which only (1 - recall) of completers fall.
-    completer_probs = np.sort(probability[label == 1])
-    lost = int(np.floor((1 - params["cold_completer_recall"]) * len(completer_probs)))
-    cold_below = float(completer_probs[lost]) if len(completer_probs) else 0.0
-    precision, _, thresholds = precision_recall_curve(label, probability)
-    reaching = np.flatnonzero(precision[:-1] >= params["hot_precision"])
-    hot_from = max(float(thresholds[reaching[0]]) if len(reaching) else 1.0, cold_below)
+    """Score cuts where cold still keeps a share of completers and hot reaches a precision.
+
+    Cut on the 1-99 score a rep sees, not the probability it is rounded from, so one score is
+    one tier. Cold is below the score of the completer at the recall's quantile: under
+    (1 - recall) of completers score lower. Hot starts at the lowest score from which up the
+    leads reach the precision (none: no lead is hot).
+    """
+    score = probability_to_score(probability)
+    completer_scores = np.sort(score[label == 1])
+    lost = int(np.floor((1 - params["cold_completer_recall"]) * len(completer_scores)))
+    cold_below = int(completer_scores[lost]) if len(completer_scores) else 1
+    # Leads and completers at each score 0..99, summed from the top: precision from each score up.
+    leads_from = np.bincount(score, minlength=100)[::-1].cumsum()[::-1]
+    completers_from = np.bincount(score, weights=(label == 1).astype(float), minlength=100)[
+        ::-1
+    ].cumsum()[::-1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision_from = completers_from / leads_from
+    reaching = np.flatnonzero((leads_from > 0) & (precision_from >= params["hot_precision"]))
+    hot_from = max(int(reaching[0]) if len(reaching) else NO_HOT_SCORE, cold_below)
     return {
-        "cold_below": cold_below,
-        "hot_from": hot_from,
+        "cold_below_score": cold_below,
+        "hot_from_score": hot_from,
         "cold_completer_recall": params["cold_completer_recall"],
         "hot_precision": params["hot_precision"],
     }
@@ -262,10 +277,10 @@ def fit_tier_cuts(
         params,
     )
     logger.info(
-        "Tier cuts from %d out-of-time backtest predictions: cold below %.4f, hot from %.4f",
+        "Tier cuts from %d out-of-time backtest predictions: cold below score %d, hot from %d",
         len(backtest_predictions),
-        cuts["cold_below"],
-        cuts["hot_from"],
+        cuts["cold_below_score"],
+        cuts["hot_from_score"],
     )
     return cuts
 
@@ -278,9 +293,10 @@ def predict_holdout(
     probability_calibration: dict,
     interaction_mapping: pd.DataFrame,
 ) -> pd.DataFrame:
-    """Model and baseline probabilities, and the tier, for every holdout lead."""
+    """Model and baseline probabilities, and the score and tier, for every holdout lead."""
     uncalibrated = predict_probabilities(model, holdout)
     probability = calibrate_probabilities(uncalibrated, probability_calibration)
+    score = probability_to_score(probability)
     return pd.DataFrame(
         {
             LEAD_ID: holdout[LEAD_ID].to_numpy(),
@@ -291,7 +307,8 @@ def predict_holdout(
             "baseline_probability": baseline_probabilities(
                 baseline, holdout, feature_columns(interaction_mapping)
             ),
-            "tier": assign_tiers(probability, tier_cuts),
+            "score": score,
+            "tier": assign_tiers(score, tier_cuts),
         }
     )
 
