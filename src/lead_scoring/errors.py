@@ -33,3 +33,7 @@ class TooManyInvalidRowsError(LeadScoringError):
 
 class TooFewLeadsError(LeadScoringError):
     """Too few valid leads of each outcome remain to fit and measure a model."""
+
+
+class RealisedPerformanceAlertError(LeadScoringError):
+    """The champion's realised ROC AUC fell below the alert level."""

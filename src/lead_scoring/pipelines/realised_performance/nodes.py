@@ -1,0 +1,305 @@
+"""realised_performance: how every model version that scored stored leads did on their outcomes."""
+
+from __future__ import annotations
+
+import logging
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.entities import Metric
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from lead_scoring.contract import CHAMPION, CITY, COLD, CREATED_DATE, HOT, LABEL, city_tier
+from lead_scoring.datasets.lead_store import LeadStore, now_utc
+from lead_scoring.errors import RealisedPerformanceAlertError
+from lead_scoring.pipelines.realised_performance.queries import (
+    MODEL_NAME,
+    MODEL_VERSION,
+    PERIOD,
+    REALISED_KEY,
+    ROLE,
+    labelled_scores,
+    latest_champion,
+)
+from lead_scoring.pipelines.reporting.segments import CITY_TIER, segment_figures
+from lead_scoring.pipelines.training.nodes import tier_outcomes
+
+logger = logging.getLogger(__name__)
+
+ALL_PERIODS = "all"
+# The figures a row carries only with enough of each outcome; the counts and means it always has.
+FIGURES = ["roc_auc", "pr_auc", "hot_precision"]
+REALISED_COLUMNS = [
+    *REALISED_KEY,
+    "labelled_leads",
+    "completers",
+    *FIGURES,
+    "cold_completers_lost",
+    "mean_probability",
+    "completion_rate",
+    "note",
+    "measured_at",
+]
+PROMISED_COLUMNS = [MODEL_NAME, MODEL_VERSION, "run_id", "holdout_roc_auc", "holdout_hot_precision"]
+# Where a train run logs the holdout figures a version promised (training's holdout_metrics_mlflow).
+HOLDOUT_METRICS = {
+    "holdout_roc_auc": "holdout.roc_auc",
+    "holdout_hot_precision": "holdout.hot_precision",
+}
+HOLDOUT_SEGMENTS_ARTIFACT = "reporting/holdout_segments.csv"
+
+
+def read_labelled_scores(store: LeadStore) -> pd.DataFrame:
+    """Every version's latest score of each stored lead whose outcome is known."""
+    scores = labelled_scores(store.engine)
+    logger.info(
+        "%d score(s) of labelled leads by %d model version(s) in the store.",
+        len(scores),
+        scores[[MODEL_NAME, MODEL_VERSION]].drop_duplicates().shape[0],
+    )
+    return scores
+
+
+def find_current_champion(store: LeadStore) -> dict | None:
+    """The version that scored as champion most recently: the one reps work from now."""
+    return latest_champion(store.engine)
+
+
+def _too_few_note(completers: int, non_completers: int, min_outcomes: int) -> str | None:
+    short = [
+        f"{count} {name}"
+        for count, name in ((completers, "completers"), (non_completers, "non-completers"))
+        if count < min_outcomes
+    ]
+    if not short:
+        return None
+    each = " of each" if len(short) == 2 else ""
+    return f"too few outcomes: {' and '.join(short)}, {min_outcomes}{each} needed"
+
+
+def realised_figures(
+    label: np.ndarray, probability: np.ndarray, tier: np.ndarray, min_outcomes: int
+) -> dict:
+    """Counts, means and, with ``min_outcomes`` of each outcome, ROC AUC, PR AUC, hot precision."""
+    completers = int(label.sum())
+    row = {
+        "labelled_leads": len(label),
+        "completers": completers,
+        **dict.fromkeys(FIGURES),
+        "cold_completers_lost": int(label[tier == COLD].sum()),
+        "mean_probability": float(probability.mean()) if len(label) else None,
+        "completion_rate": completers / len(label) if len(label) else None,
+        # Either outcome absent makes ROC AUC undefined; a handful makes it noise.
+        "note": _too_few_note(completers, len(label) - completers, max(min_outcomes, 1)),
+    }
+    if row["note"] is not None:
+        return row
+    row["roc_auc"] = float(roc_auc_score(label, probability))
+    row["pr_auc"] = float(average_precision_score(label, probability))
+    if (tier == HOT).any():
+        row["hot_precision"] = tier_outcomes(label, tier)["hot_precision"]
+    else:
+        row["note"] = "no lead scored hot: no hot precision"
+    return row
+
+
+def measure_realised_performance(labelled_scores: pd.DataFrame, params: dict) -> pd.DataFrame:
+    """One row per model, version, role and creation month of the leads, plus the period 'all'."""
+    measured_at = now_utc()
+    created = pd.to_datetime(labelled_scores[CREATED_DATE], errors="coerce")
+    # A lead whose creation time does not parse counts in 'all' only.
+    frame = labelled_scores.assign(**{PERIOD: created.dt.strftime("%Y-%m")})
+    rows = []
+    for (name, version, role), scores in frame.groupby([MODEL_NAME, MODEL_VERSION, ROLE]):
+        periods = [(ALL_PERIODS, scores), *scores.groupby(PERIOD, sort=True)]
+        for period, leads in periods:
+            figures = realised_figures(
+                leads[LABEL].to_numpy(dtype="int64"),
+                leads["probability"].to_numpy(dtype="float64"),
+                leads["tier"].to_numpy(dtype="object"),
+                params["min_outcomes"],
+            )
+            rows.append(
+                {
+                    MODEL_NAME: name,
+                    MODEL_VERSION: str(version),
+                    ROLE: role,
+                    PERIOD: period,
+                    **figures,
+                    "measured_at": measured_at,
+                }
+            )
+    return pd.DataFrame(rows, columns=REALISED_COLUMNS)
+
+
+def find_promised_figures(realised: pd.DataFrame) -> pd.DataFrame:
+    """Each measured version's MLflow run and the holdout ROC AUC and hot precision it logged."""
+    client = MlflowClient()
+    rows = []
+    for name, version in (
+        realised[[MODEL_NAME, MODEL_VERSION]].drop_duplicates().itertuples(index=False)
+    ):
+        row = {MODEL_NAME: name, MODEL_VERSION: version, **dict.fromkeys(PROMISED_COLUMNS[2:])}
+        try:
+            run_id = client.get_model_version(name, version).run_id
+            metrics = client.get_run(run_id).data.metrics if run_id else {}
+        except MlflowException as error:
+            logger.warning(
+                "%s version %s is not in the registry at %s (%s): its realised figures are "
+                "stored but not logged to MLflow, and it has no holdout figure to show.",
+                name,
+                version,
+                mlflow.get_tracking_uri(),
+                str(error).splitlines()[0],
+            )
+        else:
+            row["run_id"] = run_id
+            row.update({key: metrics.get(metric) for key, metric in HOLDOUT_METRICS.items()})
+        rows.append(row)
+    return pd.DataFrame(rows, columns=PROMISED_COLUMNS)
+
+
+def realised_metrics(rows: pd.DataFrame) -> dict[str, float]:
+    """The rows as MLflow metrics ``realised.<role>.<period>.<figure>``: figures that exist."""
+    numbers = [c for c in REALISED_COLUMNS if c not in (*REALISED_KEY, "note", "measured_at")]
+    metrics = {}
+    for row in rows.to_dict("records"):
+        for number in numbers:
+            if row[number] is not None and not pd.isna(row[number]):
+                metrics[f"realised.{row[ROLE]}.{row[PERIOD]}.{number}"] = float(row[number])
+    return metrics
+
+
+def log_realised_performance(realised: pd.DataFrame, promised: pd.DataFrame) -> dict[str, int]:
+    """Log each version's figures to its own training run, one step per measurement."""
+    client = MlflowClient()
+    logged = {}
+    runs = promised.dropna(subset=["run_id"]).set_index([MODEL_NAME, MODEL_VERSION])["run_id"]
+    for (name, version), rows in realised.groupby([MODEL_NAME, MODEL_VERSION]):
+        if (name, version) not in runs.index:
+            continue
+        run_id = runs.loc[(name, version)]
+        metrics = realised_metrics(rows)
+        # The measurement's number on this run: 0 for the first, so `mlflow ui` plots the history.
+        key = next(iter(sorted(metrics)), None)
+        step = len(client.get_metric_history(run_id, key)) if key else 0
+        timestamp = int(pd.Timestamp(rows["measured_at"].iloc[0]).timestamp() * 1000)
+        entries = [Metric(k, v, timestamp, step) for k, v in sorted(metrics.items())]
+        for start in range(0, len(entries), 1000):  # MLflow's batch limit
+            client.log_batch(run_id, metrics=entries[start : start + 1000])
+        client.set_tag(run_id, "realised.measured_at", rows["measured_at"].iloc[0])
+        logged[f"{name} {version}"] = len(entries)
+    logger.info("Logged realised figures to the training runs of %d model version(s).", len(logged))
+    return logged
+
+
+def measure_realised_segments(
+    labelled_scores: pd.DataFrame,
+    champion: dict | None,
+    city_tiers: pd.DataFrame,
+    default_city_tier: int,
+    params: dict,
+) -> pd.DataFrame:
+    """The current champion's realised figures per segment, on its champion scores."""
+    if champion is None:
+        return segment_figures(labelled_scores.iloc[:0], 1, 1)
+    mine = labelled_scores.loc[
+        (labelled_scores[MODEL_NAME] == champion["name"])
+        & (labelled_scores[MODEL_VERSION] == champion["version"])
+        & (labelled_scores[ROLE] == CHAMPION)
+    ]
+    mine = mine.assign(**{CITY_TIER: city_tier(mine[CITY], city_tiers, default_city_tier)})
+    return segment_figures(mine, params["segment_min_leads"], params["min_outcomes"])
+
+
+def champion_holdout_segments(promised: pd.DataFrame, champion: dict | None) -> pd.DataFrame:
+    """The holdout segments the champion's train run logged, empty when it logged none."""
+    runs = promised.set_index([MODEL_NAME, MODEL_VERSION])["run_id"].dropna()
+    key = None if champion is None else (champion["name"], champion["version"])
+    if key not in runs.index:
+        return pd.DataFrame(columns=["dimension", "segment", "leads", "roc_auc", "hot_precision"])
+    try:
+        path = mlflow.artifacts.download_artifacts(
+            run_id=runs.loc[key], artifact_path=HOLDOUT_SEGMENTS_ARTIFACT
+        )
+    except (MlflowException, OSError):
+        logger.warning(
+            "%s version %s's train run logged no %s: the segments show realised figures only.",
+            *key,
+            HOLDOUT_SEGMENTS_ARTIFACT,
+        )
+        return pd.DataFrame(columns=["dimension", "segment", "leads", "roc_auc", "hot_precision"])
+    return pd.read_csv(path, dtype={"segment": str}, keep_default_na=False, na_values=[""])
+
+
+def compare_segments(
+    holdout: pd.DataFrame, realised: pd.DataFrame, champion: dict | None
+) -> pd.DataFrame:
+    """Holdout and realised leads, ROC AUC and hot precision per segment, side by side."""
+    figures = ["leads", "roc_auc", "hot_precision"]
+    keys = ["dimension", "segment"]
+    table = pd.merge(
+        holdout[keys + figures]
+        .add_prefix("holdout_")
+        .rename(columns={f"holdout_{k}": k for k in keys}),
+        realised[keys + figures]
+        .add_prefix("realised_")
+        .rename(columns={f"realised_{k}": k for k in keys}),
+        on=keys,
+        how="outer",
+    )
+    for side in ("holdout", "realised"):
+        table[f"{side}_leads"] = table[f"{side}_leads"].fillna(0).astype("int64")
+    table.insert(0, MODEL_VERSION, "" if champion is None else champion["version"])
+    table.insert(0, MODEL_NAME, "" if champion is None else champion["name"])
+    return table.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def check_champion_realised_auc(
+    stored: pd.DataFrame,
+    champion: dict | None,
+    logged: dict,
+    page: str,
+    params: dict,
+) -> None:
+    """Say what was measured; stop with one line when the champion's realised ROC AUC is low.
+
+    Takes the stored table, the MLflow log and the page so that it runs after all of them.
+    """
+    if champion is None:
+        logger.info("No lead scored by a champion has an outcome yet: nothing to check.")
+        return
+    mine = stored.loc[
+        (stored[MODEL_NAME] == champion["name"])
+        & (stored[MODEL_VERSION] == champion["version"])
+        & (stored[ROLE] == CHAMPION)
+        & (stored[PERIOD] == ALL_PERIODS)
+    ]
+    version = f"{champion['name']} version {champion['version']}"
+    if mine.empty or pd.isna(mine["roc_auc"].iloc[0]):
+        why = "no labelled lead" if mine.empty else mine["note"].iloc[0]
+        logger.info("Champion %s: no realised ROC AUC yet (%s).", version, why)
+        return
+    row = mine.iloc[0]
+    logger.info(
+        "Champion %s: realised ROC AUC %.4f on %d labelled leads (%d completers); "
+        "hot precision %s. %d row(s) in realised_performance, %d version(s) logged to MLflow.",
+        version,
+        row["roc_auc"],
+        row["labelled_leads"],
+        row["completers"],
+        "n/a" if pd.isna(row["hot_precision"]) else f"{row['hot_precision']:.1%}",
+        len(stored),
+        len(logged),
+    )
+    if row["roc_auc"] < params["alert_roc_auc"]:
+        raise RealisedPerformanceAlertError(
+            f"The champion {version} ranks its leads worse than the alert level: realised ROC "
+            f"AUC {row['roc_auc']:.4f} on {row['labelled_leads']} labelled leads, below "
+            f"realised_performance.alert_roc_auc = {params['alert_roc_auc']}. The figures are "
+            "stored (table realised_performance) and drawn in "
+            "data/08_reporting/realised_performance.html."
+        )
