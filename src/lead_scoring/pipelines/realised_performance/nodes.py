@@ -15,6 +15,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from lead_scoring.contract import CHAMPION, CITY, COLD, CREATED_DATE, HOT, LABEL, city_tier
 from lead_scoring.datasets.lead_store import LeadStore, now_utc
 from lead_scoring.errors import RealisedPerformanceAlertError
+from lead_scoring.pipelines.feature_engineering import CITY_TIER
 from lead_scoring.pipelines.realised_performance.queries import (
     MODEL_NAME,
     MODEL_VERSION,
@@ -24,8 +25,8 @@ from lead_scoring.pipelines.realised_performance.queries import (
     labelled_scores,
     latest_champion,
 )
-from lead_scoring.pipelines.reporting.segments import CITY_TIER, segment_figures
-from lead_scoring.pipelines.training.nodes import tier_outcomes
+from lead_scoring.pipelines.reporting import segment_figures
+from lead_scoring.pipelines.training import tier_outcomes
 
 logger = logging.getLogger(__name__)
 

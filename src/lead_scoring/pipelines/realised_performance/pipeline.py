@@ -14,7 +14,7 @@ from lead_scoring.pipelines.realised_performance.nodes import (
     measure_realised_segments,
     read_labelled_scores,
 )
-from lead_scoring.pipelines.reporting.realised_page import render_realised_performance_page
+from lead_scoring.pipelines.reporting import render_realised_performance_page
 
 
 def create_pipeline(**kwargs) -> Pipeline:
