@@ -25,7 +25,7 @@ from lead_scoring.pipelines.realised_performance.queries import (
     labelled_scores,
     latest_champion,
 )
-from lead_scoring.pipelines.reporting import segment_figures
+from lead_scoring.pipelines.reporting import OTHER, segment_figures
 from lead_scoring.pipelines.training import tier_outcomes
 
 logger = logging.getLogger(__name__)
@@ -184,14 +184,18 @@ def log_realised_performance(realised: pd.DataFrame, promised: pd.DataFrame) -> 
             continue
         run_id = runs.loc[(name, version)]
         metrics = realised_metrics(rows)
-        # The measurement's number on this run: 0 for the first, so `mlflow ui` plots the history.
-        key = next(iter(sorted(metrics)), None)
-        step = len(client.get_metric_history(run_id, key)) if key else 0
-        timestamp = int(pd.Timestamp(rows["measured_at"].iloc[0]).timestamp() * 1000)
+        # The measurement's number on this run, 0 for the first, so `mlflow ui` plots the history:
+        # every measurement logs `labelled_leads` of period 'all' for each role measured.
+        step = max(
+            len(client.get_metric_history(run_id, f"realised.{role}.{ALL_PERIODS}.labelled_leads"))
+            for role in rows[ROLE].unique()
+        )
+        measured_at = rows["measured_at"].max()
+        timestamp = int(pd.Timestamp(measured_at).timestamp() * 1000)
         entries = [Metric(k, v, timestamp, step) for k, v in sorted(metrics.items())]
         for start in range(0, len(entries), 1000):  # MLflow's batch limit
             client.log_batch(run_id, metrics=entries[start : start + 1000])
-        client.set_tag(run_id, "realised.measured_at", rows["measured_at"].iloc[0])
+        client.set_tag(run_id, "realised.measured_at", measured_at)
         logged[f"{name} {version}"] = len(entries)
     logger.info("Logged realised figures to the training runs of %d model version(s).", len(logged))
     return logged
@@ -218,21 +222,23 @@ def measure_realised_segments(
 
 def champion_holdout_segments(promised: pd.DataFrame, champion: dict | None) -> pd.DataFrame:
     """The holdout segments the champion's train run logged, empty when it logged none."""
+    none = pd.DataFrame(columns=["dimension", "segment", "leads", "roc_auc", "hot_precision"])
     runs = promised.set_index([MODEL_NAME, MODEL_VERSION])["run_id"].dropna()
-    key = None if champion is None else (champion["name"], champion["version"])
-    if key not in runs.index:
-        return pd.DataFrame(columns=["dimension", "segment", "leads", "roc_auc", "hot_precision"])
+    if champion is None or (champion["name"], champion["version"]) not in runs.index:
+        return none
     try:
         path = mlflow.artifacts.download_artifacts(
-            run_id=runs.loc[key], artifact_path=HOLDOUT_SEGMENTS_ARTIFACT
+            run_id=runs.loc[(champion["name"], champion["version"])],
+            artifact_path=HOLDOUT_SEGMENTS_ARTIFACT,
         )
     except (MlflowException, OSError):
         logger.warning(
             "%s version %s's train run logged no %s: the segments show realised figures only.",
-            *key,
+            champion["name"],
+            champion["version"],
             HOLDOUT_SEGMENTS_ARTIFACT,
         )
-        return pd.DataFrame(columns=["dimension", "segment", "leads", "roc_auc", "hot_precision"])
+        return none
     return pd.read_csv(path, dtype={"segment": str}, keep_default_na=False, na_values=[""])
 
 
@@ -256,7 +262,14 @@ def compare_segments(
         table[f"{side}_leads"] = table[f"{side}_leads"].fillna(0).astype("int64")
     table.insert(0, MODEL_VERSION, "" if champion is None else champion["version"])
     table.insert(0, MODEL_NAME, "" if champion is None else champion["name"])
-    return table.sort_values(keys, kind="stable").reset_index(drop=True)
+    # Where most leads are is read first within a dimension; "other" last.
+    order = table.assign(
+        _other=table["segment"] == OTHER, _leads=table["holdout_leads"] + table["realised_leads"]
+    )
+    order = order.sort_values(
+        ["dimension", "_other", "_leads"], ascending=[True, True, False], kind="stable"
+    )
+    return order.drop(columns=["_other", "_leads"]).reset_index(drop=True)
 
 
 def check_champion_realised_auc(
