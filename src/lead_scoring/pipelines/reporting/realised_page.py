@@ -46,7 +46,9 @@ FIGURE_PLOTS = (
         "roc_auc",
         "holdout_roc_auc",
         "Realised ROC AUC per month",
-        "Each version's ROC AUC on the leads created that month whose outcome is known (solid), "
+        (0.5, 1.0),
+        "Each version's ROC AUC on the leads created that month whose outcome is known (solid "
+        "as champion, dotted as challenger), "
         "next to the ROC AUC its holdout promised (dashed, same colour). A month with too few "
         "outcomes of either kind has no point.",
     ),
@@ -54,25 +56,47 @@ FIGURE_PLOTS = (
         "hot_precision",
         "holdout_hot_precision",
         "Realised hot precision per month",
-        "The share of each version's hot leads that completed (solid), next to the hot precision "
+        (0.0, 1.0),
+        "The share of each version's hot leads that completed, next to the hot precision "
         "its holdout promised (dashed, same colour).",
     ),
 )
 
 
-def realised_plot(monthly: pd.DataFrame, figure_name: str, promised_name: str, title: str) -> bytes:
+def realised_plot(
+    monthly: pd.DataFrame,
+    figure_name: str,
+    promised_name: str,
+    title: str,
+    limits: tuple[float, float],
+) -> bytes:
     """A PNG of one figure per month, a line per version and role, the promise dashed beside it."""
     figure = Figure(figsize=(7.5, 3.6), layout="constrained")
     ax = figure.subplots()
     months = sorted(monthly["period"].unique())
-    colours = iter(["#1f5fa8", "#dd8452", "#2e8b57", "#c0504d", "#8172b2", "#937860"])
+    palette = ["#1f5fa8", "#dd8452", "#2e8b57", "#c0504d", "#8172b2", "#937860"]
+    versions = sorted(monthly["model_version"].unique(), key=lambda v: (len(v), v))
+    colour = {v: palette[i % len(palette)] for i, v in enumerate(versions)}
+    styles = {"champion": "o-", "challenger": "s:"}
     for (version, role), rows in monthly.groupby(["model_version", "role"], sort=True):
-        colour = next(colours, "#5c6b7a")
         rows = rows.set_index("period").reindex(months)
-        ax.plot(months, rows[figure_name], "o-", color=colour, label=f"v{version} {role}")
+        ax.plot(
+            months,
+            rows[figure_name],
+            styles.get(role, "o-"),
+            color=colour[version],
+            label=f"v{version} {role}",
+        )
+    # One promise per version, whatever roles it scored in.
+    for version, rows in monthly.groupby("model_version", sort=True):
         promised = rows[promised_name].dropna()
         if len(promised):
-            ax.axhline(promised.iloc[0], color=colour, linestyle="--", label=f"v{version} holdout")
+            ax.axhline(
+                promised.iloc[0], color=colour[version], linestyle="--", label=f"v{version} holdout"
+            )
+    low, high = limits
+    values = pd.concat([monthly[figure_name], monthly[promised_name]]).dropna()
+    ax.set_ylim(min(low, values.min()) if len(values) else low, high)
     ax.set_title(title, fontsize=10)
     ax.set_xlabel("month the leads were created", fontsize=8)
     ax.tick_params(labelsize=8)
@@ -105,9 +129,9 @@ def realised_page_context(
             {
                 "title": title,
                 "caption": caption,
-                "png": _base64(realised_plot(monthly, figure_name, promised_name, title)),
+                "png": _base64(realised_plot(monthly, figure_name, promised_name, title, limits)),
             }
-            for figure_name, promised_name, title, caption in FIGURE_PLOTS
+            for figure_name, promised_name, title, limits, caption in FIGURE_PLOTS
         ]
         if len(monthly)
         else [],
