@@ -136,15 +136,20 @@ class LoopStore:
             )
 
 
-@pytest.fixture
-def loop_store(tmp_path: Path) -> LoopStore:
+def build_loop_store(url: str) -> LoopStore:
     """Version 1 champion and version 2 challenger scored every lead; no outcome known yet."""
     rng = np.random.default_rng(21)
     leads = _leads(rng)
-    loop = LoopStore(f"sqlite:///{tmp_path / 'lead_store.db'}", leads)
+    loop = LoopStore(url, leads)
     loop.add_scores(_scores(leads, "1", CHAMPION, noise=0.15, rng=rng))
     loop.add_scores(_scores(leads, "2", CHALLENGER, noise=0.35, rng=rng))
     return loop
+
+
+@pytest.fixture
+def loop_store(tmp_path: Path) -> LoopStore:
+    """The test store in SQLite, the store's default."""
+    return build_loop_store(f"sqlite:///{tmp_path / 'lead_store.db'}")
 
 
 @pytest.fixture

@@ -20,7 +20,11 @@ from lead_scoring.pipelines.realised_performance.queries import (
     RealisedPerformanceDataset,
     StoreSchemaError,
 )
-from tests.pipelines.realised_performance.conftest import LEADS_PER_MONTH, MONTHS
+from tests.pipelines.realised_performance.conftest import (
+    LEADS_PER_MONTH,
+    MONTHS,
+    build_loop_store,
+)
 
 PARAMS = {"min_outcomes": 40, "alert_roc_auc": 0.6, "segment_min_leads": 100}
 
@@ -69,6 +73,16 @@ def row(table: pd.DataFrame, version: str, period: str) -> pd.Series:
 
 
 def test_figures_are_exactly_what_scikit_learn_computes(loop_store, tracking, tmp_path, city_tiers):
+    assert_exactly_scikit_learns(loop_store, tmp_path, city_tiers)
+
+
+def test_postgresql_stores_the_same_figures(postgres, tracking, tmp_path, city_tiers):
+    loop_store = build_loop_store(postgres.new_database())
+    assert_exactly_scikit_learns(loop_store, tmp_path, city_tiers)
+
+
+def assert_exactly_scikit_learns(loop_store, tmp_path, city_tiers) -> None:
+    """Every stored figure equals scikit-learn's on the stored probabilities and labels."""
     for month in MONTHS:
         loop_store.land_outcomes(month)
     table = run_measurement(loop_store, tmp_path, city_tiers)["table"]
@@ -225,3 +239,15 @@ def test_a_store_without_the_role_column_is_named_not_a_traceback(tmp_path, city
 
     with pytest.raises(StoreSchemaError, match="scored_leads without the column\\(s\\) role"):
         read_labelled_scores(catalog_store.load())
+
+
+def test_a_score_from_before_roles_were_recorded_counts_as_the_champions(loop_store):
+    from lead_scoring.pipelines.realised_performance.queries import labelled_scores
+
+    loop_store.land_outcomes(MONTHS[0])
+    with loop_store.store.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE scored_leads SET role = NULL WHERE model_version = '1'"))
+    scores = labelled_scores(loop_store.store.engine)
+    assert len(scores) == 2 * LEADS_PER_MONTH
+    roles = scores.groupby("model_version")["role"].agg(set).to_dict()
+    assert roles == {"1": {"champion"}, "2": {"challenger"}}

@@ -87,7 +87,9 @@ def labelled_scores(engine: Engine) -> pd.DataFrame:
     if leads is None:
         return pd.DataFrame(columns=LABELLED_SCORE_COLUMNS)
     ranked = sa.select(
-        *(scores.c[c] for c in (LEAD_ID, MODEL_NAME, MODEL_VERSION, ROLE, "scored_at")),
+        *(scores.c[c] for c in (LEAD_ID, MODEL_NAME, MODEL_VERSION, "scored_at")),
+        # A score from before roles were recorded was the champion's, as the migration says.
+        sa.func.coalesce(scores.c[ROLE], CHAMPION).label(ROLE),
         scores.c.probability,
         scores.c.tier,
         sa.func.row_number()
