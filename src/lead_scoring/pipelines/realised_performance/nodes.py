@@ -110,8 +110,14 @@ def realised_figures(
 def measure_realised_performance(labelled_scores: pd.DataFrame, params: dict) -> pd.DataFrame:
     """One row per model, version, role and creation month of the leads, plus the period 'all'."""
     measured_at = now_utc()
-    created = pd.to_datetime(labelled_scores[CREATED_DATE], errors="coerce")
-    # A lead whose creation time does not parse counts in 'all' only.
+    created = pd.to_datetime(labelled_scores[CREATED_DATE], format="ISO8601", errors="coerce")
+    if created.isna().any():
+        logger.warning(
+            "%d labelled score(s) have a created_date that is not a timestamp (e.g. %r): they "
+            "count in the period 'all' only.",
+            int(created.isna().sum()),
+            labelled_scores.loc[created.isna(), CREATED_DATE].iloc[0],
+        )
     frame = labelled_scores.assign(**{PERIOD: created.dt.strftime("%Y-%m")})
     rows = []
     for (name, version, role), scores in frame.groupby([MODEL_NAME, MODEL_VERSION, ROLE]):
