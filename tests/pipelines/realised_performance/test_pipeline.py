@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -42,7 +43,9 @@ def run_measurement(loop_store, tmp_path: Path, city_tiers, **params) -> dict:
                 filepath=str(tmp_path / "segments.csv"), save_args={"index": False}
             ),
             "city_tiers": MemoryDataset(city_tiers),
-            "params:feature_engineering.default_city_tier": MemoryDataset(3),
+            "params:feature_engineering": MemoryDataset(
+                {"default_city_tier": 3, "rare_level": "rare", "missing_level": "missing"}
+            ),
             "params:realised_performance": MemoryDataset({**PARAMS, **params}),
         }
     )
@@ -251,3 +254,51 @@ def test_a_score_from_before_roles_were_recorded_counts_as_the_champions(loop_st
     assert len(scores) == 2 * LEADS_PER_MONTH
     roles = scores.groupby("model_version")["role"].agg(set).to_dict()
     assert roles == {"1": {"champion"}, "2": {"challenger"}}
+
+
+def test_segments_fold_levels_as_the_champions_training_did_beside_its_holdout(
+    loop_store, tracking, tmp_path, city_tiers
+):
+    run_id = tracking.get_model_version("lead_scoring", "1").run_id
+    # The champion's training kept Level0 only of the platforms; the rest were "rare" to it.
+    vocabulary = {
+        "city_mapped": ["mumbai", "pune"],
+        "first_platform_c": ["Level0"],
+        "first_utm_medium_c": ["Level2", "Level5"],
+        "first_utm_source_c": ["Level3", "Level4"],
+    }
+    tracking.log_text(run_id, json.dumps(vocabulary), "category_vocabulary.json")
+    tracking.log_text(
+        run_id,
+        "dimension,segment,leads,completers,roc_auc,hot_precision\n"
+        "platform,Level0,900,450,0.8123,0.8456\nplatform,rare,600,300,0.7012,0.7345\n",
+        "reporting/holdout_segments.csv",
+    )
+    for month in MONTHS:
+        loop_store.land_outcomes(month)
+    segments = run_measurement(loop_store, tmp_path, city_tiers)["segments"]
+    platforms = segments.loc[segments["dimension"] == "platform"].set_index("segment")
+    assert set(platforms.index) == {"Level0", "rare"}
+    assert platforms.loc["Level0", "holdout_leads"] == 900
+    assert platforms.loc["rare", "holdout_roc_auc"] == 0.7012
+    rare = pd.read_sql(
+        "SELECT s.probability, l.app_complete_flag FROM scored_leads s JOIN leads l "
+        "ON s.lead_id = l.lead_id WHERE s.role = 'champion' AND l.first_platform_c != 'Level0'",
+        loop_store.store.engine,
+    )
+    assert platforms.loc["rare", "realised_leads"] == len(rare)
+    assert platforms.loc["rare", "realised_roc_auc"] == roc_auc_score(
+        rare["app_complete_flag"], rare["probability"]
+    )
+
+
+def test_without_a_champions_score_the_challenger_is_measured_and_nothing_alerts(
+    loop_store, tracking, tmp_path, city_tiers
+):
+    with loop_store.store.engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM scored_leads WHERE role = 'champion'"))
+    loop_store.land_outcomes(MONTHS[0])
+    result = run_measurement(loop_store, tmp_path, city_tiers, alert_roc_auc=1.0)
+    assert set(result["table"]["role"]) == {"challenger"}
+    assert "none has scored a labelled lead" in result["page"]
+    assert result["segments"].empty

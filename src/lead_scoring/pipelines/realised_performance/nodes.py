@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import mlflow
@@ -12,10 +13,19 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from lead_scoring.contract import CHAMPION, CITY, COLD, CREATED_DATE, HOT, LABEL, city_tier
+from lead_scoring.contract import (
+    CHAMPION,
+    CITY,
+    COLD,
+    CREATED_DATE,
+    HOT,
+    LABEL,
+    LEVEL_COLUMNS,
+    city_tier,
+)
 from lead_scoring.datasets.lead_store import LeadStore, now_utc
 from lead_scoring.errors import RealisedPerformanceAlertError
-from lead_scoring.pipelines.feature_engineering import CITY_TIER
+from lead_scoring.pipelines.feature_engineering import CITY_TIER, encode_levels
 from lead_scoring.pipelines.realised_performance.queries import (
     MODEL_NAME,
     MODEL_VERSION,
@@ -51,6 +61,8 @@ HOLDOUT_METRICS = {
     "holdout_hot_precision": "holdout.hot_precision",
 }
 HOLDOUT_SEGMENTS_ARTIFACT = "reporting/holdout_segments.csv"
+# The levels the version's training kept (feature engineering's category_vocabulary).
+VOCABULARY_ARTIFACT = "category_vocabulary.json"
 
 
 def read_labelled_scores(store: LeadStore) -> pd.DataFrame:
@@ -64,9 +76,12 @@ def read_labelled_scores(store: LeadStore) -> pd.DataFrame:
     return scores
 
 
-def find_current_champion(store: LeadStore) -> dict | None:
-    """The version that scored as champion most recently: the one reps work from now."""
-    return latest_champion(store.engine)
+def find_current_champion(store: LeadStore) -> dict:
+    """The version that scored as champion most recently, the one reps work from now; {} if none.
+
+    (Empty rather than None: Kedro refuses to hand None between nodes.)
+    """
+    return latest_champion(store.engine) or {}
 
 
 def _too_few_note(completers: int, non_completers: int, min_outcomes: int) -> str | None:
@@ -209,48 +224,75 @@ def log_realised_performance(realised: pd.DataFrame, promised: pd.DataFrame) -> 
 
 def measure_realised_segments(
     labelled_scores: pd.DataFrame,
-    champion: dict | None,
+    champion: dict,
+    vocabulary: dict,
     city_tiers: pd.DataFrame,
-    default_city_tier: int,
+    features: dict,
     params: dict,
 ) -> pd.DataFrame:
-    """The current champion's realised figures per segment, on its champion scores."""
-    if champion is None:
+    """The current champion's realised figures per segment, on its champion scores.
+
+    Levels are folded as the champion's training folded them (its vocabulary), so a segment
+    means the same leads on the holdout and in the store.
+    """
+    if not champion:
         return segment_figures(labelled_scores.iloc[:0], 1, 1)
     mine = labelled_scores.loc[
         (labelled_scores[MODEL_NAME] == champion["name"])
         & (labelled_scores[MODEL_VERSION] == champion["version"])
         & (labelled_scores[ROLE] == CHAMPION)
     ]
-    mine = mine.assign(**{CITY_TIER: city_tier(mine[CITY], city_tiers, default_city_tier)})
+    mine = mine.assign(
+        **{CITY_TIER: city_tier(mine[CITY], city_tiers, features["default_city_tier"])}
+    )
+    if vocabulary:
+        mine = mine.assign(
+            **{
+                column: np.asarray(encode_levels(mine[column], vocabulary[column], features))
+                for column in LEVEL_COLUMNS
+                if column in mine and column in vocabulary
+            }
+        )
     return segment_figures(mine, params["segment_min_leads"], params["min_outcomes"])
 
 
-def champion_holdout_segments(promised: pd.DataFrame, champion: dict | None) -> pd.DataFrame:
-    """The holdout segments the champion's train run logged, empty when it logged none."""
-    none = pd.DataFrame(columns=["dimension", "segment", "leads", "roc_auc", "hot_precision"])
+def _champion_artifact(promised: pd.DataFrame, champion: dict, path: str) -> str | None:
+    """A local copy of an artifact of the champion's train run; None when it has none."""
     runs = promised.set_index([MODEL_NAME, MODEL_VERSION])["run_id"].dropna()
-    if champion is None or (champion["name"], champion["version"]) not in runs.index:
-        return none
+    if not champion or (champion["name"], champion["version"]) not in runs.index:
+        return None
     try:
-        path = mlflow.artifacts.download_artifacts(
-            run_id=runs.loc[(champion["name"], champion["version"])],
-            artifact_path=HOLDOUT_SEGMENTS_ARTIFACT,
+        return mlflow.artifacts.download_artifacts(
+            run_id=runs.loc[(champion["name"], champion["version"])], artifact_path=path
         )
     except (MlflowException, OSError):
         logger.warning(
-            "%s version %s's train run logged no %s: the segments show realised figures only.",
+            "%s version %s's train run logged no %s: the segments are cut without it.",
             champion["name"],
             champion["version"],
-            HOLDOUT_SEGMENTS_ARTIFACT,
+            path,
         )
-        return none
+        return None
+
+
+def champion_holdout_segments(promised: pd.DataFrame, champion: dict) -> pd.DataFrame:
+    """The holdout segments the champion's train run logged, empty when it logged none."""
+    path = _champion_artifact(promised, champion, HOLDOUT_SEGMENTS_ARTIFACT)
+    if path is None:
+        return pd.DataFrame(columns=["dimension", "segment", "leads", "roc_auc", "hot_precision"])
     return pd.read_csv(path, dtype={"segment": str}, keep_default_na=False, na_values=[""])
 
 
-def compare_segments(
-    holdout: pd.DataFrame, realised: pd.DataFrame, champion: dict | None
-) -> pd.DataFrame:
+def champion_vocabulary(promised: pd.DataFrame, champion: dict) -> dict:
+    """The category levels the champion's training kept, {} when its run logged none."""
+    path = _champion_artifact(promised, champion, VOCABULARY_ARTIFACT)
+    if path is None:
+        return {}
+    with open(path, encoding="utf-8") as file:
+        return json.load(file)
+
+
+def compare_segments(holdout: pd.DataFrame, realised: pd.DataFrame, champion: dict) -> pd.DataFrame:
     """Holdout and realised leads, ROC AUC and hot precision per segment, side by side."""
     figures = ["leads", "roc_auc", "hot_precision"]
     keys = ["dimension", "segment"]
@@ -266,8 +308,8 @@ def compare_segments(
     )
     for side in ("holdout", "realised"):
         table[f"{side}_leads"] = table[f"{side}_leads"].fillna(0).astype("int64")
-    table.insert(0, MODEL_VERSION, "" if champion is None else champion["version"])
-    table.insert(0, MODEL_NAME, "" if champion is None else champion["name"])
+    table.insert(0, MODEL_VERSION, champion.get("version", ""))
+    table.insert(0, MODEL_NAME, champion.get("name", ""))
     # Where most leads are is read first within a dimension; "other" last.
     order = table.assign(
         _other=table["segment"] == OTHER, _leads=table["holdout_leads"] + table["realised_leads"]
@@ -280,7 +322,7 @@ def compare_segments(
 
 def check_champion_realised_auc(
     stored: pd.DataFrame,
-    champion: dict | None,
+    champion: dict,
     logged: dict,
     page: str,
     params: dict,
@@ -289,8 +331,8 @@ def check_champion_realised_auc(
 
     Takes the stored table, the MLflow log and the page so that it runs after all of them.
     """
-    if champion is None:
-        logger.info("No lead scored by a champion has an outcome yet: nothing to check.")
+    if not champion:
+        logger.info("No lead has a champion's score yet: nothing to check.")
         return
     mine = stored.loc[
         (stored[MODEL_NAME] == champion["name"])

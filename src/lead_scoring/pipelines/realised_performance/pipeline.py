@@ -5,6 +5,7 @@ from kedro.pipeline import Node, Pipeline
 
 from lead_scoring.pipelines.realised_performance.nodes import (
     champion_holdout_segments,
+    champion_vocabulary,
     check_champion_realised_auc,
     compare_segments,
     find_current_champion,
@@ -57,12 +58,19 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="log_realised_performance",
             ),
             Node(
+                champion_vocabulary,
+                inputs=["promised_figures", "current_champion"],
+                outputs="champion_vocabulary",
+                name="champion_vocabulary",
+            ),
+            Node(
                 measure_realised_segments,
                 inputs=[
                     "labelled_scores",
                     "current_champion",
+                    "champion_vocabulary",
                     "city_tiers",
-                    "params:feature_engineering.default_city_tier",
+                    "params:feature_engineering",
                     "params:realised_performance",
                 ],
                 outputs="realised_segments",

@@ -109,7 +109,7 @@ def realised_plot(
 
 
 def realised_page_context(
-    realised: pd.DataFrame, promised: pd.DataFrame, segments: pd.DataFrame, champion: dict | None
+    realised: pd.DataFrame, promised: pd.DataFrame, segments: pd.DataFrame, champion: dict
 ) -> dict[str, Any]:
     """What ``realised_performance.html.j2`` shows, every number formatted."""
     rows = realised.merge(
@@ -119,10 +119,8 @@ def realised_page_context(
     overall = rows.loc[rows["period"] == "all"]
     monthly = rows.loc[rows["period"] != "all"]
     return {
-        "measured_at": realised["measured_at"].iloc[0] if len(realised) else "never",
-        "champion": None
-        if champion is None
-        else f"{champion['name']} version {champion['version']}",
+        "measured_at": realised["measured_at"].max() if len(realised) else "never",
+        "champion": f"{champion['name']} version {champion['version']}" if champion else None,
         "overall": _renamed_table(overall, REALISED_COLUMNS),
         "monthly": _renamed_table(monthly, REALISED_COLUMNS),
         "plots": [
@@ -140,7 +138,7 @@ def realised_page_context(
 
 
 def render_realised_performance_page(
-    realised: pd.DataFrame, promised: pd.DataFrame, segments: pd.DataFrame, champion: dict | None
+    realised: pd.DataFrame, promised: pd.DataFrame, segments: pd.DataFrame, champion: dict
 ) -> str:
     """The realised performance of every version as one self-contained HTML page."""
     context = realised_page_context(realised, promised, segments, champion)
