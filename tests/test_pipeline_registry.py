@@ -11,6 +11,7 @@ PIPELINES = PROJECT_ROOT / "src" / "lead_scoring" / "pipelines"
 # What users type: `kedro run --pipeline=<key>` (README.md, docs/, Makefile, Airflow).
 KEYS = {"train", "inference", "ingest", "score_new", "train_from_store", "generate"}
 KEYS |= {"generate_daily", "ingestion", "reporting", "scoring", "__default__"}
+KEYS |= {"realised_performance"}
 
 
 def test_the_keys_users_type_are_registered():

@@ -153,3 +153,32 @@ def test_a_model_trained_from_the_store_says_so_in_its_report():
     paragraph = trained_on_html(trained, None)
     assert "the lead store's labelled leads" in paragraph and "export" not in paragraph
     assert "6,998 valid leads, created 2022-02-15 to 2022-02-21" in paragraph
+
+
+def test_a_realised_performance_summary_gives_each_versions_figures_or_its_note():
+    rows = pd.DataFrame(
+        {
+            "model_name": "lead_scoring",
+            "model_version": ["1", "1", "2"],
+            "role": ["champion", "champion", "challenger"],
+            "period": ["all", "2022-02", "all"],
+            "labelled_leads": [6000, 6000, 30],
+            "completers": [3014, 3014, 12],
+            "roc_auc": [0.8228, 0.8228, float("nan")],
+            "hot_precision": [0.7608, 0.7608, float("nan")],
+            "note": [None, None, "too few outcomes: 12 completers, 40 needed"],
+        }
+    )
+    files = {"Realised performance": "data/08_reporting/realised_performance.html"}
+    assert body("realised_performance", {"realised_performance_table": rows}, files) == [
+        "Stored 3 row(s) in realised_performance: 2 model version(s) over 1 month(s) of leads "
+        "with known outcomes",
+        "lead_scoring version 1 (champion): ROC AUC 0.823, hot precision 76.1% on 6,000 leads "
+        "(3,014 completers)",
+        "lead_scoring version 2 (challenger): 30 leads, too few outcomes: 12 completers, 40 needed",
+        "Realised performance: data/08_reporting/realised_performance.html",
+    ]
+    empty = rows.iloc[:0]
+    assert body("realised_performance", {"realised_performance_table": empty}) == [
+        "No stored lead with a known outcome has a score yet: nothing measured"
+    ]

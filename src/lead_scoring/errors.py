@@ -50,3 +50,7 @@ class LeadKeyCollisionError(LeadScoringError):
 
 class UnkeyedOutcomesError(LeadScoringError):
     """An outcome export carries nothing that says which lead each label belongs to."""
+
+
+class RealisedPerformanceAlertError(LeadScoringError):
+    """The champion's realised ROC AUC fell below the alert level."""

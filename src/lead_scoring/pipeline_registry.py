@@ -27,6 +27,7 @@ from lead_scoring.pipelines import (
     ingestion,
     lead_model,
     monitoring,
+    realised_performance,
     reporting,
     score_new,
     train_from_store,
@@ -104,5 +105,6 @@ def register_pipelines() -> dict[str, Pipeline]:
         "score_new": loop_scoring,
         "generate_daily": generate_daily.create_pipeline(),
         "train_from_store": train_on_store,
+        "realised_performance": realised_performance.create_pipeline(),
         "__default__": train,
     }

@@ -42,6 +42,7 @@ _KEPT = {
     "score_run",
     "new_scores_drift",
     "label_change_report",
+    "realised_performance_table",
 }
 # The files a person opens after each kind of run, by catalog entry, with what to call them.
 _FILES = {
@@ -62,6 +63,10 @@ _FILES = {
     },
     "ingest": {},
     "score_new": {"new_scores_drift": "Drift report"},
+    "realised_performance": {
+        "realised_performance_page": "Realised performance",
+        "segments": "Segments of the champion",
+    },
 }
 
 
@@ -247,8 +252,34 @@ def score_new_lines(facts: dict) -> list[str]:
     return lines
 
 
+def realised_lines(facts: dict) -> list[str]:
+    """The summary of a realised_performance run: each version's figures over all months."""
+    rows = facts["realised_performance_table"]
+    overall = rows.loc[rows["period"] == "all"]
+    if overall.empty:
+        return ["No stored lead with a known outcome has a score yet: nothing measured"]
+    versions = overall[["model_name", "model_version"]].drop_duplicates()
+    months = rows.loc[rows["period"] != "all", "period"].nunique()
+    lines = [
+        f"Stored {len(rows):,} row(s) in realised_performance: {len(versions):,} model "
+        f"version(s) over {months:,} month(s) of leads with known outcomes"
+    ]
+    for row in overall.itertuples(index=False):
+        who = f"{row.model_name} version {row.model_version} ({row.role})"
+        if row.roc_auc is None or row.roc_auc != row.roc_auc:
+            lines.append(f"{who}: {row.labelled_leads:,} leads, {row.note}")
+            continue
+        hot = "n/a" if row.hot_precision != row.hot_precision else f"{row.hot_precision:.1%}"
+        lines.append(
+            f"{who}: ROC AUC {row.roc_auc:.3f}, hot precision {hot} on "
+            f"{row.labelled_leads:,} leads ({row.completers:,} completers)"
+        )
+    return lines
+
+
 # What a run did, from what it saved, with the function that sums it up; train when none match.
 _KINDS = [
+    ("realised_performance_table", "realised_performance"),
     ("batch_tally", "inference"),
     ("score_run", "score_new"),
     ("ingest_summary", "ingest"),
@@ -259,6 +290,7 @@ _LINES = {
     "train": train_lines,
     "inference": inference_lines,
     "score_new": score_new_lines,
+    "realised_performance": realised_lines,
     "ingest": ingest_lines,
     "generate_daily": daily_lines,
     "generate": generate_lines,

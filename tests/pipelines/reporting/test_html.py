@@ -11,6 +11,7 @@ from markupsafe import escape
 
 from lead_scoring.datasets import ReportFigureDataset
 from lead_scoring.pipelines.reporting import html, nodes
+from lead_scoring.pipelines.reporting.segments import segment_figures
 
 EMBEDDED_PNG = re.compile(r'<img alt="([^"]+)" src="data:image/png;base64,([A-Za-z0-9+/=]+)">')
 
@@ -66,6 +67,9 @@ def report(
         operating_threshold=0.5,
         backtest_table=backtest_table,
         registered_model=registered_model,
+        holdout_segments=segment_figures(
+            holdout_predictions.assign(first_platform_c="Level<1>"), min_leads=1, min_outcomes=1
+        ),
         **{key: png for key, _, _ in html.PLOTS},
     )
 
@@ -163,3 +167,11 @@ def test_the_profile_shows_markup_in_a_level_label_or_column_name_as_text(
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
     assert "Columns the pipeline ignores: extra, &lt;i&gt;notes&lt;/i&gt;." in page
     assert "<i>" not in page
+
+
+def test_report_shows_holdout_segments_and_links_the_realised_performance(
+    report, holdout_predictions
+):
+    section = report.split('<h2 id="segments">Segments</h2>')[1].split("</table>")[0]
+    assert "Level&lt;1&gt;" in section and f"{len(holdout_predictions):,}" in section
+    assert '<a href="realised_performance.html">' in report

@@ -111,6 +111,7 @@ def test_reports_are_logged_to_the_train_run_that_registers_the_model(reporting,
         "reporting/feature_importance.csv",
         "reporting/business_summary.md",
         "reporting/backtest.csv",
+        "reporting/holdout_segments.csv",
     } <= artifacts
     plots = {item.path for item in client.list_artifacts(run_id, "reporting/plots")}
     assert plots == {f"reporting/plots/{key}.png" for key, _, _ in PLOTS}

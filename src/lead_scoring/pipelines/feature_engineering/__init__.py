@@ -5,6 +5,7 @@ from lead_scoring.pipelines.feature_engineering.nodes import (
     CREATED_HOUR,
     CREATED_WEEKDAY,
     TOTAL_INTERACTIONS,
+    encode_levels,
     feature_columns,
 )
 from lead_scoring.pipelines.feature_engineering.pipeline import (
@@ -21,5 +22,6 @@ __all__ = [
     "TOTAL_INTERACTIONS",
     "create_model_input_pipeline",
     "create_pipeline",
+    "encode_levels",
     "feature_columns",
 ]

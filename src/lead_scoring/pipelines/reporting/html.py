@@ -243,6 +243,17 @@ BACKTEST_COLUMNS = {
 }
 
 
+# Holdout segment columns shown in the report: header and format.
+SEGMENT_COLUMNS = {
+    "dimension": ("dimension", None),
+    "segment": ("segment", None),
+    "leads": ("leads", "{:,}"),
+    "completers": ("completers", "{:,}"),
+    "roc_auc": ("ROC AUC", "{:.4f}"),
+    "hot_precision": ("hot precision", "{:.1%}"),
+}
+
+
 def _promises_table(holdout_metrics: dict) -> Table:
     """The tier promises realised on the holdout, next to their targets."""
     promises = pd.DataFrame(
@@ -273,6 +284,7 @@ def model_report_context(
     backtest_table: pd.DataFrame,
     registered_model: dict,
     plots: Mapping[str, bytes],
+    holdout_segments: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """What ``model_report.html.j2`` shows, every number formatted."""
     summary = business_summary
@@ -317,6 +329,9 @@ def model_report_context(
             if key in plots
         ],
         "deciles": _renamed_table(decile_table, DECILE_COLUMNS),
+        "segments": None
+        if holdout_segments is None or holdout_segments.empty
+        else _renamed_table(holdout_segments, SEGMENT_COLUMNS),
         "validation": validation,
         "quarantine_share": f"{validation_summary['quarantine_share']:.2%}",
         "reasons": reasons,
@@ -344,6 +359,7 @@ def render_model_report(
     operating_threshold: float,
     backtest_table: pd.DataFrame,
     registered_model: dict,
+    holdout_segments: pd.DataFrame | None = None,
     **plots: bytes,
 ) -> str:
     """One self-contained HTML page: metrics, plots, deciles, business view, data, MLflow run."""
@@ -358,6 +374,7 @@ def render_model_report(
         backtest_table,
         registered_model,
         plots,
+        holdout_segments,
     )
     return _TEMPLATES.get_template("model_report.html.j2").render(context)
 

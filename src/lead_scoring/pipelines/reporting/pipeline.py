@@ -22,6 +22,7 @@ from lead_scoring.pipelines.reporting.nodes import (
     profile_raw_leads,
     summarise_business_impact,
 )
+from lead_scoring.pipelines.reporting.segments import measure_holdout_segments
 
 
 def _plot_node(func, inputs: list[str], name: str) -> Node:
@@ -37,6 +38,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["holdout_predictions", "params:reporting"],
                 outputs="holdout_decile_table",
                 name="build_decile_table",
+            ),
+            Node(
+                measure_holdout_segments,
+                inputs=["holdout_predictions", "model_input_holdout", "params:reporting.segments"],
+                outputs="holdout_segments",
+                name="measure_holdout_segments",
             ),
             Node(
                 compute_shap_importance,
@@ -135,6 +142,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "operating_threshold": "params:training.operating_threshold",
                     "backtest_table": "backtest_table",
                     "registered_model": "registered_model_summary",
+                    "holdout_segments": "holdout_segments",
                     **{key: f"{key}_plot" for key, _, _ in PLOTS},
                 },
                 outputs="model_report",
