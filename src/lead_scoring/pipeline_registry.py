@@ -27,6 +27,7 @@ from lead_scoring.pipelines import (
     ingestion,
     lead_model,
     monitoring,
+    promote,
     reporting,
     score_new,
     train_from_store,
@@ -104,5 +105,7 @@ def register_pipelines() -> dict[str, Pipeline]:
         "score_new": loop_scoring,
         "generate_daily": generate_daily.create_pipeline(),
         "train_from_store": train_on_store,
+        # Champion against challenger on the leads both scored, once outcomes are known.
+        "promote": promote.create_pipeline(),
         "__default__": train,
     }

@@ -21,7 +21,7 @@ from kedro.io import AbstractDataset, DatasetError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
-from lead_scoring.contract import CREATED_DATE, LABEL, LEAD_ID, QUARANTINE_COLUMNS
+from lead_scoring.contract import CHAMPION, CREATED_DATE, LABEL, LEAD_ID, QUARANTINE_COLUMNS
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ MODEL_NAME = "model_name"
 MODEL_VERSION = "model_version"
 CONTENT_HASH = "content_hash"
 SOURCE_FILE = "source_file"
+ROLE = "role"
 SCORE_COLUMNS = ["probability", "score", "tier", "reason_1", "reason_2", "reason_3"]
 # Columns of ``leads`` the store keeps about a lead, besides the export's own fields.
 BOOKKEEPING_COLUMNS = [LABEL, CONTENT_HASH, SOURCE_FILE, "ingested_at", "updated_at", "labelled_at"]
@@ -141,6 +142,8 @@ class LeadStore:
             sa.Column(CREATED_DATE, text),
             sa.Column(CONTENT_HASH, text),
             sa.Column("run_id", text),
+            # champion or challenger, as the version's alias was when it scored.
+            sa.Column(ROLE, text),
         )
         sa.Table(
             "lead_changes",
@@ -189,6 +192,7 @@ class LeadStore:
             *(sa.Column(f"{tier}_share", number) for tier in ("hot", "warm", "cold")),
             sa.Column("max_psi", number),
             sa.Column("drifting_features", text),
+            sa.Column(ROLE, text),
         )
 
     # --- the leads table: the export's fields, known once the first file arrives -------------
@@ -485,6 +489,8 @@ class LeadStore:
                 .where(
                     log.c[MODEL_NAME] == model_name,
                     log.c.run_id != before_run,
+                    # A shadow challenger's runs are not the champion's history.
+                    sa.or_(log.c[ROLE] == CHAMPION, log.c[ROLE].is_(None)),
                     log.c.leads_scored > 0,
                 )
                 .order_by(log.c.scored_at.desc())
