@@ -257,7 +257,7 @@ def score_new_lines(facts: dict) -> list[str]:
 def promote_lines(facts: dict) -> list[str]:
     """The summary of a promote run: the decision in one line."""
     record = facts["promotion_record"]
-    return [f"Promote: {record['outcome'].replace('_', ' ')} ({record['reason']})"]
+    return [f"Promote: {record['outcome'].replace('_', ' ')}: {record['reason']}"]
 
 
 # What a run did, from what it saved, with the function that sums it up; train when none match.

@@ -45,8 +45,15 @@ def run_pipeline(project: Path, pipeline: str, monkeypatch, **params) -> dict:
         with KedroSession.create(project_path=project, runtime_params=params) as session:
             return session.run(pipeline_names=[pipeline])
     finally:
-        if mlflow.active_run():
+        # kedro-mlflow's artifact datasets re-enter the run each save, stacking it once per save;
+        # a kedro process ends with it, a session in this process must empty the stack.
+        while mlflow.active_run():
             mlflow.end_run()
+        # kedro-mlflow's hook is one object per process and keeps the last run's id, which the
+        # next session's nodes would reopen even where tracking is off (ingest, score_new).
+        from kedro_mlflow.framework.hooks.mlflow_hook import mlflow_hook
+
+        mlflow_hook.run_id = None
         mlflow.set_tracking_uri(None)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -50,14 +51,14 @@ def summary_body(output: str, pipeline: str) -> list[str]:
     return lines[start + 1 : end]
 
 
-def scored_and_labelled(project: Path, monkeypatch, walk: dict) -> None:
+def scored_and_labelled(project: Path, monkeypatch, walk: dict, **score_params) -> None:
     """Land the days, ingest, score_new; then outcomes of one day's first 30 leads, promote;
     then every outcome, promote."""
     daily = project / "daily"
     create_promotion_log_for_tests(project)
     land(project, *(daily / f"{day}_leads.csv" for day in DAYS))
     run_pipeline(project, "ingest", monkeypatch)
-    walk["score_new"] = printed(project, "score_new", monkeypatch)
+    walk["score_new"] = printed(project, "score_new", monkeypatch, **score_params)
     walk["scored"] = store_of(project).table("scored_leads")
     walk["score_log"] = store_of(project).table("score_log")
     walk["call_list"] = pd.read_csv(
@@ -93,8 +94,11 @@ def better_challenger(contenders_project, tmp_path_factory) -> dict:
     client.set_registered_model_alias("lead_scoring", "champion", "2")
     client.set_registered_model_alias("lead_scoring", "challenger", "1")
     walk = {"project": project}
+    # Version 2 learned nothing, so its scores sit far from its own training reference: the
+    # drift alert (tested in score_new) would stop the run after storing; not this test's point.
+    quiet = {"score_new": {"drift_alert": {"score_psi": 100.0, "feature_psi": 100.0}}}
     with pytest.MonkeyPatch.context() as monkeypatch:
-        scored_and_labelled(project, monkeypatch, walk)
+        scored_and_labelled(project, monkeypatch, walk, **quiet)
     return walk
 
 
@@ -171,13 +175,16 @@ def test_score_new_stores_both_roles_and_lists_the_champions_calls_best_first(wo
 def test_too_few_outcomes_is_one_line_and_decides_nothing(worse_challenger):
     body = summary_body(worse_challenger["too few"], "promote")
     decision = [line for line in body if line.startswith("Promote:")]
-    assert decision == [
-        "Promote: too few outcomes (too few outcomes: "
-        + decision[0].split("too few outcomes: ", 2)[2]
-    ]
-    assert "needed" in decision[0]
     first = worse_challenger["log"].iloc[0]
     assert first["outcome"] == "too_few_outcomes" and first["leads_compared"] == 30
+    assert pd.isna(first["champion_roc_auc"]) and pd.isna(first["gain_low"])
+    found = re.fullmatch(
+        r"Promote: too few outcomes: (\d+) completers and (\d+) non-completers among the 30 "
+        r"labelled leads both scored, 50 of each needed",
+        decision[0],
+    )
+    assert len(decision) == 1 and found
+    assert int(found[1]) + int(found[2]) == 30
 
 
 def test_a_worse_challenger_is_kept_with_figures_sklearn_recomputes(worse_challenger):
@@ -197,7 +204,7 @@ def test_a_worse_challenger_is_kept_with_figures_sklearn_recomputes(worse_challe
     assert run.data.tags["promote.outcome"] == "kept"
     assert run.data.metrics["promote.gain"] == pytest.approx(decision["gain"])
     assert run.data.params["challenger_version"] == "2"
-    assert "Promote: kept (challenger v2 ROC AUC" in worse_challenger["decided"]
+    assert "Promote: kept: challenger v2 ROC AUC" in worse_challenger["decided"]
 
 
 def test_a_better_challenger_is_promoted_and_the_old_champion_kept_for_rollback(
@@ -221,7 +228,7 @@ def test_no_challenger_is_one_line(trained_project, tmp_path, monkeypatch):
     create_promotion_log_for_tests(project)
     body = summary_body(printed(project, "promote", monkeypatch), "promote")
     assert [line for line in body if line.startswith("Promote:")] == [
-        "Promote: no challenger (no challenger: champion version 1 stays)"
+        "Promote: no challenger: champion version 1 stays, nothing to compare"
     ]
     assert promotion_log(store_of(project))["outcome"].tolist() == ["no_challenger"]
 

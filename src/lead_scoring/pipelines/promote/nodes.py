@@ -139,7 +139,7 @@ def decide_promotion(paired: pd.DataFrame, contenders: dict, params: dict) -> di
             params,
             0,
             "no_challenger",
-            f"no challenger: champion version {contenders['champion']} stays",
+            f"champion version {contenders['champion']} stays, nothing to compare",
         )
     label = paired[LABEL].astype("int64").to_numpy()
     completers, others = int(label.sum()), int(len(label) - label.sum())
@@ -150,7 +150,7 @@ def decide_promotion(paired: pd.DataFrame, contenders: dict, params: dict) -> di
             params,
             len(label),
             "too_few_outcomes",
-            f"too few outcomes: {completers} completers and {others} non-completers among the "
+            f"{completers} completers and {others} non-completers among the "
             f"{len(label)} labelled leads both scored, {needed} of each needed",
         )
     champion = paired["champion_probability"].astype("float64").to_numpy()
@@ -237,5 +237,5 @@ def apply_promotion(store: LeadStore, decision: dict) -> dict:
         _move_aliases(decision)
     kept = decision | {"mlflow_run_id": _log_to_mlflow(decision)}
     kept["decision_id"] = int(role_queries.record_promotion(store, kept))
-    logger.info("Promote: %s (%s).", kept["outcome"].replace("_", " "), kept["reason"])
+    logger.info("Promote: %s: %s.", kept["outcome"].replace("_", " "), kept["reason"])
     return kept

@@ -34,6 +34,7 @@ from lead_scoring.errors import LeadScoringError
 from lead_scoring.pipelines import batch_scoring
 from lead_scoring.pipelines import monitoring as monitoring_stage
 from lead_scoring.pipelines.batch_scoring.call_list import ORIGIN_FIELDS, call_list_rows
+from lead_scoring.pipelines.batch_scoring.nodes import load_scoring_model
 from lead_scoring.pipelines.training.champion import from_unix_days
 
 logger = logging.getLogger(__name__)
@@ -368,7 +369,7 @@ def load_challenger_model(challenger: dict, leads: pd.DataFrame) -> PyFuncModel 
     """The challenger's model, loaded only when it has leads to score."""
     if not challenger or leads.empty:
         return None
-    return batch_scoring.load_scoring_model(challenger)
+    return load_scoring_model(challenger)
 
 
 def score_with_challenger(
