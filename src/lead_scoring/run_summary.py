@@ -372,7 +372,7 @@ def keep_champion_report(client: MlflowClient, model_name: str, report: Path) ->
         try:
             champion = client.get_model_version_by_alias(model_name, CHAMPION)
             fetched = client.download_artifacts(
-                champion.run_id, f"reporting/{report.name}", download
+                str(champion.run_id), f"reporting/{report.name}", download
             )
             Path(fetched).replace(report)
             return beside

@@ -139,7 +139,8 @@ def record_promotion(store: LeadStore, decision: dict) -> int:
     table = promotion_log_table(store.metadata)
     with store.engine.begin() as connection:
         row = {c.name: decision.get(c.name) for c in table.columns if c.name != "decision_id"}
-        return connection.execute(sa.insert(table), row).inserted_primary_key[0]
+        inserted = connection.execute(sa.insert(table), row).inserted_primary_key
+    return int(inserted[0]) if inserted else 0
 
 
 def promotion_log(store: LeadStore) -> pd.DataFrame:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +21,7 @@ from sklearn.metrics import roc_auc_score
 
 from lead_scoring.contract import LABEL
 from lead_scoring.datasets.role_queries import paired_outcomes, promotion_log
-from lead_scoring.pipelines.batch_scoring.call_list import call_list_rows
+from lead_scoring.pipelines.batch_scoring import call_list_rows
 from lead_scoring.pipelines.promote.nodes import bootstrap_gains, weighted_roc_auc
 from tests.pipelines.promote.conftest import (
     DAYS,
@@ -244,3 +246,39 @@ def test_the_resampled_auc_is_sklearns_on_the_resampled_leads():
     assert weighted_roc_auc(label, score, counts) == pytest.approx(expected, abs=1e-12)
     gains = bootstrap_gains(label, score, score, samples=50, seed=1)
     assert len(gains) == 50 and np.allclose(gains, 0)
+
+
+def test_the_notebook_describes_the_champion_after_a_challenger_retrain(
+    contenders_project, tmp_path, monkeypatch
+):
+    import nbformat
+    from nbclient import NotebookClient
+
+    from tests.conftest import PROJECT_ROOT
+
+    for name in [name for name in os.environ if name.startswith("MLFLOW_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
+    monkeypatch.setenv("DO_NOT_TRACK", "1")
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    project = copy_of(contenders_project, tmp_path / "project")
+    target = project / "notebooks" / "exploration.ipynb"
+    shutil.copy(PROJECT_ROOT / "notebooks" / "exploration.ipynb", target)
+    notebook = nbformat.read(target, as_version=4)
+    NotebookClient(
+        notebook,
+        kernel_name="python3",
+        timeout=300,
+        resources={"metadata": {"path": str(target.parent)}},
+    ).execute()
+    printed = "".join(
+        output.get("text", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output.get("name") == "stdout"
+    )
+    # The last train run made version 2 the challenger; the notebook reads version 1.
+    assert "lead_scoring version 1 is the champion" in printed
+    assert "not the champion's: the data sections above describe that run's export" in printed
+    assert "Why: there was no champion yet" in printed

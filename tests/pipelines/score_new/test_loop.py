@@ -171,7 +171,9 @@ def test_training_from_the_store_registers_a_model(loop):
     output = _output(loop["train from store"])
     labelled = len(loop["ingest new file store"]["leads"])
     assert f"Training on {labelled} labelled leads of the store" in output
-    assert "Registered lead_scoring version 2" in output
+    # In the store loop a new model challenges; promote decides on realised results.
+    assert "Registered lead_scoring version 2 as 'challenger': a champion exists" in output
+    assert "Why challenger: a champion exists; `promote` decides on realised results" in output
 
 
 def test_a_new_champion_rescores_the_recent_window(loop):

@@ -94,16 +94,16 @@ def bootstrap_gains(
     rng = np.random.default_rng(seed)
     n = len(label)
     block = max(1, _BLOCK_CELLS // max(n, 1))
-    gains = []
+    blocks = []
     for start in range(0, samples, block):
         rows = min(block, samples - start)
         drawn = rng.integers(0, n, size=(rows, n))
         offsets = (drawn + n * np.arange(rows)[:, None]).ravel()
         counts = np.bincount(offsets, minlength=rows * n).reshape(rows, n)
-        gains.append(
+        blocks.append(
             weighted_roc_auc(label, challenger, counts) - weighted_roc_auc(label, champion, counts)
         )
-    gains = np.concatenate(gains)
+    gains = np.concatenate(blocks)
     # A resample with one outcome only has no AUC; it says nothing about the gain.
     return gains[np.isfinite(gains)]
 

@@ -33,9 +33,7 @@ from lead_scoring.datasets.scored_chunks_dataset import EXPORT_PREFIX
 from lead_scoring.errors import LeadScoringError
 from lead_scoring.pipelines import batch_scoring
 from lead_scoring.pipelines import monitoring as monitoring_stage
-from lead_scoring.pipelines.batch_scoring.call_list import ORIGIN_FIELDS, call_list_rows
-from lead_scoring.pipelines.batch_scoring.nodes import load_scoring_model
-from lead_scoring.pipelines.training.champion import from_unix_days
+from lead_scoring.pipelines.training import from_unix_days
 
 logger = logging.getLogger(__name__)
 
@@ -322,11 +320,11 @@ def list_new_calls(
     model version, its training data and any alert the batch passed; and how many rows."""
     origin = leads.set_index(LEAD_ID).reindex(scores[LEAD_ID]) if len(scores) else None
     rows = scores.drop(columns=["line"], errors="ignore").assign(status=SCORED)
-    for field in ORIGIN_FIELDS:
+    for field in batch_scoring.ORIGIN_FIELDS:
         rows[f"{EXPORT_PREFIX}{field}"] = (
             origin[field].to_numpy() if origin is not None and field in origin else pd.NA
         )
-    calls = call_list_rows(rows.reset_index(drop=True)).assign(
+    calls = batch_scoring.call_list_rows(rows.reset_index(drop=True)).assign(
         model_name=model_version["name"],
         model_version=str(model_version["version"]),
         trained_on=training["trained_on"],
@@ -365,24 +363,20 @@ def select_challenger_leads(store: LeadStore, challenger: dict, params: dict) ->
     return select_leads_to_score(store, challenger, params)
 
 
-def load_challenger_model(challenger: dict, leads: pd.DataFrame) -> PyFuncModel | None:
-    """The challenger's model, loaded only when it has leads to score."""
-    if not challenger or leads.empty:
-        return None
-    return load_scoring_model(challenger)
-
-
 def score_with_challenger(
-    model: PyFuncModel | None,
     leads: pd.DataFrame,
     challenger: dict,
     settings: dict,
     ingestion: dict,
     monitoring: dict,
 ) -> tuple[pd.DataFrame, dict]:
-    """The challenger's scores of its leads and their counts; drift is the champion's concern."""
-    if model is None:
+    """The challenger's scores of its leads and their counts; drift is the champion's concern.
+
+    The model is loaded here, only when there are leads, and let go when the node returns.
+    """
+    if not challenger or leads.empty:
         return pd.DataFrame(columns=[LEAD_ID]), {"read": 0, "scored": 0, "quarantined": 0}
+    model = batch_scoring.load_scoring_model(challenger)
     scores, _, tally, _ = score_stored_leads(
         model, leads, challenger, {}, settings, ingestion, monitoring
     )

@@ -8,7 +8,6 @@ from lead_scoring.pipelines.score_new.nodes import (
     describe_model_training,
     find_challenger_version,
     list_new_calls,
-    load_challenger_model,
     record_challenger_run,
     record_score_run,
     score_run_alerts,
@@ -122,15 +121,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="select_challenger_leads",
             ),
             Node(
-                load_challenger_model,
-                inputs=["challenger_model_version", "challenger_leads_to_score"],
-                outputs="challenger_model",
-                name="load_challenger_model",
-            ),
-            Node(
                 score_with_challenger,
                 inputs=[
-                    "challenger_model",
                     "challenger_leads_to_score",
                     "challenger_model_version",
                     "params:inference",
