@@ -53,6 +53,12 @@ def summary_body(output: str, pipeline: str) -> list[str]:
     return lines[start + 1 : end]
 
 
+def read_call_list(project: Path) -> pd.DataFrame:
+    return pd.read_csv(
+        project / "data" / "08_reporting" / "call_list_new.csv", dtype=str, keep_default_na=False
+    )
+
+
 def scored_and_labelled(project: Path, monkeypatch, walk: dict, **score_params) -> None:
     """Land the days, ingest, score_new; then outcomes of one day's first 30 leads, promote;
     then every outcome, promote."""
@@ -63,9 +69,9 @@ def scored_and_labelled(project: Path, monkeypatch, walk: dict, **score_params) 
     walk["score_new"] = printed(project, "score_new", monkeypatch, **score_params)
     walk["scored"] = store_of(project).table("scored_leads")
     walk["score_log"] = store_of(project).table("score_log")
-    walk["call_list"] = pd.read_csv(
-        project / "data" / "08_reporting" / "call_list_new.csv", dtype=str, keep_default_na=False
-    )
+    walk["call_list"] = read_call_list(project)
+    walk["score again"] = printed(project, "score_new", monkeypatch, **score_params)
+    walk["scored again"] = store_of(project).table("scored_leads")
     early = partial_outcomes(
         daily / f"{DAYS[0]}_outcomes.csv", project / "early_outcomes.csv", rows=30
     )
@@ -101,6 +107,9 @@ def better_challenger(contenders_project, tmp_path_factory) -> dict:
     quiet = {"score_new": {"drift_alert": {"score_psi": 100.0, "feature_psi": 100.0}}}
     with pytest.MonkeyPatch.context() as monkeypatch:
         scored_and_labelled(project, monkeypatch, walk, **quiet)
+        walk["after promotion"] = printed(project, "score_new", monkeypatch)
+        walk["scored after promotion"] = store_of(project).table("scored_leads")
+        walk["call list after promotion"] = read_call_list(project)
     return walk
 
 
@@ -172,6 +181,9 @@ def test_score_new_stores_both_roles_and_lists_the_champions_calls_best_first(wo
     stored = champion.loc[calls["lead_id"], "score"].astype(int).to_numpy()
     assert (calls["score"].astype(int).to_numpy() == stored).all()
     assert "Challenger version 2 scored" in worse_challenger["score_new"]
+    # Run again: neither model has anything new to score.
+    pd.testing.assert_frame_equal(worse_challenger["scored again"], scored)
+    assert "Nothing new to score" in worse_challenger["score again"]
 
 
 def test_too_few_outcomes_is_one_line_and_decides_nothing(worse_challenger):
@@ -222,6 +234,14 @@ def test_a_better_challenger_is_promoted_and_the_old_champion_kept_for_rollback(
     assert alias_version(project, "previous_champion") == "2"
     why = registry(project).get_model_version("lead_scoring", "1").tags["alias_reason"]
     assert why.startswith("promoted on realised results: challenger v1 ROC AUC")
+    # The new champion scores again, as champion, the recent leads it scored in shadow: the
+    # call list and the call queue read champion scores only.
+    after = better_challenger["scored after promotion"]
+    by_version_1 = after.loc[after["model_version"] == "1"]
+    assert set(by_version_1["role"]) == {"champion"}
+    assert len(by_version_1) == len(store_of(project).table("leads"))
+    calls = better_challenger["call list after promotion"]
+    assert set(calls["model_version"]) == {"1"} and len(calls) == len(by_version_1)
 
 
 def test_no_challenger_is_one_line(trained_project, tmp_path, monkeypatch):

@@ -65,22 +65,10 @@ class StoredLeads:
             )
 
 
-def select_leads_to_score(store: LeadStore, model_version: dict, params: dict) -> pd.DataFrame:
-    """Stored leads the model version has not scored as they stand, with the recent window."""
+def _due_leads(store: LeadStore, model_version: dict, params: dict) -> pd.DataFrame:
     leads = store.leads_to_score(
         model_version["name"], model_version["version"], params["rescore_window_days"]
     )
-    # A challenger promoted to champion scored the recent leads in shadow: scored again as
-    # champion, they reach the call queue, which lists champion scores only.
-    shadowed = role_queries.leads_scored_in_shadow(
-        store, model_version["name"], model_version["version"], params["rescore_window_days"]
-    )
-    shadowed = shadowed.loc[~shadowed[LEAD_ID].isin(leads[LEAD_ID])] if len(leads) else shadowed
-    if len(shadowed):
-        rescored = leads.attrs.get("rescored", 0) + len(shadowed)
-        leads = pd.concat([leads, shadowed[leads.columns]] if len(leads) else [shadowed])
-        leads = leads.reset_index(drop=True)
-        leads.attrs["rescored"] = rescored
     logger.info(
         "%d stored lead(s) to score with %s version %s (%d rescored in the %s-day window).",
         len(leads),
@@ -89,6 +77,28 @@ def select_leads_to_score(store: LeadStore, model_version: dict, params: dict) -
         leads.attrs.get("rescored", 0),
         params["rescore_window_days"],
     )
+    return leads
+
+
+def select_leads_to_score(store: LeadStore, model_version: dict, params: dict) -> pd.DataFrame:
+    """Stored leads the model version has not scored as they stand, with the recent window."""
+    leads = _due_leads(store, model_version, params)
+    # A challenger promoted to champion scored the recent leads in shadow: scored again as
+    # champion, they reach the call queue, which lists champion scores only.
+    shadowed = role_queries.leads_scored_in_shadow(
+        store, model_version["name"], model_version["version"], params["rescore_window_days"]
+    )
+    shadowed = shadowed.loc[~shadowed[LEAD_ID].isin(leads[LEAD_ID])] if len(leads) else shadowed
+    if len(shadowed):
+        logger.info(
+            "%d more scored in shadow by this version while it was the challenger: scored "
+            "again as champion.",
+            len(shadowed),
+        )
+        rescored = leads.attrs.get("rescored", 0) + len(shadowed)
+        leads = pd.concat([leads, shadowed[leads.columns]] if len(leads) else [shadowed])
+        leads = leads.reset_index(drop=True)
+        leads.attrs["rescored"] = rescored
     return leads
 
 
@@ -360,7 +370,7 @@ def select_challenger_leads(store: LeadStore, challenger: dict, params: dict) ->
     recent window's, so a new challenger shadows the leads reps work on from its first run."""
     if not challenger:
         return pd.DataFrame(columns=[LEAD_ID])
-    return select_leads_to_score(store, challenger, params)
+    return _due_leads(store, challenger, params)
 
 
 def score_with_challenger(
