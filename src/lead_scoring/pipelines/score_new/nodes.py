@@ -25,6 +25,7 @@ from lead_scoring.datasets.lead_store import (
     MODEL_NAME,
     MODEL_VERSION,
     ROLE,
+    SCORE_COLUMNS,
     LeadStore,
     ScoreBatch,
     now_utc,
@@ -328,6 +329,9 @@ def list_new_calls(
 ) -> tuple[pd.DataFrame, int]:
     """The champion's scores of this run as the batch call list's rows, best first, with the
     model version, its training data and any alert the batch passed; and how many rows."""
+    if scores.empty:
+        # A run with nothing to score writes the call list's header: no call from this run.
+        scores = pd.DataFrame(columns=[*SCORE_COLUMNS, LEAD_ID, CREATED_DATE])
     origin = leads.set_index(LEAD_ID).reindex(scores[LEAD_ID]) if len(scores) else None
     rows = scores.drop(columns=["line"], errors="ignore").assign(status=SCORED)
     for field in batch_scoring.ORIGIN_FIELDS:
