@@ -21,6 +21,10 @@ from lead_scoring.tracking_store import check_local_store
 logger = logging.getLogger(__name__)
 
 CHALLENGE_PREFIX = "challenge."
+# The model version tag that says why the version got its alias; the run summary prints it.
+ALIAS_REASON_TAG = "alias_reason"
+# Why a model trained in the store loop is the challenger (issue 21).
+STORE_LOOP_REASON = "challenger: a champion exists; `promote` decides on realised results"
 
 
 class TrackingUnreachableError(LeadScoringError):
@@ -79,8 +83,14 @@ def _challenge(client: MlflowClient, run_id: str) -> dict[str, float]:
     }
 
 
-def promote_model_version(client: MlflowClient, run_id: str) -> tuple[str, str, str] | None:
-    """Alias the run's registered version ``champion`` if it beat the champion on its holdout, else ``challenger``."""
+def promote_model_version(
+    client: MlflowClient, run_id: str, store_loop: bool = False
+) -> tuple[str, str, str] | None:
+    """Alias the run's registered version ``champion`` if it beat the champion on its holdout, else ``challenger``.
+
+    In the store loop (``store_loop``) a new version is the challenger whenever a champion
+    exists: ``kedro run --pipeline=promote`` decides later, on the leads both scored.
+    """
     versions = client.search_model_versions(f"name='{REGISTERED_MODEL_NAME}' and run_id='{run_id}'")
     if not versions:
         return None
@@ -93,6 +103,8 @@ def promote_model_version(client: MlflowClient, run_id: str) -> tuple[str, str, 
     challenge = _challenge(client, run_id)
     if champion is None:
         alias, why = "champion", "there was no champion yet"
+    elif store_loop:
+        alias, why = "challenger", STORE_LOOP_REASON.removeprefix("challenger: ")
     elif challenge.get("champion_version") != float(champion.version):
         alias = "challenger"
         why = f"the run did not score champion version {champion.version} on its holdout"
@@ -107,6 +119,7 @@ def promote_model_version(client: MlflowClient, run_id: str) -> tuple[str, str, 
             f"{challenge['champion_log_loss']:.4f})"
         )
     client.set_registered_model_alias(REGISTERED_MODEL_NAME, alias, version)
+    client.set_model_version_tag(REGISTERED_MODEL_NAME, version, ALIAS_REASON_TAG, why)
     return version, alias, why
 
 
@@ -115,17 +128,20 @@ class ModelRegistryHook:
 
     def __init__(self) -> None:
         self._run_id: str | None = None
+        self._store_loop = False
 
     @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
         run = mlflow.active_run()
         self._run_id = run.info.run_id if run else None
+        names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
+        self._store_loop = "train_from_store" in names
 
     @hook_impl(trylast=True)
     def after_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
         if self._run_id is None or not hasattr(pipeline, "inference"):
             return
-        promoted = promote_model_version(MlflowClient(), self._run_id)
+        promoted = promote_model_version(MlflowClient(), self._run_id, self._store_loop)
         if promoted is None:
             logger.warning("No registered model version was found for run %s.", self._run_id)
             return
@@ -153,5 +169,11 @@ class StreamedOutputsHook:
 
     @hook_impl
     def on_pipeline_error(self, error: Exception, run_params: dict[str, Any], pipeline, catalog):
+        # An alert raised after the run stored its work (score_new's drift alert) keeps the
+        # files that describe that work: the call list of the scores now in the store.
+        keep = getattr(error, "outputs_stored", False)
         for dataset in _streamed_outputs(pipeline, catalog):
-            dataset.discard()
+            if keep:
+                dataset.commit()
+            else:
+                dataset.discard()

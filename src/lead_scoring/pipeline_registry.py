@@ -27,6 +27,7 @@ from lead_scoring.pipelines import (
     ingestion,
     lead_model,
     monitoring,
+    promote,
     realised_performance,
     reporting,
     score_new,
@@ -106,5 +107,7 @@ def register_pipelines() -> dict[str, Pipeline]:
         "generate_daily": generate_daily.create_pipeline(),
         "train_from_store": train_on_store,
         "realised_performance": realised_performance.create_pipeline(),
+        # Champion against challenger on the leads both scored, once outcomes are known.
+        "promote": promote.create_pipeline(),
         "__default__": train,
     }

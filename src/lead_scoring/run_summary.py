@@ -14,6 +14,7 @@ import html
 import logging
 import re
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from kedro.framework.hooks import hook_impl
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from lead_scoring.contract import CREATED_DATE, TIERS
+from lead_scoring.contract import CHALLENGER, CHAMPION, CREATED_DATE, TIERS
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,11 @@ _KEPT = {
     "new_scores_drift",
     "label_change_report",
     "realised_performance_table",
+    "challenger_score_run",
+    "promotion_record",
 }
+# The model version tag where the registry hook and promote say why a version got its alias.
+ALIAS_REASON_TAG = "alias_reason"
 # The files a person opens after each kind of run, by catalog entry, with what to call them.
 _FILES = {
     "train": {
@@ -62,7 +67,8 @@ _FILES = {
         "daily_landing_exports": "Daily exports and outcomes",
     },
     "ingest": {},
-    "score_new": {"new_scores_drift": "Drift report"},
+    "score_new": {"call_list_new": "Call list (best first)", "new_scores_drift": "Drift report"},
+    "promote": {"promotion_decision": "Decision"},
     "realised_performance": {
         "realised_performance_page": "Realised performance",
         "segments": "Segments of the champion",
@@ -103,6 +109,13 @@ def _aliases(client: MlflowClient, model_name: str, version: str) -> list[str]:
         return sorted(client.get_model_version(model_name, version).aliases or [])
     except MlflowException:
         return []
+
+
+def _alias_reason(client: MlflowClient, model_name: str, version: str) -> str | None:
+    try:
+        return client.get_model_version(model_name, version).tags.get(ALIAS_REASON_TAG)
+    except MlflowException:
+        return None
 
 
 def _pipeline_name(run_params: dict[str, Any]) -> str:
@@ -151,6 +164,9 @@ def train_lines(facts: dict) -> list[str]:
     if model:
         alias = f", alias {', '.join(model['aliases'])}" if model["aliases"] else ", no alias"
         lines.append(f"Model: {model['name']} version {model['version']}{alias}")
+        if model.get("why"):
+            role = next((a for a in model["aliases"] if a in (CHAMPION, CHALLENGER)), "no alias")
+            lines.append(f"Why {role}: {model['why']}")
     return lines
 
 
@@ -239,6 +255,12 @@ def score_new_lines(facts: dict) -> list[str]:
         aliases = facts.get("model_aliases") or []
         alias = f", alias {', '.join(aliases)}" if aliases else ""
         lines.append(f"Model: {version['name']} version {version['version']}{alias}")
+    shadow = facts.get("challenger_score_run") or {}
+    if shadow:
+        lines.append(
+            f"Challenger version {shadow['model_version']} scored {shadow['leads_scored']:,} "
+            "lead(s) in shadow (stored with role challenger; not in the call list)"
+        )
     if run.get("leads_selected"):
         # A drift past score_new's alert levels stops the run before this summary, so a summary
         # only says whether the batch was judged at all (small batches are not).
@@ -277,11 +299,18 @@ def realised_lines(facts: dict) -> list[str]:
     return lines
 
 
+def promote_lines(facts: dict) -> list[str]:
+    """The summary of a promote run: the decision in one line."""
+    record = facts["promotion_record"]
+    return [f"Promote: {record['outcome'].replace('_', ' ')}: {record['reason']}"]
+
+
 # What a run did, from what it saved, with the function that sums it up; train when none match.
 _KINDS = [
     ("realised_performance_table", "realised_performance"),
     ("batch_tally", "inference"),
     ("score_run", "score_new"),
+    ("promotion_record", "promote"),
     ("ingest_summary", "ingest"),
     ("daily_exports", "generate_daily"),
     ("generated", "generate"),
@@ -291,6 +320,7 @@ _LINES = {
     "inference": inference_lines,
     "score_new": score_new_lines,
     "realised_performance": realised_lines,
+    "promote": promote_lines,
     "ingest": ingest_lines,
     "generate_daily": daily_lines,
     "generate": generate_lines,
@@ -336,8 +366,14 @@ def trained_on_html(trained: dict, model: dict | None) -> str:
             f" This report describes registered model <code>{html.escape(model['name'])}</code> "
             f"version <strong>{model['version']}</strong>, "
             + (f"alias {aliases}" if aliases else "without an alias")
-            + " when the run ended."
+            + " when the run ended"
+            + (f": {html.escape(model['why'])}." if model.get("why") else ".")
         )
+        if CHALLENGER in model["aliases"]:
+            text += (
+                " It is the <strong>challenger's</strong> report: the champion's, which scores "
+                "the leads, is <code>model_report.html</code> beside it."
+            )
     return f'<p class="trained-on">{text}</p>\n'
 
 
@@ -362,6 +398,42 @@ def stamp_report(report: Path, paragraph: str) -> bool:
     at = title.end() if title else 0
     report.write_text(page[:at] + paragraph + page[at:], encoding="utf-8")
     return True
+
+
+def challenger_report_path(report: Path) -> Path:
+    """Where a challenger's report sits: beside the champion's, named as such."""
+    return report.with_name(f"{report.stem}_challenger{report.suffix}")
+
+
+def keep_champion_report(client: MlflowClient, model_name: str, report: Path) -> Path:
+    """Move a challenger's report beside ``report`` and put the champion's back in its place.
+
+    The champion's report is the copy logged with its training run; where that cannot be read,
+    a short page says which version is champion and where the challenger's report is. Returns
+    the challenger's report's path.
+    """
+    beside = challenger_report_path(report)
+    report.replace(beside)
+    champion = None
+    with tempfile.TemporaryDirectory(dir=report.parent) as download:
+        try:
+            champion = client.get_model_version_by_alias(model_name, CHAMPION)
+            fetched = client.download_artifacts(
+                str(champion.run_id), f"reporting/{report.name}", download
+            )
+            Path(fetched).replace(report)
+            return beside
+        except (MlflowException, OSError) as error:
+            cause = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+    named = f"version {champion.version}" if champion is not None else "the champion"
+    report.write_text(
+        "<html><body><h1>Lead scoring model report</h1>\n"
+        f"<p>The champion ({html.escape(named)}) scores the leads, but its report could not be "
+        f"read from MLflow ({html.escape(cause)}). The new challenger's report is "
+        f'<a href="{beside.name}">{beside.name}</a>.</p></body></html>\n',
+        encoding="utf-8",
+    )
+    return beside
 
 
 class RunSummaryHook:
@@ -444,7 +516,12 @@ class RunSummaryHook:
                 version = max(found, key=int)
                 # A search leaves aliases out; the version itself carries them.
                 aliases = _aliases(client, model_name, version)
-                facts["model"] = {"name": model_name, "version": version, "aliases": aliases}
+                facts["model"] = {
+                    "name": model_name,
+                    "version": version,
+                    "aliases": aliases,
+                    "why": _alias_reason(client, model_name, version),
+                }
         kind = run_kind(facts)
         outputs = pipeline.all_outputs()
         paths = {name: _filepath(catalog, name) for name in _FILES[kind] if name in outputs}
@@ -459,6 +536,11 @@ class RunSummaryHook:
             )
             if stamp and stamp_report(report, stamp):
                 self._log_report(client, report)
+            model = facts.get("model")
+            if model and CHALLENGER in model["aliases"]:
+                beside = keep_champion_report(client, model["name"], report)
+                files["Model report (champion)"] = files.pop("Model report")
+                files["Model report (this run's challenger)"] = beside.as_posix()
         run = None
         if self._run_id:
             info = client.get_run(self._run_id).info

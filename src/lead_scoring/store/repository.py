@@ -23,7 +23,7 @@ from kedro.io import DatasetError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
-from lead_scoring.contract import LABEL, LEAD_ID, LINE, QUARANTINE_COLUMNS, SOURCE_ROW
+from lead_scoring.contract import CHAMPION, LABEL, LEAD_ID, LINE, QUARANTINE_COLUMNS, SOURCE_ROW
 from lead_scoring.store import schema, tables
 from lead_scoring.store.errors import StoreUnavailableError
 from lead_scoring.store.lock import StoreLock
@@ -624,6 +624,8 @@ class LeadStore:
                 .where(
                     log.c[MODEL_NAME] == model_name,
                     log.c.run_id != before_run,
+                    # A shadow challenger's runs are not the champion's history.
+                    sa.or_(log.c[tables.ROLE] == CHAMPION, log.c[tables.ROLE].is_(None)),
                     log.c.leads_scored > 0,
                 )
                 .order_by(log.c.scored_at.desc())

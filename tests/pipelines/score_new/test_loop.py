@@ -101,6 +101,9 @@ def loop(first_days) -> dict:
         "score_new.drift_alert.score_psi=0",
         check=False,
     )
+    steps["alerted call list"] = pd.read_csv(
+        project / "data" / "08_reporting" / "call_list_new.csv", dtype=str, keep_default_na=False
+    )
     _step(steps, "train from store", "train_from_store")
     client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
     newest = max(int(v.version) for v in client.search_model_versions("name='lead_scoring'"))
@@ -157,6 +160,10 @@ def test_a_drift_alert_fails_the_run_with_one_line_after_storing_the_scores(loop
     assert len(errors) == 1
     assert "new scores are stored" in errors[0] and "PSI" in errors[0]
     assert "Traceback" not in _output(result)
+    # The call list of the scores now stored is published, and says the batch drifted.
+    calls = loop["alerted call list"]
+    assert len(calls) == LEADS_PER_DAY
+    assert calls["alert"].str.contains("drift from the model's training data").all()
 
 
 def test_outcome_files_fill_the_labels(loop):
@@ -173,7 +180,9 @@ def test_training_from_the_store_registers_a_model(loop):
     output = _output(loop["train from store"])
     labelled = len(loop["ingest new file store"]["leads"])
     assert f"Training on {labelled} labelled leads of the store" in output
-    assert "Registered lead_scoring version 2" in output
+    # In the store loop a new model challenges; promote decides on realised results.
+    assert "Registered lead_scoring version 2 as 'challenger': a champion exists" in output
+    assert "Why challenger: a champion exists; `promote` decides on realised results" in output
 
 
 def test_a_new_champion_rescores_the_recent_window(loop):

@@ -10,7 +10,14 @@ from lead_scoring.pipelines.score_new.nodes import (
     ScoreRunAlertError,
     check_score_run,
     drifting_features,
+    score_run_alerts,
 )
+
+
+def _check(store, run, drift_report, params) -> dict:
+    """The run judged and checked as score_new's last two nodes do, without a challenger."""
+    alerts = score_run_alerts(store, run, drift_report, params)
+    return check_score_run(store, run, alerts, {}, run["leads_scored"])
 
 
 def _run(run_id: str, at: str, hot: float, warm: float, scored: int = 500) -> dict:
@@ -44,20 +51,20 @@ def test_tier_shares_far_from_the_last_runs_stop_the_run_after_storing(store, pa
     run = _run("now", "2026-01-05T10:00:00+00:00", hot=0.60, warm=0.30)
     store.write_scores(ScoreBatch(pd.DataFrame(), pd.DataFrame(), run))
     with pytest.raises(ScoreRunAlertError, match=r"are stored, but the hot tier took 60\.0%"):
-        check_score_run(store, run, {"features": {}}, parameters["score_new"])
+        _check(store, run, {"features": {}}, parameters["score_new"])
 
 
 def test_tier_shares_near_the_last_runs_pass(store, parameters):
     run = _run("now", "2026-01-05T10:00:00+00:00", hot=0.35, warm=0.42)
-    assert check_score_run(store, run, {"features": {}}, parameters["score_new"]) == run
+    assert _check(store, run, {"features": {}}, parameters["score_new"]) == run
 
 
 def test_small_runs_and_a_short_history_are_not_judged(store, parameters):
     small = _run("small", "2026-01-05T10:00:00+00:00", hot=0.9, warm=0.05, scored=20)
-    assert check_score_run(store, small, {"features": {}}, parameters["score_new"]) == small
+    assert _check(store, small, {"features": {}}, parameters["score_new"]) == small
     fresh = LeadStore(f"sqlite:///{store.url.removeprefix('sqlite:///')}.fresh")
     first = _run("first", "2026-01-05T10:00:00+00:00", hot=0.9, warm=0.05)
-    assert check_score_run(fresh, first, {"features": {}}, parameters["score_new"]) == first
+    assert _check(fresh, first, {"features": {}}, parameters["score_new"]) == first
 
 
 def test_drift_alerts_skip_time_of_day_and_batches_too_small_to_judge(parameters):

@@ -1,4 +1,8 @@
-"""score_new: stored leads the champion has not scored yet, scored and checked for drift."""
+"""score_new: stored leads the champion has not scored yet, scored and checked for drift.
+
+When the registry holds a ``challenger`` the same run scores its due leads too, in shadow: its
+scores are stored with role ``challenger`` and nothing a rep or an alert reads comes from them.
+"""
 
 from __future__ import annotations
 
@@ -8,28 +12,38 @@ from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
+from mlflow.exceptions import MlflowException
 from mlflow.pyfunc import PyFuncModel
+from mlflow.tracking import MlflowClient
 
-from lead_scoring.contract import CREATED_DATE, LEAD_ID, TIERS
+from lead_scoring.contract import CHALLENGER, CHAMPION, CREATED_DATE, LEAD_ID, SCORED, TIERS
+from lead_scoring.datasets import role_queries
 from lead_scoring.datasets.lead_export_dataset import REJECTED_COLUMNS, ExportChunk
 from lead_scoring.datasets.lead_store import (
     BOOKKEEPING_COLUMNS,
     CONTENT_HASH,
     MODEL_NAME,
     MODEL_VERSION,
+    ROLE,
+    SCORE_COLUMNS,
     LeadStore,
     ScoreBatch,
     now_utc,
 )
+from lead_scoring.datasets.scored_chunks_dataset import EXPORT_PREFIX
 from lead_scoring.errors import LeadScoringError
 from lead_scoring.pipelines import batch_scoring
 from lead_scoring.pipelines import monitoring as monitoring_stage
+from lead_scoring.pipelines.training import from_unix_days
 
 logger = logging.getLogger(__name__)
 
 
 class ScoreRunAlertError(LeadScoringError):
     """The scores are stored, but their drift or tier shares passed a threshold."""
+
+    # The run's call list describes scores now in the store: it is published all the same.
+    outputs_stored = True
 
 
 class StoredLeads:
@@ -52,8 +66,7 @@ class StoredLeads:
             )
 
 
-def select_leads_to_score(store: LeadStore, model_version: dict, params: dict) -> pd.DataFrame:
-    """Stored leads the model version has not scored as they stand, with the recent window."""
+def _due_leads(store: LeadStore, model_version: dict, params: dict) -> pd.DataFrame:
     leads = store.leads_to_score(
         model_version["name"], model_version["version"], params["rescore_window_days"]
     )
@@ -65,6 +78,28 @@ def select_leads_to_score(store: LeadStore, model_version: dict, params: dict) -
         leads.attrs.get("rescored", 0),
         params["rescore_window_days"],
     )
+    return leads
+
+
+def select_leads_to_score(store: LeadStore, model_version: dict, params: dict) -> pd.DataFrame:
+    """Stored leads the model version has not scored as they stand, with the recent window."""
+    leads = _due_leads(store, model_version, params)
+    # A challenger promoted to champion scored the recent leads in shadow: scored again as
+    # champion, they reach the call queue, which lists champion scores only.
+    shadowed = role_queries.leads_scored_in_shadow(
+        store, model_version["name"], model_version["version"], params["rescore_window_days"]
+    )
+    shadowed = shadowed.loc[~shadowed[LEAD_ID].isin(leads[LEAD_ID])] if len(leads) else shadowed
+    if len(shadowed):
+        logger.info(
+            "%d more scored in shadow by this version while it was the challenger: scored "
+            "again as champion.",
+            len(shadowed),
+        )
+        rescored = leads.attrs.get("rescored", 0) + len(shadowed)
+        leads = pd.concat([leads, shadowed[leads.columns]] if len(leads) else [shadowed])
+        leads = leads.reset_index(drop=True)
+        leads.attrs["rescored"] = rescored
     return leads
 
 
@@ -120,6 +155,7 @@ def record_score_run(
     leads: pd.DataFrame,
     drift_report: dict,
     model_version: dict,
+    role: str = CHAMPION,
 ) -> tuple[ScoreBatch, dict]:
     """The run's scores, quarantine and log row, for the store to write in one transaction."""
     run_id, at = uuid.uuid4().hex, now_utc()
@@ -139,6 +175,7 @@ def record_score_run(
         **{f"{tier}_share": float(tiers.get(tier, 0.0)) for tier in TIERS},
         "max_psi": max(psis.values()) if psis else None,
         "drifting_features": ",".join(drifting),
+        ROLE: role,
     }
     reasons = [c for c in ("reason_1", "reason_2", "reason_3") if c in scores]
     rows = pd.DataFrame(
@@ -156,6 +193,7 @@ def record_score_run(
             CREATED_DATE: scores[CREATED_DATE].astype("str").to_numpy() if len(scores) else [],
             CONTENT_HASH: scores[CONTENT_HASH].to_numpy() if len(scores) else [],
             "run_id": run_id,
+            ROLE: role,
         }
     )
     quarantined = pd.DataFrame(
@@ -202,26 +240,10 @@ def drifting_features(drift_report: dict, alert: dict) -> list[str]:
     return drifting
 
 
-def check_score_run(store: LeadStore, run: dict, drift_report: dict, params: dict) -> dict:
-    """Say what the run did; stop with one line when drift or tier shares pass a threshold."""
-    version = f"{run[MODEL_NAME]} version {run[MODEL_VERSION]}"
+def score_run_alerts(store: LeadStore, run: dict, drift_report: dict, params: dict) -> list[str]:
+    """What in the champion's run passes an alert level: drifting features, tier shares."""
     if run["leads_selected"] == 0:
-        logger.info(
-            "Nothing new to score: every one of the store's %d leads is scored by %s.",
-            store.count("leads"),
-            version,
-        )
-        return run
-    logger.info(
-        "Scored %d lead(s) with %s (%d rescored after a new champion), %d quarantined; "
-        "tiers: hot %.1f%%, warm %.1f%%, cold %.1f%%. The store holds %d scores.",
-        run["leads_scored"],
-        version,
-        run["rescored"],
-        run["leads_quarantined"],
-        *(100 * run[f"{tier}_share"] for tier in TIERS),
-        store.count("scored_leads"),
-    )
+        return []
     problems = []
     drifting = drifting_features(drift_report, params["drift_alert"])
     if drifting:
@@ -234,10 +256,157 @@ def check_score_run(store: LeadStore, run: dict, drift_report: dict, params: dic
     tier_breach = _tier_share_breach(store, run, params)
     if tier_breach:
         problems.append(tier_breach)
-    if problems:
+    return problems
+
+
+def check_score_run(
+    store: LeadStore, run: dict, alerts: list[str], shadow_run: dict, calls: int
+) -> dict:
+    """Say what the run did; stop with one line when drift or tier shares pass a threshold."""
+    version = f"{run[MODEL_NAME]} version {run[MODEL_VERSION]}"
+    if shadow_run.get("leads_selected"):
+        logger.info(
+            "Challenger %s version %s scored %d lead(s) in shadow (role challenger): not in "
+            "the call list, the alerts or the tier-share check.",
+            shadow_run[MODEL_NAME],
+            shadow_run[MODEL_VERSION],
+            shadow_run["leads_scored"],
+        )
+    if run["leads_selected"] == 0:
+        logger.info(
+            "Nothing new to score: every one of the store's %d leads is scored by %s.",
+            store.count("leads"),
+            version,
+        )
+        return run
+    logger.info(
+        "Scored %d lead(s) with %s (%d rescored after a new champion), %d quarantined; "
+        "tiers: hot %.1f%%, warm %.1f%%, cold %.1f%%. The store holds %d scores; the call list "
+        "holds %d.",
+        run["leads_scored"],
+        version,
+        run["rescored"],
+        run["leads_quarantined"],
+        *(100 * run[f"{tier}_share"] for tier in TIERS),
+        store.count("scored_leads"),
+        calls,
+    )
+    if alerts:
         raise ScoreRunAlertError(
             f"The {run['leads_scored']} new scores are stored, but "
-            + "; and ".join(problems)
+            + "; and ".join(alerts)
             + ". See data/08_reporting/score_new_drift_report.json and the store's score_log."
         )
     return run
+
+
+# --- the run's call list ----------------------------------------------------------------------
+
+
+def describe_model_training(model_version: dict) -> dict:
+    """What the scoring version was trained on, from its MLflow run: leads, newest, run name."""
+    if not model_version.get("run_id"):
+        return {"trained_on": f"local model {model_version.get('uri')}"}
+    try:
+        run = MlflowClient().get_run(model_version["run_id"])
+    except MlflowException:
+        return {"trained_on": f"MLflow run {model_version['run_id']} (not found)"}
+    metrics = run.data.metrics
+    leads, newest = metrics.get("registered.leads"), metrics.get("registered.newest_lead_unix_days")
+    parts = [f"{int(leads):,} labelled leads" if leads is not None else "labelled leads"]
+    if newest is not None:
+        parts.append(f"created up to {from_unix_days(newest):%Y-%m-%d}")
+    parts.append(f"run '{run.info.run_name}'")
+    return {"trained_on": " ".join(parts)}
+
+
+def list_new_calls(
+    scores: pd.DataFrame,
+    leads: pd.DataFrame,
+    model_version: dict,
+    training: dict,
+    alerts: list[str],
+) -> tuple[pd.DataFrame, int]:
+    """The champion's scores of this run as the batch call list's rows, best first, with the
+    model version, its training data and any alert the batch passed; and how many rows."""
+    if scores.empty:
+        # A run with nothing to score writes the call list's header: no call from this run.
+        scores = pd.DataFrame(columns=[*SCORE_COLUMNS, LEAD_ID, CREATED_DATE])
+    origin = leads.set_index(LEAD_ID).reindex(scores[LEAD_ID]) if len(scores) else None
+    rows = scores.drop(columns=["line"], errors="ignore").assign(status=SCORED)
+    for field in batch_scoring.ORIGIN_FIELDS:
+        rows[f"{EXPORT_PREFIX}{field}"] = (
+            origin[field].to_numpy() if origin is not None and field in origin else pd.NA
+        )
+    calls = batch_scoring.call_list_rows(rows.reset_index(drop=True)).assign(
+        model_name=model_version["name"],
+        model_version=str(model_version["version"]),
+        trained_on=training["trained_on"],
+        alert="; ".join(alerts),
+    )
+    calls = calls.sort_values(["score", "probability"], ascending=False, kind="stable")
+    return calls.reset_index(drop=True), len(calls)
+
+
+# --- the challenger, in shadow ----------------------------------------------------------------
+
+
+def find_challenger_version(champion: dict, params: dict) -> dict:
+    """The version the ``challenger`` alias names, or {} when none or it is the champion."""
+    if champion.get("run_id") is None:
+        return {}
+    try:
+        found = MlflowClient().get_model_version_by_alias(params["name"], CHALLENGER)
+    except MlflowException:
+        return {}
+    if str(found.version) == str(champion["version"]):
+        return {}
+    return {
+        "name": params["name"],
+        "version": str(found.version),
+        "run_id": found.run_id,
+        "uri": f"models:/{params['name']}/{found.version}",
+    }
+
+
+def select_challenger_leads(store: LeadStore, challenger: dict, params: dict) -> pd.DataFrame:
+    """The stored leads the challenger has not scored: the champion's due leads, and the
+    recent window's, so a new challenger shadows the leads reps work on from its first run."""
+    if not challenger:
+        return pd.DataFrame(columns=[LEAD_ID])
+    return _due_leads(store, challenger, params)
+
+
+def score_with_challenger(
+    leads: pd.DataFrame,
+    challenger: dict,
+    settings: dict,
+    ingestion: dict,
+    monitoring: dict,
+) -> tuple[pd.DataFrame, dict]:
+    """The challenger's scores of its leads and their counts; drift is the champion's concern.
+
+    The model is loaded here, only when there are leads, and let go when the node returns.
+    """
+    if not challenger or leads.empty:
+        return pd.DataFrame(columns=[LEAD_ID]), {"read": 0, "scored": 0, "quarantined": 0}
+    model = batch_scoring.load_scoring_model(challenger)
+    scores, _, tally, _ = score_stored_leads(
+        model, leads, challenger, {}, settings, ingestion, monitoring
+    )
+    return scores, tally
+
+
+def record_challenger_run(
+    scores: pd.DataFrame, tally: dict, leads: pd.DataFrame, challenger: dict
+) -> tuple[ScoreBatch, dict]:
+    """The challenger's scores and log row with role ``challenger``; {} when it scored nothing.
+
+    Its quarantine is the champion's: both read the same leads through the same validation.
+    """
+    if not challenger or leads.empty:
+        return ScoreBatch(pd.DataFrame(), pd.DataFrame(), None), {}
+    batch, run = record_score_run(
+        scores, pd.DataFrame(), tally, leads, {}, challenger, role=CHALLENGER
+    )
+    return ScoreBatch(batch.scores, pd.DataFrame(), batch.run), run

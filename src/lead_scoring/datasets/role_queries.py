@@ -1,0 +1,150 @@
+"""The store's queries by scoring role (champion or challenger) and its promotion log.
+
+The shadow challenger and ``promote`` ask these of today's ``LeadStore``; they live in one
+module so the store package can take them over whole.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+
+from lead_scoring.contract import CHALLENGER, CHAMPION, CREATED_DATE, LABEL, LEAD_ID
+from lead_scoring.datasets.lead_store import (
+    CONTENT_HASH,
+    MODEL_NAME,
+    MODEL_VERSION,
+    ROLE,
+    LeadStore,
+)
+from lead_scoring.errors import LeadScoringError
+
+PROMOTION_LOG = "promotion_log"
+
+
+class NoPromotionLogError(LeadScoringError):
+    """The store has no promotion_log table: its migrations have not run."""
+
+
+def promotion_log_table(metadata: sa.MetaData) -> sa.Table:
+    """``promotion_log`` as the store's schema defines it: one row per promote decision."""
+    text, number = sa.Text, sa.Float
+    return sa.Table(
+        PROMOTION_LOG,
+        metadata,
+        sa.Column("decision_id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("decided_at", text),
+        sa.Column(MODEL_NAME, text),
+        sa.Column("champion_version", text),
+        sa.Column("challenger_version", text),
+        sa.Column("leads_compared", sa.Integer),
+        *(
+            sa.Column(name, number)
+            for name in (
+                "champion_roc_auc",
+                "challenger_roc_auc",
+                "gain",
+                "gain_low",
+                "gain_high",
+                "confidence",
+                "margin",
+            )
+        ),
+        sa.Column("outcome", text),
+        sa.Column("reason", text),
+        sa.Column("mlflow_run_id", text),
+        extend_existing=True,
+    )
+
+
+def leads_scored_in_shadow(
+    store: LeadStore, model_name: str, model_version: str, window_days: float
+) -> pd.DataFrame:
+    """Stored leads of the recent window that this version scored only as challenger, as they
+    stand (same content); the columns of ``LeadStore.leads_to_score``."""
+    table = store.leads_table()
+    if table is None:
+        return pd.DataFrame(columns=[LEAD_ID])
+    scores = store.metadata.tables["scored_leads"]
+    query = (
+        sa.select(table)
+        .join(scores, scores.c[LEAD_ID] == table.c[LEAD_ID])
+        .where(
+            scores.c[MODEL_NAME] == model_name,
+            scores.c[MODEL_VERSION] == str(model_version),
+            scores.c[ROLE] == CHALLENGER,
+            scores.c[CONTENT_HASH] == table.c[CONTENT_HASH],
+        )
+    )
+    with store.engine.connect() as connection:
+        newest = connection.execute(sa.select(sa.func.max(table.c[CREATED_DATE]))).scalar()
+        shadowed = pd.read_sql(query, connection)
+    if shadowed.empty or newest is None:
+        return shadowed
+    created = pd.to_datetime(shadowed[CREATED_DATE], errors="coerce")
+    recent = created >= pd.Timestamp(newest) - pd.Timedelta(days=window_days)
+    return shadowed.loc[recent].reset_index(drop=True)
+
+
+def paired_outcomes(
+    store: LeadStore, model_name: str, champion_version: str, challenger_version: str
+) -> pd.DataFrame:
+    """Labelled leads both versions scored in their roles, on the same content: lead_id, label,
+    the champion's and the challenger's probability."""
+    table = store.leads_table()
+    columns = [LEAD_ID, LABEL, "champion_probability", "challenger_probability"]
+    if table is None:
+        return pd.DataFrame(columns=columns)
+    scores = store.metadata.tables["scored_leads"]
+    champion, challenger = scores.alias("champion"), scores.alias("challenger")
+    query = (
+        sa.select(
+            table.c[LEAD_ID],
+            table.c[LABEL],
+            champion.c.probability.label("champion_probability"),
+            challenger.c.probability.label("challenger_probability"),
+        )
+        .join(champion, champion.c[LEAD_ID] == table.c[LEAD_ID])
+        .join(challenger, challenger.c[LEAD_ID] == table.c[LEAD_ID])
+        .where(
+            table.c[LABEL].is_not(None),
+            champion.c[MODEL_NAME] == model_name,
+            champion.c[MODEL_VERSION] == str(champion_version),
+            champion.c[ROLE] == CHAMPION,
+            challenger.c[MODEL_NAME] == model_name,
+            challenger.c[MODEL_VERSION] == str(challenger_version),
+            challenger.c[ROLE] == CHALLENGER,
+            # Both scored the lead as it stands: a lead edited between the two is not paired.
+            champion.c[CONTENT_HASH] == challenger.c[CONTENT_HASH],
+        )
+        .order_by(table.c[LEAD_ID])
+    )
+    with store.engine.connect() as connection:
+        return pd.read_sql(query, connection)
+
+
+def check_promotion_log(store: LeadStore) -> None:
+    """Stop with one line when the store has no ``promotion_log`` to keep a decision in."""
+    if not sa.inspect(store.engine).has_table(PROMOTION_LOG):
+        raise NoPromotionLogError(
+            f"The lead store at {store.engine.url.render_as_string(hide_password=True)} has no "
+            f"{PROMOTION_LOG} table: upgrade it with its migrations (docs/operations.md) before "
+            "running promote. Nothing was decided."
+        )
+
+
+def record_promotion(store: LeadStore, decision: dict) -> int:
+    """Append one decision to ``promotion_log``; its decision_id."""
+    check_promotion_log(store)
+    table = promotion_log_table(store.metadata)
+    with store.engine.begin() as connection:
+        row = {c.name: decision.get(c.name) for c in table.columns if c.name != "decision_id"}
+        inserted = connection.execute(sa.insert(table), row).inserted_primary_key
+    return int(inserted[0]) if inserted else 0
+
+
+def promotion_log(store: LeadStore) -> pd.DataFrame:
+    """Every promote decision, oldest first."""
+    table = promotion_log_table(store.metadata)
+    with store.engine.connect() as connection:
+        return pd.read_sql(sa.select(table).order_by(table.c.decision_id), connection)

@@ -1,0 +1,130 @@
+"""Projects with two real registered models, run in process through Kedro sessions.
+
+The trained project (tests/conftest.py) holds version 1, fitted on a generated export. Version 2
+is fitted by the same `train` pipeline on that export with its labels shuffled: a real model that
+ranks leads no better than chance, so on realised outcomes it loses to version 1 when it
+challenges and beats nothing when it is champion. Swapping the aliases gives a better challenger.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pytest
+import sqlalchemy as sa
+from mlflow.tracking import MlflowClient
+
+from lead_scoring.contract import LABEL
+from lead_scoring.datasets import LeadStore, RawLeadsDataset
+from lead_scoring.datasets.role_queries import promotion_log_table
+
+LEADS_PER_DAY = 400
+DAYS = ["2022-02-15", "2022-02-16", "2022-02-17"]
+
+
+def run_pipeline(project: Path, pipeline: str, monkeypatch, **params) -> dict:
+    """`kedro run --pipeline=<pipeline> --params=...` in process, in ``project``."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    for name in ("MLFLOW_TRACKING_URI", "LEAD_STORE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in {
+        "KEDRO_DISABLE_TELEMETRY": "1",
+        "DO_NOT_TRACK": "1",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    # The store and the tracking URI resolve from the working directory's project.
+    monkeypatch.chdir(project)
+    bootstrap_project(project)
+    try:
+        with KedroSession.create(project_path=project, runtime_params=params) as session:
+            return session.run(pipeline_names=[pipeline])
+    finally:
+        # kedro-mlflow's artifact datasets re-enter the run each save, stacking it once per save;
+        # a kedro process ends with it, a session in this process must empty the stack.
+        while mlflow.active_run():
+            mlflow.end_run()
+        # kedro-mlflow's hook is one object per process and keeps the last run's id, which the
+        # next session's nodes would reopen even where tracking is off (ingest, score_new).
+        from kedro_mlflow.framework.hooks.mlflow_hook import mlflow_hook
+
+        mlflow_hook.run_id = None
+        mlflow.set_tracking_uri(None)
+
+
+def copy_of(project: Path, destination: Path) -> Path:
+    """A copy of a project with its registry, runs and data, to change without touching it."""
+    return Path(
+        shutil.copytree(project, destination, ignore=shutil.ignore_patterns("__pycache__", "*.log"))
+    )
+
+
+def registry(project: Path) -> MlflowClient:
+    return MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
+
+
+def alias_version(project: Path, alias: str) -> str | None:
+    try:
+        return str(registry(project).get_model_version_by_alias("lead_scoring", alias).version)
+    except mlflow.exceptions.MlflowException:
+        return None
+
+
+def store_of(project: Path) -> LeadStore:
+    return LeadStore(f"sqlite:///{project / 'data' / '03_primary' / 'lead_store.db'}")
+
+
+def create_promotion_log_for_tests(project: Path) -> None:
+    """The promotion_log table the store's migrations create (schema.md), made by hand here:
+    this branch works against today's store, which has no migrations yet."""
+    store = store_of(project)
+    promotion_log_table(sa.MetaData()).create(store.engine, checkfirst=True)
+
+
+def land(project: Path, *files: Path) -> None:
+    landing = project / "data" / "01_raw" / "landing"
+    landing.mkdir(parents=True, exist_ok=True)
+    for file in files:
+        shutil.copy(file, landing)
+
+
+@pytest.fixture(scope="session")
+def contenders_project(trained_project, tmp_path_factory) -> Path:
+    """The trained project plus version 2, trained on shuffled labels: the challenger."""
+    project = copy_of(trained_project, tmp_path_factory.mktemp("contenders") / "project")
+    export = RawLeadsDataset(filepath=str(project / "data" / "01_raw" / "leads.csv")).load()
+    shuffled = export.assign(
+        **{LABEL: np.random.default_rng(3).permutation(export[LABEL].to_numpy())}
+    )
+    path = project / "data" / "01_raw" / "shuffled_leads.csv"
+    RawLeadsDataset(filepath=str(path)).save(shuffled)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        run_pipeline(
+            project,
+            "train",
+            monkeypatch,
+            raw_leads_path=str(path),
+            training={"backtest": {"months": 1}, "catboost": {"iterations": 200}},
+        )
+        daily = project / "daily"
+        run_pipeline(
+            project,
+            "generate_daily",
+            monkeypatch,
+            generate_daily={"days": len(DAYS), "leads_per_day": LEADS_PER_DAY},
+            landing_path=str(daily),
+            outcomes_path=str(daily),
+        )
+    return project
+
+
+def partial_outcomes(source: Path, destination: Path, rows: int) -> Path:
+    """The first ``rows`` outcomes of an outcome export, written as the export writes them."""
+    lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
+    destination.write_text("".join(lines[: rows + 1]), encoding="utf-8")
+    return destination
