@@ -21,14 +21,14 @@ from lead_scoring.datasets.lead_store import (
     ScoreBatch,
     now_utc,
 )
-from lead_scoring.errors import LeadScoringError
+from lead_scoring.errors import RetrainingAlertError
 from lead_scoring.pipelines import batch_scoring
 from lead_scoring.pipelines import monitoring as monitoring_stage
 
 logger = logging.getLogger(__name__)
 
 
-class ScoreRunAlertError(LeadScoringError):
+class ScoreRunAlertError(RetrainingAlertError):
     """The scores are stored, but their drift or tier shares passed a threshold."""
 
 
