@@ -5,8 +5,8 @@ triggerer), configured by the AIRFLOW__ variables of :func:`settings`, with two 
 the log servers stay off (standalone starts them on every network interface, and no setting
 binds them to loopback; on one machine the UI reads the task logs from disk), and stopping
 this process, or the `make` above it, stops every process the services started (standalone
-leaves them running when it is killed). `python -m lead_scoring.local_airflow ARGS...` runs
-`airflow ARGS...` with the same settings.
+leaves them running when it is killed). `python src/lead_scoring/local_airflow.py ARGS...` runs
+`airflow ARGS...` with the same settings; run as a file, it imports neither Kedro nor MLflow.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import sys
 import threading
 from pathlib import Path
 
-import psutil
+import psutil  # type: ignore[import-untyped]  # no stubs in the lock (types-psutil)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DAGS_FOLDER = PROJECT_ROOT / "airflow_dags"
@@ -38,11 +38,6 @@ SERVICES = {
 }
 # Seconds the services get to finish their work and exit before they are killed.
 STOP_TIMEOUT = 30.0
-
-
-def airflow_home() -> Path:
-    """$AIRFLOW_HOME made absolute, else .airflow/ in the project."""
-    return Path(os.environ.get("AIRFLOW_HOME") or PROJECT_ROOT / ".airflow").resolve()
 
 
 def settings(home: Path, dags_folder: Path = DAGS_FOLDER) -> dict[str, str]:
@@ -148,7 +143,7 @@ def start(home: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    home = airflow_home()
+    home = Path(os.environ.get("AIRFLOW_HOME") or PROJECT_ROOT / ".airflow").resolve()
     if not args:
         return start(home)
     os.execve(_AIRFLOW, [str(_AIRFLOW), *args], {**os.environ, **settings(home)})
