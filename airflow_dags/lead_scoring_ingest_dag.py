@@ -45,8 +45,8 @@ RETRAIN_COOLDOWN_DAYS = 7
 )
 def lead_scoring_ingest():
     @task
-    def run_kedro_pipeline(pipeline: str) -> str | None:
-        """The whole pipeline in one Kedro session (one MLflow run); its retraining alert."""
+    def run_kedro_pipeline(pipeline: str) -> str:
+        """The whole pipeline in one Kedro session (one MLflow run); its retraining alert or ""."""
         # Imported here so that parsing this file stays cheap for the DAG processor.
         from lead_scoring.airflow_tasks import project_path, run_pipeline
 

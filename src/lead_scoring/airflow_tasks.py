@@ -97,8 +97,11 @@ def _working_directory(path: Path) -> Iterator[None]:
         os.chdir(previous)
 
 
-def run_pipeline(pipeline_name: str, project: str | Path, env: str | None = None) -> str | None:
-    """Run ``pipeline_name`` as `kedro run --pipeline` would; return its retraining alert, if any.
+def run_pipeline(pipeline_name: str, project: str | Path, env: str | None = None) -> str:
+    """Run ``pipeline_name`` as `kedro run --pipeline` would; return its retraining alert's line.
+
+    The line is "" when the run raised none: Airflow keeps no XCom of a None, and the tasks that
+    read it would log "XCom not found" errors.
 
     A validation stop fails the task without retries, its line first in the task's log; any
     other error is left to Airflow's retries.
@@ -142,7 +145,7 @@ def run_pipeline(pipeline_name: str, project: str | Path, env: str | None = None
             logger.error("%s", textwrap.fill(line, _LOG_WIDTH, break_long_words=False))
             raise AirflowFailException(line) from error
     logger.info("Kedro pipeline %r finished in %s.", pipeline_name, project)
-    return None
+    return ""
 
 
 def retrain_reason(

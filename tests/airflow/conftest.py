@@ -35,11 +35,16 @@ def airflow_env(home: Path, dags_folder: Path = DAGS_FOLDER) -> dict[str, str]:
 def run_airflow(
     home: Path, *args: str, dags_folder: Path = DAGS_FOLDER, check: bool = True, timeout: int = 600
 ):
-    """Run ``airflow <args>`` with ``home`` as AIRFLOW_HOME, from outside any project."""
+    """Run ``airflow <args>`` with ``home`` as AIRFLOW_HOME, from outside any project.
+
+    The tasks import the project from the DAG folder's project, as from a worker where it is
+    installed, not from wherever the test runner's PYTHONPATH points.
+    """
+    env = {**airflow_env(home, dags_folder), "PYTHONPATH": str(dags_folder.parent / "src")}
     result = subprocess.run(
         [str(AIRFLOW), *args],
         cwd=home,
-        env=airflow_env(home, dags_folder),
+        env=env,
         capture_output=True,
         text=True,
         timeout=timeout,
