@@ -30,6 +30,7 @@ HOST = "127.0.0.1"
 PORT = 8080
 ADMIN = "admin"
 _AIRFLOW = Path(sys.executable).with_name("airflow")
+# In this order: the API server first, answering before the scheduler starts a task.
 SERVICES = {
     "api-server": ("api-server",),
     "scheduler": ("scheduler", "--skip-serve-logs"),
@@ -115,7 +116,7 @@ def start(home: Path) -> int:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, lambda *_: stop.set())
-    parent, shown = os.getppid(), False
+    parent = os.getppid()
     services: dict[str, subprocess.Popen] = {}
     try:
         for name, args in SERVICES.items():
@@ -125,12 +126,14 @@ def start(home: Path) -> int:
             services[name] = service
             lines = (line.decode(errors="replace") for line in service.stdout or ())
             threading.Thread(target=_relay, args=(name, lines), daemon=True).start()
+            # Tasks report to the API server: a task started before it answers fails a try.
+            while name == "api-server" and service.poll() is None and not _answers(HOST, PORT):
+                if stop.wait(1.0) or os.getppid() != parent:
+                    return 0
+        # Again below the services' start-up lines, where a person looks.
+        print(banner, flush=True)
         # `make` does not pass a `kill` on to its recipe: a new parent means `make` is gone.
         while not stop.wait(1.0) and os.getppid() == parent:
-            if not shown and _answers(HOST, PORT):
-                # Again below the services' start-up lines, where a person looks.
-                print(banner, flush=True)
-                shown = True
             ended = [name for name, service in services.items() if service.poll() is not None]
             if ended:
                 # A half-running Airflow schedules nothing: one service ending ends the whole.
