@@ -58,13 +58,19 @@ dags: $(STAMP)
 	$(BIN)/kedro airflow create --pipelines=$(AIRFLOW_PIPELINES) \
 		--jinja-file=$(AIRFLOW_DAGS)/kedro_dag_template.j2 --target-dir=$(AIRFLOW_DAGS)
 
-# .airflow/airflow.cfg (DAGs folder, loopback, no example DAGs), the SQLite metadata, the DAGs.
+# .airflow/: Airflow's metadata database and configuration, the DAGs loaded into it. The settings
+# are AIRFLOW__ variables in local_airflow.py (`local_airflow.py ARGS` is `airflow ARGS` with them),
+# run as a file so that it starts without importing the project, Kedro or MLflow.
+LOCAL_AIRFLOW := AIRFLOW_HOME=$(AIRFLOW_DIR) $(BIN)/python src/lead_scoring/local_airflow.py
 airflow-init: $(AIRFLOW_DIR)/.initialized
 
 $(AIRFLOW_DIR)/.initialized: | $(STAMP)
-	AIRFLOW_HOME=$(AIRFLOW_DIR) $(BIN)/python -m lead_scoring.local_airflow init
+	$(LOCAL_AIRFLOW) db migrate
+	$(LOCAL_AIRFLOW) dags reserialize
 	touch $@
 
-# A local Airflow on http://127.0.0.1:8080 until Ctrl-C; it prints the admin's password.
+# A local Airflow on http://127.0.0.1:8080 until Ctrl-C or a `kill`; it prints the admin's password.
+# `exec`: no shell between make and Airflow, which stops when its parent goes (make passes no
+# `kill` on to its recipe).
 airflow: airflow-init
-	AIRFLOW_HOME=$(AIRFLOW_DIR) $(BIN)/python -m lead_scoring.local_airflow start
+	AIRFLOW_HOME=$(AIRFLOW_DIR) exec $(BIN)/python src/lead_scoring/local_airflow.py

@@ -4,6 +4,16 @@ kedro-mlflow opens one MLflow run per Kedro session, so a task per node would sp
 into thirty runs; one task per pipeline keeps a training one run, as `kedro run` makes it.
 The generated DAGs in airflow_dags/ import this module inside their task, so the DAG processor
 parses them without importing Kedro, MLflow or CatBoost.
+
+How a run ends decides what Airflow does next:
+
+- a validation stop (the project's one-line errors, and a dataset's own words on a broken
+  input) fails the task at once: the same input would stop every retry the same way;
+- a transient fault (a locked or unreachable database, a tracking server that does not answer)
+  is left to Airflow's retries;
+- a retraining alert (:class:`~lead_scoring.errors.RetrainingAlertError`) ends the task well,
+  returning its line, so that the DAG's ``request_retrain`` task can emit the retrain asset
+  and its ``alert`` task fail with the line for people to see.
 """
 
 from __future__ import annotations
@@ -11,17 +21,25 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterator
+import textwrap
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
-
-from lead_scoring.errors import LeadScoringError
 
 logger = logging.getLogger(__name__)
 
 # Where the scheduler finds the project when the DAG files are not inside it.
 PROJECT_PATH_VARIABLE = "LEAD_SCORING_PROJECT_PATH"
+
+# Faults a retry may outlive. OperationalError is the DB-API's name for "the database did not
+# answer or was locked" (sqlite3, SQLAlchemy, psycopg); BlockingIOError is a file lock held.
+_TRANSIENT_TYPES = (ConnectionError, TimeoutError, BlockingIOError)
+_TRANSIENT_NAMES = {"OperationalError"}
+
+# The Airflow UI cuts a log line off at the panel's right edge; the stop is logged wrapped.
+_LOG_WIDTH = 100
 
 
 def project_path(default: str | Path) -> Path:
@@ -29,20 +47,42 @@ def project_path(default: str | Path) -> Path:
     return Path(os.environ.get(PROJECT_PATH_VARIABLE) or default).expanduser().resolve()
 
 
-def validation_stop(error: BaseException | None) -> LeadScoringError | None:
-    """The project's own error behind ``error``, when retrying the same input cannot help."""
-    from lead_scoring.hooks import TrackingUnreachableError
-
+def _chain(error: BaseException | None) -> Iterator[BaseException]:
+    # Kedro wraps a dataset's errors in DatasetError `from` the original, and the catalog wraps
+    # that again with the dataset's name: the whole chain is read, outermost first.
     seen = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))
-        # A tracking server that does not answer is a transient fault: a retry may find it up.
-        if isinstance(error, TrackingUnreachableError):
-            return None
-        if isinstance(error, LeadScoringError):
-            return error
+        yield error
         error = error.__cause__ or error.__context__
-    return None
+
+
+def _transient(error: BaseException) -> bool:
+    return isinstance(error, _TRANSIENT_TYPES) or type(error).__name__ in _TRANSIENT_NAMES
+
+
+def validation_stop(error: BaseException | None) -> BaseException | None:
+    """The error that says why retrying cannot help, or None when a retry may succeed."""
+    from kedro.io import DatasetError
+
+    from lead_scoring.errors import LeadScoringError
+    from lead_scoring.hooks import TrackingUnreachableError
+
+    chain = list(_chain(error))
+    project = next((e for e in chain if isinstance(e, LeadScoringError)), None)
+    if project is not None:
+        # A tracking server that does not answer is the project's error, but a retry may find it up.
+        return None if isinstance(project, TrackingUnreachableError) else project
+    if any(_transient(e) for e in chain):
+        return None
+    # A dataset that refused its input (a row cut short, a file that is not CSV) says so in a
+    # DatasetError of its own; the outermost one names the dataset, as `kedro run` prints it.
+    return next((e for e in chain if isinstance(e, DatasetError)), None)
+
+
+def one_line(error: BaseException) -> str:
+    """An error's message as the one line `kedro run` prints."""
+    return " ".join(str(error).split())
 
 
 @contextlib.contextmanager
@@ -57,14 +97,22 @@ def _working_directory(path: Path) -> Iterator[None]:
         os.chdir(previous)
 
 
-def run_pipeline(pipeline_name: str, project: str | Path, env: str | None = None) -> None:
-    """Run ``pipeline_name`` as `kedro run --pipeline` would; a validation stop fails the task
-    without retries, any other error leaves the task to Airflow's retries."""
+def run_pipeline(pipeline_name: str, project: str | Path, env: str | None = None) -> str:
+    """Run ``pipeline_name`` as `kedro run --pipeline` would; return its retraining alert's line.
+
+    The line is "" when the run raised none: Airflow keeps no XCom of a None, and the tasks that
+    read it would log "XCom not found" errors.
+
+    A validation stop fails the task without retries, its line first in the task's log; any
+    other error is left to Airflow's retries.
+    """
     from airflow.sdk.exceptions import AirflowFailException
+
+    from lead_scoring.errors import RetrainingAlertError
 
     project = Path(project)
     with _working_directory(project):
-        from kedro.framework.project import configure_logging
+        from kedro.framework.project import configure_logging, pipelines
         from kedro.framework.session import KedroSession
         from kedro.framework.startup import bootstrap_project
 
@@ -74,6 +122,11 @@ def run_pipeline(pipeline_name: str, project: str | Path, env: str | None = None
         if logging_file.exists():
             configure_logging(yaml.safe_load(logging_file.read_text(encoding="utf-8")))
         bootstrap_project(project)
+        if pipeline_name not in pipelines:
+            raise AirflowFailException(
+                f"The project in {project} has no pipeline {pipeline_name!r}: the DAG files are "
+                "older or newer than its pipeline registry. Regenerate them with `make dags`."
+            )
         try:
             # Not `with KedroSession.create(...) as session`: Kedro types `__enter__` as
             # returning the abstract session, whose `run` takes no pipeline names.
@@ -81,8 +134,58 @@ def run_pipeline(pipeline_name: str, project: str | Path, env: str | None = None
             with session:
                 session.run(pipeline_names=[pipeline_name])
         except Exception as error:
+            alert = next((e for e in _chain(error) if isinstance(e, RetrainingAlertError)), None)
+            if alert is not None:
+                logger.warning("%s", one_line(alert))
+                return one_line(alert)
             stop = validation_stop(error)
             if stop is None:
                 raise
-            raise AirflowFailException(str(stop).strip()) from error
+            line = one_line(stop)
+            logger.error("%s", textwrap.fill(line, _LOG_WIDTH, break_long_words=False))
+            raise AirflowFailException(line) from error
     logger.info("Kedro pipeline %r finished in %s.", pipeline_name, project)
+    return ""
+
+
+def retrain_reason(
+    alerts: Sequence[str | None],
+    last_request: datetime | None,
+    cooldown_days: float,
+    now: datetime | None = None,
+) -> str:
+    """Why the champion should be retrained now; AirflowSkipException when nothing asks, or a
+    request within the last ``cooldown_days`` already did."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    raised = [alert for alert in alerts if alert]
+    if not raised:
+        raise AirflowSkipException("No retraining alert: nothing to request.")
+    now = now or datetime.now(UTC)
+    if last_request is not None and now - last_request < timedelta(days=cooldown_days):
+        raise AirflowSkipException(
+            f"Retraining was last requested at {last_request:%Y-%m-%d %H:%M} UTC, within the "
+            f"{cooldown_days:g}-day cooldown (retrain_cooldown_days in conf/base/airflow.yml): "
+            "not requested again."
+        )
+    reason = " ".join(raised)
+    logger.info("Requesting a retrain of the champion: %s", reason)
+    return reason
+
+
+def last_request_time(events) -> datetime | None:
+    """When the newest of an asset's events (Airflow's ``inlet_events[asset]``) was emitted."""
+    newest = events.ascending(False).limit(1)
+    return newest[0].timestamp if len(newest) else None
+
+
+def raise_alerts(alerts: Sequence[str | None]) -> None:
+    """Fail at once with the run's retraining alerts, so that a person sees them; else skip."""
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+    raised = [alert for alert in alerts if alert]
+    if not raised:
+        raise AirflowSkipException("No alert.")
+    line = " ".join(raised)
+    logger.error("%s", textwrap.fill(line, _LOG_WIDTH, break_long_words=False))
+    raise AirflowFailException(line)

@@ -52,5 +52,13 @@ class UnkeyedOutcomesError(LeadScoringError):
     """An outcome export carries nothing that says which lead each label belongs to."""
 
 
-class RealisedPerformanceAlertError(LeadScoringError):
-    """The champion's realised ROC AUC fell below the alert level."""
+class RetrainingAlertError(LeadScoringError):
+    """The run did its work, but what it measured says the champion should be retrained.
+
+    Under Airflow such a run succeeds and asks the training DAG for a retrain through an asset
+    (lead_scoring.airflow_tasks); on the command line it stops with its one line, as any stop.
+    """
+
+
+class RealisedPerformanceAlertError(RetrainingAlertError):
+    """The champion's realised ROC AUC fell below ``realised_performance.alert_roc_auc``."""

@@ -1,24 +1,28 @@
-"""`make airflow`: a local Airflow 3 on one machine, on loopback only, running the project's DAGs.
+"""`make airflow`: Airflow 3 on this machine, on loopback only, until Ctrl-C or a `kill`.
 
-`python -m lead_scoring.local_airflow init` writes $AIRFLOW_HOME/airflow.cfg (default .airflow/ in
-the project), creates the SQLite metadata database and loads the DAGs from airflow_dags/, so that
-`AIRFLOW_HOME=.airflow airflow dags list` lists them. `... start` then runs what
-`airflow standalone` runs (API server and UI, scheduler with a LocalExecutor, DAG processor,
-triggerer), except the log servers: standalone starts them on every interface, and on one machine
-the UI reads the task logs from disk.
+It runs the four services `airflow standalone` runs (API server and UI, scheduler, DAG processor,
+triggerer), configured by the AIRFLOW__ variables of :func:`settings`, with two differences:
+the log servers stay off (standalone starts them on every network interface, and no setting
+binds them to loopback; on one machine the UI reads the task logs from disk), and stopping
+this process, or the `make` above it, stops every process the services started (standalone
+leaves them running when it is killed). `python src/lead_scoring/local_airflow.py ARGS...` runs
+`airflow ARGS...` with the same settings; run as a file, it imports neither Kedro nor MLflow.
 """
 
 from __future__ import annotations
 
-import base64
+import contextlib
 import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
 from pathlib import Path
+
+import psutil  # type: ignore[import-untyped]  # no stubs in the lock (types-psutil)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DAGS_FOLDER = PROJECT_ROOT / "airflow_dags"
@@ -26,81 +30,42 @@ HOST = "127.0.0.1"
 PORT = 8080
 ADMIN = "admin"
 _AIRFLOW = Path(sys.executable).with_name("airflow")
-
-# (name, arguments) of each service; the log servers are skipped where Airflow allows it.
-SERVICES = (
-    ("api-server", ("api-server", "--host", HOST, "--port", str(PORT))),
-    ("scheduler", ("scheduler", "--skip-serve-logs")),
-    ("dag-processor", ("dag-processor",)),
-    ("triggerer", ("triggerer", "--skip-serve-logs")),
-)
-
-
-_STARLETTE_TESTCLIENT_WARNING = "ignore:Using `httpx` with `starlette.testclient` is deprecated"
+# In this order: the API server first, answering before the scheduler starts a task.
+SERVICES = {
+    "api-server": ("api-server",),
+    "scheduler": ("scheduler", "--skip-serve-logs"),
+    "dag-processor": ("dag-processor",),
+    "triggerer": ("triggerer", "--skip-serve-logs"),
+}
+# Seconds the services get to finish their work and exit before they are killed.
+STOP_TIMEOUT = 30.0
 
 
-def airflow_home() -> Path:
-    """$AIRFLOW_HOME made absolute, else .airflow/ in the project."""
-    return Path(os.environ.get("AIRFLOW_HOME") or PROJECT_ROOT / ".airflow").resolve()
+def settings(home: Path, dags_folder: Path = DAGS_FOLDER) -> dict[str, str]:
+    """Airflow's settings where they differ from its defaults, and nothing phoning home.
 
-
-# Airflow signs its tokens with HS512; PyJWT warns on every service start below 64 bytes of key.
-JWT_SECRET_BYTES = 64
-
-
-def config_text(home: Path, dags_folder: Path) -> str:
-    """airflow.cfg for one machine: only what differs from Airflow's defaults, and the secrets."""
-    fernet_key = base64.urlsafe_b64encode(os.urandom(32)).decode()
-    return f"""\
-# Written by `make airflow-init` (lead_scoring.local_airflow); Airflow's defaults fill in the rest.
-[core]
-dags_folder = {dags_folder}
-load_examples = False
-executor = LocalExecutor
-auth_manager = airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager
-simple_auth_manager_users = {ADMIN}:admin
-fernet_key = {fernet_key}
-
-[database]
-sql_alchemy_conn = sqlite:///{home / "airflow.db"}
-
-[api]
-host = {HOST}
-port = {PORT}
-base_url = http://{HOST}:{PORT}
-
-[api_auth]
-jwt_secret = {secrets.token_urlsafe(JWT_SECRET_BYTES)}
-
-[sentry]
-sentry_on = False
-
-# Airflow 3.3.2 sends no usage data (it has no such code); older and newer releases that do
-# read this switch.
-[usage_data_collection]
-enabled = False
-"""
-
-
-def service_env(home: Path) -> dict[str, str]:
-    """The environment of every Airflow process: this home, and nothing phoning home."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")}
-    env.update(
-        AIRFLOW_HOME=str(home),
-        SCARF_ANALYTICS="false",
-        DO_NOT_TRACK="1",
-        KEDRO_DISABLE_TELEMETRY="1",
-        MLFLOW_DISABLE_TELEMETRY="true",
-        PATH=os.pathsep.join([str(_AIRFLOW.parent), env.get("PATH", "")]),
+    On first use Airflow writes the rest, with its Fernet key, into $AIRFLOW_HOME/airflow.cfg.
+    """
+    return {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        # One task at a time per core: the default, 32, starts 32 worker processes on a laptop.
+        "AIRFLOW__CORE__PARALLELISM": str(os.cpu_count() or 1),
+        "AIRFLOW__API__HOST": HOST,
+        "AIRFLOW__API__PORT": str(PORT),
+        "AIRFLOW__API__BASE_URL": f"http://{HOST}:{PORT}",
+        # Airflow signs its tokens with HS512 and writes a 16-byte key, below the 64 bytes under
+        # which PyJWT warns in every service. Fresh at each start: a restart asks for a login.
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(64),
+        "SCARF_ANALYTICS": "false",
+        "DO_NOT_TRACK": "1",
+        "KEDRO_DISABLE_TELEMETRY": "1",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
         # Airflow's execution API imports Starlette's test client, which warns about its HTTP
         # library in every process; nothing of it runs here.
-        PYTHONWARNINGS=_STARLETTE_TESTCLIENT_WARNING,
-    )
-    return env
-
-
-def _airflow(home: Path, *args: str) -> None:
-    subprocess.run([str(_AIRFLOW), *args], env=service_env(home), check=True)
+        "PYTHONWARNINGS": "ignore:Using `httpx` with `starlette.testclient` is deprecated",
+    }
 
 
 def admin_password(home: Path) -> str:
@@ -108,23 +73,25 @@ def admin_password(home: Path) -> str:
     path = home / "simple_auth_manager_passwords.json.generated"
     passwords = json.loads(path.read_text() or "{}") if path.exists() else {}
     if ADMIN not in passwords:
+        home.mkdir(parents=True, exist_ok=True)
         passwords[ADMIN] = secrets.token_urlsafe(12)
         path.write_text(json.dumps(passwords) + "\n")
         path.chmod(0o600)
     return passwords[ADMIN]
 
 
-def init(home: Path, dags_folder: Path = DAGS_FOLDER) -> None:
-    """Write the configuration once, migrate the metadata database and load the DAGs."""
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "airflow.cfg"
-    if not config.exists():
-        config.write_text(config_text(home, dags_folder.resolve()))
-        config.chmod(0o600)
-    admin_password(home)
-    _airflow(home, "db", "migrate")
-    # `airflow dags list` reads the DAGs from the database, where the DAG processor puts them.
-    _airflow(home, "dags", "reserialize")
+def stop_descendants(timeout: float = STOP_TIMEOUT) -> None:
+    """Terminate every process this one started, theirs too, and kill those still up after."""
+    # Listed before any is signalled: a service that exits first would orphan its workers, and
+    # task processes run in process groups of their own, out of reach of a group signal.
+    processes = psutil.Process().children(recursive=True)
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.terminate()
+    _, alive = psutil.wait_procs(processes, timeout=timeout)
+    for process in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
 
 
 def _relay(name: str, stream) -> None:
@@ -132,59 +99,58 @@ def _relay(name: str, stream) -> None:
         print(f"{name:<13} | {line.rstrip()}", flush=True)
 
 
-def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
+def _answers(host: str, port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=1):
+        return True
+    return False
 
 
 def start(home: Path) -> int:
-    """Run Airflow's services until Ctrl-C, their output prefixed with their names."""
-    # A `kill` stops the services too, not only this process.
-    signal.signal(signal.SIGTERM, _interrupt)
-    print(f"Airflow UI: http://{HOST}:{PORT}  user: {ADMIN}  password: {admin_password(home)}")
-    print(f"AIRFLOW_HOME={home}  DAGs: {DAGS_FOLDER}  (Ctrl-C stops Airflow)", flush=True)
-    processes = []
-    relays = []
-    for name, args in SERVICES:
-        process = subprocess.Popen(
-            [str(_AIRFLOW), *args],
-            env=service_env(home),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        processes.append(process)
-        relay = threading.Thread(target=_relay, args=(name, process.stdout), daemon=True)
-        relay.start()
-        relays.append(relay)
+    """Run Airflow's services until Ctrl-C, a `kill` of this process, or the end of its parent."""
+    env = {**os.environ, **settings(home)}
+    banner = (
+        f"Airflow UI: http://{HOST}:{PORT}  user: {ADMIN}  password: {admin_password(home)}\n"
+        f"AIRFLOW_HOME={home}  (Ctrl-C, or `kill {os.getpid()}`, stops Airflow)"
+    )
+    print(banner, flush=True)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda *_: stop.set())
+    parent = os.getppid()
+    services: dict[str, subprocess.Popen] = {}
     try:
-        # Any service ending ends the whole: a half-running Airflow schedules nothing.
-        while all(process.poll() is None for process in processes):
-            threading.Event().wait(1.0)
-    except KeyboardInterrupt:
-        pass
+        for name, args in SERVICES.items():
+            service = subprocess.Popen(
+                [str(_AIRFLOW), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            )
+            services[name] = service
+            lines = (line.decode(errors="replace") for line in service.stdout or ())
+            threading.Thread(target=_relay, args=(name, lines), daemon=True).start()
+            # Tasks report to the API server: a task started before it answers fails a try.
+            while name == "api-server" and service.poll() is None and not _answers(HOST, PORT):
+                if stop.wait(1.0) or os.getppid() != parent:
+                    return 0
+        # Again below the services' start-up lines, where a person looks.
+        print(banner, flush=True)
+        # `make` does not pass a `kill` on to its recipe: a new parent means `make` is gone.
+        while not stop.wait(1.0) and os.getppid() == parent:
+            ended = [name for name, service in services.items() if service.poll() is not None]
+            if ended:
+                # A half-running Airflow schedules nothing: one service ending ends the whole.
+                print(f"Airflow's {ended[0]} ended by itself: stopping Airflow.", flush=True)
+                return 1
     finally:
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-    return max((process.returncode or 0) for process in processes)
+        stop_descendants()
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    command = (argv if argv is not None else sys.argv[1:]) or ["start"]
-    home = airflow_home()
-    if command == ["init"]:
-        init(home)
-        print(f"Airflow is set up in {home}; `make airflow` starts it.")
-        return 0
-    if command == ["start"]:
+    args = sys.argv[1:] if argv is None else argv
+    home = Path(os.environ.get("AIRFLOW_HOME") or PROJECT_ROOT / ".airflow").resolve()
+    if not args:
         return start(home)
-    print("usage: python -m lead_scoring.local_airflow [init|start]", file=sys.stderr)
-    return 2
+    os.execve(_AIRFLOW, [str(_AIRFLOW), *args], {**os.environ, **settings(home)})
+    return 1  # not reached: execve replaces this process
 
 
 if __name__ == "__main__":

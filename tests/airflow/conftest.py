@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from lead_scoring.local_airflow import settings
 from tests.conftest import kedro_env
 
 AIRFLOW = Path(sys.executable).with_name("airflow")
@@ -25,19 +26,25 @@ if "AIRFLOW_HOME" not in os.environ:
     atexit.register(shutil.rmtree, os.environ["AIRFLOW_HOME"], ignore_errors=True)
 
 
-def airflow_env(home: Path) -> dict[str, str]:
-    """The environment of an `airflow` command: this home, its own settings, no telemetry."""
+def airflow_env(home: Path, dags_folder: Path = DAGS_FOLDER) -> dict[str, str]:
+    """The environment of an `airflow` command: `make airflow`'s settings with this home."""
     env = {k: v for k, v in kedro_env().items() if not k.startswith("AIRFLOW__")}
-    env.update(AIRFLOW_HOME=str(home), SCARF_ANALYTICS="false")
-    return env
+    return {**env, **settings(home, dags_folder)}
 
 
-def run_airflow(home: Path, *args: str, check: bool = True, timeout: int = 600):
-    """Run ``airflow <args>`` with ``home`` as AIRFLOW_HOME, from outside any project."""
+def run_airflow(
+    home: Path, *args: str, dags_folder: Path = DAGS_FOLDER, check: bool = True, timeout: int = 600
+):
+    """Run ``airflow <args>`` with ``home`` as AIRFLOW_HOME, from outside any project.
+
+    The tasks import the project from the DAG folder's project, as from a worker where it is
+    installed, not from wherever the test runner's PYTHONPATH points.
+    """
+    env = {**airflow_env(home, dags_folder), "PYTHONPATH": str(dags_folder.parent / "src")}
     result = subprocess.run(
         [str(AIRFLOW), *args],
         cwd=home,
-        env=airflow_env(home),
+        env=env,
         capture_output=True,
         text=True,
         timeout=timeout,

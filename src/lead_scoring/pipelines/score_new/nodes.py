@@ -31,7 +31,7 @@ from lead_scoring.datasets.lead_store import (
     now_utc,
 )
 from lead_scoring.datasets.scored_chunks_dataset import EXPORT_PREFIX
-from lead_scoring.errors import LeadScoringError
+from lead_scoring.errors import RetrainingAlertError
 from lead_scoring.pipelines import batch_scoring
 from lead_scoring.pipelines import monitoring as monitoring_stage
 from lead_scoring.pipelines.training import from_unix_days
@@ -39,7 +39,7 @@ from lead_scoring.pipelines.training import from_unix_days
 logger = logging.getLogger(__name__)
 
 
-class ScoreRunAlertError(LeadScoringError):
+class ScoreRunAlertError(RetrainingAlertError):
     """The scores are stored, but their drift or tier shares passed a threshold."""
 
     # The run's call list describes scores now in the store: it is published all the same.
