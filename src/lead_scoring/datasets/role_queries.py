@@ -10,14 +10,9 @@ import pandas as pd
 import sqlalchemy as sa
 
 from lead_scoring.contract import CHALLENGER, CHAMPION, CREATED_DATE, LABEL, LEAD_ID
-from lead_scoring.datasets.lead_store import (
-    CONTENT_HASH,
-    MODEL_NAME,
-    MODEL_VERSION,
-    ROLE,
-    LeadStore,
-)
 from lead_scoring.errors import LeadScoringError
+from lead_scoring.store import LeadStore
+from lead_scoring.store.tables import CONTENT_HASH, MODEL_NAME, MODEL_VERSION, ROLE
 
 PROMOTION_LOG = "promotion_log"
 

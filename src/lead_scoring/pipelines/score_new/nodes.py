@@ -24,7 +24,6 @@ from lead_scoring.datasets.lead_store import (
     CONTENT_HASH,
     MODEL_NAME,
     MODEL_VERSION,
-    ROLE,
     SCORE_COLUMNS,
     LeadStore,
     ScoreBatch,
@@ -35,6 +34,7 @@ from lead_scoring.errors import RetrainingAlertError
 from lead_scoring.pipelines import batch_scoring
 from lead_scoring.pipelines import monitoring as monitoring_stage
 from lead_scoring.pipelines.training import from_unix_days
+from lead_scoring.store.tables import ROLE
 
 logger = logging.getLogger(__name__)
 
