@@ -123,4 +123,6 @@ class SequentialRunner(runner.SequentialRunner):
             # Kedro's runner releases a value once no node needs it: a batch's chunk is large.
             for name in done:
                 values.pop(name, None)
-        return {name: MemoryDataset(values[name], copy_mode="assign") for name in pipeline.outputs()}
+        return {
+            name: MemoryDataset(values[name], copy_mode="assign") for name in pipeline.outputs()
+        }

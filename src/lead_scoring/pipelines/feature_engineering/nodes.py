@@ -101,9 +101,7 @@ def interaction_group_sums(leads: pd.DataFrame, interaction_mapping: pd.DataFram
     return pd.DataFrame(sums, columns=groups, index=leads.index)
 
 
-def _group_sums(
-    arrays: dict, interaction_mapping: pd.DataFrame
-) -> tuple[list[str], np.ndarray]:
+def _group_sums(arrays: dict, interaction_mapping: pd.DataFrame) -> tuple[list[str], np.ndarray]:
     """The interaction groups and each lead's click sum in each, rows x groups."""
     columns = tuple(interaction_mapping["interaction_type"])
     groups, membership = _group_membership(

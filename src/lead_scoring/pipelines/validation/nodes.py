@@ -17,13 +17,13 @@ from lead_scoring.contract import (
     raw_columns,
 )
 from lead_scoring.datasets.raw_leads_dataset import REJECTED_LINES
-from lead_scoring.frames import column_arrays, frame_of
 from lead_scoring.errors import (
     EmptyExportError,
     MissingColumnsError,
     TooFewLeadsError,
     TooManyInvalidRowsError,
 )
+from lead_scoring.frames import column_arrays, frame_of
 from lead_scoring.pipelines.validation.schemas import (
     UNKNOWN_COLUMNS,
     UNREADABLE_CELLS,
