@@ -12,6 +12,7 @@ is pinned, and tests/test_frames.py holds both to the public constructors' resul
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,11 +29,27 @@ def column_arrays(frame: pd.DataFrame) -> dict[Any, Any]:
     return dict(zip(frame.columns, frame._iter_column_arrays(), strict=True))
 
 
-def frame_of(columns: Mapping[Any, Any], index: pd.Index) -> pd.DataFrame:
-    """A frame of ready-made column arrays, each kept as it is (object text stays object)."""
+def frame_of(
+    columns: Mapping[Any, Any], index: pd.Index, labels: pd.Index | None = None
+) -> pd.DataFrame:
+    """A frame of ready-made column arrays, each kept as it is (object text stays object).
+
+    ``labels`` names the columns when given, else the keys of ``columns`` do.
+    """
     return pd.DataFrame._from_arrays(
-        list(columns.values()), columns=list(columns), index=index, verify_integrity=False
+        list(columns.values()),
+        columns=column_labels(tuple(columns)) if labels is None else labels,
+        index=index,
+        verify_integrity=False,
     )
+
+
+# The scoring core builds frames of the same few column sets on every request, and an index of
+# names costs more to build than the frame around it (pandas infers its text type each time).
+@functools.lru_cache(maxsize=256)
+def column_labels(names: tuple[Any, ...], dtype: str | None = None) -> pd.Index:
+    """The column index of ``names``, built once (an index never changes)."""
+    return pd.Index(names, dtype=dtype)
 
 
 class SharedFrame(pd.DataFrame):

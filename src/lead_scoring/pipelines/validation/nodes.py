@@ -90,11 +90,11 @@ def _no_quarantine() -> pd.DataFrame:
     return frame_of(dict.fromkeys(QUARANTINE_COLUMNS, empty), pd.Index([], dtype="int64"))
 
 
-def _unreadable_records(leads: pd.DataFrame) -> pd.DataFrame:
+def _unreadable_records(leads: pd.DataFrame) -> pd.DataFrame | None:
     """Rows with a cell that holds no value of a lead (a JSON object in a served record)."""
     unreadable = leads.attrs.get(UNREADABLE_CELLS) or {}
     if not unreadable:
-        return _no_quarantine()
+        return None
     positions = sorted(unreadable)
     index = leads.index[positions]
     records = pd.DataFrame(
@@ -111,11 +111,11 @@ def _unreadable_records(leads: pd.DataFrame) -> pd.DataFrame:
     return records[QUARANTINE_COLUMNS]
 
 
-def _rejected_line_records(leads: pd.DataFrame) -> pd.DataFrame:
+def _rejected_line_records(leads: pd.DataFrame) -> pd.DataFrame | None:
     """Lines of the export the reader could not take as a lead's record, with why."""
     rejected = leads.attrs.get(REJECTED_LINES) or []
     if not rejected:
-        return _no_quarantine()
+        return None
     start = int(leads.index.max()) + 1 if len(leads) else 0
     records = pd.DataFrame(
         {
@@ -175,7 +175,7 @@ def validate_raw_leads(
     else:
         quarantine = _no_quarantine()
     unreadable = _unreadable_records(leads)
-    if len(unreadable):
+    if unreadable is not None:
         quarantine = pd.concat([unreadable, quarantine])
         quarantine = quarantine[~quarantine.index.duplicated()].sort_index()
     if len(quarantine):
@@ -188,7 +188,7 @@ def validate_raw_leads(
         )
     kept = ~leads.index.isin(quarantine.index) if len(quarantine) else slice(None)
     rejected = _rejected_line_records(leads)
-    if len(rejected):
+    if rejected is not None:
         quarantine = pd.concat([quarantine, rejected]) if len(quarantine) else rejected
     return _typed(leads, parsed, kept), quarantine
 
