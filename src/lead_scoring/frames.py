@@ -30,13 +30,17 @@ def column_arrays(frame: pd.DataFrame) -> dict[Any, Any]:
 
 
 def frame_of(
-    columns: Mapping[Any, Any], index: pd.Index, labels: pd.Index | None = None
+    columns: Mapping[Any, Any],
+    index: pd.Index,
+    labels: pd.Index | None = None,
+    kind: type[pd.DataFrame] = pd.DataFrame,
 ) -> pd.DataFrame:
     """A frame of ready-made column arrays, each kept as it is (object text stays object).
 
-    ``labels`` names the columns when given, else the keys of ``columns`` do.
+    ``labels`` names the columns when given, else the keys of ``columns`` do; ``kind`` is the
+    frame's class, pandas' own or a subclass.
     """
-    return pd.DataFrame._from_arrays(
+    return kind._from_arrays(
         list(columns.values()),
         columns=column_labels(tuple(columns)) if labels is None else labels,
         index=index,

@@ -26,7 +26,13 @@ from lead_scoring.contract import (
     WARM,
 )
 from lead_scoring.errors import LeadScoringError
-from lead_scoring.frames import SharedFrame, column_arrays, column_labels, frame_of
+from lead_scoring.frames import (
+    SharedFrame,
+    arrays_in_order,
+    column_arrays,
+    column_labels,
+    frame_of,
+)
 from lead_scoring.pipelines.feature_engineering import (
     ANY_INTERACTION,
     CATEGORICAL_FEATURES,
@@ -325,6 +331,28 @@ def score_leads(
     return frame_of(scored, model_input.index)
 
 
+class LeadAnswers(pd.DataFrame):
+    """The model's answer, one row per lead: its records are read straight from its columns.
+
+    `mlflow models serve` answers with ``to_dict(orient="records")``, which pandas builds value by
+    value through its own boxing: 36 ms for 1,000 leads and 4.4 ms for one, against 3.8 ms for
+    1,000 read from the columns (a loaded 2-core machine). Every column of the answer holds
+    Python values already (``_objects``), so the records are the same; a column of another
+    type, or another orientation, goes to pandas. Frames derived from it are plain frames.
+    """
+
+    @property
+    def _constructor(self):
+        return pd.DataFrame
+
+    def to_dict(self, orient="dict", *args, **kwargs):  # type: ignore[override]
+        plain = all(pd.api.types.is_object_dtype(dtype) for dtype in self.dtypes)
+        if orient == "records" and not args and not kwargs and plain:
+            names, columns = list(self.columns), arrays_in_order(self)
+            return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+        return super().to_dict(orient, *args, **kwargs)
+
+
 def _objects(values) -> np.ndarray:
     """Values (a column's array) as Python objects, missing ones as None."""
     if isinstance(values, np.ndarray):
@@ -361,7 +389,7 @@ def combine_scored_and_quarantined(
     result["score"] = spread(np.asarray(answers["score"]).astype(int).astype(object))
     result["status"][quarantined_at] = "quarantined"
     result["quarantine_reason"][quarantined_at] = _objects(column_arrays(quarantined)["reason"])
-    return frame_of(result, rows)
+    return frame_of(result, rows, kind=LeadAnswers)
 
 
 def attach_model_input(
