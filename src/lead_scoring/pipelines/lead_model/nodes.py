@@ -345,7 +345,7 @@ class LeadAnswers(pd.DataFrame):
     def _constructor(self):
         return pd.DataFrame
 
-    def to_dict(self, orient="dict", *args, **kwargs):  # type: ignore[override]
+    def to_dict(self, orient="dict", *args, **kwargs):
         plain = all(pd.api.types.is_object_dtype(dtype) for dtype in self.dtypes)
         if orient == "records" and not args and not kwargs and plain:
             names, columns = list(self.columns), arrays_in_order(self)
