@@ -480,16 +480,23 @@ def plain_catboost_model(project: Path) -> tuple[Path, list[dict], list[dict]]:
     Returns the plain model's directory, the raw leads the champion scores (as posted to it) and
     the same leads' model input, the features the plain model is fed, in the same order.
     """
+    import catboost
     import mlflow
     import mlflow.catboost
 
     mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
     champion = mlflow.pyfunc.load_model(CHAMPION_URI, suppress_warnings=True)
-    pipeline_model = champion.unwrap_python_model()
-    trees = pipeline_model.loaded_catalog.load("lead_scoring_model")
+    stored = champion.unwrap_python_model().loaded_catalog.load("lead_scoring_model")
+    # As a plain CatBoostClassifier from the same file: MLflow's flavour takes no subclass.
+    cbm = WORK / "champion_trees.cbm"
+    stored.save_model(str(cbm))
+    trees = catboost.CatBoostClassifier()
+    trees.load_model(str(cbm))
     plain = WORK / "plain_catboost_model"
     shutil.rmtree(plain, ignore_errors=True)
-    mlflow.catboost.save_model(trees, str(plain))
+    mlflow.catboost.save_model(
+        trees, str(plain), pip_requirements=[f"catboost=={catboost.__version__}"]
+    )
     records = served_leads(project)
     answer = champion.predict(pd.DataFrame(records))
     scored = np.flatnonzero(answer["status"].to_numpy() == "scored")
