@@ -1,11 +1,13 @@
 import logging
+import pickle
 
+import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Node, Pipeline
 from kedro.runner import SequentialRunner as KedroSequentialRunner
 from kedro_mlflow.mlflow import KedroPipelineModel
 
-from lead_scoring.runner import SequentialRunner
+from lead_scoring.runner import SequentialRunner, run_plan
 
 _warnings = logging.getLogger("lead_scoring.tests.runner")
 
@@ -40,3 +42,38 @@ def test_other_runs_still_narrate(caplog):
     outputs = KedroSequentialRunner().run(PIPELINE, DataCatalog({"value": MemoryDataset(21)}))
     assert outputs["doubled"].load() == 42
     assert any("Running node" in m for m in _messages(caplog))
+
+
+def _add(left: int, right: int) -> int:
+    return left + right
+
+
+CHAIN = Pipeline(
+    [
+        Node(_double_and_warn, "value", "doubled", name="double"),
+        Node(_add, ["doubled", "value"], "total", name="add"),
+    ]
+)
+
+
+def test_each_value_is_dropped_after_the_last_node_that_reads_it():
+    plan = run_plan(CHAIN)
+    assert [(node.name, set(released)) for node, released in plan] == [
+        ("double", set()),
+        ("add", {"doubled", "value"}),
+    ]
+
+
+def test_the_model_runner_answers_as_kedros_does_and_survives_pickling():
+    catalog = DataCatalog({"value": MemoryDataset(5)})
+    ours = SequentialRunner()
+    assert ours.run(CHAIN, catalog)["total"].load() == 15
+    again = pickle.loads(pickle.dumps(ours))
+    assert again.run(CHAIN, DataCatalog({"value": MemoryDataset(1)}))["total"].load() == 3
+    theirs = KedroSequentialRunner().run(CHAIN, DataCatalog({"value": MemoryDataset(5)}))
+    assert theirs["total"].load() == 15
+
+
+def test_a_missing_input_is_named():
+    with pytest.raises(ValueError, match="'value'"):
+        SequentialRunner().run(CHAIN, DataCatalog({}))

@@ -228,3 +228,24 @@ def test_scored_and_quarantined_rows_come_back_in_input_order(holdout, shap_valu
     assert result.loc[[0, 1, 3, 4, 6], "score"].between(1, 99).all()
     assert result.loc[[2, 5], "probability"].isna().all()
     assert result.loc[2, "probability"] is None and result.loc[0, "quarantine_reason"] is None
+
+
+def test_the_answers_records_are_those_pandas_gives(holdout, shap_values, learned):
+    scored = score_leads(
+        holdout.head(3),
+        shap_values.head(3),
+        learned.load("tier_cuts"),
+        learned.load("probability_calibration"),
+        {"n_reasons": 3},
+    )
+    leads = pd.DataFrame({"lead_id": ["7", None, "9", "10"], "created_date": [None] * 4})
+    scored.index = [0, 1, 3]
+    quarantined = pd.DataFrame({"reason": ["bad date"]}, index=[2])
+    answer = combine_scored_and_quarantined(leads, scored, quarantined)
+    records = answer.to_dict(orient="records")
+    assert records == pd.DataFrame(answer).to_dict(orient="records")
+    assert [type(record["score"]) for record in records] == [int, int, type(None), int]
+    assert records[2]["quarantine_reason"] == "bad date" and records[1]["lead_id"] is None
+    # A column of another type goes through pandas.
+    answer["model_version"] = np.int64(3)
+    assert answer.to_dict(orient="records")[0]["model_version"] == 3

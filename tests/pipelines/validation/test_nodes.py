@@ -150,7 +150,7 @@ def test_the_vectorised_screen_flags_exactly_the_rows_pandera_fails(
     except pa.errors.SchemaErrors as errors:
         failing = set(errors.failure_cases["index"].dropna().astype(int))
     parsed = parse_leads(broken, interaction_columns)
-    flagged = set(np.flatnonzero(rows_breaking_rules(broken, parsed, interaction_columns, limits)))
+    flagged = set(np.flatnonzero(rows_breaking_rules(parsed, interaction_columns, limits)))
     assert failing and flagged == failing
 
 

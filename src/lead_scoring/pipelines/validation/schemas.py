@@ -9,8 +9,9 @@ once, so that only the rows breaking a rule pay for Pandera.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,7 @@ from lead_scoring.contract import (
     TIMESTAMP_FORMAT,
 )
 from lead_scoring.errors import LeadDataError
+from lead_scoring.frames import column_arrays
 
 # Key of ``DataFrame.attrs`` where ingestion lists the export's columns it did not recognise.
 UNKNOWN_COLUMNS = "unknown_columns"
@@ -46,14 +48,15 @@ def parse_timestamps(cells: pd.Series) -> pd.Series:
     return pd.to_datetime(cells, format=TIMESTAMP_FORMAT, errors="coerce")
 
 
-def arrow_cells(cells: pd.Series) -> arrow.Array:
-    """A column's cells as one Arrow array, without a copy when pandas keeps them in one."""
-    values = cells.array
+def arrow_cells(cells) -> arrow.Array:
+    """A column's cells (a Series or its array) as one Arrow array, without a copy when pandas
+    keeps them in one."""
+    values = cells.array if isinstance(cells, pd.Series) else cells
     # Going through the Series costs more than the parsing itself on a served lead.
     if hasattr(values, "__arrow_array__"):
         found = arrow.array(values)
         return found.combine_chunks() if isinstance(found, arrow.ChunkedArray) else found
-    return arrow.array(cells.to_numpy(), from_pandas=True)
+    return arrow.array(np.asarray(values), from_pandas=True)
 
 
 # What Arrow raises when text will not cast to numbers; pandas' lenient parser then takes over.
@@ -67,7 +70,8 @@ def number_array(cells: pd.Series) -> np.ndarray:
         parsed = pc.cast(arrow_cells(cells), arrow.float64())
         return parsed.to_numpy(zero_copy_only=False)
     except _NOT_ARROW_NUMBERS:
-        return pd.to_numeric(cells, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        numbers = pd.to_numeric(pd.Series(cells), errors="coerce")
+        return numbers.to_numpy(dtype="float64", na_value=np.nan)
 
 
 def parse_numbers(cells: pd.Series) -> pd.Series:
@@ -91,10 +95,16 @@ def _columnwise(
     return function(block).to_numpy().reshape(len(cells), len(cells[0])).T
 
 
+def _arrays(leads: pd.DataFrame | Mapping[str, Any]) -> Mapping[str, Any]:
+    """The leads' column arrays by name: a frame's are taken out once."""
+    return column_arrays(leads) if isinstance(leads, pd.DataFrame) else leads
+
+
 def parse_number_columns(
-    leads: pd.DataFrame, columns: Sequence[str]
+    leads: pd.DataFrame | Mapping[str, Any], columns: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Several columns of numeric text as float64 and which cells are empty, rows x columns."""
+    leads = _arrays(leads)
     texts = [arrow_cells(leads[column]) for column in columns]
     # One Arrow call for all the columns, not one pandas call per column: 1.4 against 11.7 ms of
     # CPU a served lead, 10 against 311 ms a batch of 50,000 (benchmarks/bench_lead_cells.py).
@@ -121,6 +131,8 @@ class ParsedLeads:
     numbers: np.ndarray
     # Which of those cells are empty.
     blank: np.ndarray
+    # Which level cells are written and not ``LevelN``, rows x level columns.
+    level_breaks: np.ndarray
 
     def counts(self, columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """The numbers and the empty cells of some count columns, rows x columns."""
@@ -131,9 +143,11 @@ class ParsedLeads:
 def parse_leads(leads: pd.DataFrame, interaction_columns: Sequence[str]) -> ParsedLeads:
     """The batch's timestamps, counts and label, parsed once."""
     counts = (LEADS_DROPPED, REFERRED, *interaction_columns, *([LABEL] if LABEL in leads else []))
-    numbers, blank = parse_number_columns(leads, counts)
-    created = parse_timestamps(leads[CREATED_DATE]).to_numpy(dtype="datetime64[ns]")
-    return ParsedLeads(created, counts, numbers, blank)
+    # Each column is taken out of the frame once, for every parse below.
+    arrays = _arrays(leads)
+    numbers, blank = parse_number_columns(arrays, counts)
+    created = parse_timestamps(pd.Series(arrays[CREATED_DATE])).to_numpy(dtype="datetime64[ns]")
+    return ParsedLeads(created, counts, numbers, blank, breaks_level_rule(arrays))
 
 
 # --- the value rules: tests of parsed cells, with their limits and names -----------------------
@@ -196,7 +210,6 @@ def is_within(timestamps, earliest: pd.Timestamp, latest: pd.Timestamp):
 
 
 def rows_breaking_rules(
-    leads: pd.DataFrame,
     parsed: ParsedLeads,
     interaction_columns: Sequence[str],
     limits: RuleLimits,
@@ -205,7 +218,7 @@ def rows_breaking_rules(
     created = parsed.created
     # An empty or unreadable date is NaT: the date is required.
     broken = np.isnat(created) | ~is_within(created, limits.earliest, limits.latest)
-    broken |= breaks_level_rule(leads).any(axis=1)
+    broken |= parsed.level_breaks.any(axis=1)
     optional = [
         ([LEADS_DROPPED], lambda v: is_whole_number_between(v, 0, limits.max_leads_dropped)),
         ([REFERRED], is_flag),
@@ -223,8 +236,9 @@ def rows_breaking_rules(
     return broken
 
 
-def breaks_level_rule(leads: pd.DataFrame) -> np.ndarray:
+def breaks_level_rule(leads: pd.DataFrame | Mapping[str, Any]) -> np.ndarray:
     """Which level cells are written and not ``LevelN``, rows x level columns."""
+    leads = _arrays(leads)
 
     def breaks(cells: arrow.ChunkedArray) -> arrow.ChunkedArray:
         return pc.invert(pc.fill_null(pc.match_substring_regex(cells, LEVEL_PATTERN), True))
