@@ -22,7 +22,7 @@ from lead_scoring.contract import (
     city_tier,
 )
 from lead_scoring.frames import column_arrays, frame_of
-from lead_scoring.pipelines.validation.schemas import arrow_cells
+from lead_scoring.pipelines.validation import arrow_cells
 
 CATEGORICAL_FEATURES = [CITY, *LEVEL_COLUMNS]
 CITY_TIER = "city_tier"
