@@ -1,8 +1,7 @@
 """A lead store with two model versions' scores, outcomes set in parts, and a tracking store.
 
-Today's store (datasets/lead_store.py) predates the schema realised_performance reads: for these
-tests only, ``add_realised_performance_schema`` adds ``scored_leads.role`` and the table
-``realised_performance`` as the store's migrations define them (_prompts/schema.md).
+The store creates its own schema (``scored_leads.role``, ``realised_performance``: the store's
+migrations); the rows are written with the store's table objects.
 """
 
 from __future__ import annotations
@@ -25,32 +24,11 @@ from lead_scoring.contract import (
     PLATFORM,
     SOURCE,
 )
-from lead_scoring.datasets.lead_store import LeadStore
+from lead_scoring.store import LeadStore, tables
 
 LEADS_PER_MONTH = 400
 MONTHS = ["2022-01", "2022-02"]
 MODEL = "lead_scoring"
-
-
-def add_realised_performance_schema(store: LeadStore) -> None:
-    """The store's target schema, where today's store lacks it: scored_leads.role and the table."""
-    with store.engine.begin() as connection:
-        connection.execute(sa.text("ALTER TABLE scored_leads ADD COLUMN role TEXT"))
-    metadata = sa.MetaData()
-    sa.Table(
-        "realised_performance",
-        metadata,
-        *(sa.Column(c, sa.Text, primary_key=True) for c in ("model_name", "model_version")),
-        *(sa.Column(c, sa.Text, primary_key=True) for c in ("role", "period")),
-        sa.Column("labelled_leads", sa.Integer),
-        sa.Column("completers", sa.Integer),
-        *(sa.Column(c, sa.Float) for c in ("roc_auc", "pr_auc", "hot_precision")),
-        sa.Column("cold_completers_lost", sa.Integer),
-        *(sa.Column(c, sa.Float) for c in ("mean_probability", "completion_rate")),
-        sa.Column("note", sa.Text),
-        sa.Column("measured_at", sa.Text),
-    )
-    metadata.create_all(store.engine)
 
 
 def _leads(rng: np.random.Generator) -> pd.DataFrame:
@@ -107,23 +85,21 @@ class LoopStore:
     def __init__(self, url: str, leads: pd.DataFrame) -> None:
         self.url = url
         self.store = LeadStore(url)
-        add_realised_performance_schema(self.store)
         self.leads = leads
         fields = ["created_date", CITY, PLATFORM, MEDIUM, SOURCE]
-        table = self.store.leads_table(fields)
         with self.store.engine.begin() as connection:
-            connection.execute(sa.insert(table), leads[[LEAD_ID, *fields]].to_dict("records"))
+            connection.execute(
+                sa.insert(tables.leads), leads[[LEAD_ID, *fields]].to_dict("records")
+            )
 
     def add_scores(self, scores: pd.DataFrame) -> None:
-        # Reflected: today's store defines scored_leads without the role column.
-        table = sa.Table("scored_leads", sa.MetaData(), autoload_with=self.store.engine)
         with self.store.engine.begin() as connection:
-            connection.execute(sa.insert(table), scores.to_dict("records"))
+            connection.execute(sa.insert(tables.scored_leads), scores.to_dict("records"))
 
     def land_outcomes(self, month: str) -> None:
         """The outcomes of the leads created in ``month`` arrive."""
         arrived = self.leads.loc[self.leads["created_date"].str.startswith(month)]
-        table = self.store.leads_table()
+        table = tables.leads
         with self.store.engine.begin() as connection:
             connection.execute(
                 sa.update(table)
@@ -150,6 +126,14 @@ def build_loop_store(url: str) -> LoopStore:
 def loop_store(tmp_path: Path) -> LoopStore:
     """The test store in SQLite, the store's default."""
     return build_loop_store(f"sqlite:///{tmp_path / 'lead_store.db'}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path) -> str:
+    """An empty database's URL: the embedded SQLite file, and PostgreSQL where a server starts."""
+    if request.param == "postgresql":
+        return request.getfixturevalue("postgres").new_database()
+    return f"sqlite:///{tmp_path / 'store' / 'lead_store.db'}"
 
 
 @pytest.fixture

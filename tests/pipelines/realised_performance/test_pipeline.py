@@ -8,34 +8,37 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from kedro.io import DataCatalog, MemoryDataset
+from kedro.io import DataCatalog, DatasetError, MemoryDataset
 from kedro.runner import SequentialRunner
 from kedro_datasets.pandas import CSVDataset
 from kedro_datasets.text import TextDataset
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from lead_scoring.datasets.lead_store import LeadStore, LeadStoreDataset
+from lead_scoring.datasets import LeadStoreDataset
 from lead_scoring.errors import RealisedPerformanceAlertError
 from lead_scoring.pipelines.realised_performance import create_pipeline
 from lead_scoring.pipelines.realised_performance.queries import (
     RealisedPerformanceDataset,
-    StoreSchemaError,
+    labelled_scores,
 )
+from lead_scoring.store import SchemaOutOfDateError
+from lead_scoring.store.schema import head_revision, is_current
 from tests.pipelines.realised_performance.conftest import (
     LEADS_PER_MONTH,
     MONTHS,
     build_loop_store,
 )
+from tests.store.test_migrations import build_old_store
 
 PARAMS = {"min_outcomes": 40, "alert_roc_auc": 0.6, "segment_min_leads": 100}
 
 
-def run_measurement(loop_store, tmp_path: Path, city_tiers, **params) -> dict:
-    """One `kedro run --pipeline=realised_performance`, in process, on the test store."""
+def run_measurement(url: str, tmp_path: Path, city_tiers, **params) -> dict:
+    """One `kedro run --pipeline=realised_performance`, in process, on the store at ``url``."""
     catalog = DataCatalog(
         {
-            "lead_store": LeadStoreDataset(url=loop_store.url),
-            "realised_performance_table": RealisedPerformanceDataset(url=loop_store.url),
+            "lead_store": LeadStoreDataset(url=url),
+            "realised_performance_table": RealisedPerformanceDataset(url=url),
             "realised_performance_page": TextDataset(
                 filepath=str(tmp_path / "realised_performance.html")
             ),
@@ -51,7 +54,7 @@ def run_measurement(loop_store, tmp_path: Path, city_tiers, **params) -> dict:
     )
     SequentialRunner().run(create_pipeline(), catalog)
     return {
-        "table": RealisedPerformanceDataset(url=loop_store.url).load(),
+        "table": RealisedPerformanceDataset(url=url).load(),
         "page": (tmp_path / "realised_performance.html").read_text(),
         "segments": pd.read_csv(tmp_path / "segments.csv", dtype={"segment": str}),
     }
@@ -88,7 +91,7 @@ def assert_exactly_scikit_learns(loop_store, tmp_path, city_tiers) -> None:
     """Every stored figure equals scikit-learn's on the stored probabilities and labels."""
     for month in MONTHS:
         loop_store.land_outcomes(month)
-    table = run_measurement(loop_store, tmp_path, city_tiers)["table"]
+    table = run_measurement(loop_store.url, tmp_path, city_tiers)["table"]
     scores = stored_labelled_scores(loop_store.url)
     scores["period"] = scores["created_date"].str[:7]
     checked = 0
@@ -118,13 +121,13 @@ def test_outcomes_arriving_in_parts_fill_the_months_they_belong_to(
     loop_store, tracking, tmp_path, city_tiers
 ):
     loop_store.land_outcomes(MONTHS[0])
-    first = run_measurement(loop_store, tmp_path, city_tiers)["table"]
+    first = run_measurement(loop_store.url, tmp_path, city_tiers)["table"]
     assert set(first["period"]) == {"all", MONTHS[0]}
     assert row(first, "1", "all")["labelled_leads"] == LEADS_PER_MONTH
     january = row(first, "1", MONTHS[0])
 
     loop_store.land_outcomes(MONTHS[1])
-    second = run_measurement(loop_store, tmp_path, city_tiers)["table"]
+    second = run_measurement(loop_store.url, tmp_path, city_tiers)["table"]
     # Upserted by key: one row per version, role and period, none left over from the first run.
     assert not second.duplicated(["model_name", "model_version", "role", "period"]).any()
     assert set(second["period"]) == {"all", *MONTHS}
@@ -138,7 +141,7 @@ def test_too_few_outcomes_give_counts_and_a_note_but_no_figure(
     loop_store, tracking, tmp_path, city_tiers
 ):
     loop_store.land_outcomes(MONTHS[0])
-    table = run_measurement(loop_store, tmp_path, city_tiers, min_outcomes=10_000)["table"]
+    table = run_measurement(loop_store.url, tmp_path, city_tiers, min_outcomes=10_000)["table"]
     stored = row(table, "1", "all")
     completers = stored["completers"]
     assert stored["labelled_leads"] == LEADS_PER_MONTH and 0 < completers < LEADS_PER_MONTH
@@ -153,7 +156,7 @@ def test_too_few_outcomes_give_counts_and_a_note_but_no_figure(
 def test_no_outcome_yet_measures_nothing_and_does_not_alert(
     loop_store, tracking, tmp_path, city_tiers
 ):
-    result = run_measurement(loop_store, tmp_path, city_tiers, alert_roc_auc=1.0)
+    result = run_measurement(loop_store.url, tmp_path, city_tiers, alert_roc_auc=1.0)
     assert result["table"].empty
     assert "Realised performance" in result["page"]
 
@@ -164,7 +167,7 @@ def test_a_low_champion_auc_alerts_after_everything_is_kept(
     for month in MONTHS:
         loop_store.land_outcomes(month)
     with pytest.raises(RealisedPerformanceAlertError, match="realised ROC AUC 0\\.\\d+ on 800"):
-        run_measurement(loop_store, tmp_path, city_tiers, alert_roc_auc=0.99)
+        run_measurement(loop_store.url, tmp_path, city_tiers, alert_roc_auc=0.99)
     # Stored, drawn and logged before the run stopped.
     table = RealisedPerformanceDataset(url=loop_store.url).load()
     assert len(table) == 6
@@ -178,9 +181,9 @@ def test_each_measurement_is_a_step_on_the_versions_own_run(
     loop_store, tracking, tmp_path, city_tiers
 ):
     loop_store.land_outcomes(MONTHS[0])
-    run_measurement(loop_store, tmp_path, city_tiers)
+    run_measurement(loop_store.url, tmp_path, city_tiers)
     loop_store.land_outcomes(MONTHS[1])
-    table = run_measurement(loop_store, tmp_path, city_tiers)["table"]
+    table = run_measurement(loop_store.url, tmp_path, city_tiers)["table"]
     for version, role in [("1", "champion"), ("2", "challenger")]:
         run_id = tracking.get_model_version("lead_scoring", version).run_id
         history = tracking.get_metric_history(run_id, f"realised.{role}.all.labelled_leads")
@@ -200,7 +203,7 @@ def test_the_page_plots_each_month_next_to_the_holdout_promise(
 ):
     for month in MONTHS:
         loop_store.land_outcomes(month)
-    page = run_measurement(loop_store, tmp_path, city_tiers)["page"]
+    page = run_measurement(loop_store.url, tmp_path, city_tiers)["page"]
     assert page.count("data:image/png;base64,") == 2
     assert "Realised ROC AUC per month" in page and "Realised hot precision per month" in page
     # The holdout figures each version's run logged, beside the realised ones.
@@ -214,7 +217,7 @@ def test_segments_hold_the_champions_realised_figures_and_fold_small_ones(
 ):
     for month in MONTHS:
         loop_store.land_outcomes(month)
-    segments = run_measurement(loop_store, tmp_path, city_tiers)["segments"]
+    segments = run_measurement(loop_store.url, tmp_path, city_tiers)["segments"]
     assert set(segments["dimension"]) == {"platform", "city tier", "UTM source", "UTM medium"}
     platforms = segments.loc[segments["dimension"] == "platform"].set_index("segment")
     # Level9 holds about 2% of 800 leads, under segment_min_leads = 100: folded into "other".
@@ -234,19 +237,57 @@ def test_segments_hold_the_champions_realised_figures_and_fold_small_ones(
     assert segments["model_version"].astype(str).eq("1").all()
 
 
-def test_a_store_without_the_role_column_is_named_not_a_traceback(tmp_path, city_tiers):
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    LeadStore(url)
-    catalog_store = LeadStoreDataset(url=url)
-    from lead_scoring.pipelines.realised_performance.nodes import read_labelled_scores
+def test_a_store_of_the_previous_release_is_upgraded_then_measured(
+    store_url, raw_leads, tracking, tmp_path, city_tiers, caplog
+):
+    """The first run of this release on the old store: upgraded, its old scores the champion's."""
+    build_old_store(store_url, raw_leads)
+    engine = sa.create_engine(store_url)
+    assert not is_current(engine)
+    engine.dispose()
+    caplog.set_level("INFO", logger="lead_scoring.store.repository")
+    # The old scores are 0.5 each: a ROC AUC of 0.5, under the default alert level.
+    table = run_measurement(store_url, tmp_path, city_tiers, min_outcomes=1, alert_roc_auc=0.4)[
+        "table"
+    ]
+    assert f"from schema revision 0001 to {head_revision()}" in caplog.text
+    scores = stored_labelled_scores(store_url)
+    # Two of the old store's three leads have an outcome, one of each; both scored by version 1.
+    assert sorted(scores["app_complete_flag"]) == [0, 1]
+    assert set(scores["role"]) == {"champion"}
+    stored = row(table, "1", "all")
+    assert stored["role"] == "champion" and stored["labelled_leads"] == len(scores) == 2
+    label, probability = scores["app_complete_flag"], scores["probability"]
+    assert stored["completers"] == label.sum() == 1
+    assert stored["roc_auc"] == roc_auc_score(label, probability)
+    assert stored["pr_auc"] == average_precision_score(label, probability)
+    # The old store kept no tier: no lead scored hot, and the row says so.
+    assert pd.isna(stored["hot_precision"])
+    assert stored["note"] == "no lead scored hot: no hot precision"
 
-    with pytest.raises(StoreSchemaError, match="scored_leads without the column\\(s\\) role"):
-        read_labelled_scores(catalog_store.load())
+
+def test_an_old_store_the_run_may_not_upgrade_stops_in_one_line_naming_the_command(
+    store_url, raw_leads
+):
+    build_old_store(store_url, raw_leads)
+    for dataset in (
+        LeadStoreDataset(url=store_url, auto_upgrade=False),
+        RealisedPerformanceDataset(url=store_url),
+    ):
+        with pytest.raises(DatasetError) as stopped:
+            dataset.load()
+        # The command line shows the cause: one line naming the revision and the command.
+        cause = stopped.value.__cause__
+        assert isinstance(cause, SchemaOutOfDateError), type(cause)
+        assert "\n" not in str(cause) and "revision 0001" in str(cause)
+        assert "`kedro store upgrade`" in str(cause)
+    # Nothing was changed: the store is still the previous release's.
+    engine = sa.create_engine(store_url)
+    assert not is_current(engine) and not sa.inspect(engine).has_table("realised_performance")
+    engine.dispose()
 
 
-def test_a_score_from_before_roles_were_recorded_counts_as_the_champions(loop_store):
-    from lead_scoring.pipelines.realised_performance.queries import labelled_scores
-
+def test_a_score_written_without_a_role_counts_as_the_champions(loop_store):
     loop_store.land_outcomes(MONTHS[0])
     with loop_store.store.engine.begin() as connection:
         connection.execute(sa.text("UPDATE scored_leads SET role = NULL WHERE model_version = '1'"))
@@ -276,7 +317,7 @@ def test_segments_fold_levels_as_the_champions_training_did_beside_its_holdout(
     )
     for month in MONTHS:
         loop_store.land_outcomes(month)
-    segments = run_measurement(loop_store, tmp_path, city_tiers)["segments"]
+    segments = run_measurement(loop_store.url, tmp_path, city_tiers)["segments"]
     platforms = segments.loc[segments["dimension"] == "platform"].set_index("segment")
     assert set(platforms.index) == {"Level0", "rare"}
     assert platforms.loc["Level0", "holdout_leads"] == 900
@@ -298,7 +339,7 @@ def test_without_a_champions_score_the_challenger_is_measured_and_nothing_alerts
     with loop_store.store.engine.begin() as connection:
         connection.execute(sa.text("DELETE FROM scored_leads WHERE role = 'champion'"))
     loop_store.land_outcomes(MONTHS[0])
-    result = run_measurement(loop_store, tmp_path, city_tiers, alert_roc_auc=1.0)
+    result = run_measurement(loop_store.url, tmp_path, city_tiers, alert_roc_auc=1.0)
     assert set(result["table"]["role"]) == {"challenger"}
     assert "none has scored a labelled lead" in result["page"]
     assert result["segments"].empty

@@ -23,20 +23,18 @@ from lead_scoring.contract import (
     LEVEL_COLUMNS,
     city_tier,
 )
-from lead_scoring.datasets.lead_store import LeadStore, now_utc
 from lead_scoring.errors import RealisedPerformanceAlertError
 from lead_scoring.pipelines.feature_engineering import CITY_TIER, encode_levels
 from lead_scoring.pipelines.realised_performance.queries import (
-    MODEL_NAME,
-    MODEL_VERSION,
     PERIOD,
     REALISED_KEY,
-    ROLE,
     labelled_scores,
     latest_champion,
 )
 from lead_scoring.pipelines.reporting import OTHER, segment_figures
 from lead_scoring.pipelines.training import tier_outcomes
+from lead_scoring.store import LeadStore, now_utc
+from lead_scoring.store.tables import MODEL_NAME, MODEL_VERSION, ROLE
 
 logger = logging.getLogger(__name__)
 

@@ -1,9 +1,8 @@
 """Every query realised_performance asks of the lead store, in one place.
 
-The store owns the tables (``scored_leads`` with its ``role``, ``realised_performance``; see the
-store's migrations): this module reflects them and never creates one, so the store package can
-take these functions over as they stand. Reads and writes are SQLAlchemy Core, which SQLite and
-PostgreSQL both run.
+The store owns the tables (``lead_scoring.store.tables``, created and upgraded by its
+migrations): these queries use its table objects and never define or create one, so the store
+package can take them over as they stand. SQLAlchemy Core, which SQLite and PostgreSQL both run.
 """
 
 from __future__ import annotations
@@ -14,19 +13,19 @@ import pandas as pd
 import sqlalchemy as sa
 from kedro.io import AbstractDataset, DatasetError
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from lead_scoring.contract import CHAMPION, CITY, CREATED_DATE, LABEL, LEAD_ID, LEVEL_COLUMNS
-from lead_scoring.errors import LeadScoringError
+from lead_scoring.store import LeadStore
+from lead_scoring.store.repository import describe_url
+from lead_scoring.store.tables import MODEL_NAME, MODEL_VERSION, ROLE, leads, scored_leads
+from lead_scoring.store.tables import realised_performance as realised_table
 
-MODEL_NAME = "model_name"
-MODEL_VERSION = "model_version"
-ROLE = "role"
 PERIOD = "period"
-REALISED_TABLE = "realised_performance"
-# The key of a row of ``realised_performance``: one measurement of a version in a role and month.
-REALISED_KEY = [MODEL_NAME, MODEL_VERSION, ROLE, PERIOD]
-# The lead's fields a segment is cut on, when the store keeps them.
+# The key of a row of ``realised_performance``: one measurement of a version in a role and month
+# (model_name, model_version, role, period), as the store's table defines it.
+REALISED_KEY = [column.name for column in realised_table.primary_key]
+# The lead's fields a segment is cut on.
 SEGMENT_FIELDS = [CITY, *LEVEL_COLUMNS]
 LABELLED_SCORE_COLUMNS = [
     LEAD_ID,
@@ -42,39 +41,6 @@ LABELLED_SCORE_COLUMNS = [
 ]
 
 
-class StoreSchemaError(LeadScoringError):
-    """The lead store lacks a table or column this pipeline reads or writes."""
-
-
-def _reflect(engine: Engine, name: str, columns: tuple[str, ...] = ()) -> sa.Table | None:
-    """The stored table ``name`` (None when absent); its ``columns`` must be there."""
-    if not sa.inspect(engine).has_table(name):
-        return None
-    table = sa.Table(name, sa.MetaData(), autoload_with=engine)
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise StoreSchemaError(
-            f"The lead store at {_where(engine)} has a table {name} without the column(s) "
-            f"{', '.join(missing)} (rule: the store's current schema, e.g. scored_leads.role). "
-            "Upgrade the store with its migrations, then run again."
-        )
-    return table
-
-
-def _where(engine: Engine) -> str:
-    return engine.url.render_as_string(hide_password=True)
-
-
-def _required(engine: Engine, name: str, columns: tuple[str, ...] = ()) -> sa.Table:
-    table = _reflect(engine, name, columns)
-    if table is None:
-        raise StoreSchemaError(
-            f"The lead store at {_where(engine)} has no table {name} (rule: the store's current "
-            "schema). Upgrade the store with its migrations, then run again."
-        )
-    return table
-
-
 def labelled_scores(engine: Engine) -> pd.DataFrame:
     """Each version's latest score of every lead whose outcome is known, with the lead's fields.
 
@@ -82,13 +48,11 @@ def labelled_scores(engine: Engine) -> pd.DataFrame:
     more than once), carrying the role it scored in then, the lead's ``created_date``, segment
     fields and ``app_complete_flag``.
     """
-    scores = _required(engine, "scored_leads", (ROLE,))
-    leads = _reflect(engine, "leads", (LABEL, CREATED_DATE))
-    if leads is None:
-        return pd.DataFrame(columns=LABELLED_SCORE_COLUMNS)
+    scores = scored_leads
     ranked = sa.select(
         *(scores.c[c] for c in (LEAD_ID, MODEL_NAME, MODEL_VERSION, "scored_at")),
-        # A score from before roles were recorded was the champion's, as the migration says.
+        # The upgrade gives older scores the champion's role; a score written with no role is
+        # the champion's too, as the store's own queries read it (never dropped from a group).
         sa.func.coalesce(scores.c[ROLE], CHAMPION).label(ROLE),
         scores.c.probability,
         scores.c.tier,
@@ -99,14 +63,13 @@ def labelled_scores(engine: Engine) -> pd.DataFrame:
         )
         .label("newest_first"),
     ).subquery()
-    fields = [leads.c[c] for c in SEGMENT_FIELDS if c in leads.columns]
     query = (
         sa.select(
             *(ranked.c[c] for c in (LEAD_ID, MODEL_NAME, MODEL_VERSION, ROLE, "scored_at")),
             ranked.c.probability,
             ranked.c.tier,
             leads.c[CREATED_DATE],
-            *fields,
+            *(leads.c[c] for c in SEGMENT_FIELDS),
             leads.c[LABEL],
         )
         .join(leads, leads.c[LEAD_ID] == ranked.c[LEAD_ID])
@@ -121,7 +84,7 @@ def labelled_scores(engine: Engine) -> pd.DataFrame:
 
 def latest_champion(engine: Engine) -> dict[str, str] | None:
     """The model name and version that scored a lead as champion most recently, if any did."""
-    scores = _required(engine, "scored_leads", (ROLE,))
+    scores = scored_leads
     query = (
         sa.select(scores.c[MODEL_NAME], scores.c[MODEL_VERSION])
         .where(scores.c[ROLE] == CHAMPION)
@@ -135,7 +98,6 @@ def latest_champion(engine: Engine) -> dict[str, str] | None:
 
 def upsert_realised_performance(engine: Engine, rows: pd.DataFrame) -> None:
     """Insert or replace the rows of ``realised_performance`` by their key, in one transaction."""
-    table = _required(engine, REALISED_TABLE, tuple(rows.columns))
     records = [
         {c: None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for c, v in row.items()}
         for row in rows.astype("object").to_dict("records")
@@ -143,10 +105,9 @@ def upsert_realised_performance(engine: Engine, rows: pd.DataFrame) -> None:
     if not records:
         return
     with engine.begin() as connection:
-        dialect = connection.dialect.name
-        if dialect not in ("sqlite", "postgresql"):
-            raise StoreSchemaError(f"The lead store supports SQLite and PostgreSQL, not {dialect}.")
-        insert = (sqlite if dialect == "sqlite" else postgresql).insert(table)
+        # The store opens SQLite and PostgreSQL only (``LeadStore``), both with ON CONFLICT.
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        insert = dialect.insert(realised_table)
         changed = {c: insert.excluded[c] for c in rows.columns if c not in REALISED_KEY}
         connection.execute(
             insert.on_conflict_do_update(index_elements=REALISED_KEY, set_=changed), records
@@ -155,35 +116,38 @@ def upsert_realised_performance(engine: Engine, rows: pd.DataFrame) -> None:
 
 def stored_realised_performance(engine: Engine) -> pd.DataFrame:
     """The whole ``realised_performance`` table, by model, version, role and period."""
-    table = _required(engine, REALISED_TABLE)
+    query = sa.select(realised_table).order_by(*(realised_table.c[c] for c in REALISED_KEY))
     with engine.connect() as connection:
-        frame = pd.read_sql(
-            sa.select(table).order_by(*(table.c[c] for c in REALISED_KEY)), connection
-        )
+        frame = pd.read_sql(query, connection)
     return frame.astype({MODEL_VERSION: "str"})
 
 
 class RealisedPerformanceDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     """The store's ``realised_performance`` table: a save upserts rows by key in one transaction,
-    a load reads the whole table back (so a node after the save sees what was stored)."""
+    a load reads the whole table back (so a node after the save sees what was stored).
+
+    It never upgrades the store (``lead_store``, loaded by the run's first node, does, with
+    ``auto_upgrade``): on a store of an older schema it stops in the store's one line.
+    """
 
     def __init__(self, *, url: str, metadata: dict[str, Any] | None = None) -> None:
         self._url = url
         self.metadata = metadata
-        self._engine: Engine | None = None
+        self._store: LeadStore | None = None
 
     @property
     def engine(self) -> Engine:
-        if self._engine is None:
-            self._engine = sa.create_engine(self._url)
-        return self._engine
+        if self._store is None:
+            self._store = LeadStore(self._url, upgrade=False)
+        return self._store.engine
 
     def load(self) -> pd.DataFrame:
         return stored_realised_performance(self.engine)
 
     def save(self, data: pd.DataFrame) -> None:
+        engine = self.engine
         try:
-            upsert_realised_performance(self.engine, data)
+            upsert_realised_performance(engine, data)
         except sa.exc.SQLAlchemyError as error:
             raise DatasetError(
                 f"The lead store at {self._describe()['url']} refused the realised performance "
@@ -191,4 +155,4 @@ class RealisedPerformanceDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             ) from error
 
     def _describe(self) -> dict[str, Any]:
-        return {"url": make_url(self._url).render_as_string(hide_password=True)}
+        return {"url": describe_url(self._url)}
