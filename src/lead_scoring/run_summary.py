@@ -405,15 +405,11 @@ def challenger_report_path(report: Path) -> Path:
     return report.with_name(f"{report.stem}_challenger{report.suffix}")
 
 
-def keep_champion_report(client: MlflowClient, model_name: str, report: Path) -> Path:
-    """Move a challenger's report beside ``report`` and put the champion's back in its place.
+def fetch_champion_report(client: MlflowClient, model_name: str, report: Path, note: str) -> None:
+    """Put the champion's report, the copy logged with its training run, at ``report``.
 
-    The champion's report is the copy logged with its training run; where that cannot be read,
-    a short page says which version is champion and where the challenger's report is. Returns
-    the challenger's report's path.
+    Where it cannot be read, a short page says which version is champion, and ``note``.
     """
-    beside = challenger_report_path(report)
-    report.replace(beside)
     champion = None
     with tempfile.TemporaryDirectory(dir=report.parent) as download:
         try:
@@ -422,18 +418,37 @@ def keep_champion_report(client: MlflowClient, model_name: str, report: Path) ->
                 str(champion.run_id), f"reporting/{report.name}", download
             )
             Path(fetched).replace(report)
-            return beside
+            return
         except (MlflowException, OSError) as error:
             cause = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
     named = f"version {champion.version}" if champion is not None else "the champion"
     report.write_text(
         "<html><body><h1>Lead scoring model report</h1>\n"
         f"<p>The champion ({html.escape(named)}) scores the leads, but its report could not be "
-        f"read from MLflow ({html.escape(cause)}). The new challenger's report is "
-        f'<a href="{beside.name}">{beside.name}</a>.</p></body></html>\n',
+        f"read from MLflow ({html.escape(cause)}). {note}</p></body></html>\n",
         encoding="utf-8",
     )
+
+
+def keep_champion_report(client: MlflowClient, model_name: str, report: Path) -> Path:
+    """Move a challenger's report beside ``report`` and put the champion's back in its place;
+    the challenger's report's path."""
+    beside = challenger_report_path(report)
+    report.replace(beside)
+    fetch_champion_report(
+        client,
+        model_name,
+        report,
+        f'The new challenger\'s report is <a href="{beside.name}">{beside.name}</a>.',
+    )
     return beside
+
+
+def report_the_promoted_champion(client: MlflowClient, model_name: str, report: Path) -> None:
+    """After a promotion: the new champion's report in place, no challenger's report beside."""
+    report.parent.mkdir(parents=True, exist_ok=True)
+    fetch_champion_report(client, model_name, report, "See its MLflow run's reporting/ folder.")
+    challenger_report_path(report).unlink(missing_ok=True)
 
 
 class RunSummaryHook:
@@ -541,6 +556,11 @@ class RunSummaryHook:
                 beside = keep_champion_report(client, model["name"], report)
                 files["Model report (champion)"] = files.pop("Model report")
                 files["Model report (this run's challenger)"] = beside.as_posix()
+        record = facts.get("promotion_record") or {}
+        report_file = _filepath(catalog, "model_report")
+        if kind == "promote" and record.get("outcome") == "promoted" and report_file:
+            report_the_promoted_champion(client, record["model_name"], Path(report_file))
+            files["Model report (the new champion)"] = report_file
         run = None
         if self._run_id:
             info = client.get_run(self._run_id).info

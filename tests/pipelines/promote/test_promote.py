@@ -234,6 +234,11 @@ def test_a_better_challenger_is_promoted_and_the_old_champion_kept_for_rollback(
     assert alias_version(project, "previous_champion") == "2"
     why = registry(project).get_model_version("lead_scoring", "1").tags["alias_reason"]
     assert why.startswith("promoted on realised results: challenger v1 ROC AUC")
+    # The report a team opens is the new champion's; no challenger's report is left beside it.
+    reports = project / "data" / "08_reporting"
+    page = (reports / "model_report.html").read_text(encoding="utf-8")
+    assert "version <strong>1</strong>" in page
+    assert not (reports / "model_report_challenger.html").exists()
     # The new champion scores again, as champion, the recent leads it scored in shadow: the
     # call list and the call queue read champion scores only.
     after = better_challenger["scored after promotion"]
