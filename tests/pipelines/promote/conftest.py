@@ -8,7 +8,9 @@ challenges and beats nothing when it is champion. Swapping the aliases gives a b
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from pathlib import Path
 
 import mlflow
@@ -89,8 +91,11 @@ def create_promotion_log_for_tests(project: Path) -> None:
 def land(project: Path, *files: Path) -> None:
     landing = project / "data" / "01_raw" / "landing"
     landing.mkdir(parents=True, exist_ok=True)
+    # Landed a minute ago, as a delivery is by the time the scheduled ingest finds it: past the
+    # settle time that defers files still being written.
+    landed = time.time() - 60
     for file in files:
-        shutil.copy(file, landing)
+        os.utime(shutil.copy(file, landing), (landed, landed))
 
 
 @pytest.fixture(scope="session")
@@ -116,9 +121,15 @@ def contenders_project(trained_project, tmp_path_factory) -> Path:
             project,
             "generate_daily",
             monkeypatch,
-            generate_daily={"days": len(DAYS), "leads_per_day": LEADS_PER_DAY},
+            # Each day's outcomes written the same day, beside its leads: the tests land them.
+            generate_daily={
+                "first_day": DAYS[0],
+                "days": len(DAYS),
+                "leads_per_day": LEADS_PER_DAY,
+                "vary_volume": False,
+                "outcome_delay_days": 0,
+            },
             landing_path=str(daily),
-            outcomes_path=str(daily),
         )
     return project
 
