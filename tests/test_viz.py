@@ -15,6 +15,7 @@ pytestmark = pytest.mark.slow
 PIPELINES = {
     *("generate", "ingestion", "train", "scoring", "inference", "reporting", "__default__"),
     *("ingest", "score_new", "train_from_store", "generate_daily", "realised_performance"),
+    "promote",
 }
 LAYERS = ["raw", "intermediate", "primary", "model_input", "models", "model_output", "reporting"]
 
