@@ -90,7 +90,8 @@ def loop(tmp_path_factory) -> dict:
         "run",
         "--pipeline=generate_daily",
         f"--params=generate_daily.days={DAYS + 1},generate_daily.leads_per_day={LEADS_PER_DAY},"
-        f"generate_daily.outcome_delay_days=0,landing_path={daily}",
+        f"generate_daily.outcome_delay_days=0,generate_daily.vary_volume=false,"
+        f"landing_path={daily}",
     )
     *first_days, next_day = sorted(daily.glob("*_leads.csv"))
     for export in [*first_days, *sorted(daily.glob("*_outcomes.csv"))[:DAYS]]:
@@ -219,6 +220,9 @@ def test_a_validation_stop_fails_the_task_at_once_with_its_line_first(loop):
     assert stop < failed < output.index("Traceback", failed)
     line = " ".join(output[stop:failed].splitlines()[:4])
     assert "9999-12-31_leads.csv' line 6 has 3 field(s)" in line
-    # Nothing of the broken run reached the store.
-    for name, table in loop["broken ingest store"].items():
-        pd.testing.assert_frame_equal(table, loop["score store"][name])
+    # Nothing of the broken file reached the store: the ingest log records it refused.
+    for name in ("leads", "scored_leads"):
+        pd.testing.assert_frame_equal(loop["broken ingest store"][name], loop["score store"][name])
+    log = loop["broken ingest store"]["ingest_log"]
+    refused = log.loc[log["source_file"] == "9999-12-31_leads.csv"]
+    assert refused["status"].tolist() == ["refused"] and refused["leads_new"].tolist() == [0]
