@@ -11,45 +11,14 @@ import sqlalchemy as sa
 
 from lead_scoring.contract import CHALLENGER, CHAMPION, CREATED_DATE, LABEL, LEAD_ID
 from lead_scoring.errors import LeadScoringError
-from lead_scoring.store import LeadStore
+from lead_scoring.store import LeadStore, tables
 from lead_scoring.store.tables import CONTENT_HASH, MODEL_NAME, MODEL_VERSION, ROLE
 
-PROMOTION_LOG = "promotion_log"
+PROMOTION_LOG = tables.promotion_log.name
 
 
 class NoPromotionLogError(LeadScoringError):
     """The store has no promotion_log table: its migrations have not run."""
-
-
-def promotion_log_table(metadata: sa.MetaData) -> sa.Table:
-    """``promotion_log`` as the store's schema defines it: one row per promote decision."""
-    text, number = sa.Text, sa.Float
-    return sa.Table(
-        PROMOTION_LOG,
-        metadata,
-        sa.Column("decision_id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("decided_at", text),
-        sa.Column(MODEL_NAME, text),
-        sa.Column("champion_version", text),
-        sa.Column("challenger_version", text),
-        sa.Column("leads_compared", sa.Integer),
-        *(
-            sa.Column(name, number)
-            for name in (
-                "champion_roc_auc",
-                "challenger_roc_auc",
-                "gain",
-                "gain_low",
-                "gain_high",
-                "confidence",
-                "margin",
-            )
-        ),
-        sa.Column("outcome", text),
-        sa.Column("reason", text),
-        sa.Column("mlflow_run_id", text),
-        extend_existing=True,
-    )
 
 
 def leads_scored_in_shadow(
@@ -131,7 +100,7 @@ def check_promotion_log(store: LeadStore) -> None:
 def record_promotion(store: LeadStore, decision: dict) -> int:
     """Append one decision to ``promotion_log``; its decision_id."""
     check_promotion_log(store)
-    table = promotion_log_table(store.metadata)
+    table = tables.promotion_log
     with store.engine.begin() as connection:
         row = {c.name: decision.get(c.name) for c in table.columns if c.name != "decision_id"}
         inserted = connection.execute(sa.insert(table), row).inserted_primary_key
@@ -140,6 +109,6 @@ def record_promotion(store: LeadStore, decision: dict) -> int:
 
 def promotion_log(store: LeadStore) -> pd.DataFrame:
     """Every promote decision, oldest first."""
-    table = promotion_log_table(store.metadata)
+    table = tables.promotion_log
     with store.engine.connect() as connection:
         return pd.read_sql(sa.select(table).order_by(table.c.decision_id), connection)

@@ -16,12 +16,10 @@ from pathlib import Path
 import mlflow
 import numpy as np
 import pytest
-import sqlalchemy as sa
 from mlflow.tracking import MlflowClient
 
 from lead_scoring.contract import LABEL
 from lead_scoring.datasets import LeadStore, RawLeadsDataset
-from lead_scoring.datasets.role_queries import promotion_log_table
 
 LEADS_PER_DAY = 400
 DAYS = ["2022-02-15", "2022-02-16", "2022-02-17"]
@@ -79,13 +77,6 @@ def alias_version(project: Path, alias: str) -> str | None:
 
 def store_of(project: Path) -> LeadStore:
     return LeadStore(f"sqlite:///{project / 'data' / '03_primary' / 'lead_store.db'}")
-
-
-def create_promotion_log_for_tests(project: Path) -> None:
-    """The promotion_log table the store's migrations create (schema.md), made by hand here:
-    this branch works against today's store, which has no migrations yet."""
-    store = store_of(project)
-    promotion_log_table(sa.MetaData()).create(store.engine, checkfirst=True)
 
 
 def land(project: Path, *files: Path) -> None:

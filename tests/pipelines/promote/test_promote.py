@@ -27,7 +27,6 @@ from tests.pipelines.promote.conftest import (
     DAYS,
     alias_version,
     copy_of,
-    create_promotion_log_for_tests,
     land,
     partial_outcomes,
     registry,
@@ -63,7 +62,6 @@ def scored_and_labelled(project: Path, monkeypatch, walk: dict, **score_params) 
     """Land the days, ingest, score_new; then outcomes of one day's first 30 leads, promote;
     then every outcome, promote."""
     daily = project / "daily"
-    create_promotion_log_for_tests(project)
     land(project, *(daily / f"{day}_leads.csv" for day in DAYS))
     run_pipeline(project, "ingest", monkeypatch)
     walk["score_new"] = printed(project, "score_new", monkeypatch, **score_params)
@@ -252,7 +250,6 @@ def test_a_better_challenger_is_promoted_and_the_old_champion_kept_for_rollback(
 def test_no_challenger_is_one_line(trained_project, tmp_path, monkeypatch):
     project = copy_of(trained_project, tmp_path / "project")
     store_of(project)
-    create_promotion_log_for_tests(project)
     body = summary_body(printed(project, "promote", monkeypatch), "promote")
     assert [line for line in body if line.startswith("Promote:")] == [
         "Promote: no challenger: champion version 1 stays, nothing to compare"
