@@ -36,8 +36,15 @@ def test_outcomes_are_ingested_before_training_from_the_store():
     training = steps.index("train_from_store")
     assert "generate_daily" in steps[:training]
     assert steps.index("ingest", steps.index("generate_daily")) < training
-    # New leads after the retrain are ingested and scored too.
-    assert steps[training + 1 :] == ["generate_daily", "ingest", "score_new"]
+    # New leads after the retrain are ingested and scored too, then both versions are measured
+    # on the outcomes that arrived and promotion decides between them.
+    assert steps[training + 1 :] == [
+        "generate_daily",
+        "ingest",
+        "score_new",
+        "realised_performance",
+        "promote",
+    ]
 
 
 def test_the_second_delivery_starts_the_day_after_the_first_one_ends(parameters):
