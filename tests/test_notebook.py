@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -24,8 +25,9 @@ def test_notebook_is_committed_without_outputs():
             assert cell.outputs == [] and cell.execution_count is None
 
 
-@pytest.mark.slow
-def test_notebook_runs_against_the_trained_project(trained_project, tmp_path, monkeypatch):
+def run_notebook(project: Path, monkeypatch) -> tuple[nbformat.NotebookNode, str]:
+    """The committed notebook executed in ``project``'s notebooks/, as `kedro jupyter` runs it,
+    and what its cells printed."""
     # "python3" must start this interpreter, whose environment holds the project and Kedro.
     command = KernelSpecManager().get_kernel_spec("python3").argv[0]
     assert command in {"python", "python3", sys.executable}, f"python3 kernel runs {command}"
@@ -34,10 +36,6 @@ def test_notebook_runs_against_the_trained_project(trained_project, tmp_path, mo
     monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
     monkeypatch.setenv("DO_NOT_TRACK", "1")
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
-
-    # A private copy: the kernel writes to the project, other tests share the trained one.
-    project = shutil.copytree(trained_project, tmp_path / "project")
-    # Run where `kedro jupyter` runs it: in notebooks/, the project found from there.
     target = project / "notebooks" / NOTEBOOK.name
     shutil.copy(NOTEBOOK, target)
     notebook = nbformat.read(target, as_version=4)
@@ -47,7 +45,6 @@ def test_notebook_runs_against_the_trained_project(trained_project, tmp_path, mo
         timeout=300,
         resources={"metadata": {"path": str(target.parent)}},
     ).execute()
-
     printed = "".join(
         output.get("text", "")
         for cell in notebook.cells
@@ -55,6 +52,14 @@ def test_notebook_runs_against_the_trained_project(trained_project, tmp_path, mo
         for output in cell.outputs
         if output.get("name") == "stdout"
     )
+    return notebook, printed
+
+
+@pytest.mark.slow
+def test_notebook_runs_against_the_trained_project(trained_project, tmp_path, monkeypatch):
+    # A private copy: the kernel writes to the project, other tests share the trained one.
+    project = shutil.copytree(trained_project, tmp_path / "project")
+    notebook, printed = run_notebook(project, monkeypatch)
     assert "lead_scoring version 1 is the champion" in printed
     leads = [line for line in printed.splitlines() if line.startswith("Lead ")]
     assert len(leads) == 8 and all(line.endswith(" because:") for line in leads)

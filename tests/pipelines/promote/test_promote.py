@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -273,33 +271,9 @@ def test_the_resampled_auc_is_sklearns_on_the_resampled_leads():
 def test_the_notebook_describes_the_champion_after_a_challenger_retrain(
     contenders_project, tmp_path, monkeypatch
 ):
-    import nbformat
-    from nbclient import NotebookClient
+    from tests.test_notebook import run_notebook
 
-    from tests.conftest import PROJECT_ROOT
-
-    for name in [name for name in os.environ if name.startswith("MLFLOW_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
-    monkeypatch.setenv("DO_NOT_TRACK", "1")
-    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
-    project = copy_of(contenders_project, tmp_path / "project")
-    target = project / "notebooks" / "exploration.ipynb"
-    shutil.copy(PROJECT_ROOT / "notebooks" / "exploration.ipynb", target)
-    notebook = nbformat.read(target, as_version=4)
-    NotebookClient(
-        notebook,
-        kernel_name="python3",
-        timeout=300,
-        resources={"metadata": {"path": str(target.parent)}},
-    ).execute()
-    printed = "".join(
-        output.get("text", "")
-        for cell in notebook.cells
-        if cell.cell_type == "code"
-        for output in cell.outputs
-        if output.get("name") == "stdout"
-    )
+    _, printed = run_notebook(copy_of(contenders_project, tmp_path / "project"), monkeypatch)
     # The last train run made version 2 the challenger; the notebook reads version 1.
     assert "lead_scoring version 1 is the champion" in printed
     assert "not the champion's: the data sections above describe that run's export" in printed
