@@ -78,7 +78,10 @@ def main() -> None:
         import pandas as pd
 
         model = mlflow.pyfunc.load_model(args.model)
-        model.predict(pd.read_parquet(args.leads)).to_parquet(args.scores)
+        answers = model.predict(pd.read_parquet(args.leads))
+        # Parquet keeps a frame's attrs as JSON: the answer's hold arrays for drift monitoring.
+        answers.attrs.clear()
+        answers.to_parquet(args.scores)
     print(json.dumps(project_modules()))
 
 

@@ -8,17 +8,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lead_scoring.datasets import CatBoostModelDataset
 from lead_scoring.model_code import ScoringCode, imported_modules
-from lead_scoring.pipelines import lead_model
+from lead_scoring.pipeline_registry import register_pipelines
 from tests.conftest import kedro_env
 
 ISOLATED = Path(__file__).with_name("isolated_model_code.py")
 
 
 def carried_code() -> ScoringCode:
-    """The code as the train pipeline binds it to the model."""
-    return ScoringCode(lead_model.create_pipeline(), carried=[CatBoostModelDataset])
+    """The code the train pipeline gives MLflow to log with the model."""
+    (code,) = register_pipelines()["train"].log_model_kwargs["code_paths"]
+    return code
 
 
 def run_isolated(*args: str) -> subprocess.CompletedProcess:
@@ -55,7 +55,11 @@ def test_the_carried_code_is_the_scoring_core_and_what_it_imports():
 def test_the_carried_code_imports_without_airflow_generators_or_run_hooks():
     folder = Path(os.fspath(carried_code()))
     assert folder.name == "lead_scoring"
-    roots = ["lead_scoring.pipelines.lead_model", "lead_scoring.datasets.catboost_model_dataset"]
+    roots = [
+        "lead_scoring.pipelines.lead_model",
+        "lead_scoring.datasets.catboost_model_dataset",
+        "lead_scoring.runner",
+    ]
     result = run_isolated("--code", str(folder.parent), "--import", *roots)
     assert result.returncode == 0, result.stderr[-3000:]
     imported = json.loads(result.stdout.splitlines()[-1])

@@ -3,8 +3,8 @@
 MLflow copies each ``code_paths`` entry into the model's ``code/`` folder. Shipping the whole
 package would carry the Airflow launcher, the data generator and the run hooks into every model,
 so the modules scoring needs are found by reading their imports (every ``import`` statement,
-inside functions too, since those run at score time) from the inference pipeline's nodes and the
-model's datasets, and copied into a temporary package folder that keeps their layout.
+inside functions too, since those run at score time) from the inference pipeline's nodes, its
+runner and the model's datasets, and copied into a temporary package folder that keeps their layout.
 
 MLflow's own ``infer_code_paths`` is not used: it resolves modules against the working directory,
 and a Kedro project runs from its root, above ``src/``.
@@ -81,10 +81,10 @@ def _defining_module(function) -> str:
     return function.__module__
 
 
-def scoring_roots(inference: Pipeline, carried: Iterable[type] = ()) -> list[str]:
-    """The modules that unpickling the registered model imports first: its nodes' and datasets'."""
+def scoring_roots(inference: Pipeline, carried: Iterable[object] = ()) -> list[str]:
+    """The modules that unpickling the model imports first: its nodes', and ``carried``'s."""
     nodes = {_defining_module(node.func) for node in inference.nodes}
-    return sorted(nodes | {kind.__module__ for kind in carried})
+    return sorted(nodes | {thing.__module__ for thing in carried})
 
 
 @functools.cache
@@ -106,8 +106,9 @@ class ScoringCode(os.PathLike):
     there would cost each of them 0.2 s.
     """
 
-    def __init__(self, inference: Pipeline, carried: Iterable[type] = ()) -> None:
-        # ``carried``: classes of the catalog datasets the model carries (its CatBoost file's).
+    def __init__(self, inference: Pipeline, carried: Iterable[object] = ()) -> None:
+        # ``carried``: the project's other objects or classes the model pickles with its nodes
+        # (its runner, its catalog's datasets); a test loads the model where nothing else is.
         self.roots = tuple(scoring_roots(inference, carried))
 
     def __fspath__(self) -> str:

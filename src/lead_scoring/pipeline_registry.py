@@ -46,16 +46,17 @@ def bound_to_model(learning: Pipeline) -> Pipeline:
     from lead_scoring.model_code import ScoringCode
 
     inference = lead_model.create_pipeline()
+    scoring_runner = runner.SequentialRunner()
     return pipeline_ml_factory(
         training=learning,
         inference=inference,
         input_name=lead_model.SCORING_INPUT,
-        kpm_kwargs={"runner": runner.SequentialRunner()},
+        kpm_kwargs={"runner": scoring_runner},
         log_model_kwargs={
             "name": "model",
             "registered_model_name": REGISTERED_MODEL_NAME,
-            # The CatBoost file's dataset travels pickled in the model's catalog.
-            "code_paths": [ScoringCode(inference, carried=[CatBoostModelDataset])],
+            # The runner and the CatBoost file's dataset are pickled with the model.
+            "code_paths": [ScoringCode(inference, carried=[scoring_runner, CatBoostModelDataset])],
             "signature": None,
         },
     )
