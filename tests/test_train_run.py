@@ -2,7 +2,6 @@
 
 import json
 import shutil
-from pathlib import Path
 
 import mlflow
 import pandas as pd
@@ -53,16 +52,6 @@ def test_the_registered_champion_scores_raw_leads(client, small_export):
     assert scores["probability"].between(0, 1).all()
     assert set(scores["tier"]) <= {"hot", "warm", "cold"}
     assert scores["reason_1"].str.endswith(("raises the score.", "lowers the score.")).all()
-
-
-def test_the_registered_model_carries_the_package_with_its_templates(client):
-    # code_paths copies the package folder: the files it reads at run time travel with the model.
-    model = Path(mlflow.artifacts.download_artifacts("models:/lead_scoring@champion"))
-    package = model / "code" / "lead_scoring"
-    assert (package / "pipelines" / "lead_model" / "nodes.py").is_file()
-    templates = package / "pipelines" / "reporting" / "templates"
-    assert (templates / "model_report.html.j2").is_file()
-    assert (templates / "raw_data_profile.html.j2").is_file()
 
 
 def test_a_missing_column_stops_the_run_with_one_clear_line(tmp_path, small_export):

@@ -11,8 +11,6 @@ new export -> the registered model (the same ingestion, validation and features,
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from kedro.pipeline import Pipeline, pipeline
 from kedro_mlflow.pipeline import pipeline_ml_factory
 
@@ -36,25 +34,29 @@ from lead_scoring.pipelines import (
     validation,
 )
 
-# The package the registered model carries, so it loads where the project is not installed.
-_PACKAGE_DIR = Path(__file__).resolve().parent
-
 
 def bound_to_model(learning: Pipeline) -> Pipeline:
     """``learning`` bound to the model's scoring core: its run logs and registers the core.
 
     Everything a train run does must be in ``learning``: adding to a bound pipeline afterwards
-    would demote it to a plain one that logs no model.
+    would demote it to a plain one that logs no model. The model carries the modules its scoring
+    imports, so it loads where the project is not installed.
     """
+    from lead_scoring.datasets import CatBoostModelDataset
+    from lead_scoring.model_code import ScoringCode
+
+    inference = lead_model.create_pipeline()
+    scoring_runner = runner.SequentialRunner()
     return pipeline_ml_factory(
         training=learning,
-        inference=lead_model.create_pipeline(),
+        inference=inference,
         input_name=lead_model.SCORING_INPUT,
-        kpm_kwargs={"runner": runner.SequentialRunner()},
+        kpm_kwargs={"runner": scoring_runner},
         log_model_kwargs={
             "name": "model",
             "registered_model_name": REGISTERED_MODEL_NAME,
-            "code_paths": [str(_PACKAGE_DIR)],
+            # The runner and the CatBoost file's dataset are pickled with the model.
+            "code_paths": [ScoringCode(inference, carried=[scoring_runner, CatBoostModelDataset])],
             "signature": None,
         },
     )

@@ -8,9 +8,15 @@ from kedro.utils import find_kedro_project
 from lead_scoring.export_guard import ExistingExportGuardHook
 from lead_scoring.hooks import ModelRegistryHook, StreamedOutputsHook, TrackingPreflightHook
 from lead_scoring.mlflow_ui import MlflowUiHook
+from lead_scoring.quiet import on_kedro_start
 from lead_scoring.run_summary import RunSummaryHook
 from lead_scoring.store.hook import StoreLockHook
 from lead_scoring.tracking_store import RunLockHook
+
+# A notebook's `%load_ext kedro.ipython` reads these settings before kedro-mlflow's hooks load:
+# quiet from there on, as `kedro` makes itself through its `kedro.init` entry point. (Not in the
+# package's __init__, which the registered model runs too.)
+on_kedro_start()
 
 # The summary comes after the registry hook: of two `trylast` hooks, pluggy calls the one
 # registered last, last, so the summary sees the alias the registry hook gave.
