@@ -10,18 +10,19 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from filelock import FileLock, Timeout
 from kedro.io import AbstractDataset, DatasetError
 
-from lead_scoring.datasets.atomic_csv_dataset import write_atomically
-from lead_scoring.locks import exclusive_lock
+from lead_scoring.datasets.publish import write_atomically
 
 
 class DriftHistoryDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     """Loads the whole history; each save appends its rows to the CSV.
 
-    Writers take an exclusive lock on a sibling ``.lock`` file, copy the current file and the new
-    rows to a temporary file and rename it over the history: concurrent runs never lose rows, and
-    readers see the history before or after an append, never half of one. POSIX only (``flock``).
+    Writers take ``filelock``'s lock on a hidden ``.lock`` sibling, copy the current file and the
+    new rows to a staged file and publish it over the history (``publish.write_atomically``):
+    concurrent runs never lose rows, and readers see the history before or after an append, never
+    half of one. The lock file stays: removing it would let two writers lock different files.
     """
 
     def __init__(
@@ -42,18 +43,31 @@ class DriftHistoryDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         return pd.read_csv(self._filepath)
 
     def save(self, data: pd.DataFrame) -> None:
-        with exclusive_lock(self._lock_path, self._lock_timeout):
-            header = self._header()
-            if header is not None:
-                if set(header) != set(data.columns):
-                    raise DatasetError(
-                        f"Cannot append columns {list(data.columns)} to the drift history "
-                        f"'{self._filepath}', whose columns are {header}. Move the old file aside."
-                    )
-                data = data[header]
-            rows = io.StringIO()
-            data.to_csv(rows, index=False, header=header is None)
-            write_atomically(self._filepath, lambda tmp: self._write(tmp, rows.getvalue()))
+        self._filepath.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with FileLock(self._lock_path, timeout=self._lock_timeout):
+                self._append(data)
+        except Timeout:
+            raise DatasetError(
+                f"Timed out after {self._lock_timeout:g}s waiting for the lock on "
+                f"'{self._lock_path}': another run is writing the drift history. Retry, or stop "
+                "the stale writer."
+            ) from None
+
+    def _append(self, data: pd.DataFrame) -> None:
+        # The lock file matches the staged siblings' pattern, but it is held while this runs, so
+        # the clean-up of ``write_atomically`` leaves it.
+        header = self._header()
+        if header is not None:
+            if set(header) != set(data.columns):
+                raise DatasetError(
+                    f"Cannot append columns {list(data.columns)} to the drift history "
+                    f"'{self._filepath}', whose columns are {header}. Move the old file aside."
+                )
+            data = data[header]
+        rows = io.StringIO()
+        data.to_csv(rows, index=False, header=header is None)
+        write_atomically(self._filepath, lambda tmp: self._write(tmp, rows.getvalue()))
 
     def _header(self) -> list[str] | None:
         if not self._filepath.exists() or self._filepath.stat().st_size == 0:
