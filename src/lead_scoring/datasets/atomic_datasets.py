@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from fsspec.utils import infer_storage_options
-from kedro.io import AbstractDataset, DatasetError
+from kedro.io import DatasetError
+from kedro.io.core import get_protocol_and_path
 from kedro_datasets.json import JSONDataset
 from kedro_datasets.pandas import CSVDataset
 
@@ -24,7 +24,7 @@ class _SavedAtomically:
     object store, and a versioned dataset writes a new file each time, which needs no rename.
     """
 
-    plain: type[AbstractDataset]
+    plain: type[Any]
 
     def __init__(self, *, filepath: str, **kwargs: Any) -> None:
         if kwargs.get("version") is not None:
@@ -33,18 +33,18 @@ class _SavedAtomically:
                 f"file. Use {self.plain.__name__} for a versioned dataset."
             )
         super().__init__(filepath=filepath, **kwargs)  # type: ignore[call-arg]
-        self._location = infer_storage_options(str(filepath))
+        self._protocol_and_path = get_protocol_and_path(str(filepath))
         self._arguments = {key: value for key, value in kwargs.items() if key != "version"}
 
     def save(self, data: Any) -> None:
-        if self._location["protocol"] != "file":
+        protocol, path = self._protocol_and_path
+        if protocol != "file":
             raise DatasetError(
-                f"{type(self).__name__} writes local files only, not "
-                f"'{self._location['protocol']}' paths: use {self.plain.__name__} for an object "
-                "store."
+                f"{type(self).__name__} writes local files only, not '{protocol}' paths: use "
+                f"{self.plain.__name__} for an object store."
             )
         write_atomically(
-            Path(self._location["path"]),
+            Path(path),
             lambda staged: self.plain(filepath=str(staged), **self._arguments).save(data),
         )
 

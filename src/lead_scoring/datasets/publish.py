@@ -82,12 +82,17 @@ class Staged:
         remove_stale(target)
         umask = os.umask(0)
         os.umask(umask)
-        make = tempfile.mkdtemp if folder else tempfile.mkstemp
         while True:
-            made = make(prefix=f".{target.name}.", suffix=SUFFIX, dir=target.parent)
-            path = Path(made if isinstance(made, str) else made[1])
-            if not folder:
-                os.close(made[0])
+            if folder:
+                path = Path(
+                    tempfile.mkdtemp(prefix=f".{target.name}.", suffix=SUFFIX, dir=target.parent)
+                )
+            else:
+                made, name = tempfile.mkstemp(
+                    prefix=f".{target.name}.", suffix=SUFFIX, dir=target.parent
+                )
+                os.close(made)
+                path = Path(name)
             # Locked through a new descriptor, and kept only if it is still linked: another
             # writer's clean-up may find it before it is locked, and delete it or hold it.
             fd = _lock_free(path)
@@ -98,6 +103,7 @@ class Staged:
         if not folder:
             os.chmod(path, 0o666 & ~umask)  # mkstemp makes private files; outputs are not
         self.path, self._fd = path, fd
+        self._held = True
 
     def publish(self, staged: Path | None = None) -> None:
         """Rename ``staged`` (by default the sibling itself) over the target, in one step."""
@@ -106,10 +112,10 @@ class Staged:
 
     def discard(self) -> None:
         """Remove what is left of the sibling and free its lock."""
-        if self._fd is not None:
+        if self._held:
             _remove(self.path)
             os.close(self._fd)
-            self._fd = None
+            self._held = False
 
 
 def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
