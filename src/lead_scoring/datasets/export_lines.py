@@ -163,7 +163,7 @@ class ExportScanner:
         self.path, self.encoding, self.delimiter = path, encoding, delimiter
         self.width, self.id_position = len(header), id_position
         self._delim = ord(delimiter)
-        self._fallback: str | None = None
+        self.fallback: str | None = None
         self.decoded_lines: list[int] = []
 
     # --- bytes in ------------------------------------------------------------------------
@@ -372,21 +372,21 @@ class ExportScanner:
                 bad.append(i)
         if not bad:
             return
-        if self._fallback is None:
+        if self.fallback is None:
             samples = [region[starts[i] : content_ends[i]] for i in bad]
             # Exports that are not UTF-8 come from Windows spreadsheets, as cp1252, in the
             # Western locales this data is written in; a guess from a few short lines is less
             # sure (charset-normalizer takes 'são' in cp1252 for cp1250, 'său').
             if all(_decodes(sample, "cp1252") for sample in samples):
-                self._fallback = "cp1252"
+                self.fallback = "cp1252"
             else:
-                self._fallback = detect_encoding(samples)
+                self.fallback = detect_encoding(samples)
         for i in bad:
             line = region[starts[i] : content_ends[i]]
             try:
-                if self._fallback is None:
+                if self.fallback is None:
                     raise UnicodeDecodeError("utf-8", line, 0, 1, "no encoding detected")
-                replaced[i] = line.decode(self._fallback).encode("utf-8")
+                replaced[i] = line.decode(self.fallback).encode("utf-8")
                 self.decoded_lines.append(int(numbers[i]))
             except (UnicodeDecodeError, LookupError):
                 kept[i] = False
@@ -396,7 +396,7 @@ class ExportScanner:
                         int(numbers[i]),
                         self._lead_id(line),
                         f"byte 0x{line[position]:02x} at position {position + 1} is not UTF-8 "
-                        f"nor {self._fallback or 'any encoding detected'}: the line cannot be "
+                        f"nor {self.fallback or 'any encoding detected'}: the line cannot be "
                         "read as text",
                     )
                 )

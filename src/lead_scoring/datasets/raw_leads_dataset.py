@@ -174,7 +174,7 @@ class LeadExport:
                 "%d line(s) of %s are not UTF-8 and were read as %s (first: line %d).",
                 len(decoded),
                 self.path.name,
-                self._scanner._fallback,
+                self._scanner.fallback,
                 decoded[0],
             )
 
