@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -67,28 +65,19 @@ class DriftHistoryDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             data = data[header]
         rows = io.StringIO()
         data.to_csv(rows, index=False, header=header is None)
-        write_atomically(self._filepath, lambda tmp: self._write(tmp, rows.getvalue()))
+        # The old rows are copied byte for byte: re-reading them through pandas could reformat.
+        old = self._filepath.read_bytes() if self._filepath.exists() else b""
+        if old and not old.endswith((b"\n", b"\r")):
+            old += b"\n"
+        write_atomically(
+            self._filepath, lambda staged: staged.write_bytes(old + rows.getvalue().encode())
+        )
 
     def _header(self) -> list[str] | None:
         if not self._filepath.exists() or self._filepath.stat().st_size == 0:
             return None
         with self._filepath.open(newline="", encoding="utf-8") as history:
             return next(csv.reader(history))
-
-    def _write(self, tmp: Path, rows: str) -> None:
-        # The old rows are copied byte for byte: re-reading them through pandas could reformat.
-        with tmp.open("w", newline="", encoding="utf-8") as out:
-            if self._filepath.exists():
-                with self._filepath.open(newline="", encoding="utf-8") as history:
-                    shutil.copyfileobj(history, out)
-                    if out.tell() and not self._ends_with_newline():
-                        out.write("\n")
-            out.write(rows)
-
-    def _ends_with_newline(self) -> bool:
-        with self._filepath.open("rb") as history:
-            history.seek(-1, os.SEEK_END)
-            return history.read(1) in (b"\n", b"\r")
 
     def _exists(self) -> bool:
         return self._filepath.exists()
