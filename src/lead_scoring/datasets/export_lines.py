@@ -40,8 +40,6 @@ MAX_LINE_BYTES = 128 << 10
 MAX_RECORD_LINES = 20
 _NEWLINE, _CR, _QUOTE = 10, 13, 34
 _UTF8_BOM = codecs.BOM_UTF8
-
-
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 # Archives this reader does not open, by their magic bytes: named so the refusal can say which.
