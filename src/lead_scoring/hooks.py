@@ -14,7 +14,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from lead_scoring.contract import REGISTERED_MODEL_NAME
-from lead_scoring.datasets import ScoredChunksDataset, StreamedCSVDataset
+from lead_scoring.datasets import Publishable
 from lead_scoring.errors import LeadScoringError
 from lead_scoring.tracking_store import check_local_store
 
@@ -151,11 +151,11 @@ class ModelRegistryHook:
         )
 
 
-def _streamed_outputs(pipeline, catalog) -> list[StreamedCSVDataset | ScoredChunksDataset]:
+def _streamed_outputs(pipeline, catalog) -> list[Publishable]:
     return [
         dataset
         for name in pipeline.all_outputs()
-        if isinstance(dataset := catalog.get(name), StreamedCSVDataset | ScoredChunksDataset)
+        if isinstance(dataset := catalog.get(name), Publishable)
     ]
 
 

@@ -15,8 +15,8 @@ from kedro.io.core import Version
 from kedro_datasets.pandas import CSVDataset
 
 from lead_scoring import settings
-from lead_scoring.datasets import AtomicCSVDataset, atomic_csv_dataset
-from lead_scoring.datasets.atomic_csv_dataset import write_atomically
+from lead_scoring.datasets import AtomicCSVDataset, publish
+from lead_scoring.datasets.publish import write_atomically
 
 FRAME = pd.DataFrame({"lead_id": ["a", "b"], "score": [91, 7], "reason": ["café; late", None]})
 
@@ -58,16 +58,16 @@ def test_a_save_that_fails_halfway_leaves_the_old_file_and_no_temporary_file(tmp
 
 def test_a_save_removes_a_killed_writers_temporary_file_and_keeps_a_live_ones(tmp_path, caplog):
     path = tmp_path / "quarantined_leads.csv"
-    killed = tmp_path / ".quarantined_leads.csv.killed.tmp"
+    killed = tmp_path / ".quarantined_leads.csv.killed.partial"
     killed.write_text("row,rea")
-    live = tmp_path / ".quarantined_leads.csv.live.tmp"
+    live = tmp_path / ".quarantined_leads.csv.live.partial"
     with live.open("a") as writer:
         # What a writer in another process holds while it writes.
         fcntl.flock(writer.fileno(), fcntl.LOCK_EX)
         with caplog.at_level(logging.WARNING):
             AtomicCSVDataset(filepath=str(path)).save(FRAME)
         assert live.exists() and not killed.exists()
-    assert "Removed 1 temporary file(s) of quarantined_leads.csv" in caplog.text
+    assert "Removed 1 staged file(s) of quarantined_leads.csv" in caplog.text
     pd.testing.assert_frame_equal(AtomicCSVDataset(filepath=str(path)).load(), FRAME)
 
 
@@ -108,8 +108,8 @@ def test_a_temporary_file_another_writers_clean_up_takes_first_is_replaced(
                 fcntl.flock(held[0].fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         return fd, name
 
-    real_mkstemp = atomic_csv_dataset.tempfile.mkstemp
-    monkeypatch.setattr(atomic_csv_dataset.tempfile, "mkstemp", mkstemp_raced)
+    real_mkstemp = publish.tempfile.mkstemp
+    monkeypatch.setattr(publish.tempfile, "mkstemp", mkstemp_raced)
     write_atomically(path, lambda tmp: tmp.write_text('{"rows": 3}'))
     for handle in held:
         handle.close()
@@ -120,21 +120,10 @@ def test_a_temporary_file_another_writers_clean_up_takes_first_is_replaced(
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
-def test_a_versioned_dataset_saves_each_version_atomically_and_loads_the_latest(tmp_path):
-    path = tmp_path / "scores.csv"
-    first = AtomicCSVDataset(filepath=str(path), version=Version(None, "2022-01-01T00.00.00.000Z"))
-    first.save(FRAME.head(1))
-    second = AtomicCSVDataset(filepath=str(path), version=Version(None, "2022-02-01T00.00.00.000Z"))
-    second.save(FRAME)
-    assert sorted(p.name for p in path.iterdir()) == [
-        "2022-01-01T00.00.00.000Z",
-        "2022-02-01T00.00.00.000Z",
-    ]
-    latest = AtomicCSVDataset(filepath=str(path), version=Version(None, None))
-    pd.testing.assert_frame_equal(latest.load(), FRAME)
-    # A saved version is never overwritten, as with every versioned Kedro dataset.
-    with pytest.raises(DatasetError, match="must not exist if versioning is enabled"):
-        second.save(FRAME)
+def test_a_versioned_entry_is_refused_saying_which_dataset_to_use(tmp_path):
+    # A versioned save writes a new file each time: nothing to replace atomically.
+    with pytest.raises(DatasetError, match=r"is not versioned.*Use CSVDataset"):
+        AtomicCSVDataset(filepath=str(tmp_path / "s.csv"), version=Version(None, None))
 
 
 def test_a_remote_path_loads_as_csvdataset_does_but_is_not_saved_without_atomicity():

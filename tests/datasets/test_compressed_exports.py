@@ -9,7 +9,7 @@ import zipfile
 import pandas as pd
 import pytest
 
-from lead_scoring.datasets import LeadExportDataset, RawLeadsDataset
+from lead_scoring.datasets import RawLeadsDataset
 from lead_scoring.errors import LeadScoringError, UnreadableExportError
 
 
@@ -46,7 +46,7 @@ def test_a_zip_of_one_csv_is_read_and_macos_extras_do_not_count(tmp_path, raw_ex
 
 def test_batch_scoring_reads_a_gzip_export_in_chunks(tmp_path, raw_export_path, plain):
     path = gzipped(tmp_path / "leads.csv.gz", raw_export_path.read_bytes())
-    export = LeadExportDataset(filepath=str(path)).load()
+    export = RawLeadsDataset(filepath=str(path), chunked=True).load()
     chunks = list(export.read(1_000))
     assert [len(chunk.leads) for chunk in chunks] == [1_000, 1_000, 1_000]
     pd.testing.assert_frame_equal(pd.concat([chunk.leads for chunk in chunks]), plain)

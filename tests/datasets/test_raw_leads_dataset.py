@@ -43,3 +43,27 @@ def test_an_empty_file_is_a_clear_error(tmp_path, content):
 def test_a_missing_file_names_the_path(tmp_path):
     with pytest.raises(DatasetError, match="does not exist"):
         RawLeadsDataset(filepath=str(tmp_path / "nope.csv")).load()
+
+
+def test_chunked_loading_reads_the_same_leads_and_lines_as_eager_loading(tmp_path, raw_export_path):
+    text = raw_export_path.read_text().splitlines(keepends=True)
+    path = tmp_path / "blank_lines.csv"
+    # Blank lines shift every later record's file line: both loadings must say the same lines.
+    path.write_text("".join(text[:5] + ["\n"] + text[5:40] + ["\n", "\n"] + text[40:]))
+    eager = RawLeadsDataset(filepath=str(path)).load()
+    chunks = list(RawLeadsDataset(filepath=str(path), chunked=True).load().read(17))
+    assert {len(chunk.leads) for chunk in chunks[:-1]} == {17}
+    pd.testing.assert_frame_equal(pd.concat([chunk.leads for chunk in chunks]), eager)
+    assert [line for chunk in chunks for line in chunk.lines] == eager.attrs[
+        "record_lines"
+    ].lines.tolist()
+    rejected = pd.concat([chunk.rejected for chunk in chunks])["line"].tolist()
+    assert rejected == [line for line, _, _ in eager.attrs["rejected_lines"]] == [6, 42, 43]
+
+
+def test_the_reader_modules_import_no_dataset_that_imports_them():
+    """No import cycle: the line scan knows nothing of the dataset that reads through it."""
+    import lead_scoring.datasets.export_lines as export_lines
+
+    source = export_lines.__loader__.get_source(export_lines.__name__)
+    assert "raw_leads_dataset" not in source and "lead_scoring.datasets" not in source

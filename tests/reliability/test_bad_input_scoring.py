@@ -15,7 +15,7 @@ import pytest
 from kedro.io import DatasetError
 
 from lead_scoring.cli import _explained_cause
-from lead_scoring.datasets import LeadExportDataset, RawLeadsDataset
+from lead_scoring.datasets import RawLeadsDataset
 from lead_scoring.datasets.raw_leads_dataset import NULL_TOKENS
 from lead_scoring.errors import EmptyExportError, MissingColumnsError
 from tests.reliability.conftest import (
@@ -122,13 +122,13 @@ def test_a_missing_column_stops_naming_it_and_the_columns_that_did_not_match(
     assert "'Referred Lead'" in message
 
 
-@pytest.mark.parametrize("reader", [RawLeadsDataset, LeadExportDataset])
+@pytest.mark.parametrize("chunked", [False, True])
 @pytest.mark.parametrize("content", [b"", b"\r\n\r\n", "\ufeff".encode(), b"\xff\xfe"])
-def test_an_empty_file_stops_saying_so(content, reader, tmp_path):
+def test_an_empty_file_stops_saying_so(content, chunked, tmp_path):
     path = tmp_path / "leads.csv"
     path.write_bytes(content)
     with pytest.raises(DatasetError, match="is empty: it has no header row"):
-        reader(filepath=str(path)).load()
+        RawLeadsDataset(filepath=str(path), chunked=chunked).load()
 
 
 @pytest.mark.parametrize("line_end", ["\n", "\r\n"])
@@ -175,7 +175,8 @@ def test_a_row_of_the_wrong_width_stops_naming_the_line_and_showing_it(damage, l
 
 
 def read_in_chunks(path, rows: int = 50) -> pd.DataFrame:
-    return pd.concat(list(LeadExportDataset(filepath=str(path)).load().chunks(rows)))
+    export = RawLeadsDataset(filepath=str(path), chunked=True).load()
+    return pd.concat([chunk.leads for chunk in export.read(rows)])
 
 
 @pytest.mark.parametrize("variant", FORMATS)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from kedro.io import DatasetError
 
-from lead_scoring.datasets import LeadExportDataset, RawLeadsDataset
+from lead_scoring.datasets import RawLeadsDataset
 from lead_scoring.pipelines.batch_scoring.nodes import (
     add_tallies,
     score_export,
@@ -50,7 +50,7 @@ def write_lines(lines: list[bytes], path) -> tuple:
 
 def score_file(model, path, parameters, chunk_rows=200_000):
     """Batch scoring's nodes over the export: its scored rows, quarantine and tally."""
-    export = LeadExportDataset(filepath=str(path)).load()
+    export = RawLeadsDataset(filepath=str(path), chunked=True).load()
     settings = {**parameters["inference"], "chunk_rows": chunk_rows}
     scored, quarantine, tally = [], [], None
     for chunk in score_export(model, export, {"version": "1"}, settings):
@@ -129,7 +129,7 @@ def test_stray_quotes_in_the_real_export_quarantine_only_the_merged_lines(tmp_pa
     lines[100] = with_field(lines[100], CITY, b'"pune')
     lines[102] = with_field(lines[102], CITY, b'delhi"')
     path = write_lines(lines, tmp_path / "real.csv")
-    chunks = list(LeadExportDataset(filepath=str(path)).load().read(5_000))
+    chunks = list(RawLeadsDataset(filepath=str(path), chunked=True).load().read(5_000))
     rejected = pd.concat([chunk.rejected for chunk in chunks])
     read_lines = [line for chunk in chunks for line in chunk.lines]
     assert rejected["line"].tolist() == [101, 102, 103]
@@ -209,7 +209,8 @@ def test_cp1252_city_names_are_decoded_not_replaced(export_bytes, score, tmp_pat
     lines[30] = with_field(lines[30], CITY, b"bogot\xe1")
     lines[31] = with_field(lines[31], CITY, b"s\xe3o paulo")
     path = write_lines(lines, tmp_path / "leads.csv")
-    leads = pd.concat(LeadExportDataset(filepath=str(path)).load().chunks(1_000))
+    export = RawLeadsDataset(filepath=str(path), chunked=True).load()
+    leads = pd.concat([chunk.leads for chunk in export.read(1_000)])
     assert leads.loc[29:30, "city_mapped"].tolist() == ["bogotá", "são paulo"]
     scored, quarantine, tally = score(path)
     assert_every_line_accounted(path, scored, quarantine, tally)
@@ -224,7 +225,7 @@ def test_a_line_no_encoding_reads_is_quarantined_saying_why(export_bytes, tmp_pa
     # 0xc3 0x28 is no UTF-8; with 0x81, which cp1252 leaves undefined, the guess may fail too.
     lines[12] = with_field(lines[12], CITY, b"\x81\xc3\x28\x90\x9d")
     path = write_lines(lines, tmp_path / "leads.csv")
-    chunks = list(LeadExportDataset(filepath=str(path)).load().read(1_000))
+    chunks = list(RawLeadsDataset(filepath=str(path), chunked=True).load().read(1_000))
     leads, rejected = chunks[0].leads, chunks[0].rejected
     if len(rejected):
         assert rejected["line"].tolist() == [13]
@@ -237,8 +238,8 @@ def test_a_line_no_encoding_reads_is_quarantined_saying_why(export_bytes, tmp_pa
 # --- 5. duplicate header names -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("reader", [RawLeadsDataset, LeadExportDataset])
-def test_a_duplicate_column_name_stops_naming_the_column(reader, export_cells, tmp_path):
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_duplicate_column_name_stops_naming_the_column(chunked, export_cells, tmp_path):
     leads = export_cells.drop(columns=LABEL).head(20)
     other = leads["city_mapped"].str.upper()
     text = write_export(leads.assign(extra=other), tmp_path / "leads.csv").read_text()
@@ -246,7 +247,7 @@ def test_a_duplicate_column_name_stops_naming_the_column(reader, export_cells, t
     path = tmp_path / "duplicate.csv"
     path.write_text(header.replace(",extra", ",city_mapped") + "\n" + rest)
     with pytest.raises(DatasetError) as caught:
-        reader(filepath=str(path)).load()
+        RawLeadsDataset(filepath=str(path), chunked=chunked).load()
     message = str(caught.value)
     assert "has the column 'city_mapped' twice (columns 3 and 46)" in message
     assert "\n" not in message
@@ -255,7 +256,7 @@ def test_a_duplicate_column_name_stops_naming_the_column(reader, export_cells, t
 def test_a_clean_export_reads_every_line_once(export_bytes, tmp_path):
     path = tmp_path / "leads.csv"
     path.write_bytes(export_bytes)
-    chunks = list(LeadExportDataset(filepath=str(path)).load().read(70))
+    chunks = list(RawLeadsDataset(filepath=str(path), chunked=True).load().read(70))
     assert [len(chunk.leads) for chunk in chunks] == [70, 70, 70, 70, 20]
     lines = [line for chunk in chunks for line in chunk.lines]
     assert lines == list(range(2, N_LEADS + 2))

@@ -21,7 +21,7 @@ from mlflow.tracking import MlflowClient
 
 from lead_scoring.cli import _explained_cause
 from lead_scoring.datasets import AtomicCSVDataset, CatBoostModelDataset
-from lead_scoring.datasets.atomic_csv_dataset import write_atomically
+from lead_scoring.datasets.publish import write_atomically
 from lead_scoring.pipelines.batch_scoring.nodes import find_model_version, load_scoring_model
 from lead_scoring.pipelines.monitoring.nodes import HISTORY_COLUMNS
 from tests.reliability.conftest import (
@@ -368,7 +368,7 @@ def test_an_output_dataset_killed_while_writing_keeps_the_old_file_whole(tmp_pat
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and child.poll() is None:
-            partial = [p for p in tmp_path.glob(".scored_leads.csv.*.tmp") if p.stat().st_size]
+            partial = [p for p in tmp_path.glob(".scored_leads.csv.*.partial") if p.stat().st_size]
             if partial:
                 break
             time.sleep(0.01)

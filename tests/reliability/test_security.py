@@ -215,6 +215,6 @@ def test_no_path_a_user_passes_at_run_time_reaches_an_unpickler():
         kind = str(dataset.get("type", "")) if isinstance(dataset, dict) else str(dataset)
         filepath = str(dataset.get("filepath", "")) if isinstance(dataset, dict) else ""
         if "runtime_params" in filepath or "${env" in filepath:
-            assert kind.endswith(("RawLeadsDataset", "LeadExportDataset")), name
+            assert kind.endswith("RawLeadsDataset"), name
         if "pickle" in kind.lower():
             assert filepath.startswith("data/"), f"{name} unpickles {filepath}"

@@ -8,7 +8,7 @@ from typing import Any
 from catboost import CatBoostClassifier
 from kedro.io import AbstractDataset, DatasetError
 
-from lead_scoring.datasets.atomic_csv_dataset import write_atomically
+from lead_scoring.datasets.publish import write_atomically
 
 
 class StoredCatBoostClassifier(CatBoostClassifier):

@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from filelock import FileLock, Timeout
 from kedro.io import AbstractDataset, DatasetError
 
-from lead_scoring.datasets.atomic_csv_dataset import write_atomically
-from lead_scoring.locks import exclusive_lock
+from lead_scoring.datasets.publish import write_atomically
 
 
 class DriftHistoryDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     """Loads the whole history; each save appends its rows to the CSV.
 
-    Writers take an exclusive lock on a sibling ``.lock`` file, copy the current file and the new
-    rows to a temporary file and rename it over the history: concurrent runs never lose rows, and
-    readers see the history before or after an append, never half of one. POSIX only (``flock``).
+    Writers take ``filelock``'s lock on a hidden ``.lock`` sibling, copy the current file and the
+    new rows to a staged file and publish it over the history (``publish.write_atomically``):
+    concurrent runs never lose rows, and readers see the history before or after an append, never
+    half of one. The lock file stays: removing it would let two writers lock different files.
     """
 
     def __init__(
@@ -42,39 +41,43 @@ class DriftHistoryDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         return pd.read_csv(self._filepath)
 
     def save(self, data: pd.DataFrame) -> None:
-        with exclusive_lock(self._lock_path, self._lock_timeout):
-            header = self._header()
-            if header is not None:
-                if set(header) != set(data.columns):
-                    raise DatasetError(
-                        f"Cannot append columns {list(data.columns)} to the drift history "
-                        f"'{self._filepath}', whose columns are {header}. Move the old file aside."
-                    )
-                data = data[header]
-            rows = io.StringIO()
-            data.to_csv(rows, index=False, header=header is None)
-            write_atomically(self._filepath, lambda tmp: self._write(tmp, rows.getvalue()))
+        self._filepath.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with FileLock(self._lock_path, timeout=self._lock_timeout):
+                self._append(data)
+        except Timeout:
+            raise DatasetError(
+                f"Timed out after {self._lock_timeout:g}s waiting for the lock on "
+                f"'{self._lock_path}': another run is writing the drift history. Retry, or stop "
+                "the stale writer."
+            ) from None
+
+    def _append(self, data: pd.DataFrame) -> None:
+        # The lock file matches the staged siblings' pattern, but it is held while this runs, so
+        # the clean-up of ``write_atomically`` leaves it.
+        header = self._header()
+        if header is not None:
+            if set(header) != set(data.columns):
+                raise DatasetError(
+                    f"Cannot append columns {list(data.columns)} to the drift history "
+                    f"'{self._filepath}', whose columns are {header}. Move the old file aside."
+                )
+            data = data[header]
+        rows = io.StringIO()
+        data.to_csv(rows, index=False, header=header is None)
+        # The old rows are copied byte for byte: re-reading them through pandas could reformat.
+        old = self._filepath.read_bytes() if self._filepath.exists() else b""
+        if old and not old.endswith((b"\n", b"\r")):
+            old += b"\n"
+        write_atomically(
+            self._filepath, lambda staged: staged.write_bytes(old + rows.getvalue().encode())
+        )
 
     def _header(self) -> list[str] | None:
         if not self._filepath.exists() or self._filepath.stat().st_size == 0:
             return None
         with self._filepath.open(newline="", encoding="utf-8") as history:
             return next(csv.reader(history))
-
-    def _write(self, tmp: Path, rows: str) -> None:
-        # The old rows are copied byte for byte: re-reading them through pandas could reformat.
-        with tmp.open("w", newline="", encoding="utf-8") as out:
-            if self._filepath.exists():
-                with self._filepath.open(newline="", encoding="utf-8") as history:
-                    shutil.copyfileobj(history, out)
-                    if out.tell() and not self._ends_with_newline():
-                        out.write("\n")
-            out.write(rows)
-
-    def _ends_with_newline(self) -> bool:
-        with self._filepath.open("rb") as history:
-            history.seek(-1, os.SEEK_END)
-            return history.read(1) in (b"\n", b"\r")
 
     def _exists(self) -> bool:
         return self._filepath.exists()

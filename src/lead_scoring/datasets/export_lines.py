@@ -5,21 +5,30 @@ right width, a blank line or a repeated header changes the count of rows, and a 
 UTF-8 becomes U+FFFD. The scan here walks the file's physical lines (numpy over byte blocks, so
 only the rare odd line costs Python time) and hands Arrow only lines it has accounted for: every
 line after the header is a record's line, with its line number, or a rejected line with a reason.
+
+A gzip file or a one-file zip is read as the CSV it holds, told by its first bytes, not its name:
+feeds send gzip named ``.csv`` as often as ``.csv.gz``. Other archives are refused in one line
+that says what the file is and what to send instead.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import gzip
 import io
+import zipfile
+import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from kedro.io import DatasetError
 
-from lead_scoring.datasets.compressed_export import read_blocks, read_text
+from lead_scoring.errors import UnreadableExportError
 
 # Blocks of the file scanned at once; a block's masks and counters take about 6 times its size.
 SCAN_BLOCK_BYTES = 4 << 20
@@ -31,6 +40,90 @@ MAX_LINE_BYTES = 128 << 10
 MAX_RECORD_LINES = 20
 _NEWLINE, _CR, _QUOTE = 10, 13, 34
 _UTF8_BOM = codecs.BOM_UTF8
+GZIP_MAGIC = b"\x1f\x8b"
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+# Archives this reader does not open, by their magic bytes: named so the refusal can say which.
+OTHER_ARCHIVES = {
+    b"BZh": "a bzip2 archive",
+    b"\xfd7zXZ\x00": "an xz archive",
+    b"\x28\xb5\x2f\xfd": "a zstd archive",
+    b"7z\xbc\xaf\x27\x1c": "a 7-Zip archive",
+    b"Rar!": "a RAR archive",
+}
+# Errors a damaged archive raises while it is being read, not only when it is opened.
+ARCHIVE_ERRORS = (EOFError, OSError, zlib.error, zipfile.BadZipFile, RuntimeError)
+
+
+def compression(path: Path) -> str | None:
+    """``gzip`` or ``zip`` when the file's first bytes say it is one, else None (plain text)."""
+    with path.open("rb") as f:
+        start = f.read(8)
+    if start.startswith(GZIP_MAGIC):
+        return "gzip"
+    if start.startswith(ZIP_MAGICS):
+        return "zip"
+    for magic, kind in OTHER_ARCHIVES.items():
+        if start.startswith(magic):
+            raise UnreadableExportError(
+                f"Lead export '{path}' is {kind}: only gzip and zip deliveries are read. "
+                "Send it as CSV, gzip or a zip holding one CSV. Nothing was read."
+            )
+    return None
+
+
+def _zip_member(path: Path, archive: zipfile.ZipFile) -> zipfile.ZipInfo:
+    """The one CSV a zip delivery holds; folders and macOS' ``__MACOSX/`` copies do not count."""
+    members = [
+        info
+        for info in archive.infolist()
+        if not info.is_dir() and not info.filename.startswith("__MACOSX/")
+    ]
+    if len(members) != 1:
+        listed = ", ".join(info.filename for info in members[:3]) or "nothing"
+        more = f" and {len(members) - 3} more" if len(members) > 3 else ""
+        raise UnreadableExportError(
+            f"Lead export '{path}' is a zip of {len(members)} files ({listed}{more}): a zip "
+            "delivery must hold exactly one CSV. Send one export per zip. Nothing was read."
+        )
+    return members[0]
+
+
+@contextmanager
+def open_export(path: Path) -> Iterator[BinaryIO]:
+    """The export's bytes, decompressed when the file is gzip or a zip of one CSV."""
+    kind = compression(path)
+    if kind is None:
+        with path.open("rb") as f:
+            yield f
+        return
+    try:
+        if kind == "gzip":
+            with gzip.open(path, "rb") as stream:
+                yield stream  # type: ignore[misc]
+            return
+        with (
+            zipfile.ZipFile(path) as archive,
+            archive.open(_zip_member(path, archive)) as stream,
+        ):
+            yield stream  # type: ignore[misc]
+    except UnreadableExportError:
+        raise
+    except ARCHIVE_ERRORS as error:
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UnreadableExportError(
+            f"Lead export '{path}' is a {kind} archive that cannot be read ({detail}): it is "
+            "damaged or cut short. Send it again. Nothing was read."
+        ) from error
+
+
+def read_header(path: Path) -> tuple[str, str]:
+    """The export's encoding (UTF-16 by its byte-order mark, else UTF-8) and its header line."""
+    with open_export(path) as stream:
+        bom = stream.read(2)
+    encoding = "utf-16" if bom in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8-sig"
+    with open_export(path) as stream:
+        text = io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline="")
+        return encoding, text.readline()
 
 
 @dataclass
@@ -68,18 +161,20 @@ class ExportScanner:
         self.path, self.encoding, self.delimiter = path, encoding, delimiter
         self.width, self.id_position = len(header), id_position
         self._delim = ord(delimiter)
-        self._fallback: str | None = None
+        self.fallback: str | None = None
         self.decoded_lines: list[int] = []
 
     # --- bytes in ------------------------------------------------------------------------
 
     def _utf8_blocks(self) -> Iterator[bytes]:
-        if self.encoding == "utf-16":
-            # Spreadsheets' "Unicode text": small files, transcoded whole.
-            yield read_text(self.path, "utf-16").encode("utf-8")
-            return
-        # A gzip or one-file zip delivery is decompressed as it is read (compressed_export.py).
-        yield from read_blocks(self.path, SCAN_BLOCK_BYTES)
+        # A gzip or one-file zip delivery is decompressed as it is read.
+        with open_export(self.path) as stream:
+            if self.encoding == "utf-16":
+                # Spreadsheets' "Unicode text": small files, transcoded whole.
+                yield io.TextIOWrapper(stream, encoding="utf-16", newline="").read().encode()
+                return
+            while block := stream.read(SCAN_BLOCK_BYTES):
+                yield block
 
     def _lines_after_header(self) -> Iterator[tuple[bytes, int, bool]]:
         """Regions of whole lines after the header: (bytes, number of their first line, last)."""
@@ -275,21 +370,21 @@ class ExportScanner:
                 bad.append(i)
         if not bad:
             return
-        if self._fallback is None:
+        if self.fallback is None:
             samples = [region[starts[i] : content_ends[i]] for i in bad]
             # Exports that are not UTF-8 come from Windows spreadsheets, as cp1252, in the
             # Western locales this data is written in; a guess from a few short lines is less
             # sure (charset-normalizer takes 'são' in cp1252 for cp1250, 'său').
             if all(_decodes(sample, "cp1252") for sample in samples):
-                self._fallback = "cp1252"
+                self.fallback = "cp1252"
             else:
-                self._fallback = detect_encoding(samples)
+                self.fallback = detect_encoding(samples)
         for i in bad:
             line = region[starts[i] : content_ends[i]]
             try:
-                if self._fallback is None:
+                if self.fallback is None:
                     raise UnicodeDecodeError("utf-8", line, 0, 1, "no encoding detected")
-                replaced[i] = line.decode(self._fallback).encode("utf-8")
+                replaced[i] = line.decode(self.fallback).encode("utf-8")
                 self.decoded_lines.append(int(numbers[i]))
             except (UnicodeDecodeError, LookupError):
                 kept[i] = False
@@ -299,7 +394,7 @@ class ExportScanner:
                         int(numbers[i]),
                         self._lead_id(line),
                         f"byte 0x{line[position]:02x} at position {position + 1} is not UTF-8 "
-                        f"nor {self._fallback or 'any encoding detected'}: the line cannot be "
+                        f"nor {self.fallback or 'any encoding detected'}: the line cannot be "
                         "read as text",
                     )
                 )

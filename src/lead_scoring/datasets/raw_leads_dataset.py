@@ -1,20 +1,27 @@
-"""Raw lead exports as they come from marketing tools: every cell read as text."""
+"""Raw lead exports as marketing tools send them, every cell read as text: the one reader.
+
+``RawLeadsDataset`` is the entry point. ``load()`` returns the whole export as a frame, or, with
+``chunked: true``, a ``LeadExport`` that reads it ``rows`` leads at a time so scoring memory
+stays flat. Both go through ``LeadExport.read``, over the line scan of ``export_lines``.
+"""
 
 from __future__ import annotations
 
-import codecs
 import csv
-import io
 import logging
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 from kedro.io import AbstractDataset, DatasetError
 
-from lead_scoring.datasets.atomic_csv_dataset import write_atomically
-from lead_scoring.datasets.compressed_export import open_export, read_start
+from lead_scoring.contract import INDEX_COLUMN, LEAD_ID
+from lead_scoring.datasets.export_lines import ExportScanner, ScannedBlock, read_header
+from lead_scoring.datasets.publish import write_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +32,8 @@ REJECTED_LINES = "rejected_lines"
 RECORD_LINES = "record_lines"
 # Read whole: one chunk.
 _WHOLE_EXPORT = 1 << 62
+_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
+REJECTED_COLUMNS = ["line", "lead_id", "reason"]
 # Cells that mean "no value", whichever reader reads the export (pandas' defaults, spelled out).
 NULL_TOKENS = (
     *("", "NA", "N/A", "n/a", "<NA>", "#N/A", "#N/A N/A", "#NA", "NULL", "null", "None"),
@@ -82,50 +91,162 @@ def duplicated_column(names: list[str]) -> tuple[str, int, int] | None:
     return None
 
 
-class RawLeadsDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
+class ExportChunk(NamedTuple):
+    """Leads of a stretch of the export, the file line each starts on, and the lines rejected."""
+
+    leads: pd.DataFrame
+    lines: np.ndarray
+    rejected: pd.DataFrame
+
+
+def _rejected_frame(rejected: list) -> pd.DataFrame:
+    if not rejected:
+        return _NO_REJECTED.copy()
+    return _frame_of(rejected)
+
+
+def _frame_of(rejected: list) -> pd.DataFrame:
+    return pd.DataFrame(
+        [(r.line, r.lead_id, r.reason) for r in rejected], columns=REJECTED_COLUMNS
+    ).astype({"line": "int64"})
+
+
+# Nearly every chunk rejects no line: its empty frame is built once and copied (1.5 ms a
+# one-lead file saved, measured on 300 files).
+_NO_REJECTED = _frame_of([])
+
+
+class ChunkedLeads(Protocol):
+    """Raw leads read ``rows`` at a time, as an export on disk or the lead store gives them."""
+
+    def read(self, rows: int) -> Iterator[ExportChunk]: ...
+
+
+class LeadExport:
+    """A raw export on disk: ``read(rows)`` yields it ``rows`` leads at a time, every line told."""
+
+    def __init__(self, path: Path, encoding: str, delimiter: str, names: list[str]) -> None:
+        self.path, self.encoding, self.delimiter, self.names = path, encoding, delimiter, names
+        stripped = [name.strip() for name in names]
+        # A rejected line is named by the lead's id: the explicit id column, else pandas' index.
+        id_position = (
+            stripped.index(LEAD_ID)
+            if LEAD_ID in stripped
+            else next((i for i, n in enumerate(stripped) if n in ("", INDEX_COLUMN)), None)
+        )
+        self._scanner = ExportScanner(path, encoding, delimiter, names, id_position)
+        header = self.delimiter.join(_quoted(name, delimiter) for name in names)
+        self._header_bytes = header.encode("utf-8")
+        self._columns = [f"c{i}" for i in range(len(names))]
+        # The first empty header is the index column, which ingestion knows as ``Unnamed: 0``;
+        # any other is named by its position, as pandas names it.
+        first_empty = names.index("") if "" in names else None
+        self._names = [
+            name or (INDEX_COLUMN if position == first_empty else f"Unnamed: {position}")
+            for position, name in enumerate(names)
+        ]
+
+    def read(self, rows: int) -> Iterator[ExportChunk]:
+        """Leads ``rows`` at a time, indexed by position among the export's leads."""
+        tables: list[pa.Table] = []
+        lines: list[np.ndarray] = []
+        rejected: list = []
+        pending, offset = 0, 0
+        for block in self._scanner.blocks(self._header_bytes):
+            rejected += block.rejected
+            if len(block.lines):
+                tables.append(self._parse(block))
+                lines.append(block.lines)
+                pending += len(block.lines)
+            while pending >= rows:
+                table, all_lines = pa.concat_tables(tables), np.concatenate(lines)
+                yield self._chunk(table.slice(0, rows), all_lines[:rows], offset, rejected)
+                offset, rejected = offset + rows, []
+                tables, lines = [table.slice(rows)], [all_lines[rows:]]
+                pending -= rows
+        if pending or rejected or offset == 0:
+            table = pa.concat_tables(tables) if tables else None
+            all_lines = np.concatenate(lines) if lines else np.empty(0, dtype=np.int64)
+            yield self._chunk(table, all_lines, offset, rejected)
+        if self._scanner.decoded_lines:
+            decoded = self._scanner.decoded_lines
+            logger.warning(
+                "%d line(s) of %s are not UTF-8 and were read as %s (first: line %d).",
+                len(decoded),
+                self.path.name,
+                self._scanner.fallback,
+                decoded[0],
+            )
+
+    def _parse(self, block: ScannedBlock) -> pa.Table:
+        try:
+            table = pacsv.read_csv(
+                pa.py_buffer(block.text),
+                read_options=pacsv.ReadOptions(column_names=self._columns, use_threads=False),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=self.delimiter, newlines_in_values=True, ignore_empty_lines=False
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={name: pa.string() for name in self._columns},
+                    null_values=list(NULL_TOKENS),
+                    strings_can_be_null=True,
+                    quoted_strings_can_be_null=True,
+                ),
+            )
+        except pa.ArrowInvalid as error:
+            first = str(error).strip().splitlines()[0]
+            raise DatasetError(
+                f"Lead export '{self.path}' near line {block.lines[0]} is not a readable CSV: "
+                f"{first}. Nothing was written."
+            ) from error
+        if table.num_rows != len(block.lines):
+            raise DatasetError(
+                f"Lead export '{self.path}': {table.num_rows} records parsed from "
+                f"{len(block.lines)} lines near line {block.lines[0]}; nothing was written."
+            )
+        return table
+
+    def _chunk(self, table, lines, offset, rejected) -> ExportChunk:
+        if table is None:
+            frame = pd.DataFrame({name: pd.Series([], dtype=_TEXT) for name in self._names})
+        else:
+            frame = table.to_pandas(types_mapper=lambda _: _TEXT)
+            frame.columns = self._names
+        frame.index = pd.RangeIndex(offset, offset + len(frame))
+        return ExportChunk(frame, lines, _rejected_frame(rejected))
+
+
+def _quoted(name: str, delimiter: str) -> str:
+    return f'"{name}"' if delimiter in name or '"' in name else name
+
+
+class RawLeadsDataset(AbstractDataset[pd.DataFrame, pd.DataFrame | LeadExport]):
     """Reads a lead export with every column as text, so validation sees cells as written.
 
     Handles a UTF-8 byte-order mark, UTF-16 text as spreadsheets save "Unicode text", Windows
-    line endings and semicolon- or tab-separated files. Saving writes the export format: an
-    unnamed leading index column, then the data.
+    line endings, semicolon- or tab-separated files, and gzip or one-file zip deliveries.
+    ``chunked: true`` makes ``load()`` return a ``LeadExport`` to read a chunk at a time. Saving
+    writes the export format, atomically: an unnamed leading index column, then the data.
     """
 
     def __init__(
         self,
         *,
         filepath: str,
-        load_args: dict[str, Any] | None = None,
+        chunked: bool = False,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         self._filepath = Path(filepath)
-        self._load_args = load_args or {}
+        self._chunked = chunked
         self.metadata = metadata
 
-    def _encoding(self) -> str:
-        """UTF-16 when the file starts with its byte-order mark, else UTF-8 (with or without BOM)."""
-        start = read_start(self._filepath, 2)
-        return "utf-16" if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8-sig"
-
-    def _header_line(self, encoding: str) -> str:
-        with open_export(self._filepath) as stream:
-            text = io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline="")
-            return text.readline()
-
-    def _checked_header(self) -> tuple[str, str]:
-        """The export's encoding and header line; a missing or empty file stops here."""
+    def export(self) -> LeadExport:
+        """The export with its header checked, ready to ``read`` in chunks."""
         if not self._filepath.is_file():
             raise DatasetError(f"Lead export '{self._filepath}' does not exist.")
-        encoding = self._encoding()
-        header = self._header_line(encoding)
+        encoding, header = read_header(self._filepath)
         if not header.strip():
             raise DatasetError(f"Lead export '{self._filepath}' is empty: it has no header row.")
-        return encoding, header
-
-    def _export(self):
-        """The export's header checked, ready to read through the one shared reading path."""
-        from lead_scoring.datasets.lead_export_dataset import LeadExport
-
-        encoding, header = self._checked_header()
         delimiter = sniff_delimiter(header)
         line = header.rstrip("\r\n").lstrip("\ufeff")
         names = next(csv.reader([line], delimiter=delimiter), [])
@@ -139,8 +260,10 @@ class RawLeadsDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             )
         return LeadExport(self._filepath, encoding, delimiter, names)
 
-    def load(self) -> pd.DataFrame:
-        chunks = list(self._export().read(_WHOLE_EXPORT))
+    def load(self) -> pd.DataFrame | LeadExport:
+        if self._chunked:
+            return self.export()
+        chunks = list(self.export().read(_WHOLE_EXPORT))
         leads = pd.concat([chunk.leads for chunk in chunks])
         leads.index = pd.RangeIndex(len(leads))
         rejected = pd.concat([chunk.rejected for chunk in chunks], ignore_index=True)
@@ -161,10 +284,10 @@ class RawLeadsDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         return leads
 
     def save(self, data: pd.DataFrame) -> None:
-        write_atomically(self._filepath, lambda tmp: data.to_csv(tmp, index=True))
+        write_atomically(self._filepath, lambda staged: data.to_csv(staged, index=True))
 
     def _exists(self) -> bool:
         return self._filepath.exists()
 
     def _describe(self) -> dict[str, Any]:
-        return {"filepath": str(self._filepath), "load_args": self._load_args}
+        return {"filepath": str(self._filepath), "chunked": self._chunked}

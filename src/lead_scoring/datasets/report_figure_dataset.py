@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from kedro.io.core import get_filepath_str
+from typing import Any
+
+import fsspec
 from kedro_datasets.matplotlib import MatplotlibDataset
 
 
@@ -12,9 +14,13 @@ class ReportFigureDataset(MatplotlibDataset):
     ``MatplotlibDataset`` cannot load, so a report built from its plots would have to draw them
     again. Loading the saved bytes lets the HTML report embed exactly the image that was logged
     to MLflow, and kedro-viz still previews the plot (a transcoded dataset would lose that).
+    Not versioned: the bytes are read from ``filepath`` itself, through fsspec.
     """
 
+    def __init__(self, *, filepath: str, **kwargs: Any) -> None:
+        super().__init__(filepath=filepath, **kwargs)
+        self._image = filepath
+
     def load(self) -> bytes:
-        load_path = get_filepath_str(self._get_load_path(), self._protocol)
-        with self._fs.open(load_path, mode="rb") as image_file:
+        with fsspec.open(self._image, mode="rb") as image_file:
             return image_file.read()

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.feather as feather
 from kedro.io import AbstractDataset
 
-from lead_scoring.datasets.working_folder import close_working_folder, open_working_folder
+from lead_scoring.datasets.publish import Staged
 
 ROW = "row"
 # Column prefixes of a chunk's rows beyond the model's answer: the export's own fields that
@@ -55,25 +55,28 @@ class ScoredChunks:
 
 
 class ScoredChunksDataset(AbstractDataset[ScoredChunk, ScoredChunks]):
-    """Each ``save`` writes a chunk to this run's hidden folder; ``load`` reads them lazily.
+    """Each ``save`` writes a chunk to this run's staged folder; ``load`` reads them lazily.
 
     The nodes after batch scoring read the chunks one at a time, so memory stays that of one
     chunk however long the export. Arrow files: written once, read back column by column.
-    The folder goes when the run has read it (``release``) or ends, and a killed run's folder
-    goes at the next run's first save (the lock it held is free).
+    The folder is a ``publish.Staged`` one, never published: it goes when the run has read it
+    (``release``) or ends, and a killed run's folder goes at the next run's first save.
+
+    Not kedro-datasets' ``PartitionedDataset``: it writes partitions straight into one fixed
+    folder, so two runs at once would read each other's chunks, and a killed run's chunks would
+    be read by the next run as its own; each chunk here is also two tables (rows, rejected lines).
     """
 
     def __init__(self, *, filepath: str, metadata: dict[str, Any] | None = None) -> None:
         self._filepath = Path(filepath)
-        self._folder: Path | None = None
-        self._held: IO | None = None
+        self._staged: Staged | None = None
         self._saved = 0
         self.metadata = metadata
 
     def save(self, data: ScoredChunk) -> None:
-        if self._folder is None:
-            self._folder, self._held = open_working_folder(self._filepath)
-        stem = self._folder / f"{self._saved:06d}"
+        if self._staged is None:
+            self._staged = Staged(self._filepath, folder=True)
+        stem = self._staged.path / f"{self._saved:06d}"
         rows = data.rows.rename_axis(ROW).reset_index()
         write = {"compression": "uncompressed"}
         feather.write_feather(
@@ -84,10 +87,10 @@ class ScoredChunksDataset(AbstractDataset[ScoredChunk, ScoredChunks]):
         self._saved += 1
 
     def load(self) -> ScoredChunks:
-        return ScoredChunks(self._folder)
+        return ScoredChunks(self._staged.path if self._staged is not None else None)
 
     def _exists(self) -> bool:
-        return self._folder is not None
+        return self._staged is not None
 
     def _release(self) -> None:
         self.discard()
@@ -97,8 +100,9 @@ class ScoredChunksDataset(AbstractDataset[ScoredChunk, ScoredChunks]):
         self.discard()
 
     def discard(self) -> None:
-        close_working_folder(self._folder, self._held)
-        self._folder, self._held, self._saved = None, None, 0
+        if self._staged is not None:
+            self._staged.discard()
+        self._staged, self._saved = None, 0
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": str(self._filepath)}

@@ -1,32 +1,37 @@
-"""A CSV written chunk by chunk during a run and published whole, atomically, when it ends."""
+"""CSVs written chunk by chunk during a run and published whole, atomically, when it succeeds.
+
+Both datasets here are ``Publishable``: the project's ``StreamedOutputsHook`` commits them after
+a successful run and discards them after a failed one, so readers see the previous file until
+then. A run killed with ``kill -9`` can do neither: the next run removes what it staged
+(``publish.Staged``).
+"""
 
 from __future__ import annotations
 
-import logging
-import os
+import shutil
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from kedro.io import AbstractDataset
 
-from lead_scoring.datasets.atomic_csv_dataset import locked_sibling, remove_unheld_siblings
+from lead_scoring.datasets.publish import Staged
 from lead_scoring.datasets.spreadsheet_cells import neutralise_formulas
 
-logger = logging.getLogger(__name__)
+SCORE = "score"
+
+
+def _append(data: pd.DataFrame, path: Path, header: bool) -> None:
+    # Arrow's writer is several times faster than pandas' on a million scored leads.
+    table = pa.Table.from_pandas(data, preserve_index=False)
+    with path.open("ab") as file:
+        pacsv.write_csv(table, file, write_options=pacsv.WriteOptions(include_header=header))
 
 
 class StreamedCSVDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
-    """Each ``save`` appends a chunk to a hidden sibling file; ``commit`` puts it in place.
-
-    Readers see the previous file until the run that writes the new one succeeds: the project's
-    ``StreamedOutputsHook`` commits after a successful run and discards after a failed one.
-
-    A run killed with ``kill -9`` can neither: its partial file stays. The writer holds a
-    ``flock`` on its partial file while it lives, so the next run removes the partial files
-    nobody holds, and leaves a concurrent live run's alone.
+    """Each ``save`` appends a chunk to a staged sibling file; ``commit`` puts it in place.
 
     ``neutralise_formulas: true`` (for a file a person opens in a spreadsheet) quotes every text
     cell a spreadsheet would run as a formula: see ``spreadsheet_cells``.
@@ -43,58 +48,30 @@ class StreamedCSVDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         self._filepath = Path(filepath)
         self._load_args = load_args or {}
         self._neutralise_formulas = neutralise_formulas
-        self._partial: Path | None = None
-        self._lock: IO | None = None
+        self._staged: Staged | None = None
         self.metadata = metadata
-
-    def remove_stale_partials(self) -> list[Path]:
-        """Delete the partial files of this output that no live writer holds; return them."""
-        removed = remove_unheld_siblings(self._filepath, ".partial", keep=self._partial)
-        if removed:
-            logger.warning(
-                "Removed %d partial file(s) of %s left by an interrupted run.",
-                len(removed),
-                self._filepath.name,
-            )
-        return removed
-
-    def _start(self) -> Path:
-        """A new partial file of this output, locked by this process."""
-        self.remove_stale_partials()
-        self._partial, self._lock = locked_sibling(self._filepath, ".partial")
-        return self._partial
 
     def spreadsheet_safe(self, data: pd.DataFrame) -> pd.DataFrame:
         """``data`` as this file writes it: formulas quoted as text when the file asks for it."""
         return neutralise_formulas(data) if self._neutralise_formulas else data
 
     def save(self, data: pd.DataFrame) -> None:
-        data = self.spreadsheet_safe(data)
-        first = self._partial is None
-        partial = self._partial or self._start()
-        # Arrow's writer is several times faster than pandas' on a million scored leads.
-        table = pa.Table.from_pandas(data, preserve_index=False)
-        with partial.open("wb" if first else "ab") as file:
-            pacsv.write_csv(table, file, write_options=pacsv.WriteOptions(include_header=first))
-
-    def _unlock(self) -> None:
-        if self._lock is not None:
-            self._lock.close()
-            self._lock = None
+        first = self._staged is None
+        if self._staged is None:
+            self._staged = Staged(self._filepath)
+        _append(self.spreadsheet_safe(data), self._staged.path, header=first)
 
     def commit(self) -> None:
         """Publish what this run wrote, replacing the previous file in one step."""
-        if self._partial is not None:
-            os.replace(self._partial, self._filepath)
-            self._partial = None
-        self._unlock()
+        if self._staged is not None:
+            self._staged.publish()
+        self._staged = None
 
     def discard(self) -> None:
         """Drop what a failed run wrote; the previous file stays."""
-        if self._partial is not None:
-            self._partial.unlink(missing_ok=True)
-            self._partial = None
-        self._unlock()
+        if self._staged is not None:
+            self._staged.discard()
+        self._staged = None
 
     def load(self) -> pd.DataFrame:
         return pd.read_csv(self._filepath, **self._load_args)
@@ -103,7 +80,38 @@ class StreamedCSVDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         return self._filepath.exists()
 
     def _describe(self) -> dict[str, Any]:
-        return {
-            "filepath": str(self._filepath),
-            "neutralise_formulas": self._neutralise_formulas,
-        }
+        return {"filepath": str(self._filepath), "neutralise_formulas": self._neutralise_formulas}
+
+
+class CallListDataset(StreamedCSVDataset):
+    """The call list: each ``save`` files its rows by score; ``commit`` joins the files from
+    score 99 down, so the list is published sorted, best first.
+
+    A score is a whole number from 1 to 99, so sorting a batch of any size needs one file per
+    score in a staged folder, not the batch in memory: memory stays that of one chunk.
+    """
+
+    _columns: list[str]
+
+    def save(self, data: pd.DataFrame) -> None:
+        if self._staged is None:
+            self._staged = Staged(self._filepath, folder=True)
+            self._columns = list(data.columns)
+        ordered = self.spreadsheet_safe(data).sort_values(SCORE, ascending=False, kind="stable")
+        for score, rows in ordered.groupby(SCORE, sort=False):
+            _append(rows[self._columns], self._staged.path / f"{int(score):03d}.csv", header=False)
+
+    def commit(self) -> None:
+        """Publish the rows of this run, highest score first, replacing the previous list."""
+        if self._staged is None:
+            return
+        buckets = sorted(self._staged.path.glob("*.csv"), reverse=True)
+        joined = self._staged.path / "call_list"
+        with joined.open("w", encoding="utf-8", newline="") as out:
+            out.write(pd.DataFrame(columns=self._columns).to_csv(index=False))
+        with joined.open("ab") as out:
+            for bucket in buckets:
+                with bucket.open("rb") as rows:
+                    shutil.copyfileobj(rows, out)
+        self._staged.publish(joined)
+        self._staged = None

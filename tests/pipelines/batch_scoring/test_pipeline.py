@@ -13,7 +13,7 @@ from kedro.runner import SequentialRunner
 
 from lead_scoring.contract import TIERS
 from lead_scoring.datasets import ScoredChunksDataset
-from lead_scoring.datasets.lead_export_dataset import REJECTED_COLUMNS, ExportChunk
+from lead_scoring.datasets.raw_leads_dataset import REJECTED_COLUMNS, ExportChunk
 from lead_scoring.pipelines.batch_scoring import create_pipeline, nodes
 from tests.conftest import REAL_EXPORT, copy_project, needs_shared, run_kedro
 from tests.pipelines.batch_scoring.conftest import (

@@ -6,10 +6,10 @@ import multiprocessing
 
 import pandas as pd
 import pytest
+from filelock import FileLock
 from kedro.io import DatasetError
 
 from lead_scoring.datasets.drift_history_dataset import DriftHistoryDataset
-from lead_scoring.locks import exclusive_lock
 
 WRITERS = 6
 APPENDS = 15
@@ -71,7 +71,7 @@ def test_a_held_lock_times_out_instead_of_waiting_forever(tmp_path):
     path = tmp_path / "h.csv"
     dataset = DriftHistoryDataset(filepath=str(path), lock_timeout=0.2)
     with (
-        exclusive_lock(path.with_name(".h.csv.lock"), timeout=1),
+        FileLock(path.with_name(".h.csv.lock"), timeout=1),
         pytest.raises(DatasetError, match="Timed out"),
     ):
         dataset.save(rows(0, 0))

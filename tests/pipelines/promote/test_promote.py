@@ -18,9 +18,9 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from lead_scoring.contract import LABEL
-from lead_scoring.datasets.role_queries import paired_outcomes, promotion_log
 from lead_scoring.pipelines.batch_scoring import call_list_rows
 from lead_scoring.pipelines.promote.nodes import bootstrap_gains, weighted_roc_auc
+from lead_scoring.store.role_queries import paired_outcomes, promotion_log
 from tests.pipelines.promote.conftest import (
     DAYS,
     alias_version,

@@ -31,7 +31,7 @@ from lead_scoring.contract import (
     SOURCE,
 )
 from lead_scoring.datasets import ChunkedLeads
-from lead_scoring.datasets.lead_export_dataset import ExportChunk
+from lead_scoring.datasets.raw_leads_dataset import ExportChunk
 from lead_scoring.datasets.scored_chunks_dataset import (
     EXPORT_PREFIX,
     LEVEL_PREFIX,

@@ -21,8 +21,8 @@ from mlflow.tracking import MlflowClient
 from sklearn.metrics import roc_auc_score
 
 from lead_scoring.contract import CHALLENGER, CHAMPION, LABEL
-from lead_scoring.datasets import role_queries
 from lead_scoring.datasets.lead_store import LeadStore, now_utc
+from lead_scoring.store import role_queries
 
 logger = logging.getLogger(__name__)
 

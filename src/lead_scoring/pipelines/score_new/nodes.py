@@ -17,8 +17,6 @@ from mlflow.pyfunc import PyFuncModel
 from mlflow.tracking import MlflowClient
 
 from lead_scoring.contract import CHALLENGER, CHAMPION, CREATED_DATE, LEAD_ID, SCORED, TIERS
-from lead_scoring.datasets import role_queries
-from lead_scoring.datasets.lead_export_dataset import REJECTED_COLUMNS, ExportChunk
 from lead_scoring.datasets.lead_store import (
     BOOKKEEPING_COLUMNS,
     CONTENT_HASH,
@@ -29,11 +27,13 @@ from lead_scoring.datasets.lead_store import (
     ScoreBatch,
     now_utc,
 )
+from lead_scoring.datasets.raw_leads_dataset import REJECTED_COLUMNS, ExportChunk
 from lead_scoring.datasets.scored_chunks_dataset import EXPORT_PREFIX
 from lead_scoring.errors import RetrainingAlertError
 from lead_scoring.pipelines import batch_scoring
 from lead_scoring.pipelines import monitoring as monitoring_stage
 from lead_scoring.pipelines.training import from_unix_days
+from lead_scoring.store import role_queries
 from lead_scoring.store.tables import ROLE
 
 logger = logging.getLogger(__name__)

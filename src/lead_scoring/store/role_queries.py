@@ -1,7 +1,6 @@
 """The store's queries by scoring role (champion or challenger) and its promotion log.
 
-The shadow challenger and ``promote`` ask these of today's ``LeadStore``; they live in one
-module so the store package can take them over whole.
+The shadow challenger (``score_new``) and ``promote`` ask these of the ``LeadStore``.
 """
 
 from __future__ import annotations
@@ -11,7 +10,8 @@ import sqlalchemy as sa
 
 from lead_scoring.contract import CHALLENGER, CHAMPION, CREATED_DATE, LABEL, LEAD_ID
 from lead_scoring.errors import LeadScoringError
-from lead_scoring.store import LeadStore, tables
+from lead_scoring.store import tables
+from lead_scoring.store.repository import LeadStore
 from lead_scoring.store.tables import CONTENT_HASH, MODEL_NAME, MODEL_VERSION, ROLE
 
 PROMOTION_LOG = tables.promotion_log.name
