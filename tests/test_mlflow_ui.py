@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lead_scoring.mlflow_ui import training_source
+from lead_scoring.hooks import training_source
 
 
 def test_a_train_run_names_its_export_and_train_from_store_the_store_file():

@@ -6,13 +6,8 @@ from collections import Counter
 
 import pandas as pd
 
-from lead_scoring.run_summary import (
-    STORE_SOURCE,
-    RunSummaryHook,
-    format_summary,
-    stamp_report,
-    trained_on_html,
-)
+from lead_scoring.hooks import STORE_SOURCE, stamp_report, trained_on_html
+from lead_scoring.run_summary import RunSummaryHook, format_summary
 
 
 def test_a_scoring_summary_counts_leads_and_tiers_and_names_the_files():

@@ -35,6 +35,7 @@ from lead_scoring.pipelines import (
     training,
     validation,
 )
+from lead_scoring.tracking import output_signature
 
 # The package the registered model carries, so it loads where the project is not installed.
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -55,7 +56,7 @@ def bound_to_model(learning: Pipeline) -> Pipeline:
             "name": "model",
             "registered_model_name": REGISTERED_MODEL_NAME,
             "code_paths": [str(_PACKAGE_DIR)],
-            "signature": None,
+            "signature": output_signature(),
         },
     )
 
