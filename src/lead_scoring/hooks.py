@@ -262,7 +262,7 @@ class ModelRegistryHook:
         self._run_id = run.info.run_id if run else None
         names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
         self._names = [str(name) for name in names if name]
-        self._saved = {}
+        self._saved, self._source = {}, None
         report = _report_path(catalog) if "model_report" in pipeline.all_outputs() else None
         # `--pipeline=reporting` redraws the report without knowing what the model was trained
         # on: the paragraph the train run stamped is put back afterwards.

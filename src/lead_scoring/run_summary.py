@@ -19,7 +19,7 @@ from kedro.framework.hooks import hook_impl
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from lead_scoring.contract import CHALLENGER, CHAMPION, CREATED_DATE, TIERS
+from lead_scoring.contract import CHALLENGER, CHAMPION, COLD, CREATED_DATE, HOT, TIERS
 from lead_scoring.hooks import ALIAS_REASON_TAG, challenger_report_path
 
 # The files a person opens after a run, by catalog entry, when the run wrote them.
@@ -47,7 +47,7 @@ def _share(part: float, whole: float) -> str:
 
 def _model_used(facts: dict) -> list[str]:
     version = facts["scoring_model_version"]
-    aliases = facts.get("model_aliases") or []
+    aliases = version.get("aliases") or []
     alias = f", alias {', '.join(aliases)}" if aliases else ""
     return [f"Model: {version['name']} version {version['version']}{alias}"]
 
@@ -86,7 +86,7 @@ def _holdout(facts: dict) -> list[str]:
         f"PR AUC {metrics.get('pr_auc', nan):.3f}, Brier {metrics.get('brier', nan):.3f}",
         "Tiers on the holdout: "
         + ", ".join(f"{t} {metrics.get(f'share_{t}', 0):.0%}" for t in TIERS)
-        + f"; cold holds {metrics.get('cold_completers_lost', 0):.1%} of completers",
+        + f"; {COLD} holds {metrics.get('cold_completers_lost', 0):.1%} of completers",
     ]
 
 
@@ -208,7 +208,7 @@ def _realised(facts: dict) -> list[str]:
             continue
         hot = "n/a" if row.hot_precision != row.hot_precision else f"{row.hot_precision:.1%}"
         lines.append(
-            f"{who}: ROC AUC {row.roc_auc:.3f}, hot precision {hot} on "
+            f"{who}: ROC AUC {row.roc_auc:.3f}, {HOT} precision {hot} on "
             f"{row.labelled_leads:,} leads ({row.completers:,} completers)"
         )
     return lines
@@ -312,15 +312,6 @@ def _registered_model(client: MlflowClient, run_id: str) -> dict | None:
     }
 
 
-def _aliases(client: MlflowClient, version: dict) -> list[str]:
-    if version["version"] == "local":
-        return []
-    try:
-        return sorted(client.get_model_version(version["name"], version["version"]).aliases)
-    except MlflowException:
-        return []
-
-
 class RunSummaryHook:
     """Ends every successful pipeline run with a short printed summary."""
 
@@ -347,8 +338,6 @@ class RunSummaryHook:
         facts, client = self._facts, MlflowClient()
         if self._run_id:
             facts["model"] = _registered_model(client, self._run_id)
-        if facts.get("scoring_model_version"):
-            facts["model_aliases"] = _aliases(client, facts["scoring_model_version"])
         outputs = pipeline.all_outputs()
         files = {
             FILES[name]: path
