@@ -37,7 +37,8 @@ def test_a_train_run_is_described_for_the_ui_by_configuration(trained_project, t
     (training,) = run.inputs.dataset_inputs
     assert json.loads(training.dataset.source)["uri"] == "data/01_raw/leads.csv"
     # The registered model: the output signature only, and one complete raw lead as example.
-    path = download_artifacts("models:/lead_scoring/1", dst_path=str(tmp_path), tracking_uri=store)
+    location = client.get_model_version_download_uri("lead_scoring", "1")
+    path = download_artifacts(artifact_uri=location, dst_path=str(tmp_path))
     model = Model.load(path)
     assert model.signature.inputs is None
     assert "tier" in model.signature.outputs.input_names()
