@@ -346,14 +346,14 @@ class RunSummaryHook:
         }
         model = facts.get("model") or {}
         if "Model report" in files and CHALLENGER in model.get("aliases", ()):
-            report = files.pop("Model report")
-            files["Model report (champion)"] = report
+            champions = files.pop("Model report")
+            files["Model report (champion)"] = champions
             files["Model report (this run's challenger)"] = challenger_report_path(
-                Path(report)
+                Path(champions)
             ).as_posix()
         record = facts.get("promotion_record") or {}
-        if record.get("outcome") == "promoted" and (report := _filepath(catalog, "model_report")):
-            files["Model report (the new champion)"] = report
+        if record.get("outcome") == "promoted" and (promoted := _filepath(catalog, "model_report")):
+            files["Model report (the new champion)"] = promoted
         names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
         described = None
         if self._run_id:
