@@ -37,6 +37,10 @@ def summary(output: str, pipeline: str, last: bool = True) -> list[str]:
 def test_a_train_run_is_quiet_and_ends_with_its_summary(trained_project, small_export):
     output = (trained_project / "train_run.log").read_text()
     assert warning_lines(output) == []
+    # A screen, not Kedro's narration of every node and dataset: that is in info.log.
+    assert "Running node" not in output and "Loading data from" not in output
+    narration = (trained_project / "info.log").read_text()
+    assert "Running node" in narration and "Loading data from" in narration
     # The fixture keeps stdout and stderr together: the block ends stdout, not necessarily both.
     block = "\n".join(summary(output, "train", last=False))
     rows = len(pd.read_csv(small_export, usecols=[0]))
@@ -85,5 +89,7 @@ def test_a_failed_train_prints_one_clear_error(tmp_path, small_export):
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert result.stderr.count("Error: ") == 1 and "training needs at least" in result.stderr
+    # Said once: not again by the failed node's log line, nor by kedro-mlflow closing its run.
+    assert output.count("training needs at least") == 1 and "closed because of" not in output
     assert "BEWARE" not in output and "--from-nodes" not in output
     assert warning_lines(output) == []

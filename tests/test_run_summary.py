@@ -6,21 +6,15 @@ from collections import Counter
 
 import pandas as pd
 
-from lead_scoring.run_summary import (
-    STORE_SOURCE,
-    RunSummaryHook,
-    format_summary,
-    stamp_report,
-    trained_on_html,
-)
+from lead_scoring.hooks import STORE_SOURCE, stamp_report, trained_on_html
+from lead_scoring.run_summary import RunSummaryHook, format_summary
 
 
 def test_a_scoring_summary_counts_leads_and_tiers_and_names_the_files():
     facts = {
         "batch_tally": {"read": 1000, "scored": 990, "quarantined": 10},
         "tiers": Counter(hot=200, warm=500, cold=290),
-        "scoring_model_version": {"name": "lead_scoring", "version": "3"},
-        "model_aliases": ["champion"],
+        "scoring_model_version": {"name": "lead_scoring", "version": "3", "aliases": ["champion"]},
         "drift_alerts": ["city_tier"],
     }
     block = format_summary(
@@ -112,8 +106,7 @@ def test_a_score_new_summary_names_scores_tiers_model_and_drift():
     facts = {
         "new_scores_drift": drift,
         "score_run": run,
-        "scoring_model_version": {"name": "lead_scoring", "version": "1"},
-        "model_aliases": ["champion"],
+        "scoring_model_version": {"name": "lead_scoring", "version": "1", "aliases": ["champion"]},
     }
     files = {"Drift report": "data/08_reporting/score_new_drift_report.json"}
     assert body("score_new", facts, files) == [

@@ -1,21 +1,28 @@
-"""Project hooks: check tracking before work starts, and promote the new model after a run."""
+"""Project hooks: check tracking before work starts, and alias the new model after a run."""
 
 from __future__ import annotations
 
+import html
 import logging
 import os
+import re
+import tempfile
 import urllib.error
 import urllib.request
+import warnings
+from pathlib import Path
 from typing import Any
 
 import mlflow
 from kedro.framework.hooks import hook_impl
+from mlflow.data.pandas_dataset import from_pandas
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from lead_scoring.contract import REGISTERED_MODEL_NAME
+from lead_scoring.contract import CHALLENGER, CHAMPION, LABEL, REGISTERED_MODEL_NAME
 from lead_scoring.datasets import Publishable
 from lead_scoring.errors import LeadScoringError
+from lead_scoring.tracking import input_example
 from lead_scoring.tracking_store import check_local_store
 
 logger = logging.getLogger(__name__)
@@ -123,32 +130,226 @@ def promote_model_version(
     return version, alias, why
 
 
+# Where `make train` writes the synthetic export when there is none.
+DEFAULT_EXPORT = "data/01_raw/leads.csv"
+# What train_from_store trains on, instead of a file.
+STORE_SOURCE = "lead store"
+
+
+def training_source(
+    pipeline_names: list[str], raw_leads_path: str | None, store_url: str
+) -> str | None:
+    """Where a run's training leads come from, as a local path MLflow can record; None if not one.
+
+    train_from_store reads the lead store: its SQLite file, or nothing MLflow can name for a
+    server database (and a wrong file name is worse than none).
+    """
+    if "train_from_store" in pipeline_names:
+        return store_url.removeprefix("sqlite:///") if store_url.startswith("sqlite:///") else None
+    return raw_leads_path or DEFAULT_EXPORT
+
+
+def trained_on_html(trained: dict, model: dict | None) -> str:
+    """The model report's opening paragraph: the training data and the registered version."""
+    path = trained.get("path") or DEFAULT_EXPORT
+    if path == STORE_SOURCE:
+        where = (
+            "the lead store's labelled leads (<code>kedro run --pipeline=train_from_store</code>)"
+        )
+    elif path == DEFAULT_EXPORT:
+        where = (
+            f"the default export <code>{html.escape(path)}</code> (synthetic, written by "
+            "<code>kedro run --pipeline=generate</code>, unless you put your own export there)"
+        )
+    else:
+        where = f"your export <code>{html.escape(path)}</code>"
+    span = f", created {trained['first']} to {trained['last']}" if trained.get("first") else ""
+    text = f"Trained on {where}: {trained.get('rows', 0):,} valid leads{html.escape(span)}."
+    if model:
+        aliases = ", ".join(f"<strong>{html.escape(a)}</strong>" for a in model["aliases"])
+        text += (
+            f" This report describes registered model <code>{html.escape(model['name'])}</code> "
+            f"version <strong>{model['version']}</strong>, "
+            + (f"alias {aliases}" if aliases else "without an alias")
+            + " when the run ended"
+            + (f": {html.escape(model['why'])}." if model.get("why") else ".")
+        )
+        if CHALLENGER in model["aliases"]:
+            text += (
+                " It is the <strong>challenger's</strong> report: the champion's, which scores "
+                "the leads, is <code>model_report.html</code> beside it."
+            )
+    return f'<p class="trained-on">{text}</p>\n'
+
+
+_STAMP = re.compile(r'<p class="trained-on">.*?</p>\n', flags=re.S)
+
+
+def report_stamp(report: Path) -> str | None:
+    """The model report's trained-on paragraph, if the report has one."""
+    if not report.exists():
+        return None
+    found = _STAMP.search(report.read_text(encoding="utf-8"))
+    return found.group(0) if found else None
+
+
+def stamp_report(report: Path, paragraph: str) -> bool:
+    """Put ``paragraph`` under the model report's title; False when there is no report."""
+    if not report.exists():
+        return False
+    page = _STAMP.sub("", report.read_text(encoding="utf-8"))
+    title = re.search(r"<h1>.*?</h1>\n?", page) or re.search(r"<body>\n?", page)
+    at = title.end() if title else 0
+    report.write_text(page[:at] + paragraph + page[at:], encoding="utf-8")
+    return True
+
+
+def challenger_report_path(report: Path) -> Path:
+    """Where a challenger's report sits: beside the champion's, named as such."""
+    return report.with_name(f"{report.stem}_challenger{report.suffix}")
+
+
+def fetch_champion_report(client: MlflowClient, report: Path, note: str) -> None:
+    """Put the champion's report, the copy logged with its training run, at ``report``.
+
+    Where it cannot be read, a short page says which version is champion, and ``note``.
+    """
+    champion = None
+    report.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=report.parent) as download:
+        try:
+            champion = client.get_model_version_by_alias(REGISTERED_MODEL_NAME, CHAMPION)
+            fetched = client.download_artifacts(
+                str(champion.run_id), f"reporting/{report.name}", download
+            )
+            Path(fetched).replace(report)
+            return
+        except (MlflowException, OSError) as error:
+            cause = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+    named = f"version {champion.version}" if champion is not None else "the champion"
+    report.write_text(
+        "<html><body><h1>Lead scoring model report</h1>\n"
+        f"<p>The champion ({html.escape(named)}) scores the leads, but its report could not be "
+        f"read from MLflow ({html.escape(cause)}). {note}</p></body></html>\n",
+        encoding="utf-8",
+    )
+
+
+def _report_path(catalog) -> Path | None:
+    config = catalog.config_resolver.resolve_pattern("model_report").get("dataset", {})
+    return Path(config["filepath"]) if "filepath" in config else None
+
+
 class ModelRegistryHook:
-    """After a train run, gives the newly registered model version its alias and says why."""
+    """The registered model's record: its input example and training data, the alias of the
+    version a train run registers and why, and the model report that names that version."""
 
     def __init__(self) -> None:
+        self._raw_path: str | None = None
         self._run_id: str | None = None
-        self._store_loop = False
+        self._names: list[str] = []
+        self._source: str | None = None
+        self._kept_stamp: str | None = None
+        self._saved: dict[str, Any] = {}
+
+    @hook_impl
+    def after_context_created(self, context) -> None:
+        self._raw_path = (context.params or {}).get("raw_leads_path")
 
     @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
         run = mlflow.active_run()
         self._run_id = run.info.run_id if run else None
         names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
-        self._store_loop = "train_from_store" in names
+        self._names = [str(name) for name in names if name]
+        self._saved, self._source = {}, None
+        report = _report_path(catalog) if "model_report" in pipeline.all_outputs() else None
+        # `--pipeline=reporting` redraws the report without knowing what the model was trained
+        # on: the paragraph the train run stamped is put back afterwards.
+        self._kept_stamp = report_stamp(report) if report else None
+        if hasattr(pipeline, "log_model_kwargs"):
+            self._source = training_source(
+                self._names, self._raw_path, catalog.get("lead_store").url
+            )
+            # kedro-mlflow logs the model after the run with these; the example needs the
+            # interaction columns of this project's mapping.
+            interactions = catalog.load("interaction_mapping")["interaction_type"].tolist()
+            pipeline.log_model_kwargs["input_example"] = input_example(interactions)
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str, data: Any, node) -> None:
+        if dataset_name in ("registered_model_summary", "promotion_record"):
+            self._saved[dataset_name] = data
+        if dataset_name != "clean_leads" or self._source is None or mlflow.active_run() is None:
+            return
+        with warnings.catch_warnings():
+            # Two notes MLflow prints while it describes any local pandas frame: a local path
+            # matches two source types that mean the same, and integer columns cannot hold a
+            # missing value (nothing here enforces this schema).
+            warnings.filterwarnings("ignore", "The specified dataset source can be interpreted")
+            warnings.filterwarnings("ignore", "Hint: Inferred schema contains integer column")
+            dataset = from_pandas(
+                data,
+                source=self._source,
+                name=self._source.rsplit("/", 1)[-1],
+                targets=LABEL if LABEL in data else None,
+            )
+            mlflow.log_input(dataset, context="training")
 
     @hook_impl(trylast=True)
     def after_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
-        if self._run_id is None or not hasattr(pipeline, "inference"):
+        client = MlflowClient()
+        report = _report_path(catalog)
+        record = self._saved.get("promotion_record") or {}
+        if record.get("outcome") == "promoted" and report is not None:
+            # The new champion's report in place, no challenger's report beside it.
+            fetch_champion_report(client, report, "See its MLflow run's reporting/ folder.")
+            challenger_report_path(report).unlink(missing_ok=True)
+        trains = hasattr(pipeline, "inference")
+        model = self._alias(client) if trains else None
+        paragraph = trained_on_html(self._trained_on(), model) if trains else self._kept_stamp
+        if report is None or not paragraph or not stamp_report(report, paragraph):
             return
-        promoted = promote_model_version(MlflowClient(), self._run_id, self._store_loop)
+        if self._run_id is not None:
+            try:
+                client.log_artifact(self._run_id, str(report), "reporting")
+            except (MlflowException, OSError) as error:
+                logger.warning("The stamped model report was not logged to MLflow: %s", error)
+        if model and CHALLENGER in model["aliases"]:
+            beside = challenger_report_path(report)
+            report.replace(beside)
+            note = f'The new challenger\'s report is <a href="{beside.name}">{beside.name}</a>.'
+            fetch_champion_report(client, report, note)
+
+    def _alias(self, client: MlflowClient) -> dict | None:
+        """Alias the version this run registered; the version, its aliases and why."""
+        if self._run_id is None:
+            return None
+        promoted = promote_model_version(client, self._run_id, "train_from_store" in self._names)
         if promoted is None:
             logger.warning("No registered model version was found for run %s.", self._run_id)
-            return
+            return None
         version, alias, why = promoted
         logger.info(
             "Registered %s version %s as '%s': %s.", REGISTERED_MODEL_NAME, version, alias, why
         )
+        aliases = client.get_model_version(REGISTERED_MODEL_NAME, version).aliases
+        return {
+            "name": REGISTERED_MODEL_NAME,
+            "version": version,
+            "aliases": sorted(aliases),
+            "why": why,
+        }
+
+    def _trained_on(self) -> dict:
+        """What the model was trained on, for the report's opening paragraph."""
+        trained = self._saved.get("registered_model_summary") or {}
+        return {
+            "path": STORE_SOURCE if "train_from_store" in self._names else self._raw_path,
+            "rows": trained.get("leads", 0),
+            "first": (trained.get("oldest_lead") or "")[:10] or None,
+            "last": (trained.get("newest_lead") or "")[:10] or None,
+        }
 
 
 def _streamed_outputs(pipeline, catalog) -> list[Publishable]:

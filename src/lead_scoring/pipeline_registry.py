@@ -33,6 +33,7 @@ from lead_scoring.pipelines import (
     training,
     validation,
 )
+from lead_scoring.tracking import output_signature
 
 
 def bound_to_model(learning: Pipeline) -> Pipeline:
@@ -57,7 +58,7 @@ def bound_to_model(learning: Pipeline) -> Pipeline:
             "registered_model_name": REGISTERED_MODEL_NAME,
             # The runner and the CatBoost file's dataset are pickled with the model.
             "code_paths": [ScoringCode(inference, carried=[scoring_runner, CatBoostModelDataset])],
-            "signature": None,
+            "signature": output_signature(),
         },
     )
 

@@ -1,21 +1,16 @@
 """The few lines a person reads when a run ends: what was read, what came out, and where.
 
-Kedro narrates every node and dataset; the figures that matter are scattered in that narration.
-``RunSummaryHook`` keeps the small outputs it needs as they are saved, and after a successful
-run prints one short block: leads read and
-quarantined, metrics, tiers, the model version and alias, and the files to open. After a train
-run it also stamps the model report with what the model was trained on and which registered
-version and alias it is.
+Nodes save a small summary of what they did (``validation_summary``, ``batch_tally``,
+``ingest_summary``, ...). ``RunSummaryHook`` keeps each one it has a sentence for as it is saved
+and, after a successful run, prints one block: the sentences of the summaries the run saved, in
+``SECTIONS`` order, the model it registered, its MLflow run and the files to open.
 """
 
 from __future__ import annotations
 
-import html
-import logging
-import re
 import sys
-import tempfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,201 +19,124 @@ from kedro.framework.hooks import hook_impl
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from lead_scoring.contract import CHALLENGER, CHAMPION, CREATED_DATE, TIERS
+from lead_scoring.contract import CHALLENGER, CHAMPION, COLD, CREATED_DATE, HOT, TIERS
+from lead_scoring.hooks import ALIAS_REASON_TAG, challenger_report_path
 
-logger = logging.getLogger(__name__)
-
-# Where `make train` writes the synthetic export when there is none.
-DEFAULT_EXPORT = "data/01_raw/leads.csv"
-# What train_from_store trains on, instead of a file.
-STORE_SOURCE = "lead store"
-_KEPT = {
-    "validation_summary",
-    "holdout_metrics",
-    "business_summary",
-    "scoring_model_version",
-    "batch_tally",
-    "drift_alerts",
-    "ingest_summary",
-    "score_run",
-    "new_scores_drift",
-    "label_change_report",
-    "realised_performance_table",
-    "challenger_score_run",
-    "promotion_record",
+# The files a person opens after a run, by catalog entry, when the run wrote them.
+FILES = {
+    "model_report": "Model report",
+    "raw_data_profile_html": "Data profile",
+    "quarantined_leads": "Quarantined rows",
+    "call_list": "Call list (best first)",
+    "scored_leads": "Scored leads (input order)",
+    "scoring_quarantine": "Quarantined rows",
+    "drift_report": "Drift report",
+    "generated_raw_leads": "Export",
+    "daily_landing_exports": "Daily exports and outcomes",
+    "call_list_new": "Call list (best first)",
+    "new_scores_drift": "Drift report",
+    "promotion_decision": "Decision",
+    "realised_performance_page": "Realised performance",
+    "segments": "Segments of the champion",
 }
-# The model version tag where the registry hook and promote say why a version got its alias.
-ALIAS_REASON_TAG = "alias_reason"
-# The files a person opens after each kind of run, by catalog entry, with what to call them.
-_FILES = {
-    "train": {
-        "model_report": "Model report",
-        "raw_data_profile_html": "Data profile",
-        "quarantined_leads": "Quarantined rows",
-    },
-    "inference": {
-        "call_list": "Call list (best first)",
-        "scored_leads": "Scored leads (input order)",
-        "scoring_quarantine": "Quarantined rows",
-        "drift_report": "Drift report",
-    },
-    "generate": {"generated_raw_leads": "Export"},
-    "generate_daily": {
-        "daily_landing_exports": "Daily exports and outcomes",
-    },
-    "ingest": {},
-    "score_new": {"call_list_new": "Call list (best first)", "new_scores_drift": "Drift report"},
-    "promote": {"promotion_decision": "Decision"},
-    "realised_performance": {
-        "realised_performance_page": "Realised performance",
-        "segments": "Segments of the champion",
-    },
-}
-
-
-def _filepath(catalog, name: str) -> str | None:
-    """The file a catalog entry writes, relative to the project when it lies inside it."""
-    try:
-        dataset = catalog.get(name)
-    except Exception:
-        return None
-    while dataset is not None and hasattr(dataset, "_dataset"):
-        dataset = dataset._dataset  # an MlflowArtifactDataset wraps the dataset that writes
-    # A PartitionedDataset writes a folder, its `_path`.
-    path = getattr(dataset, "_filepath", None) or getattr(dataset, "_path", None)
-    if path is None:
-        return None
-    path = Path(str(path))
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
-def registered_versions(client: MlflowClient, model_name: str, run_id: str) -> list[str]:
-    """Versions of ``model_name`` registered by ``run_id``."""
-    try:
-        versions = client.search_model_versions(f"name='{model_name}' and run_id='{run_id}'")
-    except MlflowException:
-        return []
-    return [str(v.version) for v in versions]
-
-
-def _aliases(client: MlflowClient, model_name: str, version: str) -> list[str]:
-    try:
-        return sorted(client.get_model_version(model_name, version).aliases or [])
-    except MlflowException:
-        return []
-
-
-def _alias_reason(client: MlflowClient, model_name: str, version: str) -> str | None:
-    try:
-        return client.get_model_version(model_name, version).tags.get(ALIAS_REASON_TAG)
-    except MlflowException:
-        return None
-
-
-def _pipeline_name(run_params: dict[str, Any]) -> str:
-    names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
-    return "+".join(str(name) for name in names if name) or "__default__"
 
 
 def _share(part: float, whole: float) -> str:
     return f"{part / whole:.0%}" if whole else "0%"
 
 
-def train_lines(facts: dict) -> list[str]:
-    """The summary of a train run."""
-    lines = []
-    data = facts.get("validation_summary") or {}
-    trained = facts.get("trained_on") or {}
-    if data:
-        lines.append(
-            f"Leads read {data.get('rows_read', 0):,}, quarantined {data.get('rows_quarantined', 0):,}, "
-            f"duplicates removed {data.get('duplicates_removed', 0):,}, kept {data.get('rows_kept', 0):,}"
-            + (f" ({trained['first']} to {trained['last']})" if trained.get("first") else "")
-        )
-    metrics = facts.get("holdout_metrics") or {}
-    if metrics:
-        lines.append(
-            f"Holdout of {int(metrics.get('leads', 0)):,} leads: ROC AUC {metrics['roc_auc']:.3f} "
-            f"(baseline {metrics.get('baseline_roc_auc', float('nan')):.3f}), "
-            f"PR AUC {metrics.get('pr_auc', float('nan')):.3f}, Brier {metrics.get('brier', float('nan')):.3f}"
-        )
-        lines.append(
-            "Tiers on the holdout: "
-            + ", ".join(f"{t} {metrics.get(f'share_{t}', 0):.0%}" for t in TIERS)
-            + f"; cold holds {metrics.get('cold_completers_lost', 0):.1%} of completers"
-        )
-    changes = facts.get("label_change_report")
-    if changes is not None:
-        lines.append(
-            f"Labels changed since the last report {changes['labels_changed']:,}"
-            + (
-                f" (0 to 1: {changes['to_completed']:,}, 1 to 0: {changes['to_not_completed']:,})"
-                if changes["labels_changed"]
-                else ""
-            )
-        )
-    model = facts.get("model")
-    if model:
-        alias = f", alias {', '.join(model['aliases'])}" if model["aliases"] else ", no alias"
-        lines.append(f"Model: {model['name']} version {model['version']}{alias}")
-        if model.get("why"):
-            role = next((a for a in model["aliases"] if a in (CHAMPION, CHALLENGER)), "no alias")
-            lines.append(f"Why {role}: {model['why']}")
+def _model_used(facts: dict) -> list[str]:
+    version = facts["scoring_model_version"]
+    aliases = version.get("aliases") or []
+    alias = f", alias {', '.join(aliases)}" if aliases else ""
+    return [f"Model: {version['name']} version {version['version']}{alias}"]
+
+
+def _model_registered(facts: dict) -> list[str]:
+    model = facts["model"]
+    alias = f", alias {', '.join(model['aliases'])}" if model["aliases"] else ", no alias"
+    lines = [f"Model: {model['name']} version {model['version']}{alias}"]
+    if model.get("why"):
+        role = next((a for a in model["aliases"] if a in (CHAMPION, CHALLENGER)), "no alias")
+        lines.append(f"Why {role}: {model['why']}")
     return lines
 
 
-def inference_lines(facts: dict) -> list[str]:
-    """The summary of a scoring run."""
-    lines = []
-    tally = facts.get("batch_tally") or {}
-    if tally:
-        lines.append(
-            f"Leads read {tally['read']:,}, scored {tally['scored']:,}, "
-            f"quarantined {tally['quarantined']:,}"
-        )
-    tiers: Counter = facts.get("tiers") or Counter()
-    if tiers:
-        total = sum(tiers.values())
-        lines.append(
-            "Tiers: " + ", ".join(f"{t} {tiers[t]:,} ({_share(tiers[t], total)})" for t in TIERS)
-        )
-    version = facts.get("scoring_model_version") or {}
-    if version:
-        aliases = facts.get("model_aliases") or []
-        alias = f", alias {', '.join(aliases)}" if aliases else ""
-        lines.append(f"Model: {version['name']} version {version['version']}{alias}")
-    alerts = facts.get("drift_alerts")
-    if alerts is not None:
-        lines.append(
-            f"Drift: {len(alerts)} feature(s) drifting"
-            + (f" ({', '.join(alerts)})" if alerts else "")
-        )
-    return lines
+def _data(facts: dict) -> list[str]:
+    data = facts["validation_summary"]
+    trained = facts.get("registered_model_summary") or {}
+    span = (
+        f" ({trained['oldest_lead'][:10]} to {trained['newest_lead'][:10]})"
+        if trained.get("oldest_lead")
+        else ""
+    )
+    return [
+        f"Leads read {data.get('rows_read', 0):,}, quarantined {data.get('rows_quarantined', 0):,}, "
+        f"duplicates removed {data.get('duplicates_removed', 0):,}, kept {data.get('rows_kept', 0):,}"
+        + span
+    ]
 
 
-def generate_lines(facts: dict) -> list[str]:
-    """The summary of a generate run."""
-    export = facts["generated"]
+def _holdout(facts: dict) -> list[str]:
+    metrics = facts["holdout_metrics"]
+    nan = float("nan")
+    return [
+        f"Holdout of {int(metrics.get('leads', 0)):,} leads: ROC AUC {metrics['roc_auc']:.3f} "
+        f"(baseline {metrics.get('baseline_roc_auc', nan):.3f}), "
+        f"PR AUC {metrics.get('pr_auc', nan):.3f}, Brier {metrics.get('brier', nan):.3f}",
+        "Tiers on the holdout: "
+        + ", ".join(f"{t} {metrics.get(f'share_{t}', 0):.0%}" for t in TIERS)
+        + f"; {COLD} holds {metrics.get('cold_completers_lost', 0):.1%} of completers",
+    ]
+
+
+def _label_changes(facts: dict) -> list[str]:
+    changes = facts["label_change_report"]
+    detail = (
+        f" (0 to 1: {changes['to_completed']:,}, 1 to 0: {changes['to_not_completed']:,})"
+        if changes["labels_changed"]
+        else ""
+    )
+    return [f"Labels changed since the last report {changes['labels_changed']:,}{detail}"]
+
+
+def _batch(facts: dict) -> list[str]:
+    tally = facts["batch_tally"]
+    return [
+        f"Leads read {tally['read']:,}, scored {tally['scored']:,}, "
+        f"quarantined {tally['quarantined']:,}"
+    ]
+
+
+def _tiers(facts: dict) -> list[str]:
+    tiers: Counter = facts["tiers"]
+    total = sum(tiers.values())
+    return ["Tiers: " + ", ".join(f"{t} {tiers[t]:,} ({_share(tiers[t], total)})" for t in TIERS)]
+
+
+def _drift_alerts(facts: dict) -> list[str]:
+    alerts = facts["drift_alerts"]
+    named = f" ({', '.join(alerts)})" if alerts else ""
+    return [f"Drift: {len(alerts)} feature(s) drifting{named}"]
+
+
+def _generated(facts: dict) -> list[str]:
+    export = facts["generated_raw_leads"]
     span = f", created {export['first']} to {export['last']}" if export["first"] else ""
     return [f"Wrote a synthetic export of {export['rows']:,} leads{span}"]
 
 
-def daily_lines(facts: dict) -> list[str]:
-    """The summary of a generate_daily run."""
-    daily = facts["daily_exports"]
-    outcomes = facts.get("daily_outcomes") or {"files": 0, "outcomes": 0}
+def _daily(facts: dict) -> list[str]:
+    daily = facts["daily_landing_exports"]
+    outcomes = facts.get("daily_outcome_exports") or {"files": 0, "rows": 0}
     return [
-        f"Wrote {daily['files']} daily export(s) of {daily['leads']:,} leads in all, "
+        f"Wrote {daily['files']} daily export(s) of {daily['rows']:,} leads in all, "
         f"{daily['first']} to {daily['last']}, and {outcomes['files']} outcome export(s) of "
-        f"{outcomes['outcomes']:,} outcomes, each of leads created days before"
+        f"{outcomes['rows']:,} outcomes, each of leads created days before"
     ]
 
 
-def ingest_lines(facts: dict) -> list[str]:
-    """The summary of an ingest run: the new landing files' counts and the store's size."""
+def _ingest(facts: dict) -> list[str]:
     totals = facts["ingest_summary"]
     store = f"The store holds {totals['leads_stored']:,} leads"
     if not totals.get("files"):
@@ -239,43 +157,40 @@ def ingest_lines(facts: dict) -> list[str]:
     return [*lines, store]
 
 
-def score_new_lines(facts: dict) -> list[str]:
-    """The summary of a score_new run: the stored leads scored, tiers, model and drift."""
+def _score_run(facts: dict) -> list[str]:
     run = facts["score_run"]
     if not run.get("leads_selected"):
-        lines = ["Nothing new to score: every stored lead has this model's score"]
-    else:
-        lines = [
-            f"Stored leads scored {run['leads_scored']:,}, quarantined "
-            f"{run['leads_quarantined']:,} ({run['rescored']:,} rescored for a new champion)",
-            "Tiers: " + ", ".join(f"{t} {run.get(f'{t}_share', 0):.0%}" for t in TIERS),
-        ]
-    version = facts.get("scoring_model_version") or {}
-    if version:
-        aliases = facts.get("model_aliases") or []
-        alias = f", alias {', '.join(aliases)}" if aliases else ""
-        lines.append(f"Model: {version['name']} version {version['version']}{alias}")
-    shadow = facts.get("challenger_score_run") or {}
-    if shadow:
-        lines.append(
-            f"Challenger version {shadow['model_version']} scored {shadow['leads_scored']:,} "
-            "lead(s) in shadow (stored with role challenger; not in the call list)"
-        )
-    if run.get("leads_selected"):
-        # A drift past score_new's alert levels stops the run before this summary, so a summary
-        # only says whether the batch was judged at all (small batches are not).
-        features = (facts.get("new_scores_drift") or {}).get("features", {}).values()
-        judged = any(f.get("status") in ("stable", "watch", "drift") for f in features)
-        lines.append(
-            "Drift: no feature past the alert levels"
-            if judged
-            else "Drift: not judged, too few leads"
-        )
-    return lines
+        return ["Nothing new to score: every stored lead has this model's score"]
+    return [
+        f"Stored leads scored {run['leads_scored']:,}, quarantined "
+        f"{run['leads_quarantined']:,} ({run['rescored']:,} rescored for a new champion)",
+        "Tiers: " + ", ".join(f"{t} {run.get(f'{t}_share', 0):.0%}" for t in TIERS),
+    ]
 
 
-def realised_lines(facts: dict) -> list[str]:
-    """The summary of a realised_performance run: each version's figures over all months."""
+def _shadow(facts: dict) -> list[str]:
+    shadow = facts["challenger_score_run"]
+    if not shadow:
+        return []
+    return [
+        f"Challenger version {shadow['model_version']} scored {shadow['leads_scored']:,} "
+        "lead(s) in shadow (stored with role challenger; not in the call list)"
+    ]
+
+
+def _new_scores_drift(facts: dict) -> list[str]:
+    if not (facts.get("score_run") or {}).get("leads_selected"):
+        return []
+    # A drift past score_new's alert levels stops the run before this summary, so a summary
+    # only says whether the batch was judged at all (small batches are not).
+    features = facts["new_scores_drift"].get("features", {}).values()
+    judged = any(f.get("status") in ("stable", "watch", "drift") for f in features)
+    return [
+        "Drift: no feature past the alert levels" if judged else "Drift: not judged, too few leads"
+    ]
+
+
+def _realised(facts: dict) -> list[str]:
     rows = facts["realised_performance_table"]
     overall = rows.loc[rows["period"] == "all"]
     if overall.empty:
@@ -293,286 +208,157 @@ def realised_lines(facts: dict) -> list[str]:
             continue
         hot = "n/a" if row.hot_precision != row.hot_precision else f"{row.hot_precision:.1%}"
         lines.append(
-            f"{who}: ROC AUC {row.roc_auc:.3f}, hot precision {hot} on "
+            f"{who}: ROC AUC {row.roc_auc:.3f}, {HOT} precision {hot} on "
             f"{row.labelled_leads:,} leads ({row.completers:,} completers)"
         )
     return lines
 
 
-def promote_lines(facts: dict) -> list[str]:
-    """The summary of a promote run: the decision in one line."""
+def _promotion(facts: dict) -> list[str]:
     record = facts["promotion_record"]
     return [f"Promote: {record['outcome'].replace('_', ' ')}: {record['reason']}"]
 
 
-# What a run did, from what it saved, with the function that sums it up; train when none match.
-_KINDS = [
-    ("realised_performance_table", "realised_performance"),
-    ("batch_tally", "inference"),
-    ("score_run", "score_new"),
-    ("promotion_record", "promote"),
-    ("ingest_summary", "ingest"),
-    ("daily_exports", "generate_daily"),
-    ("generated", "generate"),
+# Each fact a run can save, with its sentences, in the order the block prints them. A fact is a
+# node's summary, kept as saved, or one of the few counted from data below.
+SECTIONS: list[tuple[str, Callable[[dict], list[str]]]] = [
+    ("generated_raw_leads", _generated),
+    ("daily_landing_exports", _daily),
+    ("ingest_summary", _ingest),
+    ("validation_summary", _data),
+    ("holdout_metrics", _holdout),
+    ("label_change_report", _label_changes),
+    ("batch_tally", _batch),
+    ("tiers", _tiers),
+    ("score_run", _score_run),
+    ("scoring_model_version", _model_used),
+    ("model", _model_registered),
+    ("challenger_score_run", _shadow),
+    ("drift_alerts", _drift_alerts),
+    ("new_scores_drift", _new_scores_drift),
+    ("realised_performance_table", _realised),
+    ("promotion_record", _promotion),
 ]
-_LINES = {
-    "train": train_lines,
-    "inference": inference_lines,
-    "score_new": score_new_lines,
-    "realised_performance": realised_lines,
-    "promote": promote_lines,
-    "ingest": ingest_lines,
-    "generate_daily": daily_lines,
-    "generate": generate_lines,
-}
+# Kept as saved: read along by the sections above.
+_READ_ALONG = {"registered_model_summary", "daily_outcome_exports"}
 
 
-def run_kind(facts: dict) -> str:
-    """What the run did, from what it saved: scored, stored, generated, or trained."""
-    return next((kind for fact, kind in _KINDS if facts.get(fact) is not None), "train")
+def _counted_from_data(name: str, data: Any, facts: dict) -> bool:
+    """Count the facts no node summarises: a batch's tiers, and what the generators wrote."""
+    if name == "scored_leads" and "tier" in getattr(data, "columns", ()):
+        facts.setdefault("tiers", Counter()).update(data["tier"].value_counts().to_dict())
+    elif name in ("daily_landing_exports", "daily_outcome_exports") and isinstance(data, dict):
+        days = sorted(data)
+        facts[name] = {
+            "files": len(days),
+            "rows": sum(len(frame) for frame in data.values()),
+            "first": days[0][:10] if days else "-",
+            "last": days[-1][:10] if days else "-",
+        }
+    elif name == "generated_raw_leads" and CREATED_DATE in getattr(data, "columns", ()):
+        dates = data[CREATED_DATE].dropna().astype(str)
+        facts[name] = {
+            "rows": len(data),
+            "first": dates.min()[:10] if len(dates) else None,
+            "last": dates.max()[:10] if len(dates) else None,
+        }
+    else:
+        return False
+    return True
 
 
 def format_summary(pipeline_name: str, facts: dict, files: dict[str, str], run: dict | None) -> str:
     """The block printed at the end of a run."""
-    kind = run_kind(facts)
-    lines = _LINES[kind](facts)
+    lines = [line for fact, say in SECTIONS if facts.get(fact) is not None for line in say(facts)]
     if run:
         lines.append(f"MLflow run '{run['name']}' ({run['id']}) in {run['uri']}")
     lines += [f"{label}: {path}" for label, path in files.items()]
-    width = max([len(line) for line in lines] + [40])
+    width = min(max([len(line) for line in lines] + [40]), 100)
     title = f" {pipeline_name} run summary "
-    return "\n".join([f"{title:=^{min(width, 100)}}", *lines, "=" * min(width, 100)])
+    return "\n".join([f"{title:=^{width}}", *lines, "=" * width])
 
 
-def trained_on_html(trained: dict, model: dict | None) -> str:
-    """The model report's opening paragraph: the training data and the registered version."""
-    path = trained.get("path") or DEFAULT_EXPORT
-    if path == STORE_SOURCE:
-        where = (
-            "the lead store's labelled leads (<code>kedro run --pipeline=train_from_store</code>)"
-        )
-    elif path == DEFAULT_EXPORT:
-        where = (
-            f"the default export <code>{html.escape(path)}</code> (synthetic, written by "
-            "<code>kedro run --pipeline=generate</code>, unless you put your own export there)"
-        )
-    else:
-        where = f"your export <code>{html.escape(path)}</code>"
-    span = f", created {trained['first']} to {trained['last']}" if trained.get("first") else ""
-    text = f"Trained on {where}: {trained.get('rows', 0):,} valid leads{html.escape(span)}."
-    if model:
-        aliases = ", ".join(f"<strong>{html.escape(a)}</strong>" for a in model["aliases"])
-        text += (
-            f" This report describes registered model <code>{html.escape(model['name'])}</code> "
-            f"version <strong>{model['version']}</strong>, "
-            + (f"alias {aliases}" if aliases else "without an alias")
-            + " when the run ended"
-            + (f": {html.escape(model['why'])}." if model.get("why") else ".")
-        )
-        if CHALLENGER in model["aliases"]:
-            text += (
-                " It is the <strong>challenger's</strong> report: the champion's, which scores "
-                "the leads, is <code>model_report.html</code> beside it."
-            )
-    return f'<p class="trained-on">{text}</p>\n'
-
-
-_STAMP = re.compile(r'<p class="trained-on">.*?</p>\n', flags=re.S)
-
-
-def report_stamp(report: Path) -> str | None:
-    """The model report's trained-on paragraph, if the report has one."""
-    if not report.exists():
+def _filepath(catalog, name: str) -> str | None:
+    """The file or folder a catalog entry writes, relative to the project when inside it."""
+    config = catalog.config_resolver.resolve_pattern(name)
+    # A PartitionedDataset writes a folder, its `path`; an MlflowArtifactDataset names the
+    # dataset that writes.
+    inner = config.get("dataset") if isinstance(config.get("dataset"), dict) else {}
+    path = config.get("filepath") or config.get("path") or inner.get("filepath")
+    if path is None:
         return None
-    found = _STAMP.search(report.read_text(encoding="utf-8"))
-    return found.group(0) if found else None
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
 
 
-def stamp_report(report: Path, paragraph: str) -> bool:
-    """Put ``paragraph`` under the model report's title; False when there is no report."""
-    if not report.exists():
-        return False
-    page = report.read_text(encoding="utf-8")
-    page = _STAMP.sub("", page)
-    title = re.search(r"<h1>.*?</h1>\n?", page) or re.search(r"<body>\n?", page)
-    at = title.end() if title else 0
-    report.write_text(page[:at] + paragraph + page[at:], encoding="utf-8")
-    return True
-
-
-def challenger_report_path(report: Path) -> Path:
-    """Where a challenger's report sits: beside the champion's, named as such."""
-    return report.with_name(f"{report.stem}_challenger{report.suffix}")
-
-
-def fetch_champion_report(client: MlflowClient, model_name: str, report: Path, note: str) -> None:
-    """Put the champion's report, the copy logged with its training run, at ``report``.
-
-    Where it cannot be read, a short page says which version is champion, and ``note``.
-    """
-    champion = None
-    with tempfile.TemporaryDirectory(dir=report.parent) as download:
-        try:
-            champion = client.get_model_version_by_alias(model_name, CHAMPION)
-            fetched = client.download_artifacts(
-                str(champion.run_id), f"reporting/{report.name}", download
-            )
-            Path(fetched).replace(report)
-            return
-        except (MlflowException, OSError) as error:
-            cause = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-    named = f"version {champion.version}" if champion is not None else "the champion"
-    report.write_text(
-        "<html><body><h1>Lead scoring model report</h1>\n"
-        f"<p>The champion ({html.escape(named)}) scores the leads, but its report could not be "
-        f"read from MLflow ({html.escape(cause)}). {note}</p></body></html>\n",
-        encoding="utf-8",
-    )
-
-
-def keep_champion_report(client: MlflowClient, model_name: str, report: Path) -> Path:
-    """Move a challenger's report beside ``report`` and put the champion's back in its place;
-    the challenger's report's path."""
-    beside = challenger_report_path(report)
-    report.replace(beside)
-    fetch_champion_report(
-        client,
-        model_name,
-        report,
-        f'The new challenger\'s report is <a href="{beside.name}">{beside.name}</a>.',
-    )
-    return beside
-
-
-def report_the_promoted_champion(client: MlflowClient, model_name: str, report: Path) -> None:
-    """After a promotion: the new champion's report in place, no challenger's report beside."""
-    report.parent.mkdir(parents=True, exist_ok=True)
-    fetch_champion_report(client, model_name, report, "See its MLflow run's reporting/ folder.")
-    challenger_report_path(report).unlink(missing_ok=True)
+def _registered_model(client: MlflowClient, run_id: str) -> dict | None:
+    """The newest model version ``run_id`` registered, with its aliases and why it has them."""
+    try:
+        found = client.search_model_versions(f"run_id='{run_id}'")
+        if not found:
+            return None
+        newest = max(found, key=lambda v: int(v.version))
+        # A search leaves aliases out; the version itself carries them.
+        version = client.get_model_version(newest.name, newest.version)
+    except MlflowException:
+        return None
+    return {
+        "name": version.name,
+        "version": str(version.version),
+        "aliases": sorted(version.aliases or []),
+        "why": version.tags.get(ALIAS_REASON_TAG),
+    }
 
 
 class RunSummaryHook:
-    """Names each MLflow run, and ends every pipeline run with a short printed summary."""
+    """Ends every successful pipeline run with a short printed summary."""
 
     def __init__(self) -> None:
         self._facts: dict[str, Any] = {}
         self._run_id: str | None = None
-        self._raw_path: str | None = None
-        self._source: str | None = None
 
-    @hook_impl
-    def after_context_created(self, context) -> None:
-        self._raw_path = (context.params or {}).get("raw_leads_path")
-
+    # After kedro-mlflow's, which starts the run.
     @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
-        self._facts = {"tiers": Counter()}
-        names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
-        self._source = STORE_SOURCE if "train_from_store" in names else self._raw_path
-        # `--pipeline=reporting` redraws the report from a train run's outputs without knowing
-        # what that run trained on: the paragraph the train run stamped is put back afterwards.
-        redraws = pipeline is not None and "model_report" in pipeline.all_outputs()
-        report = _filepath(catalog, "model_report") if redraws else None
-        self._facts["kept_stamp"] = report_stamp(Path(report)) if report else None
+        self._facts = {}
         run = mlflow.active_run()
         self._run_id = run.info.run_id if run else None
 
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any, node) -> None:
-        if dataset_name in _KEPT:
+        counted = _counted_from_data(dataset_name, data, self._facts)
+        if not counted and (dataset_name in _READ_ALONG or dataset_name in dict(SECTIONS)):
             self._facts[dataset_name] = data
-        elif dataset_name == "scored_leads" and "tier" in getattr(data, "columns", ()):
-            self._facts["tiers"].update(data["tier"].value_counts().to_dict())
-        elif dataset_name == "daily_landing_exports" and isinstance(data, dict):
-            days = sorted(data)
-            self._facts["daily_exports"] = {
-                "files": len(days),
-                "leads": sum(len(frame) for frame in data.values()),
-                "first": days[0][:10] if days else "-",
-                "last": days[-1][:10] if days else "-",
-            }
-        elif dataset_name == "daily_outcome_exports" and isinstance(data, dict):
-            self._facts["daily_outcomes"] = {
-                "files": len(data),
-                "outcomes": sum(len(frame) for frame in data.values()),
-            }
-        elif dataset_name == "generated_raw_leads" and CREATED_DATE in getattr(data, "columns", ()):
-            dates = data[CREATED_DATE].dropna().astype(str)
-            self._facts["generated"] = {
-                "rows": len(data),
-                "first": dates.min()[:10] if len(dates) else None,
-                "last": dates.max()[:10] if len(dates) else None,
-            }
-        elif dataset_name == "clean_leads" and CREATED_DATE in getattr(data, "columns", ()):
-            dates = data[CREATED_DATE]
-            self._facts["trained_on"] = {
-                "rows": len(data),
-                "first": f"{dates.min():%Y-%m-%d}" if len(data) else None,
-                "last": f"{dates.max():%Y-%m-%d}" if len(data) else None,
-                "path": self._source or DEFAULT_EXPORT,
-            }
 
     # Runs after the registry hook has given the new version its alias (see settings.HOOKS).
     @hook_impl(trylast=True)
     def after_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
-        facts = self._facts
-        pipeline_name = _pipeline_name(run_params)
-        client = MlflowClient()
-        model_name = None
-        if facts.get("scoring_model_version"):
-            version = facts["scoring_model_version"]
-            model_name = version["name"]
-            if version["version"] != "local":
-                facts["model_aliases"] = _aliases(client, model_name, version["version"])
-        elif self._run_id and hasattr(pipeline, "log_model_kwargs"):
-            model_name = pipeline.log_model_kwargs.get("registered_model_name")
-            found = registered_versions(client, model_name, self._run_id) if model_name else []
-            if found:
-                version = max(found, key=int)
-                # A search leaves aliases out; the version itself carries them.
-                aliases = _aliases(client, model_name, version)
-                facts["model"] = {
-                    "name": model_name,
-                    "version": version,
-                    "aliases": aliases,
-                    "why": _alias_reason(client, model_name, version),
-                }
-        kind = run_kind(facts)
+        facts, client = self._facts, MlflowClient()
+        if self._run_id:
+            facts["model"] = _registered_model(client, self._run_id)
         outputs = pipeline.all_outputs()
-        paths = {name: _filepath(catalog, name) for name in _FILES[kind] if name in outputs}
-        files = {_FILES[kind][name]: path for name, path in paths.items() if path}
-        report_path = paths.get("model_report")
-        if kind == "train" and report_path:
-            report = Path(report_path)
-            stamp = (
-                trained_on_html(facts["trained_on"], facts.get("model"))
-                if facts.get("trained_on")
-                else facts.get("kept_stamp")
-            )
-            if stamp and stamp_report(report, stamp):
-                self._log_report(client, report)
-            model = facts.get("model")
-            if model and CHALLENGER in model["aliases"]:
-                beside = keep_champion_report(client, model["name"], report)
-                files["Model report (champion)"] = files.pop("Model report")
-                files["Model report (this run's challenger)"] = beside.as_posix()
+        files = {
+            FILES[name]: path
+            for name in FILES
+            if name in outputs and (path := _filepath(catalog, name))
+        }
+        model = facts.get("model") or {}
+        if "Model report" in files and CHALLENGER in model.get("aliases", ()):
+            champions = files.pop("Model report")
+            files["Model report (champion)"] = champions
+            files["Model report (this run's challenger)"] = challenger_report_path(
+                Path(champions)
+            ).as_posix()
         record = facts.get("promotion_record") or {}
-        report_file = _filepath(catalog, "model_report")
-        if kind == "promote" and record.get("outcome") == "promoted" and report_file:
-            report_the_promoted_champion(client, record["model_name"], Path(report_file))
-            files["Model report (the new champion)"] = report_file
-        run = None
+        if record.get("outcome") == "promoted" and (promoted := _filepath(catalog, "model_report")):
+            files["Model report (the new champion)"] = promoted
+        names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
+        described = None
         if self._run_id:
             info = client.get_run(self._run_id).info
-            run = {"name": info.run_name, "id": info.run_id, "uri": mlflow.get_tracking_uri()}
-        sys.stdout.write(format_summary(pipeline_name, facts, files, run) + "\n")
+            described = {"name": info.run_name, "id": info.run_id, "uri": mlflow.get_tracking_uri()}
+        pipeline_name = "+".join(str(name) for name in names if name) or "__default__"
+        sys.stdout.write(format_summary(pipeline_name, facts, files, described) + "\n")
         sys.stdout.flush()
-
-    def _log_report(self, client: MlflowClient, report: Path) -> None:
-        """Replace the run's copy of the report with the stamped one."""
-        if self._run_id is None:
-            return
-        try:
-            client.log_artifact(self._run_id, str(report), "reporting")
-        except (MlflowException, OSError) as error:
-            logger.warning("The stamped model report was not logged to MLflow: %s", error)

@@ -7,7 +7,6 @@ from kedro.utils import find_kedro_project
 
 from lead_scoring.export_guard import ExistingExportGuardHook
 from lead_scoring.hooks import ModelRegistryHook, StreamedOutputsHook, TrackingPreflightHook
-from lead_scoring.mlflow_ui import MlflowUiHook
 from lead_scoring.quiet import on_kedro_start
 from lead_scoring.run_summary import RunSummaryHook
 from lead_scoring.store.hook import StoreLockHook
@@ -26,7 +25,6 @@ HOOKS = (
     RunSummaryHook(),
     StreamedOutputsHook(),
     ExistingExportGuardHook(),
-    MlflowUiHook(),
     RunLockHook(),
     StoreLockHook(),
 )

@@ -210,7 +210,7 @@ def test_a_worse_challenger_is_kept_with_figures_sklearn_recomputes(worse_challe
     assert decision["gain_low"] < decision["gain"] < decision["gain_high"] < 0
     assert (alias_version(project, "champion"), alias_version(project, "challenger")) == ("1", "2")
     run = registry(project).get_run(decision["mlflow_run_id"])
-    assert run.info.run_name.startswith("promote ")
+    assert run.info.run_name.startswith("promote")
     assert run.data.tags["promote.outcome"] == "kept"
     assert run.data.metrics["promote.gain"] == pytest.approx(decision["gain"])
     assert run.data.params["challenger_version"] == "2"

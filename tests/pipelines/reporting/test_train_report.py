@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
+from lead_scoring.hooks import report_stamp
 from lead_scoring.pipelines.reporting.html import PLOTS
-from lead_scoring.run_summary import report_stamp
 from tests.conftest import run_kedro
 from tests.pipelines.reporting.test_html import EMBEDDED_PNG, assert_self_contained
 

@@ -93,6 +93,7 @@ def find_model_version(params: dict) -> dict:
         "version": str(found.version),
         "run_id": found.run_id,
         "uri": f"models:/{name}/{found.version}",
+        "aliases": sorted(found.aliases),
     }
 
 
@@ -111,7 +112,7 @@ def _why_no_model(name: str, wanted: str) -> str:
     # Finished train runs, each of which registered a version, but no model left: emptied.
     train_runs = client.search_runs(
         [e.experiment_id for e in client.search_experiments()],
-        filter_string="attributes.run_name LIKE 'train %' and attributes.status = 'FINISHED'",
+        filter_string="attributes.run_name LIKE 'train%' and attributes.status = 'FINISHED'",
         max_results=1,
     )
     if train_runs:

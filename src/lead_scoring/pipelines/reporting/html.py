@@ -20,6 +20,10 @@ from matplotlib.figure import Figure
 from lead_scoring.contract import COLD, HOT, TIERS, WARM
 from lead_scoring.pipelines.reporting.nodes import business_sentences, score_range
 
+# The two tier promises, as the report's tables name them.
+HOT_PRECISION = f"{HOT} precision"
+COLD_COMPLETERS_LOST = f"completers lost in {COLD}"
+
 # The report's plots, in reading order: catalog key, title, and how to read it.
 PLOTS = (
     (
@@ -62,9 +66,9 @@ PLOTS = (
     ),
     (
         "cold_cut_confusion",
-        "Confusion matrix at the cold-tier cut",
-        "What skipping the cold tier does: completers and non-completers that are still called "
-        "(hot or warm) or skipped (cold).",
+        f"Confusion matrix at the {COLD}-tier cut",
+        f"What skipping the {COLD} tier does: completers and non-completers that are still "
+        f"called ({HOT} or {WARM}) or skipped ({COLD}).",
     ),
 )
 
@@ -238,8 +242,8 @@ BACKTEST_COLUMNS = {
     "mean_probability": ("mean probability", "{:.1%}"),
     "roc_auc": ("ROC AUC", "{:.4f}"),
     "pr_auc": ("PR AUC", "{:.4f}"),
-    "hot_precision": ("hot precision", "{:.1%}"),
-    "cold_completers_lost": ("completers lost in cold", "{:.1%}"),
+    "hot_precision": (HOT_PRECISION, "{:.1%}"),
+    "cold_completers_lost": (COLD_COMPLETERS_LOST, "{:.1%}"),
 }
 
 
@@ -250,7 +254,7 @@ SEGMENT_COLUMNS = {
     "leads": ("leads", "{:,}"),
     "completers": ("completers", "{:,}"),
     "roc_auc": ("ROC AUC", "{:.4f}"),
-    "hot_precision": ("hot precision", "{:.1%}"),
+    "hot_precision": (HOT_PRECISION, "{:.1%}"),
 }
 
 
@@ -259,12 +263,12 @@ def _promises_table(holdout_metrics: dict) -> Table:
     promises = pd.DataFrame(
         [
             {
-                "promise": "hot precision",
+                "promise": HOT_PRECISION,
                 "target": f">= {holdout_metrics['hot_precision_target']:.0%}",
                 "realised on the holdout": f"{holdout_metrics['hot_precision']:.1%}",
             },
             {
-                "promise": "completers lost in cold",
+                "promise": COLD_COMPLETERS_LOST,
                 "target": f"<= {holdout_metrics['cold_completers_lost_target']:.0%}",
                 "realised on the holdout": f"{holdout_metrics['cold_completers_lost']:.1%}",
             },
@@ -305,8 +309,8 @@ def model_report_context(
                 (f"{holdout_metrics['baseline_roc_auc']:.3f}", "ROC AUC of the logistic baseline"),
                 (f"{holdout_metrics['pr_auc']:.3f}", "PR AUC"),
                 (f"{holdout_metrics['brier']:.4f}", "Brier score"),
-                (f"{summary['tiers'][HOT]['completion_rate']:.1%}", "of hot leads complete"),
-                (f"{summary['cold_completers_lost_share']:.1%}", "of completers fall in cold"),
+                (f"{summary['tiers'][HOT]['completion_rate']:.1%}", f"of {HOT} leads complete"),
+                (f"{summary['cold_completers_lost_share']:.1%}", f"of completers fall in {COLD}"),
                 (f"{summary['calls_saved_per_1000_leads']:.0f}", "calls saved per 1,000 leads"),
             ]
         ],
