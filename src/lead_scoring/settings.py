@@ -8,6 +8,7 @@ from kedro.utils import find_kedro_project
 from lead_scoring.export_guard import ExistingExportGuardHook
 from lead_scoring.hooks import ModelRegistryHook, StreamedOutputsHook, TrackingPreflightHook
 from lead_scoring.mlflow_ui import MlflowUiHook
+from lead_scoring.pipeline_aliases import PipelineAliasHook
 from lead_scoring.run_summary import RunSummaryHook
 from lead_scoring.store.hook import StoreLockHook
 from lead_scoring.tracking_store import RunLockHook
@@ -23,6 +24,7 @@ HOOKS = (
     MlflowUiHook(),
     RunLockHook(),
     StoreLockHook(),
+    PipelineAliasHook(),
 )
 
 # Telemetry tries to reach the network on every command; the project never phones home.

@@ -9,6 +9,7 @@ from lead_scoring.pipelines.lead_model.nodes import (
     score_cuts,
 )
 from lead_scoring.pipelines.lead_model.pipeline import (
+    NAMESPACE,
     SCORING_INPUT,
     SCORING_OUTPUT,
     create_label_check_pipeline,
@@ -16,6 +17,7 @@ from lead_scoring.pipelines.lead_model.pipeline import (
 )
 
 __all__ = [
+    "NAMESPACE",
     "SCORING_INPUT",
     "SCORING_OUTPUT",
     "assign_tiers",
