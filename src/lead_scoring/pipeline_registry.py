@@ -115,47 +115,40 @@ def create_learning_pipeline() -> Pipeline:
     )
 
 
-def _scored_as_an_export(role: str, leads: str, model: str, version: str, chunks: str, tally: str):
-    """batch_scoring's scoring and counting of ``leads``, its nodes under ``role``."""
-    return pipeline(
-        batch_scoring.create_pipeline().only_nodes("score_export", "count_batch"),
-        inputs={"new_leads": leads, "scoring_model": model, "scoring_model_version": version},
-        outputs={"scored_chunks": chunks, "batch_tally": tally},
-        namespace=role,
-        prefix_datasets_with_namespace=False,
-    )
-
-
 def create_store_scoring_pipeline() -> Pipeline:
     """score_new: the stored leads the champion has not scored, through batch scoring and drift
     monitoring, stored; then the challenger's due leads the same way, in shadow."""
-    model = batch_scoring.create_pipeline().only_nodes("find_model_version", "load_scoring_model")
-    drift = pipeline(
-        monitoring.create_pipeline().only_nodes(
-            "load_drift_reference", "profile_scored_batch", "compare_with_reference"
-        ),
-        inputs={"scored_chunks": "new_scored_chunks"},
-        outputs={"batch_profile": "new_scores_profile", "drift_report": "new_scores_drift"},
+    batch = batch_scoring.create_pipeline()
+    scoring = batch.only_nodes("score_export", "count_batch")
+    drift = ("load_drift_reference", "profile_scored_batch", "compare_with_reference")
+    champion = pipeline(
+        scoring + monitoring.create_pipeline().only_nodes(*drift),
+        inputs={"new_leads": "leads_to_score"},
+        outputs={
+            "scored_chunks": "new_scored_chunks",
+            "batch_tally": "new_scores_tally",
+            "batch_profile": "new_scores_profile",
+            "drift_report": "new_scores_drift",
+        },
         namespace="champion",
         prefix_datasets_with_namespace=False,
     )
-    champion = _scored_as_an_export(
-        "champion",
-        "leads_to_score",
-        "scoring_model",
-        "scoring_model_version",
-        "new_scored_chunks",
-        "new_scores_tally",
+    challenger = pipeline(
+        scoring,
+        inputs={
+            "new_leads": "challenger_leads_to_score",
+            "scoring_model": "challenger_model",
+            "scoring_model_version": "challenger_model_version",
+        },
+        outputs={
+            "scored_chunks": "challenger_scored_chunks",
+            "batch_tally": "challenger_scores_tally",
+        },
+        namespace="challenger",
+        prefix_datasets_with_namespace=False,
     )
-    challenger = _scored_as_an_export(
-        "challenger",
-        "challenger_leads_to_score",
-        "challenger_model",
-        "challenger_model_version",
-        "challenger_scored_chunks",
-        "challenger_scores_tally",
-    )
-    return model + champion + drift + challenger + score_new.create_pipeline()
+    model = batch.only_nodes("find_model_version", "load_scoring_model")
+    return model + champion + challenger + score_new.create_pipeline()
 
 
 def register_pipelines() -> dict[str, Pipeline]:
