@@ -99,7 +99,7 @@ def create_scoring_core() -> Pipeline:
             inputs={"valid_leads": "scoring_valid_leads"},
             outputs={"model_input": "scoring_model_input"},
         )
-        + lead_model.create_pipeline()
+        + lead_model.create_pipeline().to_outputs(lead_model.SCORING_OUTPUT)
     )
 
 
@@ -111,7 +111,7 @@ def create_learning_pipeline() -> Pipeline:
         + feature_engineering.create_pipeline()
         + training.create_pipeline()
         # The scoring core phrases reasons with the level labels: checked before training.
-        + lead_model.create_label_check_pipeline()
+        + lead_model.create_pipeline().only_nodes(lead_model.LABEL_CHECK)
     )
 
 

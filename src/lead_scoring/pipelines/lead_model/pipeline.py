@@ -21,11 +21,12 @@ SCORING_OUTPUT = "lead_scores"
 # runs, on the served leads' own datasets: their node names are the stages' own, under this
 # namespace.
 NAMESPACE = "lead_model"
+LABEL_CHECK = "check_level_labels"
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     """The served leads' model input to probability, score, tier and reasons, one row per lead
-    with invalid rows quarantined."""
+    with invalid rows quarantined; and the check of the level labels the reasons use."""
     return Pipeline(
         [
             Node(
@@ -64,21 +65,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs=SCORING_OUTPUT,
                 name="attach_model_input",
             ),
-        ],
-        tags="lead_model",
-    )
-
-
-def create_label_check_pipeline(**kwargs) -> Pipeline:
-    """Check the level labels that the registered model will carry, before training on them."""
-    return Pipeline(
-        [
-            Node(
-                check_level_labels,
-                inputs="level_labels",
-                outputs=None,
-                name="check_level_labels",
-            )
+            # Run by training, not by the model: the labels the model will carry, checked.
+            Node(check_level_labels, inputs="level_labels", outputs=None, name=LABEL_CHECK),
         ],
         tags="lead_model",
     )
