@@ -107,7 +107,7 @@ def test_the_run_is_tracked_with_drift_counts_and_realised_auc(scored_project):
     with tracking_store(scored_project) as client:
         (run,) = client.search_runs(
             [client.get_experiment_by_name("lead_scoring").experiment_id],
-            filter_string="attributes.run_name LIKE 'inference %'",
+            filter_string="attributes.run_name LIKE 'batch_scoring %'",
         )
         artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     metrics = run.data.metrics
