@@ -3,11 +3,10 @@ from lead_scoring.pipelines.batch_scoring.nodes import (
     list_quarantined_leads,
     list_scored_leads,
     load_scoring_model,
-    score_export,
-    split_predictions,
 )
 from lead_scoring.pipelines.batch_scoring.pipeline import create_pipeline
 
+# What score_new reuses of batch scoring beside its pipeline's nodes.
 __all__ = [
     "ORIGIN_FIELDS",
     "call_list_rows",
@@ -15,6 +14,4 @@ __all__ = [
     "list_quarantined_leads",
     "list_scored_leads",
     "load_scoring_model",
-    "score_export",
-    "split_predictions",
 ]
