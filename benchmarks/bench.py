@@ -304,13 +304,18 @@ def train_command(path: Path) -> list[str]:
 
 
 def score_command(path: Path) -> list[str]:
-    return [str(BIN / "kedro"), "run", "--pipeline=inference", f"--params=new_leads_path={path}"]
+    return [
+        str(BIN / "kedro"),
+        "run",
+        "--pipeline=batch_scoring",
+        f"--params=new_leads_path={path}",
+    ]
 
 
 def score_runs(
     args, rows: int, between: Callable[[], float] | None = None
 ) -> tuple[float, float, list[float]]:
-    """Median wall seconds and peak RSS of `kedro run --pipeline=inference` on ``rows`` leads.
+    """Median wall seconds and peak RSS of `kedro run --pipeline=batch_scoring` on ``rows`` leads.
 
     ``between``, when given, is measured after each run; its figures come back in run order.
     """
@@ -325,7 +330,7 @@ def score_runs(
 
 
 def case_score(args, results: dict) -> None:
-    """`kedro run --pipeline=inference` with reasons on new leads, as a whole process."""
+    """`kedro run --pipeline=batch_scoring` with reasons on new leads, as a whole process."""
     rows = size(args, 1_000_000)
     # CatBoost alone is timed in turns with the scoring runs: this shared VM's speed drifts by
     # a tenth or more over minutes, and a ratio of figures taken minutes apart carries it.

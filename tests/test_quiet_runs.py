@@ -59,10 +59,10 @@ def test_a_scoring_run_is_quiet_and_ends_with_its_summary(trained_project, small
     pd.read_csv(small_export, dtype=str, nrows=1500).drop(columns="app_complete_flag").to_csv(
         new_leads, index=False
     )
-    result = run_kedro(project, "run", "--pipeline=inference")
+    result = run_kedro(project, "run", "--pipeline=batch_scoring")
     output = result.stdout + result.stderr
     assert warning_lines(output) == []
-    block = "\n".join(summary(result.stdout, "inference"))
+    block = "\n".join(summary(result.stdout, "batch_scoring"))
     scored = pd.read_csv(project / "data" / "07_model_output" / "scored_leads.csv")
     tiers = scored["tier"].value_counts()
     assert "Leads read 1,500, scored 1,500, quarantined 0" in block

@@ -13,7 +13,9 @@ from tests.conftest import run_kedro
 pytestmark = pytest.mark.slow
 
 PIPELINES = {
-    *("generate", "ingestion", "train", "scoring", "inference", "reporting", "__default__"),
+    *("generate", "ingestion", "train", "lead_model", "batch_scoring", "reporting", "__default__"),
+    # The old keys of batch_scoring and lead_model, kept one release.
+    *("inference", "scoring"),
     *("ingest", "score_new", "train_from_store", "generate_daily", "realised_performance"),
     "promote",
 }

@@ -1,12 +1,13 @@
-"""Project pipelines: the flow from a raw export to a scored lead, read top to bottom.
+"""Project pipelines: each key is the package that holds its nodes, and every composition is here.
 
-raw export -> ingestion -> validation -> feature engineering -> training -> registered model
-new export -> the registered model (the same ingestion, validation and features, then the score)
-           -> scored leads, quarantine, call list -> drift monitoring
+raw export -> ingestion -> validation -> feature_engineering -> training -> registered model
+new export -> batch_scoring (the registered model: lead_model) -> monitoring
+landing files -> ingest -> the lead store -> score_new (batch_scoring's scoring and monitoring's
+    drift on the stored leads, the champion then the challenger in shadow) -> promote
 
-``lead_model`` is the model's inside, the scoring core the registered model carries and runs
-(key ``scoring``); ``batch_scoring`` is the batch job that feeds it an export (key
-``inference``, the name users type).
+``train`` and ``train_from_store`` compose the learning stages bound to ``lead_model``.
+The keys of the last release are kept one release as aliases (``pipeline_aliases.py``), and a run
+under one logs its new name: ``inference`` runs ``batch_scoring``, ``scoring`` runs ``lead_model``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from kedro_mlflow.pipeline import pipeline_ml_factory
 
 from lead_scoring import runner
 from lead_scoring.contract import REGISTERED_MODEL_NAME
+from lead_scoring.pipeline_aliases import ALIASES
 from lead_scoring.pipelines import (
     batch_scoring,
     feature_engineering,
@@ -46,7 +48,7 @@ def bound_to_model(learning: Pipeline) -> Pipeline:
     from lead_scoring.datasets import CatBoostModelDataset
     from lead_scoring.model_code import ScoringCode
 
-    inference = lead_model.create_pipeline()
+    inference = create_scoring_core()
     scoring_runner = runner.SequentialRunner()
     return pipeline_ml_factory(
         training=learning,
@@ -63,6 +65,47 @@ def bound_to_model(learning: Pipeline) -> Pipeline:
     )
 
 
+def _served(stage: Pipeline, inputs: dict, outputs: dict, parameters: dict | None = None):
+    """A training stage on the served leads' datasets, its nodes under lead_model's namespace."""
+    return pipeline(
+        stage,
+        inputs=inputs,
+        outputs=outputs,
+        parameters=parameters,
+        namespace=lead_model.NAMESPACE,
+        prefix_datasets_with_namespace=False,
+        tags="lead_model",
+    )
+
+
+def create_scoring_core() -> Pipeline:
+    """What the registered model runs: raw leads through the training stages, then scored."""
+    return (
+        _served(
+            ingestion.create_pipeline(),
+            inputs={"raw_leads": lead_model.SCORING_INPUT},
+            outputs={"normalised_leads": "scoring_normalised_leads"},
+        )
+        + _served(
+            validation.create_pipeline().only_nodes("validate_raw_leads"),
+            inputs={"normalised_leads": "scoring_normalised_leads"},
+            outputs={
+                "valid_leads": "scoring_valid_leads",
+                "quarantined_leads": "scoring_quarantined_leads",
+            },
+            parameters={"params:training.label_required": "params:scoring.label_required"},
+        )
+        # The model-input contract is checked where a model learns from the same code; on
+        # validated rows it would cost a served lead more than the rest of its scoring.
+        + _served(
+            feature_engineering.create_model_input_pipeline(checked=False),
+            inputs={"valid_leads": "scoring_valid_leads"},
+            outputs={"model_input": "scoring_model_input"},
+        )
+        + lead_model.create_pipeline().to_outputs(lead_model.SCORING_OUTPUT)
+    )
+
+
 def create_learning_pipeline() -> Pipeline:
     """Raw export to a measured, refit model: the stages in the order the data meets them."""
     return (
@@ -71,8 +114,44 @@ def create_learning_pipeline() -> Pipeline:
         + feature_engineering.create_pipeline()
         + training.create_pipeline()
         # The scoring core phrases reasons with the level labels: checked before training.
-        + lead_model.create_label_check_pipeline()
+        + lead_model.create_pipeline().only_nodes(lead_model.LABEL_CHECK)
     )
+
+
+def create_store_scoring_pipeline() -> Pipeline:
+    """score_new: the stored leads the champion has not scored, through batch scoring and drift
+    monitoring, stored; then the challenger's due leads the same way, in shadow."""
+    batch = batch_scoring.create_pipeline()
+    scoring = batch.only_nodes("score_export", "count_batch")
+    drift = ("load_drift_reference", "profile_scored_batch", "compare_with_reference")
+    champion = pipeline(
+        scoring + monitoring.create_pipeline().only_nodes(*drift),
+        inputs={"new_leads": "leads_to_score"},
+        outputs={
+            "scored_chunks": "new_scored_chunks",
+            "batch_tally": "new_scores_tally",
+            "batch_profile": "new_scores_profile",
+            "drift_report": "new_scores_drift",
+        },
+        namespace="champion",
+        prefix_datasets_with_namespace=False,
+    )
+    challenger = pipeline(
+        scoring,
+        inputs={
+            "new_leads": "challenger_leads_to_score",
+            "scoring_model": "challenger_model",
+            "scoring_model_version": "challenger_model_version",
+        },
+        outputs={
+            "scored_chunks": "challenger_scored_chunks",
+            "batch_tally": "challenger_scores_tally",
+        },
+        namespace="challenger",
+        prefix_datasets_with_namespace=False,
+    )
+    model = batch.only_nodes("find_model_version", "load_scoring_model")
+    return model + champion + challenger + score_new.create_pipeline()
 
 
 def register_pipelines() -> dict[str, Pipeline]:
@@ -89,24 +168,17 @@ def register_pipelines() -> dict[str, Pipeline]:
         train_from_store.create_pipeline()
         + pipeline(learning, inputs={"raw_leads": train_from_store.STORE_RAW_LEADS})
     )
-    # A new export through the registered model, then its drift against the model's training.
-    batch = batch_scoring.create_pipeline() + monitoring.create_pipeline()
-    # The lead store's loop: stored leads the champion has not scored, the same model and drift.
-    loop_scoring = (
-        batch_scoring.create_model_pipeline()
-        + monitoring.create_reference_loading_pipeline()
-        + score_new.create_pipeline()
-    )
-    return {
+    pipelines = {
         "generate": generate.create_pipeline(),
         "ingestion": ingestion.create_pipeline(),
         "train": train,
-        "scoring": lead_model.create_pipeline(),
-        "inference": batch,
+        "lead_model": create_scoring_core(),
+        # A new export through the registered model, then its drift against its training.
+        "batch_scoring": batch_scoring.create_pipeline() + monitoring.create_pipeline(),
         "reporting": reporting.create_pipeline(),
         # The lead store's loop: landing files in, new leads scored (docs/operations.md).
         "ingest": ingest.create_pipeline(),
-        "score_new": loop_scoring,
+        "score_new": create_store_scoring_pipeline(),
         "generate_daily": generate_daily.create_pipeline(),
         "train_from_store": train_on_store,
         "realised_performance": realised_performance.create_pipeline(),
@@ -114,3 +186,4 @@ def register_pipelines() -> dict[str, Pipeline]:
         "promote": promote.create_pipeline(),
         "__default__": train,
     }
+    return pipelines | {old: pipelines[new] for old, new in ALIASES.items()}

@@ -7,6 +7,7 @@ from kedro.utils import find_kedro_project
 
 from lead_scoring.export_guard import ExistingExportGuardHook
 from lead_scoring.hooks import ModelRegistryHook, StreamedOutputsHook, TrackingPreflightHook
+from lead_scoring.pipeline_aliases import PipelineAliasHook
 from lead_scoring.quiet import on_kedro_start
 from lead_scoring.run_summary import RunSummaryHook
 from lead_scoring.store.hook import StoreLockHook
@@ -27,6 +28,7 @@ HOOKS = (
     ExistingExportGuardHook(),
     RunLockHook(),
     StoreLockHook(),
+    PipelineAliasHook(),
 )
 
 # Telemetry tries to reach the network on every command; the project never phones home.

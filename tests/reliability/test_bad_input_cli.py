@@ -64,7 +64,7 @@ STOPS = {
         {QUARANTINE},
     ),
     "inference_missing_column": (
-        "inference",
+        "batch_scoring",
         ["Error: The lead export lacks 1 required column(s): whatsapp_chat_click."],
         set(),
     ),
@@ -117,8 +117,8 @@ def runs(trained_project, tmp_path_factory):
     processes, before = [], {}
     for name, export in files.items():
         project = isolated_copy(trained_project, root / name)
-        pipeline = name.split("_")[0]
-        if pipeline == "inference":
+        pipeline = "train" if name.startswith("train_") else "batch_scoring"
+        if pipeline == "batch_scoring":
             plant_earlier_scoring_outputs(project / "data")
         before[name] = snapshot(project / "data")
         parameter = "raw_leads_path" if pipeline == "train" else "new_leads_path"

@@ -171,7 +171,7 @@ def test_a_row_of_the_wrong_width_stops_naming_the_line_and_showing_it(damage, l
         load_export(path)
 
 
-# --- the batch reader: `kedro run --pipeline=inference` reads exports a chunk at a time ---------
+# --- the batch reader: `kedro run --pipeline=batch_scoring` reads exports a chunk at a time ---------
 
 
 def read_in_chunks(path, rows: int = 50) -> pd.DataFrame:

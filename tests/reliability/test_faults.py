@@ -128,7 +128,7 @@ def runs(trained_project, tmp_path_factory):
     store = {"tracking_down": (tracking_down / "mlflow.db").read_bytes()}
 
     def score_run(name, project, export, extra="", **kwargs):
-        args = ("run", "--pipeline=inference", f"--params=new_leads_path={export}{extra}")
+        args = ("run", "--pipeline=batch_scoring", f"--params=new_leads_path={export}{extra}")
         return KedroProcess(name, project, args, **kwargs)
 
     processes = [

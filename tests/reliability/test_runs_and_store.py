@@ -76,7 +76,7 @@ def runs(trained_project, tmp_path_factory):
     )
 
     def score(name, project, **kwargs):
-        args = ("run", "--pipeline=inference", f"--params=new_leads_path={export}")
+        args = ("run", "--pipeline=batch_scoring", f"--params=new_leads_path={export}")
         return KedroProcess(name, project, args, **kwargs)
 
     killed = projects["killed"]

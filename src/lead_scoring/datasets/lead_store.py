@@ -1,18 +1,23 @@
 """Kedro datasets over the lead store (``lead_scoring.store``).
 
 ``LeadStoreDataset`` loads the store's repository and saves score batches; ingest writes each
-landing file through the loaded repository, one transaction per file. ``LabelChangesDataset``
-is what train_from_store reads and marks of the store's label changes.
+landing file through the loaded repository, one transaction per file. ``DueLeadsDataset`` holds
+the stored leads a model version is due to score and gives them to batch scoring as an export.
+``LabelChangesDataset`` is what train_from_store reads and marks of the store's label changes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from kedro.io import AbstractDataset, DatasetError
 
+from lead_scoring.contract import INDEX_COLUMN, LEAD_ID
+from lead_scoring.datasets.raw_leads_dataset import REJECTED_COLUMNS, ExportChunk
 from lead_scoring.store import LeadFile, LeadStore, ScoreBatch, content_hashes, now_utc
 from lead_scoring.store.repository import describe_url
 from lead_scoring.store.tables import (
@@ -27,6 +32,8 @@ from lead_scoring.store.tables import (
 __all__ = [
     "BOOKKEEPING_COLUMNS",
     "CONTENT_HASH",
+    "DueLeads",
+    "DueLeadsDataset",
     "MODEL_NAME",
     "MODEL_VERSION",
     "SCORE_COLUMNS",
@@ -98,6 +105,52 @@ class LeadStoreDataset(AbstractDataset[ScoreBatch | list[LeadFile], LeadStore]):
 
     def _describe(self) -> dict[str, Any]:
         return {"url": describe_url(self._url)}
+
+
+class DueLeads:
+    """Stored leads due for scoring (``leads``), read by ``read(rows)`` as an export is read.
+
+    A chunk holds the export's fields with the lead id as pandas' index column, rows numbered
+    by position among the due leads. A stored lead has no line in a file being read (the store
+    keeps its source file), and the store holds no line a reader could reject.
+    """
+
+    def __init__(self, leads: pd.DataFrame) -> None:
+        self.leads = leads
+
+    def read(self, rows: int) -> Iterator[ExportChunk]:
+        fields = [c for c in self.leads.columns if c not in (LEAD_ID, *BOOKKEEPING_COLUMNS)]
+        export = self.leads[[LEAD_ID, *fields]].rename(columns={LEAD_ID: INDEX_COLUMN})
+        export.index = pd.RangeIndex(len(export))
+        for start in range(0, len(export), rows):
+            chunk = export.iloc[start : start + rows]
+            no_lines = np.full(len(chunk), pd.NA, dtype=object)
+            yield ExportChunk(chunk, no_lines, pd.DataFrame(columns=REJECTED_COLUMNS))
+
+
+class DueLeadsDataset(AbstractDataset[pd.DataFrame, DueLeads]):
+    """The run's due leads: saved as the store selected them, loaded as ``DueLeads``."""
+
+    def __init__(self, *, metadata: dict[str, Any] | None = None) -> None:
+        self.metadata = metadata
+        self._leads: pd.DataFrame | None = None
+
+    def save(self, data: pd.DataFrame) -> None:
+        self._leads = data
+
+    def load(self) -> DueLeads:
+        if self._leads is None:
+            raise DatasetError("No leads were selected for scoring in this run.")
+        return DueLeads(self._leads)
+
+    def _exists(self) -> bool:
+        return self._leads is not None
+
+    def _release(self) -> None:
+        self._leads = None
+
+    def _describe(self) -> dict[str, Any]:
+        return {}
 
 
 class LabelChangesDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):

@@ -86,10 +86,10 @@ def new_leads(small_export) -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def scored_project(trained_project, new_leads, tmp_path_factory) -> Path:
-    """A trained project copy after `kedro run --pipeline=inference` on the doctored export."""
+    """A trained project copy after `kedro run --pipeline=batch_scoring` on the doctored export."""
     project = copy_trained_project(trained_project, tmp_path_factory.mktemp("scored") / "project")
     new_leads.to_csv(project / "data" / "01_raw" / "new_leads.csv", index=False)
-    result = run_kedro(project, "run", "--pipeline=inference")
+    result = run_kedro(project, "run", "--pipeline=batch_scoring")
     (project / "inference_run.log").write_text(result.stdout + result.stderr)
     return project
 

@@ -1,4 +1,4 @@
-"""`kedro run --pipeline=inference` end to end: outputs, counts, monitoring and the errors."""
+"""`kedro run --pipeline=batch_scoring` end to end: outputs, counts, monitoring and the errors."""
 
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ def test_the_run_is_tracked_with_drift_counts_and_realised_auc(scored_project):
     with tracking_store(scored_project) as client:
         (run,) = client.search_runs(
             [client.get_experiment_by_name("lead_scoring").experiment_id],
-            filter_string="attributes.run_name LIKE 'inference%'",
+            filter_string="attributes.run_name LIKE 'batch_scoring%'",
         )
         artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     metrics = run.data.metrics
@@ -129,7 +129,9 @@ def test_scoring_in_small_chunks_writes_the_same_outputs(scored_project, tmp_pat
         project / "data" / "02_intermediate" / "quarantined_leads.csv",
     ]
     whole = [path.read_bytes() for path in outputs]
-    result = run_kedro(project, "run", "--pipeline=inference", "--params=inference.chunk_rows=700")
+    result = run_kedro(
+        project, "run", "--pipeline=batch_scoring", "--params=inference.chunk_rows=700"
+    )
     assert "Scored 1400 leads so far" in result.stdout + result.stderr
     assert [path.read_bytes() for path in outputs] == whole
     assert not list(project.rglob("*.partial"))
@@ -138,7 +140,7 @@ def test_scoring_in_small_chunks_writes_the_same_outputs(scored_project, tmp_pat
 def test_without_a_trained_model_the_run_stops_with_one_line(tmp_path, new_leads):
     project = copy_project(tmp_path)
     new_leads.iloc[:50].to_csv(project / "data" / "01_raw" / "new_leads.csv", index=False)
-    result = run_kedro(project, "run", "--pipeline=inference", check=False)
+    result = run_kedro(project, "run", "--pipeline=batch_scoring", check=False)
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "Traceback" not in output
@@ -154,7 +156,7 @@ def test_the_real_export_scores_as_it_is(trained_project, tmp_path):
     project = copy_trained_project(trained_project, tmp_path / "project")
     started = time.perf_counter()
     result = run_kedro(
-        project, "run", "--pipeline=inference", f"--params=new_leads_path={REAL_EXPORT}"
+        project, "run", "--pipeline=batch_scoring", f"--params=new_leads_path={REAL_EXPORT}"
     )
     elapsed = time.perf_counter() - started
     read, scored, quarantined = counts_in_log(result.stdout + result.stderr)

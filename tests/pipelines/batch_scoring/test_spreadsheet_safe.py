@@ -25,7 +25,7 @@ def test_formulas_typed_into_a_lead_reach_no_file_as_formulas(
     export.loc[2, ""] = HOSTILE_ID
     export.loc[2, "created_date"] = "yesterday"
     export.to_csv(project / "data" / "01_raw" / "new_leads.csv", index=False)
-    run_kedro(project, "run", "--pipeline=inference")
+    run_kedro(project, "run", "--pipeline=batch_scoring")
 
     outputs = {
         name: project / "data" / path

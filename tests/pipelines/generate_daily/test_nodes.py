@@ -8,7 +8,8 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
 from lead_scoring.contract import CREATED_DATE, LABEL, LEAD_ID, PLATFORM, REFERRED
-from lead_scoring.pipelines.generate import create_generator_pipeline
+from lead_scoring.pipelines.generate import GENERATOR_SETTINGS
+from lead_scoring.pipelines.generate import create_pipeline as create_generate_pipeline
 from lead_scoring.pipelines.generate_daily import create_pipeline
 from lead_scoring.pipelines.generate_daily.nodes import (
     DailySettingsError,
@@ -123,7 +124,8 @@ def test_a_day_is_drawn_by_the_generators_own_nodes(parameters, city_tiers, inte
             "generator_settings": MemoryDataset(settings),
         }
     )
-    generated = SequentialRunner().run(create_generator_pipeline(), catalog)
+    generator = create_generate_pipeline().from_inputs(GENERATOR_SETTINGS)
+    generated = SequentialRunner().run(generator, catalog)
     expected = generated["generated_raw_leads"].load().sort_values(CREATED_DATE, kind="stable")
     pd.testing.assert_frame_equal(
         drawn.reset_index(drop=True), expected.reset_index(drop=True), check_dtype=False

@@ -39,7 +39,9 @@ def test_the_trained_model_scores_the_new_days_as_its_holdout_promised(
     leads = labelled_new_days(parameters, city_tiers, interaction_mapping)
     path = project / "data" / "01_raw" / "new_days.csv"
     RawLeadsDataset(filepath=str(path)).save(leads)
-    result = run_kedro(project, "run", "--pipeline=inference", f"--params=new_leads_path={path}")
+    result = run_kedro(
+        project, "run", "--pipeline=batch_scoring", f"--params=new_leads_path={path}"
+    )
 
     realised = re.search(
         r"Realised ROC AUC (\d\.\d+) on (\d+) labelled", result.stdout + result.stderr

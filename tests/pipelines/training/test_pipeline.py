@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from lead_scoring.pipeline_registry import create_scoring_core
 from lead_scoring.pipelines.feature_engineering.nodes import feature_columns
-from lead_scoring.pipelines.lead_model import create_pipeline as create_scoring_pipeline
 from lead_scoring.pipelines.lead_model.nodes import calibrate_probabilities, predict_probabilities
 from lead_scoring.pipelines.training.nodes import tier_cuts_from
 from tests.pipelines.conftest import run_in_process
@@ -130,7 +130,7 @@ def test_the_scoring_core_reproduces_training_probabilities(
     """Raw holdout leads through the scoring pipeline score as training evaluated them."""
     holdout = learned.load("holdout_leads")
     raw_holdout = learned.load("raw_leads").loc[holdout.index]
-    scoring = create_scoring_pipeline()
+    scoring = create_scoring_core()
 
     def scores(model: str, vocabulary: str):
         inputs = {

@@ -1,21 +1,17 @@
 from lead_scoring.pipelines.batch_scoring.call_list import ORIGIN_FIELDS, call_list_rows
 from lead_scoring.pipelines.batch_scoring.nodes import (
-    add_tallies,
+    list_quarantined_leads,
+    list_scored_leads,
     load_scoring_model,
-    score_export,
-    split_predictions,
-    tally_scored_chunk,
 )
-from lead_scoring.pipelines.batch_scoring.pipeline import create_model_pipeline, create_pipeline
+from lead_scoring.pipelines.batch_scoring.pipeline import create_pipeline
 
+# What score_new reuses of batch scoring beside its pipeline's nodes.
 __all__ = [
     "ORIGIN_FIELDS",
-    "add_tallies",
     "call_list_rows",
-    "load_scoring_model",
-    "create_model_pipeline",
     "create_pipeline",
-    "score_export",
-    "split_predictions",
-    "tally_scored_chunk",
+    "list_quarantined_leads",
+    "list_scored_leads",
+    "load_scoring_model",
 ]

@@ -1,10 +1,10 @@
-"""Batch scoring: `kedro run --pipeline=inference` scores an export with the registered model.
+"""Batch scoring: `kedro run --pipeline=batch_scoring` scores an export with the registered model.
 
 Scoring calls the registered model's ``predict``, the code that `mlflow models serve` runs, so
 batch and online scores agree. The export is read and scored a chunk at a time into the run's
 scored chunks, which each later node reads back a chunk at a time: a batch of any size goes
-through the same nodes in flat memory. Drift monitoring reads the same chunks (the registry
-joins the two pipelines).
+through the same nodes in flat memory. Drift monitoring reads the same chunks, and score_new
+reuses the model and scoring nodes on the store's leads (the registry joins them).
 """
 
 from kedro.pipeline import Node, Pipeline
@@ -22,8 +22,9 @@ from lead_scoring.pipelines.batch_scoring.nodes import (
 )
 
 
-def create_model_pipeline(**kwargs) -> Pipeline:
-    """The registered model version to score with, resolved once, and the model loaded."""
+def create_pipeline(**kwargs) -> Pipeline:
+    """Resolve and load the registered model; score new leads; write scores, quarantine, call
+    list, counts."""
     return Pipeline(
         [
             Node(
@@ -38,15 +39,6 @@ def create_model_pipeline(**kwargs) -> Pipeline:
                 outputs="scoring_model",
                 name="load_scoring_model",
             ),
-        ],
-        tags="inference",
-    )
-
-
-def create_pipeline(**kwargs) -> Pipeline:
-    """Score new leads with the registered model; write scores, quarantine, call list, counts."""
-    return create_model_pipeline() + Pipeline(
-        [
             Node(
                 score_export,
                 inputs=["scoring_model", "new_leads", "scoring_model_version", "params:inference"],
@@ -80,5 +72,5 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="summarise_batch",
             ),
         ],
-        tags="inference",
+        tags="batch_scoring",
     )

@@ -8,18 +8,13 @@ from lead_scoring.pipelines.generate.nodes import (
     sample_interactions,
     sample_lead_origins,
 )
-from lead_scoring.pipelines.generate.pipeline import (
-    GENERATOR_SETTINGS,
-    create_generator_pipeline,
-    create_pipeline,
-)
+from lead_scoring.pipelines.generate.pipeline import GENERATOR_SETTINGS, create_pipeline
 
 # What generate_daily reuses to continue the default export's world day by day.
 __all__ = [
     "GENERATOR_SETTINGS",
     "assemble_raw_export",
     "completion_intercept",
-    "create_generator_pipeline",
     "create_pipeline",
     "draw_completion_labels",
     "rng_stream",

@@ -18,10 +18,17 @@ from lead_scoring.pipelines.generate.nodes import (
 GENERATOR_SETTINGS = "generator_settings"
 
 
-def create_generator_pipeline(**kwargs) -> Pipeline:
-    """The generator's settings and the reference mappings to `generated_raw_leads`."""
+def create_pipeline(**kwargs) -> Pipeline:
+    """The settings of `parameters_generate.yml`, checked, and the reference mappings to
+    `generated_raw_leads`; from `generator_settings` on, the generator's own nodes."""
     return Pipeline(
         [
+            Node(
+                check_generator_settings,
+                inputs="params:generate",
+                outputs=GENERATOR_SETTINGS,
+                name="check_generator_settings",
+            ),
             Node(
                 sample_lead_origins,
                 inputs=["city_tiers", GENERATOR_SETTINGS],
@@ -60,19 +67,3 @@ def create_generator_pipeline(**kwargs) -> Pipeline:
         ],
         tags="generate",
     )
-
-
-def create_pipeline(**kwargs) -> Pipeline:
-    """The settings of `parameters_generate.yml`, checked, to `generated_raw_leads`."""
-    settings = Pipeline(
-        [
-            Node(
-                check_generator_settings,
-                inputs="params:generate",
-                outputs=GENERATOR_SETTINGS,
-                name="check_generator_settings",
-            )
-        ],
-        tags="generate",
-    )
-    return settings + create_generator_pipeline()

@@ -9,18 +9,20 @@ from lead_scoring.pipelines.lead_model.nodes import (
     score_cuts,
 )
 from lead_scoring.pipelines.lead_model.pipeline import (
+    LABEL_CHECK,
+    NAMESPACE,
     SCORING_INPUT,
     SCORING_OUTPUT,
-    create_label_check_pipeline,
     create_pipeline,
 )
 
 __all__ = [
+    "LABEL_CHECK",
+    "NAMESPACE",
     "SCORING_INPUT",
     "SCORING_OUTPUT",
     "assign_tiers",
     "calibrate_probabilities",
-    "create_label_check_pipeline",
     "create_pipeline",
     "explain_predictions",
     "log_odds",

@@ -1,12 +1,12 @@
 """The scoring core: raw leads in, one scored or quarantined row per lead out.
 
-This is the inference side that the registered MLflow model carries, so the served model,
-batch scoring and training evaluation run the same ingestion, validation and feature code.
+This is the inference side that the registered MLflow model carries; the registry composes it
+with the ingestion, validation and feature stages training runs, so the served model, batch
+scoring and training evaluation run the same code.
 """
 
-from kedro.pipeline import Node, Pipeline, pipeline
+from kedro.pipeline import Node, Pipeline
 
-from lead_scoring.pipelines import feature_engineering, ingestion, validation
 from lead_scoring.pipelines.lead_model.nodes import (
     attach_model_input,
     check_level_labels,
@@ -17,49 +17,17 @@ from lead_scoring.pipelines.lead_model.nodes import (
 
 SCORING_INPUT = "scoring_leads"
 SCORING_OUTPUT = "lead_scores"
-# The stages training runs too, reused here on the served leads' own datasets: the node
-# names are the stages' own, under this namespace.
+# The registry puts ingestion, validation and feature engineering in front, the stages training
+# runs, on the served leads' own datasets: their node names are the stages' own, under this
+# namespace.
 NAMESPACE = "lead_model"
-
-
-def _stage(stage: Pipeline, inputs: dict, outputs: dict, parameters: dict | None = None):
-    return pipeline(
-        stage,
-        inputs=inputs,
-        outputs=outputs,
-        parameters=parameters,
-        namespace=NAMESPACE,
-        prefix_datasets_with_namespace=False,
-        tags="scoring",
-    )
+LABEL_CHECK = "check_level_labels"
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Raw leads to probability, score, tier and reasons, with invalid rows quarantined."""
-    prepare = (
-        _stage(
-            ingestion.create_pipeline(),
-            inputs={"raw_leads": SCORING_INPUT},
-            outputs={"normalised_leads": "scoring_normalised_leads"},
-        )
-        + _stage(
-            validation.create_split_pipeline(),
-            inputs={"normalised_leads": "scoring_normalised_leads"},
-            outputs={
-                "valid_leads": "scoring_valid_leads",
-                "quarantined_leads": "scoring_quarantined_leads",
-            },
-            parameters={"params:training.label_required": "params:scoring.label_required"},
-        )
-        # The model-input contract is checked where a model learns from the same code; on
-        # validated rows it would cost a served lead more than the rest of its scoring.
-        + _stage(
-            feature_engineering.create_model_input_pipeline(checked=False),
-            inputs={"valid_leads": "scoring_valid_leads"},
-            outputs={"model_input": "scoring_model_input"},
-        )
-    )
-    return prepare + Pipeline(
+    """The served leads' model input to probability, score, tier and reasons, one row per lead
+    with invalid rows quarantined; and the check of the level labels the reasons use."""
+    return Pipeline(
         [
             Node(
                 explain_predictions,
@@ -97,21 +65,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs=SCORING_OUTPUT,
                 name="attach_model_input",
             ),
+            # Run by training, not by the model: the labels the model will carry, checked.
+            Node(check_level_labels, inputs="level_labels", outputs=None, name=LABEL_CHECK),
         ],
-        tags="scoring",
-    )
-
-
-def create_label_check_pipeline(**kwargs) -> Pipeline:
-    """Check the level labels that the registered model will carry, before training on them."""
-    return Pipeline(
-        [
-            Node(
-                check_level_labels,
-                inputs="level_labels",
-                outputs=None,
-                name="check_level_labels",
-            )
-        ],
-        tags="scoring",
+        tags="lead_model",
     )

@@ -38,8 +38,9 @@ def create_reference_pipeline(**kwargs) -> Pipeline:
     )
 
 
-def create_reference_loading_pipeline(**kwargs) -> Pipeline:
-    """The reference logged with the training run of the model version that scores."""
+def create_pipeline(**kwargs) -> Pipeline:
+    """The scoring version's training reference, the scored batch's profile as the model saw it,
+    and the drift between them: report, history, plot, metrics and alerts."""
     return Pipeline(
         [
             Node(
@@ -47,16 +48,13 @@ def create_reference_loading_pipeline(**kwargs) -> Pipeline:
                 inputs=["scoring_model_version", "params:monitoring"],
                 outputs="scoring_drift_reference",
                 name="load_drift_reference",
-            )
-        ],
-        tags="monitoring",
-    )
-
-
-def create_comparison_pipeline(**kwargs) -> Pipeline:
-    """A batch's drift profile against the reference: the report of each feature's drift."""
-    return Pipeline(
-        [
+            ),
+            Node(
+                profile_scored_batch,
+                inputs=["scored_chunks", "scoring_drift_reference", "params:monitoring"],
+                outputs="batch_profile",
+                name="profile_scored_batch",
+            ),
             Node(
                 compare_with_reference,
                 inputs=[
@@ -68,26 +66,6 @@ def create_comparison_pipeline(**kwargs) -> Pipeline:
                 outputs="drift_report",
                 name="compare_with_reference",
             ),
-        ],
-        tags="monitoring",
-    )
-
-
-def create_pipeline(**kwargs) -> Pipeline:
-    """Profile the scored batch as the model saw it and compare it with the model's reference."""
-    profile = Pipeline(
-        [
-            Node(
-                profile_scored_batch,
-                inputs=["scored_chunks", "scoring_drift_reference", "params:monitoring"],
-                outputs="batch_profile",
-                name="profile_scored_batch",
-            )
-        ],
-        tags="monitoring",
-    )
-    report = Pipeline(
-        [
             Node(
                 drift_history_rows,
                 inputs="drift_report",
@@ -121,4 +99,3 @@ def create_pipeline(**kwargs) -> Pipeline:
         ],
         tags="monitoring",
     )
-    return create_reference_loading_pipeline() + profile + create_comparison_pipeline() + report

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator
 
-import numpy as np
 import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.pyfunc import PyFuncModel
@@ -18,20 +16,19 @@ from mlflow.tracking import MlflowClient
 
 from lead_scoring.contract import CHALLENGER, CHAMPION, CREATED_DATE, LEAD_ID, SCORED, TIERS
 from lead_scoring.datasets.lead_store import (
-    BOOKKEEPING_COLUMNS,
     CONTENT_HASH,
     MODEL_NAME,
     MODEL_VERSION,
     SCORE_COLUMNS,
+    DueLeads,
     LeadStore,
     ScoreBatch,
     now_utc,
 )
-from lead_scoring.datasets.raw_leads_dataset import REJECTED_COLUMNS, ExportChunk
-from lead_scoring.datasets.scored_chunks_dataset import EXPORT_PREFIX
+from lead_scoring.datasets.scored_chunks_dataset import EXPORT_PREFIX, ScoredChunks
 from lead_scoring.errors import RetrainingAlertError
 from lead_scoring.pipelines import batch_scoring
-from lead_scoring.pipelines import monitoring as monitoring_stage
+from lead_scoring.pipelines.batch_scoring import list_quarantined_leads, list_scored_leads
 from lead_scoring.pipelines.training import from_unix_days
 from lead_scoring.store import role_queries
 from lead_scoring.store.tables import ROLE
@@ -44,26 +41,6 @@ class ScoreRunAlertError(RetrainingAlertError):
 
     # The run's call list describes scores now in the store: it is published all the same.
     outputs_stored = True
-
-
-class StoredLeads:
-    """Leads from the store read as an export is: ``read(rows)`` chunks of raw text frames.
-
-    Stored leads have no line in a file being read (the store keeps their source file and row),
-    and the store holds no line a reader could reject.
-    """
-
-    def __init__(self, leads: pd.DataFrame) -> None:
-        self.leads = leads
-
-    def read(self, rows: int) -> Iterator[ExportChunk]:
-        for start in range(0, len(self.leads), rows):
-            chunk = self.leads.iloc[start : start + rows]
-            yield ExportChunk(
-                chunk,
-                np.full(len(chunk), pd.NA, dtype=object),
-                pd.DataFrame(columns=REJECTED_COLUMNS),
-            )
 
 
 def _due_leads(store: LeadStore, model_version: dict, params: dict) -> pd.DataFrame:
@@ -103,62 +80,28 @@ def select_leads_to_score(store: LeadStore, model_version: dict, params: dict) -
     return leads
 
 
-def score_stored_leads(
-    model: PyFuncModel,
-    leads: pd.DataFrame,
-    model_version: dict,
-    reference: dict,
-    settings: dict,
-    ingestion: dict,
-    monitoring: dict,
-) -> tuple[pd.DataFrame, pd.DataFrame, dict, dict]:
-    """The leads through the registered model, as batch scoring runs it: scores, quarantine,
-    counts, and the drift profile of what the model scored."""
-    fields = store_fields(leads)
-    export = leads[[LEAD_ID, *fields]].rename(columns={LEAD_ID: ingestion["index_column"]})
-    export.index = pd.RangeIndex(len(export))
-    scored, quarantined, tally, profile = [], [], None, None
-    if len(export):
-        for chunk in batch_scoring.score_export(
-            model, StoredLeads(export), model_version, settings
-        ):
-            scored_chunk, quarantine_chunk = batch_scoring.split_predictions(
-                chunk.rows, rejected=chunk.rejected
-            )
-            scored.append(scored_chunk)
-            quarantined.append(quarantine_chunk)
-            tally = batch_scoring.add_tallies(tally, batch_scoring.tally_scored_chunk(chunk))
-            chunk_profile = monitoring_stage.profile_scored_chunk(chunk.rows, reference, monitoring)
-            if chunk_profile is not None:
-                profile = (
-                    chunk_profile
-                    if profile is None
-                    else monitoring_stage.add_profiles(profile, chunk_profile)
-                )
+def collect_scores(chunks: ScoredChunks, leads: DueLeads) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The run's scored leads, each with the content it was scored in, and its quarantine, whole:
+    the store writes them in one transaction."""
+    scored, quarantined = list(list_scored_leads(chunks)), list(list_quarantined_leads(chunks))
     scores = pd.concat(scored) if scored else pd.DataFrame(columns=[LEAD_ID])
     quarantine = pd.concat(quarantined) if quarantined else pd.DataFrame(columns=[LEAD_ID])
-    hashes = leads.set_index(LEAD_ID)[CONTENT_HASH] if len(leads) else pd.Series(dtype="object")
+    hashes = leads.leads.set_index(LEAD_ID)[CONTENT_HASH] if len(leads.leads) else {}
     scores[CONTENT_HASH] = scores[LEAD_ID].map(hashes)
-    tally = tally or {"read": 0, "scored": 0, "quarantined": 0}
-    return scores, quarantine, tally, profile or {}
-
-
-def store_fields(leads: pd.DataFrame) -> list[str]:
-    """The export's fields among a stored lead's columns."""
-    return [c for c in leads.columns if c not in (LEAD_ID, *BOOKKEEPING_COLUMNS)]
+    return scores.reset_index(drop=True), quarantine
 
 
 def record_score_run(
     scores: pd.DataFrame,
     quarantine: pd.DataFrame,
     tally: dict,
-    leads: pd.DataFrame,
+    due: DueLeads,
     drift_report: dict,
     model_version: dict,
     role: str = CHAMPION,
 ) -> tuple[ScoreBatch, dict]:
     """The run's scores, quarantine and log row, for the store to write in one transaction."""
-    run_id, at = uuid.uuid4().hex, now_utc()
+    run_id, at, leads = uuid.uuid4().hex, now_utc(), due.leads
     tiers = scores["tier"].value_counts(normalize=True) if len(scores) else pd.Series(dtype=float)
     features = drift_report.get("features", {})
     psis = {name: f["psi"] for name, f in features.items() if f.get("psi") is not None}
@@ -322,7 +265,7 @@ def describe_model_training(model_version: dict) -> dict:
 
 def list_new_calls(
     scores: pd.DataFrame,
-    leads: pd.DataFrame,
+    due: DueLeads,
     model_version: dict,
     training: dict,
     alerts: list[str],
@@ -332,7 +275,7 @@ def list_new_calls(
     if scores.empty:
         # A run with nothing to score writes the call list's header: no call from this run.
         scores = pd.DataFrame(columns=[*SCORE_COLUMNS, LEAD_ID, CREATED_DATE])
-    origin = leads.set_index(LEAD_ID).reindex(scores[LEAD_ID]) if len(scores) else None
+    origin = due.leads.set_index(LEAD_ID).reindex(scores[LEAD_ID]) if len(scores) else None
     rows = scores.drop(columns=["line"], errors="ignore").assign(status=SCORED)
     for field in batch_scoring.ORIGIN_FIELDS:
         rows[f"{EXPORT_PREFIX}{field}"] = (
@@ -377,36 +320,27 @@ def select_challenger_leads(store: LeadStore, challenger: dict, params: dict) ->
     return _due_leads(store, challenger, params)
 
 
-def score_with_challenger(
-    leads: pd.DataFrame,
-    challenger: dict,
-    settings: dict,
-    ingestion: dict,
-    monitoring: dict,
-) -> tuple[pd.DataFrame, dict]:
-    """The challenger's scores of its leads and their counts; drift is the champion's concern.
+class NoChallengerModel:
+    """The challenger's model when it has no lead to score: batch scoring never asks it."""
 
-    The model is loaded here, only when there are leads, and let go when the node returns.
-    """
-    if not challenger or leads.empty:
-        return pd.DataFrame(columns=[LEAD_ID]), {"read": 0, "scored": 0, "quarantined": 0}
-    model = batch_scoring.load_scoring_model(challenger)
-    scores, _, tally, _ = score_stored_leads(
-        model, leads, challenger, {}, settings, ingestion, monitoring
-    )
-    return scores, tally
+
+def load_challenger_model(challenger: dict, due: DueLeads) -> PyFuncModel | NoChallengerModel:
+    """The challenger's registered model, loaded only when it has leads to score."""
+    if not challenger or due.leads.empty:
+        return NoChallengerModel()
+    return batch_scoring.load_scoring_model(challenger)
 
 
 def record_challenger_run(
-    scores: pd.DataFrame, tally: dict, leads: pd.DataFrame, challenger: dict
+    scores: pd.DataFrame, tally: dict, due: DueLeads, challenger: dict
 ) -> tuple[ScoreBatch, dict]:
     """The challenger's scores and log row with role ``challenger``; {} when it scored nothing.
 
     Its quarantine is the champion's: both read the same leads through the same validation.
     """
-    if not challenger or leads.empty:
+    if not challenger or due.leads.empty:
         return ScoreBatch(pd.DataFrame(), pd.DataFrame(), None), {}
     batch, run = record_score_run(
-        scores, pd.DataFrame(), tally, leads, {}, challenger, role=CHALLENGER
+        scores, pd.DataFrame(), tally, due, {}, challenger, role=CHALLENGER
     )
     return ScoreBatch(batch.scores, pd.DataFrame(), batch.run), run

@@ -1,31 +1,31 @@
 """score_new: `kedro run --pipeline=score_new` scores the stored leads the champion has not."""
 
-from kedro.pipeline import Node, Pipeline, pipeline
+from kedro.pipeline import Node, Pipeline
 
-from lead_scoring.pipelines import monitoring
 from lead_scoring.pipelines.score_new.nodes import (
     check_score_run,
+    collect_scores,
     describe_model_training,
     find_challenger_version,
     list_new_calls,
+    load_challenger_model,
     record_challenger_run,
     record_score_run,
     score_run_alerts,
-    score_stored_leads,
-    score_with_challenger,
     select_challenger_leads,
     select_leads_to_score,
 )
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Select, score with the registered model, check drift, store, list the calls, shadow-score
-    with the challenger; alert last.
+    """Select the due leads; store the champion's scores, alert, list the calls; select, load
+    and store the challenger's in shadow; check last.
 
-    The registry adds batch scoring's model (``scoring_model``, ``scoring_model_version``) and
-    monitoring's reference (``scoring_drift_reference``).
+    The registry scores ``leads_to_score`` and ``challenger_leads_to_score`` with batch
+    scoring's nodes into ``new_``/``challenger_scored_chunks`` and ``_scores_tally``, and
+    measures the champion's drift (``new_scores_drift``) with monitoring's.
     """
-    score = Pipeline(
+    return Pipeline(
         [
             Node(
                 select_leads_to_score,
@@ -34,36 +34,11 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="select_leads_to_score",
             ),
             Node(
-                score_stored_leads,
-                inputs=[
-                    "scoring_model",
-                    "leads_to_score",
-                    "scoring_model_version",
-                    "scoring_drift_reference",
-                    "params:inference",
-                    "params:ingestion",
-                    "params:monitoring",
-                ],
-                outputs=[
-                    "new_scores",
-                    "new_scores_quarantine",
-                    "new_scores_tally",
-                    "new_scores_profile",
-                ],
-                name="score_stored_leads",
+                collect_scores,
+                inputs=["new_scored_chunks", "leads_to_score"],
+                outputs=["new_scores", "new_scores_quarantine"],
+                name="collect_scores",
             ),
-        ]
-    )
-    # Monitoring's comparison, on the stored leads' profile.
-    compare = pipeline(
-        monitoring.create_comparison_pipeline(),
-        inputs={"batch_profile": "new_scores_profile"},
-        outputs={"drift_report": "new_scores_drift"},
-        namespace="score_new",
-        prefix_datasets_with_namespace=False,
-    )
-    store = Pipeline(
-        [
             Node(
                 record_score_run,
                 inputs=[
@@ -102,12 +77,9 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs=["call_list_new", "call_list_new_rows"],
                 name="list_new_calls",
             ),
-        ]
-    )
-    # The challenger selects its leads from the store after the champion's scores are stored:
-    # the champion's model is released by then, so the two models are never in memory at once.
-    shadow = Pipeline(
-        [
+            # The challenger selects its leads from the store after the champion's scores are
+            # stored: the champion's model is released by then, so the two models are never in
+            # memory at once.
             Node(
                 find_challenger_version,
                 inputs=["scoring_model_version", "params:inference.model"],
@@ -121,16 +93,16 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="select_challenger_leads",
             ),
             Node(
-                score_with_challenger,
-                inputs=[
-                    "challenger_leads_to_score",
-                    "challenger_model_version",
-                    "params:inference",
-                    "params:ingestion",
-                    "params:monitoring",
-                ],
-                outputs=["challenger_scores", "challenger_scores_tally"],
-                name="score_with_challenger",
+                load_challenger_model,
+                inputs=["challenger_model_version", "challenger_leads_to_score"],
+                outputs="challenger_model",
+                name="load_challenger_model",
+            ),
+            Node(
+                collect_scores,
+                inputs=["challenger_scored_chunks", "challenger_leads_to_score"],
+                outputs=["challenger_scores", "challenger_scores_quarantine"],
+                name="collect_challenger_scores",
             ),
             Node(
                 record_challenger_run,
@@ -143,11 +115,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs=["stored_challenger_scores", "challenger_score_run"],
                 name="record_challenger_run",
             ),
-        ]
-    )
-    # Last: the call list and the challenger's scores are saved before an alert stops the run.
-    check = Pipeline(
-        [
+            # Last: the call list and the challenger's scores are saved before an alert stops
+            # the run.
             Node(
                 check_score_run,
                 inputs=[
@@ -160,6 +129,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs="score_run_checked",
                 name="check_score_run",
             ),
-        ]
+        ],
+        tags="score_new",
     )
-    return Pipeline([score, compare, store, shadow, check], tags="score_new")

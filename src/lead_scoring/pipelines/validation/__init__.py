@@ -1,5 +1,5 @@
 from lead_scoring.pipelines.validation.nodes import validate_raw_leads
-from lead_scoring.pipelines.validation.pipeline import create_pipeline, create_split_pipeline
+from lead_scoring.pipelines.validation.pipeline import create_pipeline
 from lead_scoring.pipelines.validation.schemas import (
     UNKNOWN_COLUMNS,
     UNREADABLE_CELLS,
@@ -15,7 +15,6 @@ __all__ = [
     "DuplicateColumnError",
     "arrow_cells",
     "create_pipeline",
-    "create_split_pipeline",
     "parse_numbers",
     "parse_timestamps",
     "validate_raw_leads",

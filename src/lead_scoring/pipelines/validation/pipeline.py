@@ -5,8 +5,9 @@ from kedro.pipeline import Node, Pipeline
 from lead_scoring.pipelines.validation.nodes import accept_training_leads, validate_raw_leads
 
 
-def create_split_pipeline(**kwargs) -> Pipeline:
-    """Validate normalised leads into valid rows and quarantined rows with why."""
+def create_pipeline(**kwargs) -> Pipeline:
+    """Validate normalised leads into valid rows and quarantine; accept training leads, exact
+    duplicates dropped. The registered model reuses the first node on served leads."""
     return Pipeline(
         [
             Node(
@@ -19,16 +20,7 @@ def create_split_pipeline(**kwargs) -> Pipeline:
                 ],
                 outputs=["valid_leads", "quarantined_leads"],
                 name="validate_raw_leads",
-            )
-        ],
-        tags="validation",
-    )
-
-
-def create_pipeline(**kwargs) -> Pipeline:
-    """Validate normalised training leads, quarantine failures and drop exact duplicates."""
-    accept = Pipeline(
-        [
+            ),
             Node(
                 accept_training_leads,
                 inputs=["valid_leads", "quarantined_leads", "params:validation"],
@@ -38,4 +30,3 @@ def create_pipeline(**kwargs) -> Pipeline:
         ],
         tags="validation",
     )
-    return create_split_pipeline() + accept
