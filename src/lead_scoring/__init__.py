@@ -2,6 +2,7 @@
 
 __version__ = "0.1.0"
 
-from lead_scoring.quiet import on_kedro_start
+# The filters only: kedro-mlflow (and MLflow) is imported when a run needs it (lazy_mlflow).
+from lead_scoring.quiet import silence_known_noise
 
-on_kedro_start()
+silence_known_noise()

@@ -6,17 +6,18 @@ import logging
 import os
 import urllib.error
 import urllib.request
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import mlflow
 from kedro.framework.hooks import hook_impl
-from mlflow.exceptions import MlflowException
-from mlflow.tracking import MlflowClient
 
 from lead_scoring.contract import REGISTERED_MODEL_NAME
 from lead_scoring.datasets import ScoredChunksDataset, StreamedCSVDataset
 from lead_scoring.errors import LeadScoringError
+from lead_scoring.lazy_mlflow import active_run
 from lead_scoring.tracking_store import check_local_store
+
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +92,8 @@ def promote_model_version(
     In the store loop (``store_loop``) a new version is the challenger whenever a champion
     exists: ``kedro run --pipeline=promote`` decides later, on the leads both scored.
     """
+    from mlflow.exceptions import MlflowException  # on use: lazy_mlflow says why
+
     versions = client.search_model_versions(f"name='{REGISTERED_MODEL_NAME}' and run_id='{run_id}'")
     if not versions:
         return None
@@ -132,7 +135,7 @@ class ModelRegistryHook:
 
     @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
-        run = mlflow.active_run()
+        run = active_run()
         self._run_id = run.info.run_id if run else None
         names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
         self._store_loop = "train_from_store" in names
@@ -141,6 +144,8 @@ class ModelRegistryHook:
     def after_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
         if self._run_id is None or not hasattr(pipeline, "inference"):
             return
+        from mlflow.tracking import MlflowClient  # a run of MLflow's: MLflow is imported already
+
         promoted = promote_model_version(MlflowClient(), self._run_id, self._store_loop)
         if promoted is None:
             logger.warning("No registered model version was found for run %s.", self._run_id)

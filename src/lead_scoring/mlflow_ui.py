@@ -13,17 +13,16 @@ import datetime as dt
 import json
 import logging
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import mlflow
 import pandas as pd
 from kedro.framework.hooks import hook_impl
-from mlflow.data.pandas_dataset import from_pandas
-from mlflow.models import ModelSignature
-from mlflow.tracking import MlflowClient
-from mlflow.types.schema import ColSpec, Schema, TensorSpec
 
 from lead_scoring.contract import CREATED_DATE, LABEL, LEAD_ID, ORIGIN_COLUMNS
+from lead_scoring.lazy_mlflow import active_run
+
+if TYPE_CHECKING:
+    from mlflow.models import ModelSignature
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +75,9 @@ def input_example(interaction_columns: list[str]) -> pd.DataFrame:
 
 def output_signature(n_reasons: int = 3) -> ModelSignature:
     """One row per lead: scored with probability, score, tier and reasons, or quarantined."""
+    from mlflow.models import ModelSignature  # on use: lazy_mlflow says why
+    from mlflow.types.schema import ColSpec, Schema, TensorSpec
+
     columns: list[ColSpec | TensorSpec] = [
         ColSpec("string", LEAD_ID),
         ColSpec("string", CREATED_DATE, required=False),
@@ -120,9 +122,11 @@ class MlflowUiHook:
 
     @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
-        run = mlflow.active_run()
+        run = active_run()
         if run is None:
             return
+        import mlflow  # a run of MLflow's: MLflow is imported already
+
         names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
         name = "+".join(str(n) for n in names if n) or "__default__"
         store = catalog.get("stored_labelled_leads") if "stored_labelled_leads" in catalog else None
@@ -132,7 +136,7 @@ class MlflowUiHook:
             str(getattr(store, "_connection_str", "")),
         )
         mlflow.set_tag("mlflow.runName", run_name(name, dt.datetime.now()))
-        client = MlflowClient()
+        client = mlflow.MlflowClient()
         experiment = client.get_experiment(run.info.experiment_id)
         for key, value in (
             (EXPERIMENT_KIND_TAG, MACHINE_LEARNING_KIND),
@@ -151,11 +155,14 @@ class MlflowUiHook:
 
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any, node) -> None:
-        if dataset_name != "clean_leads" or mlflow.active_run() is None:
+        if dataset_name != "clean_leads" or active_run() is None:
             return
         source = self._run_source
         if source is None:
             return
+        import mlflow  # a run of MLflow's: MLflow is imported already
+        from mlflow.data.pandas_dataset import from_pandas
+
         with warnings.catch_warnings():
             # Two notes MLflow prints while it describes any local pandas frame: a local path
             # matches two source types that mean the same, and integer columns cannot hold a

@@ -97,10 +97,17 @@ def _known_noise_dropped():
 def on_kedro_start() -> None:
     """Set the filters, and define kedro-mlflow's model class before anything else imports it.
 
-    Called by `kedro` before it loads its plugins, and by the package when first imported, so a
-    notebook's `%load_ext kedro.ipython`, which imports the project before kedro-mlflow's hooks,
-    starts quiet too.
+    Called by `kedro` before it loads its plugins: kedro-mlflow's commands import the class.
     """
     silence_known_noise()
+    import_kedro_mlflow_quietly()
+
+
+def import_kedro_mlflow_quietly() -> None:
+    """Import kedro-mlflow's model class with its known warning dropped.
+
+    Not on the package's import: it imports MLflow (some 2 s), which a run that uses no MLflow
+    never needs. In a notebook, lazy_mlflow calls this when it starts kedro-mlflow's hook.
+    """
     with _known_noise_dropped():
         import kedro_mlflow.mlflow  # noqa: F401

@@ -17,14 +17,15 @@ import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import mlflow
 from kedro.framework.hooks import hook_impl
-from mlflow.exceptions import MlflowException
-from mlflow.tracking import MlflowClient
 
 from lead_scoring.contract import CHALLENGER, CHAMPION, CREATED_DATE, TIERS
+from lead_scoring.lazy_mlflow import active_run, mlflow_client_on_use
+
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +98,8 @@ def _filepath(catalog, name: str) -> str | None:
 
 def registered_versions(client: MlflowClient, model_name: str, run_id: str) -> list[str]:
     """Versions of ``model_name`` registered by ``run_id``."""
+    from mlflow.exceptions import MlflowException  # on use: lazy_mlflow says why
+
     try:
         versions = client.search_model_versions(f"name='{model_name}' and run_id='{run_id}'")
     except MlflowException:
@@ -105,6 +108,8 @@ def registered_versions(client: MlflowClient, model_name: str, run_id: str) -> l
 
 
 def _aliases(client: MlflowClient, model_name: str, version: str) -> list[str]:
+    from mlflow.exceptions import MlflowException  # on use: lazy_mlflow says why
+
     try:
         return sorted(client.get_model_version(model_name, version).aliases or [])
     except MlflowException:
@@ -112,6 +117,8 @@ def _aliases(client: MlflowClient, model_name: str, version: str) -> list[str]:
 
 
 def _alias_reason(client: MlflowClient, model_name: str, version: str) -> str | None:
+    from mlflow.exceptions import MlflowException  # on use: lazy_mlflow says why
+
     try:
         return client.get_model_version(model_name, version).tags.get(ALIAS_REASON_TAG)
     except MlflowException:
@@ -410,6 +417,8 @@ def fetch_champion_report(client: MlflowClient, model_name: str, report: Path, n
 
     Where it cannot be read, a short page says which version is champion, and ``note``.
     """
+    from mlflow.exceptions import MlflowException  # on use: lazy_mlflow says why
+
     champion = None
     with tempfile.TemporaryDirectory(dir=report.parent) as download:
         try:
@@ -474,7 +483,7 @@ class RunSummaryHook:
         redraws = pipeline is not None and "model_report" in pipeline.all_outputs()
         report = _filepath(catalog, "model_report") if redraws else None
         self._facts["kept_stamp"] = report_stamp(Path(report)) if report else None
-        run = mlflow.active_run()
+        run = active_run()
         self._run_id = run.info.run_id if run else None
 
     @hook_impl
@@ -517,7 +526,7 @@ class RunSummaryHook:
     def after_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
         facts = self._facts
         pipeline_name = _pipeline_name(run_params)
-        client = MlflowClient()
+        client = mlflow_client_on_use()
         model_name = None
         if facts.get("scoring_model_version"):
             version = facts["scoring_model_version"]
@@ -564,12 +573,16 @@ class RunSummaryHook:
         run = None
         if self._run_id:
             info = client.get_run(self._run_id).info
-            run = {"name": info.run_name, "id": info.run_id, "uri": mlflow.get_tracking_uri()}
+            from mlflow import get_tracking_uri  # a run of MLflow's: MLflow is imported already
+
+            run = {"name": info.run_name, "id": info.run_id, "uri": get_tracking_uri()}
         sys.stdout.write(format_summary(pipeline_name, facts, files, run) + "\n")
         sys.stdout.flush()
 
     def _log_report(self, client: MlflowClient, report: Path) -> None:
         """Replace the run's copy of the report with the stamped one."""
+        from mlflow.exceptions import MlflowException  # on use: lazy_mlflow says why
+
         if self._run_id is None:
             return
         try:

@@ -7,6 +7,7 @@ from kedro.utils import find_kedro_project
 
 from lead_scoring.export_guard import ExistingExportGuardHook
 from lead_scoring.hooks import ModelRegistryHook, StreamedOutputsHook, TrackingPreflightHook
+from lead_scoring.lazy_mlflow import LazyMlflowHook
 from lead_scoring.mlflow_ui import MlflowUiHook
 from lead_scoring.run_summary import RunSummaryHook
 from lead_scoring.store.hook import StoreLockHook
@@ -23,10 +24,13 @@ HOOKS = (
     MlflowUiHook(),
     RunLockHook(),
     StoreLockHook(),
+    # Last, so called first of the plain hooks, as kedro-mlflow's plugin hook was.
+    LazyMlflowHook(),
 )
 
 # Telemetry tries to reach the network on every command; the project never phones home.
-DISABLE_HOOKS_FOR_PLUGINS = ("kedro-telemetry",)
+# kedro-mlflow's hook runs through LazyMlflowHook, which takes its place (never twice).
+DISABLE_HOOKS_FOR_PLUGINS = ("kedro-telemetry", "kedro-mlflow")
 
 
 def _env(name: str, default: str | None = None) -> str | None:

@@ -17,12 +17,7 @@ from lead_scoring.contract import (
     raw_columns,
 )
 from lead_scoring.datasets.raw_leads_dataset import REJECTED_LINES
-from lead_scoring.errors import (
-    EmptyExportError,
-    MissingColumnsError,
-    TooFewLeadsError,
-    TooManyInvalidRowsError,
-)
+from lead_scoring.errors import TooFewLeadsError, TooManyInvalidRowsError
 from lead_scoring.frames import column_arrays, frame_of
 from lead_scoring.pipelines.validation.schemas import (
     UNKNOWN_COLUMNS,
@@ -39,6 +34,9 @@ logger = logging.getLogger(__name__)
 
 
 def _require_columns(leads: pd.DataFrame, interaction_columns: list[str], label_required: bool):
+    # MLflow exceptions, imported when raised: errors.py says why.
+    from lead_scoring.errors import EmptyExportError, MissingColumnsError
+
     missing = [c for c in raw_columns(interaction_columns, label_required) if c not in leads]
     if missing:
         unknown = leads.attrs.get(UNKNOWN_COLUMNS) or []

@@ -28,7 +28,6 @@ from lead_scoring.contract import (
     REFERRED,
     TIMESTAMP_FORMAT,
 )
-from lead_scoring.errors import LeadDataError
 from lead_scoring.frames import column_arrays
 
 # Key of ``DataFrame.attrs`` where ingestion lists the export's columns it did not recognise.
@@ -37,10 +36,6 @@ UNKNOWN_COLUMNS = "unknown_columns"
 # position: (column, what was wrong). Normalisation notes them in ``attrs``; validation
 # quarantines their rows.
 UNREADABLE_CELLS = "unreadable_cells"
-
-
-class DuplicateColumnError(LeadDataError):
-    """Two columns of the export share one name."""
 
 
 def parse_timestamps(cells: pd.Series) -> pd.Series:
