@@ -9,12 +9,10 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from mlflow.exceptions import MlflowException
-from mlflow.pyfunc import PyFuncModel
-from mlflow.tracking import MlflowClient
 
 from lead_scoring.contract import CHALLENGER, CHAMPION, CREATED_DATE, LEAD_ID, SCORED, TIERS
 from lead_scoring.datasets import role_queries
@@ -35,6 +33,10 @@ from lead_scoring.pipelines import batch_scoring
 from lead_scoring.pipelines import monitoring as monitoring_stage
 from lead_scoring.pipelines.training import from_unix_days
 from lead_scoring.store.tables import ROLE
+
+# MLflow: imported where used (together they cost seconds of every `kedro` start).
+if TYPE_CHECKING:
+    from mlflow.pyfunc import PyFuncModel
 
 logger = logging.getLogger(__name__)
 
@@ -305,6 +307,9 @@ def check_score_run(
 
 def describe_model_training(model_version: dict) -> dict:
     """What the scoring version was trained on, from its MLflow run: leads, newest, run name."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
     if not model_version.get("run_id"):
         return {"trained_on": f"local model {model_version.get('uri')}"}
     try:
@@ -353,6 +358,9 @@ def list_new_calls(
 
 def find_challenger_version(champion: dict, params: dict) -> dict:
     """The version the ``challenger`` alias names, or {} when none or it is the champion."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
     if champion.get("run_id") is None:
         return {}
     try:
