@@ -566,8 +566,10 @@ class RunSummaryHook:
                 files["Model report (champion)"] = files.pop("Model report")
                 files["Model report (this run's challenger)"] = beside.as_posix()
         record = facts.get("promotion_record") or {}
-        report_file = _filepath(catalog, "model_report")
-        if kind == "promote" and record.get("outcome") == "promoted" and report_file:
+        # Asked only after a promotion: the report's dataset is MLflow's, costly to make.
+        promoted = kind == "promote" and record.get("outcome") == "promoted"
+        report_file = _filepath(catalog, "model_report") if promoted else None
+        if report_file:
             report_the_promoted_champion(client, record["model_name"], Path(report_file))
             files["Model report (the new champion)"] = report_file
         run = None
