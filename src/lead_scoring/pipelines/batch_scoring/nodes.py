@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -36,12 +35,11 @@ from lead_scoring.datasets.scored_chunks_dataset import (
     ScoredChunks,
 )
 from lead_scoring.errors import LeadScoringError
+from lead_scoring.heavy_types import PyFuncModel
 from lead_scoring.pipelines.validation import parse_numbers
 from lead_scoring.tracking import as_mlflow_metrics
 
-# MLflow, scikit-learn: imported where used (together they cost seconds of every `kedro` start).
-if TYPE_CHECKING:
-    from mlflow.pyfunc import PyFuncModel
+# MLflow, scikit-learn: imported where used, not on every `kedro` start (seconds).
 
 logger = logging.getLogger(__name__)
 

@@ -33,6 +33,7 @@ from lead_scoring.frames import (
     column_labels,
     frame_of,
 )
+from lead_scoring.heavy_types import CatBoostClassifier
 from lead_scoring.pipelines.feature_engineering import (
     ANY_INTERACTION,
     CATEGORICAL_FEATURES,
@@ -42,9 +43,9 @@ from lead_scoring.pipelines.feature_engineering import (
     TOTAL_INTERACTIONS,
 )
 
-# CatBoost, SciPy: imported where used (together they cost seconds of every `kedro` start).
+# CatBoost, SciPy: imported where used, not on every `kedro` start (seconds).
 if TYPE_CHECKING:
-    from catboost import CatBoostClassifier, Pool
+    from catboost import Pool
 
 LEVEL_LABEL_COLUMNS = ["column", "level", "label"]
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,12 +23,11 @@ from lead_scoring.datasets.scored_chunks_dataset import (
     MODEL_INPUT_PREFIX,
     ScoredChunks,
 )
+from lead_scoring.heavy_types import Figure
 from lead_scoring.pipelines.feature_engineering import CATEGORICAL_FEATURES, feature_columns
 from lead_scoring.tracking import as_mlflow_metrics
 
-# matplotlib, MLflow: imported where used (together they cost seconds of every `kedro` start).
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+# matplotlib, MLflow: imported where used, not on every `kedro` start (seconds).
 
 logger = logging.getLogger(__name__)
 

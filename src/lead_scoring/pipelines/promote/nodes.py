@@ -21,7 +21,7 @@ from lead_scoring.contract import CHALLENGER, CHAMPION, LABEL
 from lead_scoring.datasets import role_queries
 from lead_scoring.datasets.lead_store import LeadStore, now_utc
 
-# MLflow, scikit-learn: imported where used (together they cost seconds of every `kedro` start).
+# MLflow, scikit-learn: imported where used, not on every `kedro` start (seconds).
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
 

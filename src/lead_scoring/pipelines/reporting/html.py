@@ -19,7 +19,7 @@ import pandas as pd
 from lead_scoring.contract import COLD, HOT, TIERS, WARM
 from lead_scoring.pipelines.reporting.nodes import business_sentences, score_range
 
-# matplotlib: imported where used (together they cost seconds of every `kedro` start).
+# matplotlib: imported where used, not on every `kedro` start (seconds).
 
 # The report's plots, in reading order: catalog key, title, and how to read it.
 PLOTS = (

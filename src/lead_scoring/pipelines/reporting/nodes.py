@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
@@ -24,14 +22,12 @@ from lead_scoring.contract import (
     TIMESTAMP_FORMAT,
     city_tier,
 )
+from lead_scoring.heavy_types import CatBoostClassifier, Figure
 from lead_scoring.pipelines.lead_model import explain_predictions, score_cuts
 from lead_scoring.pipelines.validation import parse_numbers, parse_timestamps
 from lead_scoring.tracking import as_mlflow_metrics
 
-# CatBoost, matplotlib, MLflow, scikit-learn: imported where used (together they cost seconds of every `kedro` start).
-if TYPE_CHECKING:
-    from catboost import CatBoostClassifier
-    from matplotlib.figure import Figure
+# CatBoost, matplotlib, MLflow, scikit-learn: imported where used, not on every `kedro` start (seconds).
 
 MODEL_COLOUR = "#1f5fa8"
 BASELINE_COLOUR = "#9a9a9a"

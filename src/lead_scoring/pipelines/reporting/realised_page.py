@@ -13,7 +13,7 @@ import pandas as pd
 
 from lead_scoring.pipelines.reporting.html import _TEMPLATES, _base64, _renamed_table
 
-# matplotlib: imported where used (together they cost seconds of every `kedro` start).
+# matplotlib: imported where used, not on every `kedro` start (seconds).
 
 # Rows of realised_performance shown on the page: header and format.
 REALISED_COLUMNS = {

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -29,14 +28,13 @@ from lead_scoring.datasets.lead_store import (
 )
 from lead_scoring.datasets.scored_chunks_dataset import EXPORT_PREFIX
 from lead_scoring.errors import RetrainingAlertError
+from lead_scoring.heavy_types import PyFuncModel
 from lead_scoring.pipelines import batch_scoring
 from lead_scoring.pipelines import monitoring as monitoring_stage
 from lead_scoring.pipelines.training import from_unix_days
 from lead_scoring.store.tables import ROLE
 
-# MLflow: imported where used (together they cost seconds of every `kedro` start).
-if TYPE_CHECKING:
-    from mlflow.pyfunc import PyFuncModel
+# MLflow: imported where used, not on every `kedro` start (seconds).
 
 logger = logging.getLogger(__name__)
 

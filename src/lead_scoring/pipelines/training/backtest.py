@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from lead_scoring.contract import CREATED_DATE, LABEL
+from lead_scoring.heavy_types import CatBoostClassifier
 from lead_scoring.pipelines.lead_model import (
     assign_tiers,
     calibrate_probabilities,
@@ -18,9 +18,7 @@ from lead_scoring.pipelines.lead_model import (
 from lead_scoring.pipelines.training.nodes import fit_fixed_trees, scaled_tree_count, tier_outcomes
 from lead_scoring.tracking import as_mlflow_metrics
 
-# CatBoost, scikit-learn: imported where used (together they cost seconds of every `kedro` start).
-if TYPE_CHECKING:
-    from catboost import CatBoostClassifier
+# CatBoost, scikit-learn: imported where used, not on every `kedro` start (seconds).
 
 logger = logging.getLogger(__name__)
 

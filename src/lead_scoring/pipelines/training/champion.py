@@ -11,7 +11,7 @@ import pandas as pd
 from lead_scoring.contract import CREATED_DATE, LABEL
 from lead_scoring.tracking import as_mlflow_metrics
 
-# MLflow, scikit-learn: imported where used (together they cost seconds of every `kedro` start).
+# MLflow, scikit-learn: imported where used, not on every `kedro` start (seconds).
 
 logger = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from lead_scoring.contract import COLD, CREATED_DATE, HOT, LABEL, LEAD_ID, TIERS
+from lead_scoring.heavy_types import CatBoostClassifier
 from lead_scoring.pipelines.feature_engineering import CATEGORICAL_FEATURES, feature_columns
 from lead_scoring.pipelines.lead_model import (
     assign_tiers,
@@ -19,9 +20,9 @@ from lead_scoring.pipelines.lead_model import (
 )
 from lead_scoring.tracking import as_mlflow_metrics
 
-# CatBoost, scikit-learn: imported where used (together they cost seconds of every `kedro` start).
+# CatBoost, scikit-learn: imported where used, not on every `kedro` start (seconds).
 if TYPE_CHECKING:
-    from catboost import CatBoostClassifier, Pool
+    from catboost import Pool
 
 logger = logging.getLogger(__name__)
 
