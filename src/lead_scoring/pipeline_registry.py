@@ -35,7 +35,6 @@ from lead_scoring.pipelines import (
     training,
     validation,
 )
-from lead_scoring.tracking import output_signature
 
 
 def bound_to_model(learning: Pipeline) -> Pipeline:
@@ -60,7 +59,6 @@ def bound_to_model(learning: Pipeline) -> Pipeline:
             "registered_model_name": REGISTERED_MODEL_NAME,
             # The runner and the CatBoost file's dataset are pickled with the model.
             "code_paths": [ScoringCode(inference, carried=[scoring_runner, CatBoostModelDataset])],
-            "signature": output_signature(),
         },
     )
 

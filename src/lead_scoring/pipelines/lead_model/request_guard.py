@@ -11,9 +11,6 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from mlflow.exceptions import MlflowException
-from mlflow.protos.databricks_pb2 import BAD_REQUEST
-
 _SERVER = "mlflow.pyfunc.scoring_server"
 
 
@@ -29,6 +26,10 @@ def guard_deep_json() -> bool:
         try:
             return decode(json_input)
         except RecursionError:
+            # Here, not at the top: the server has imported MLflow; `kedro` need not (2 s).
+            from mlflow.exceptions import MlflowException
+            from mlflow.protos.databricks_pb2 import BAD_REQUEST
+
             raise MlflowException(
                 "The request's JSON is nested too deeply to hold leads: send "
                 '{"dataframe_records": [...]} with one value per field.',

@@ -15,7 +15,6 @@ from typing import Any, NamedTuple
 
 import jinja2
 import pandas as pd
-from matplotlib.figure import Figure
 
 from lead_scoring.contract import COLD, HOT, TIERS, WARM
 from lead_scoring.pipelines.reporting.nodes import business_sentences, score_range
@@ -385,6 +384,8 @@ def render_model_report(
 
 def distribution_chart(title: str, rows: list[dict]) -> bytes:
     """A PNG of a distribution: each value's share of leads, and its completion rate if known."""
+    from matplotlib.figure import Figure
+
     # A bare Figure, not pyplot: no global state, no display backend needed in a headless run.
     figure = Figure(figsize=(5.2, 0.32 * len(rows) + 0.9), layout="constrained")
     ax = figure.subplots()

@@ -10,9 +10,10 @@ import io
 from typing import Any
 
 import pandas as pd
-from matplotlib.figure import Figure
 
 from lead_scoring.pipelines.reporting.html import _TEMPLATES, _base64, _renamed_table
+
+# matplotlib: imported where used, not on every `kedro` start (seconds).
 
 # Rows of realised_performance shown on the page: header and format.
 REALISED_COLUMNS = {
@@ -71,6 +72,8 @@ def realised_plot(
     limits: tuple[float, float],
 ) -> bytes:
     """A PNG of one figure per month, a line per version and role, the promise dashed beside it."""
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(7.5, 3.6), layout="constrained")
     ax = figure.subplots()
     months = sorted(monthly["period"].unique())
