@@ -37,6 +37,9 @@ from lead_scoring.pipelines import (
 )
 
 
+MODEL_FILE_DATASET = "lead_scoring.datasets.catboost_model_dataset"
+
+
 def bound_to_model(learning: Pipeline) -> Pipeline:
     """``learning`` bound to the model's scoring core: its run logs and registers the core.
 
@@ -44,7 +47,6 @@ def bound_to_model(learning: Pipeline) -> Pipeline:
     would demote it to a plain one that logs no model. The model carries the modules its scoring
     imports, so it loads where the project is not installed.
     """
-    from lead_scoring.datasets import CatBoostModelDataset
     from lead_scoring.model_code import ScoringCode
 
     inference = create_scoring_core()
@@ -57,8 +59,9 @@ def bound_to_model(learning: Pipeline) -> Pipeline:
         log_model_kwargs={
             "name": "model",
             "registered_model_name": REGISTERED_MODEL_NAME,
-            # The runner and the CatBoost file's dataset are pickled with the model.
-            "code_paths": [ScoringCode(inference, carried=[scoring_runner, CatBoostModelDataset])],
+            # The runner and the CatBoost file's dataset are pickled with the model (the dataset
+            # by its module's name: importing it here would import CatBoost on every command).
+            "code_paths": [ScoringCode(inference, carried=[scoring_runner, MODEL_FILE_DATASET])],
         },
     )
 
