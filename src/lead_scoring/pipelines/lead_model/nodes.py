@@ -41,6 +41,7 @@ from lead_scoring.pipelines.feature_engineering import (
     CREATED_WEEKDAY,
     TOTAL_INTERACTIONS,
 )
+from lead_scoring.pipelines.lead_model import leaf_shap
 
 LEVEL_LABEL_COLUMNS = ["column", "level", "label"]
 
@@ -77,11 +78,13 @@ def explain_predictions(model: CatBoostClassifier, model_input: pd.DataFrame) ->
     """SHAP values per lead and feature; their sum with ``expected`` is the lead's log-odds."""
     if model_input.empty:
         return pd.DataFrame(columns=[*model.feature_names_, "expected"], dtype="float64")
-    shap = shap_matrix(
+    # The fitted thread count: CatBoost's own default leaves a core idle here.
+    thread_count = model.get_param("thread_count") or -1
+    shap = leaf_shap.shap_values(
         model,
         model_pool(model, model_input),
-        # The fitted thread count: CatBoost's own default leaves a core idle here.
-        thread_count=model.get_param("thread_count") or -1,
+        thread_count,
+        lambda pool: shap_matrix(model, pool, thread_count=thread_count),
     )
     return pd.DataFrame(shap, columns=[*model.feature_names_, "expected"], index=model_input.index)
 
