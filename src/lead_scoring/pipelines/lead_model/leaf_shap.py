@@ -164,26 +164,29 @@ def table_shap_values(
     model: CatBoost, pool: Pool, tables: LeafTables, thread_count: int = -1
 ) -> np.ndarray:
     """``pool``'s SHAP values from ``tables``: rows x (features + 1), the last the expected."""
+    leads, trees = pool.num_row(), model.tree_count_
     # One thread below a batch: waking a second costs 1,000 leads 0.5-2 ms on a shared machine.
-    threads = thread_count if pool.num_row() >= _THREADED_FROM else 1
-    rows = model.calc_leaf_indexes(pool, thread_count=threads)
-    leads, trees = rows.shape
-    # Each leaf's row in the tables, in place: no second array of leads x trees.
-    rows += (tables.leaves_per_tree * np.arange(trees)).astype(rows.dtype)
+    threads = thread_count if leads >= _THREADED_FROM else 1
+    offsets = tables.leaves_per_tree * np.arange(trees)
     out = np.empty((leads, tables.rows.shape[1] + 1))
     out[:, -1] = tables.expected
-    if leads < _SPARSE_FROM:
-        out[:, :-1] = tables.rows[rows].sum(axis=1)
-        return out
-    # A lead's sum over its leaves' rows is one row of (leads x table rows, one 1 per tree) @ rows.
+    # In blocks of leads: a batch's leaf indexes never all exist at once (memory stays flat).
     block_leads = max(1, _BLOCK_LEAVES // trees)
     for start in range(0, leads, block_leads):
-        block = rows[start : start + block_leads]
+        stop = min(leads, start + block_leads)
+        part = pool if stop - start == leads else pool.slice(list(range(start, stop)))
+        rows = model.calc_leaf_indexes(part, thread_count=threads)
+        # Each leaf's row in the tables, in place: no second array of leads x trees.
+        rows += offsets.astype(rows.dtype)
+        if stop - start < _SPARSE_FROM:
+            out[start:stop, :-1] = tables.rows[rows].sum(axis=1)
+            continue
+        # A lead's sum over its leaves' rows is a row of (leads x table rows, a 1 a tree) @ rows.
         picks = scipy.sparse.csr_matrix(
-            (np.ones(block.size), block.ravel(), np.arange(0, block.size + 1, trees)),
-            shape=(len(block), tables.rows.shape[0]),
+            (np.ones(rows.size), rows.ravel(), np.arange(0, rows.size + 1, trees)),
+            shape=(stop - start, tables.rows.shape[0]),
         )
-        out[start : start + len(block), :-1] = picks @ tables.rows
+        out[start:stop, :-1] = picks @ tables.rows
     return out
 
 
