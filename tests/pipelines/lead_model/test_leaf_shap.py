@@ -105,13 +105,3 @@ def test_explanations_reuse_the_tables_built_for_the_model(model, holdout, monke
     assert built == [model]
     both = explain_predictions(model, holdout.iloc[:6])
     pd.testing.assert_frame_equal(pd.concat([first, second]), both, atol=1e-12)
-
-
-def test_a_batch_beyond_the_tables_bound_is_explained_by_catboost(model, holdout, monkeypatch):
-    monkeypatch.setattr(leaf_shap, "_MAX_LEAVES", 10 * model.tree_count_)
-    monkeypatch.setattr(leaf_shap, "table_shap_values", None)  # must not be called
-    pool = model_pool(model, holdout.iloc[:11])
-    np.testing.assert_array_equal(
-        leaf_shap.shap_values(model, pool, 1, lambda p: catboost_shap(model, p)),
-        catboost_shap(model, pool),
-    )
