@@ -20,10 +20,11 @@ on_kedro_start()
 
 # The summary comes after the registry hook: of two `trylast` hooks, pluggy calls the one
 # registered last, last, so the summary sees the alias the registry hook gave.
+_registry = ModelRegistryHook()
 HOOKS = (
     TrackingPreflightHook(),
-    ModelRegistryHook(),
-    RunSummaryHook(),
+    _registry,
+    RunSummaryHook(_registry),
     StreamedOutputsHook(),
     ExistingExportGuardHook(),
     RunLockHook(),
