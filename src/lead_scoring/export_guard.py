@@ -1,8 +1,7 @@
 """`kedro run --pipeline=generate` never replaces an existing export without being asked.
 
-The default target, data/01_raw/leads.csv, is also the training export: a 2,000-lead test run
-once replaced a 240,000-lead export without a word. The check runs before the first node, so a
-refusal costs nothing.
+Its default target is also the training export: a 2,000-lead test run once replaced a
+240,000-lead export without a word.
 """
 
 from __future__ import annotations

@@ -27,11 +27,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-CHALLENGE_PREFIX = "challenge."
-# The model version tag that says why the version got its alias; the run summary prints it.
+# The model version tag that says why the version got its alias.
 ALIAS_REASON_TAG = "alias_reason"
-# Why a model trained in the store loop is the challenger (issue 21).
-STORE_LOOP_REASON = "challenger: a champion exists; `promote` decides on realised results"
 
 
 class TrackingUnreachableError(LeadScoringError):
@@ -80,16 +77,6 @@ class TrackingPreflightHook:
             os.environ["MLFLOW_TRACKING_URI"] = local_store
 
 
-def _challenge(client: MlflowClient, run_id: str) -> dict[str, float]:
-    """The run's comparison of itself with the champion, on its own holdout."""
-    metrics = client.get_run(run_id).data.metrics
-    return {
-        k.removeprefix(CHALLENGE_PREFIX): v
-        for k, v in metrics.items()
-        if k.startswith(CHALLENGE_PREFIX)
-    }
-
-
 def promote_model_version(
     client: MlflowClient, run_id: str, store_loop: bool = False
 ) -> tuple[str, str, str] | None:
@@ -109,11 +96,14 @@ def promote_model_version(
     except MlflowException:
         champion = None
     # Both models scored on the same, newest leads: recorded AUCs of different holdouts mean nothing.
-    challenge = _challenge(client, run_id)
+    metrics = client.get_run(run_id).data.metrics
+    challenge = {
+        k[len("challenge.") :]: v for k, v in metrics.items() if k.startswith("challenge.")
+    }
     if champion is None:
         alias, why = "champion", "there was no champion yet"
     elif store_loop:
-        alias, why = "challenger", STORE_LOOP_REASON.removeprefix("challenger: ")
+        alias, why = "challenger", "a champion exists; `promote` decides on realised results"
     elif challenge.get("champion_version") != float(champion.version):
         alias = "challenger"
         why = f"the run did not score champion version {champion.version} on its holdout"
@@ -239,9 +229,24 @@ def fetch_champion_report(client: MlflowClient, report: Path, note: str) -> None
     )
 
 
+def catalog_path(catalog, name: str) -> str | None:
+    """The file or folder a catalog entry writes, relative to the project when inside it."""
+    config = catalog.config_resolver.resolve_pattern(name)
+    # A PartitionedDataset writes a folder, its `path`; an MlflowArtifactDataset names the
+    # dataset that writes.
+    inner = config.get("dataset") if isinstance(config.get("dataset"), dict) else {}
+    path = config.get("filepath") or config.get("path") or inner.get("filepath")
+    if path is None:
+        return None
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
+
+
 def _report_path(catalog) -> Path | None:
-    config = catalog.config_resolver.resolve_pattern("model_report").get("dataset", {})
-    return Path(config["filepath"]) if "filepath" in config else None
+    path = catalog_path(catalog, "model_report")
+    return Path(path) if path else None
 
 
 class ModelRegistryHook:
@@ -255,6 +260,8 @@ class ModelRegistryHook:
         self._source: str | None = None
         self._kept_stamp: str | None = None
         self._saved: dict[str, Any] = {}
+        # The version this run registered, its aliases and why: the run summary prints it.
+        self.model: dict | None = None
 
     @hook_impl
     def after_context_created(self, context) -> None:
@@ -266,7 +273,7 @@ class ModelRegistryHook:
         self._run_id = run.info.run_id if run else None
         names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
         self._names = [str(name) for name in names if name]
-        self._saved, self._source = {}, None
+        self._saved, self._source, self.model = {}, None, None
         report = _report_path(catalog) if "model_report" in pipeline.all_outputs() else None
         # `--pipeline=reporting` redraws the report without knowing what the model was trained
         # on: the paragraph the train run stamped is put back afterwards.
@@ -315,7 +322,7 @@ class ModelRegistryHook:
             fetch_champion_report(client, report, "See its MLflow run's reporting/ folder.")
             challenger_report_path(report).unlink(missing_ok=True)
         trains = hasattr(pipeline, "inference")
-        model = self._alias(client) if trains else None
+        model = self.model = self._alias(client) if trains else None
         paragraph = trained_on_html(self._trained_on(), model) if trains else self._kept_stamp
         if report is None or not paragraph or not stamp_report(report, paragraph):
             return
@@ -344,11 +351,11 @@ class ModelRegistryHook:
         logger.info(
             "Registered %s version %s as '%s': %s.", REGISTERED_MODEL_NAME, version, alias, why
         )
-        aliases = client.get_model_version(REGISTERED_MODEL_NAME, version).aliases
+        # A version this run just registered carries the one alias given here.
         return {
             "name": REGISTERED_MODEL_NAME,
-            "version": version,
-            "aliases": sorted(aliases),
+            "version": str(version),
+            "aliases": [alias],
             "why": why,
         }
 
@@ -363,12 +370,10 @@ class ModelRegistryHook:
         }
 
 
-def _streamed_outputs(pipeline, catalog) -> list[Publishable]:
-    return [
-        dataset
-        for name in pipeline.all_outputs()
-        if isinstance(dataset := catalog.get(name), Publishable)
-    ]
+def _publish_outputs(pipeline, catalog, keep: bool) -> None:
+    for name in pipeline.all_outputs():
+        if isinstance(dataset := catalog.get(name), Publishable):
+            dataset.commit() if keep else dataset.discard()
 
 
 class StreamedOutputsHook:
@@ -376,16 +381,10 @@ class StreamedOutputsHook:
 
     @hook_impl
     def after_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
-        for dataset in _streamed_outputs(pipeline, catalog):
-            dataset.commit()
+        _publish_outputs(pipeline, catalog, keep=True)
 
     @hook_impl
     def on_pipeline_error(self, error: Exception, run_params: dict[str, Any], pipeline, catalog):
         # An alert raised after the run stored its work (score_new's drift alert) keeps the
         # files that describe that work: the call list of the scores now in the store.
-        keep = getattr(error, "outputs_stored", False)
-        for dataset in _streamed_outputs(pipeline, catalog):
-            if keep:
-                dataset.commit()
-            else:
-                dataset.discard()
+        _publish_outputs(pipeline, catalog, keep=getattr(error, "outputs_stored", False))

@@ -64,9 +64,9 @@ def mlflow_client_on_use() -> MlflowClient:
 
 def _kedro_mlflow_hook() -> Any:
     """kedro-mlflow's hook object (one per process, as when Kedro loads the plugin)."""
-    from lead_scoring.quiet import define_kedro_mlflow_model
+    from lead_scoring.quiet import on_kedro_start
 
-    define_kedro_mlflow_model()
+    on_kedro_start()
     from kedro_mlflow.framework.hooks.mlflow_hook import mlflow_hook
 
     return mlflow_hook

@@ -1,9 +1,7 @@
 """The few lines a person reads when a run ends: what was read, what came out, and where.
 
-Nodes save a small summary of what they did (``validation_summary``, ``batch_tally``,
-``ingest_summary``, ...). ``RunSummaryHook`` keeps each one it has a sentence for as it is saved
-and, after a successful run, prints one block: the sentences of the summaries the run saved, in
-``SECTIONS`` order, the model it registered, its MLflow run and the files to open.
+``RunSummaryHook`` keeps each summary a node saves that ``SECTIONS`` has sentences for, and after
+a successful run prints them in that order, with the model registered, the MLflow run and files.
 """
 
 from __future__ import annotations
@@ -12,16 +10,13 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kedro.framework.hooks import hook_impl
 
 from lead_scoring.contract import CHALLENGER, CHAMPION, COLD, CREATED_DATE, HOT, TIERS
-from lead_scoring.hooks import ALIAS_REASON_TAG, challenger_report_path
-from lead_scoring.lazy_mlflow import active_run, mlflow_client_on_use
-
-if TYPE_CHECKING:
-    from mlflow.tracking import MlflowClient
+from lead_scoring.hooks import ModelRegistryHook, catalog_path, challenger_report_path
+from lead_scoring.lazy_mlflow import active_run
 
 # The files a person opens after a run, by catalog entry, when the run wrote them.
 FILES = {
@@ -40,10 +35,6 @@ FILES = {
     "realised_performance_page": "Realised performance",
     "segments": "Segments of the champion",
 }
-
-
-def _share(part: float, whole: float) -> str:
-    return f"{part / whole:.0%}" if whole else "0%"
 
 
 def _model_used(facts: dict) -> list[str]:
@@ -111,8 +102,8 @@ def _batch(facts: dict) -> list[str]:
 
 def _tiers(facts: dict) -> list[str]:
     tiers: Counter = facts["tiers"]
-    total = sum(tiers.values())
-    return ["Tiers: " + ", ".join(f"{t} {tiers[t]:,} ({_share(tiers[t], total)})" for t in TIERS)]
+    total = sum(tiers.values()) or 1
+    return ["Tiers: " + ", ".join(f"{t} {tiers[t]:,} ({tiers[t] / total:.0%})" for t in TIERS)]
 
 
 def _drift_alerts(facts: dict) -> list[str]:
@@ -279,48 +270,13 @@ def format_summary(pipeline_name: str, facts: dict, files: dict[str, str], run: 
     return "\n".join([f"{title:=^{width}}", *lines, "=" * width])
 
 
-def _filepath(catalog, name: str) -> str | None:
-    """The file or folder a catalog entry writes, relative to the project when inside it."""
-    config = catalog.config_resolver.resolve_pattern(name)
-    # A PartitionedDataset writes a folder, its `path`; an MlflowArtifactDataset names the
-    # dataset that writes.
-    inner = config.get("dataset") if isinstance(config.get("dataset"), dict) else {}
-    path = config.get("filepath") or config.get("path") or inner.get("filepath")
-    if path is None:
-        return None
-    try:
-        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return Path(path).as_posix()
-
-
-def _registered_model(client: MlflowClient, run_id: str) -> dict | None:
-    """The newest model version ``run_id`` registered, with its aliases and why it has them."""
-    from mlflow.exceptions import MlflowException  # a run of MLflow's: imported already
-
-    try:
-        found = client.search_model_versions(f"run_id='{run_id}'")
-        if not found:
-            return None
-        newest = max(found, key=lambda v: int(v.version))
-        # A search leaves aliases out; the version itself carries them.
-        version = client.get_model_version(newest.name, newest.version)
-    except MlflowException:
-        return None
-    return {
-        "name": version.name,
-        "version": str(version.version),
-        "aliases": sorted(version.aliases or []),
-        "why": version.tags.get(ALIAS_REASON_TAG),
-    }
-
-
 class RunSummaryHook:
     """Ends every successful pipeline run with a short printed summary."""
 
-    def __init__(self) -> None:
+    def __init__(self, registry: ModelRegistryHook | None = None) -> None:
         self._facts: dict[str, Any] = {}
         self._run_id: str | None = None
+        self._registry = registry
 
     # After kedro-mlflow's, which starts the run.
     @hook_impl(trylast=True)
@@ -338,14 +294,13 @@ class RunSummaryHook:
     # Runs after the registry hook has given the new version its alias (see settings.HOOKS).
     @hook_impl(trylast=True)
     def after_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
-        facts, client = self._facts, mlflow_client_on_use()
-        if self._run_id:
-            facts["model"] = _registered_model(client, self._run_id)
+        facts = self._facts
+        facts["model"] = self._registry.model if self._registry and self._run_id else None
         outputs = pipeline.all_outputs()
         files = {
             FILES[name]: path
             for name in FILES
-            if name in outputs and (path := _filepath(catalog, name))
+            if name in outputs and (path := catalog_path(catalog, name))
         }
         model = facts.get("model") or {}
         if "Model report" in files and CHALLENGER in model.get("aliases", ()):
@@ -355,14 +310,16 @@ class RunSummaryHook:
                 Path(champions)
             ).as_posix()
         record = facts.get("promotion_record") or {}
-        if record.get("outcome") == "promoted" and (promoted := _filepath(catalog, "model_report")):
+        if record.get("outcome") == "promoted" and (
+            promoted := catalog_path(catalog, "model_report")
+        ):
             files["Model report (the new champion)"] = promoted
         names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
         described = None
         if self._run_id:
-            import mlflow
+            import mlflow  # a run of MLflow's: imported already
 
-            info = client.get_run(self._run_id).info
+            info = mlflow.get_run(self._run_id).info
             described = {"name": info.run_name, "id": info.run_id, "uri": mlflow.get_tracking_uri()}
         pipeline_name = "+".join(str(name) for name in names if name) or "__default__"
         sys.stdout.write(format_summary(pipeline_name, facts, files, described) + "\n")

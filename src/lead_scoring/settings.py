@@ -21,10 +21,11 @@ silence_known_noise()
 
 # The summary comes after the registry hook: of two `trylast` hooks, pluggy calls the one
 # registered last, last, so the summary sees the alias the registry hook gave.
+_registry = ModelRegistryHook()
 HOOKS = (
     TrackingPreflightHook(),
-    ModelRegistryHook(),
-    RunSummaryHook(),
+    _registry,
+    RunSummaryHook(_registry),
     StreamedOutputsHook(),
     ExistingExportGuardHook(),
     RunLockHook(),

@@ -8,6 +8,7 @@ marks it FAILED; a run whose lock is held is alive and left alone.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import sqlite3
@@ -18,7 +19,6 @@ from kedro.framework.hooks import hook_impl
 
 from lead_scoring.errors import LeadScoringError
 from lead_scoring.lazy_mlflow import active_run
-from lead_scoring.locks import try_exclusive_lock
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
@@ -62,9 +62,15 @@ def check_local_store(uri: str) -> None:
         )
 
 
-def _lock_directory(uri: str) -> Path | None:
-    path = sqlite_store_path(uri)
-    return path.parent / ".mlflow_run_locks" if path is not None else None
+def try_exclusive_lock(path: Path) -> IO | None:
+    """``path`` opened with its exclusive lock held, or None when another process holds it."""
+    handle = path.open("ab")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
 
 
 def fail_abandoned_runs(client: MlflowClient, experiment_id: str, current_run: str) -> list[str]:
@@ -106,9 +112,10 @@ class RunLockHook:
             return
         import mlflow  # a run of MLflow's: MLflow is imported already
 
-        directory = _lock_directory(mlflow.get_tracking_uri())
-        if directory is None:
+        store = sqlite_store_path(mlflow.get_tracking_uri())
+        if store is None:
             return
+        directory = store.parent / ".mlflow_run_locks"
         directory.mkdir(exist_ok=True)
         self._path = directory / f"{run.info.run_id}.lock"
         self._handle = try_exclusive_lock(self._path)

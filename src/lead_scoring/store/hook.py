@@ -30,9 +30,7 @@ def _store_datasets(pipeline, catalog) -> dict[str, Any]:
 class StoreLockHook:
     """Holds the lock of every lead store a run uses, before its first node and until its end.
 
-    A second ingest or score_new on the same store waits for the first (``lock_timeout``), so
-    ingest_log, the change records and score_log are exact whatever runs at once; after the
-    wait it stops with ``StoreBusyError``, which the command line ends with exit code 0.
+    A second run on the same store waits ``lock_timeout``, then stops with ``StoreBusyError``.
     """
 
     def __init__(self) -> None:
