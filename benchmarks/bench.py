@@ -39,7 +39,7 @@ BIN = Path(sys.executable).parent
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 # Inputs are this many times smaller with --quick.
 SCALE = 1
-QUICK_CASES = ("features", "train", "score", "serve", "serve_vs_plain")
+QUICK_CASES = ("features", "train", "score", "serve", "serve_vs_plain", "quick_start")
 STARTED = time.perf_counter()
 
 
@@ -71,6 +71,11 @@ TARGETS = {
     "serve_batch_seconds": ("≤ 1 s", lambda v: v <= 1),
     "serve_one_lead_vs_plain_ratio": ("≤ 2.5×", lambda v: v <= 2.5),
     "serve_1000_leads_vs_plain_ratio": ("≤ 3×", lambda v: v <= 3),
+    "quick_start_help_seconds": ("reported", lambda v: True),
+    "quick_start_ingest_seconds": ("reported", lambda v: True),
+    "quick_start_extra_seconds": ("≤ 1 s", lambda v: v <= 1),
+    "quick_start_extra_cpu_seconds": ("reported", lambda v: True),
+    "quick_start_ingest_peak_rss_gib": ("reported", lambda v: True),
 }
 UNITS = {"seconds": "s", "gib": "GiB", "ratio": "×", "speedup": "×", "ms": "ms"}
 
@@ -538,6 +543,59 @@ def case_serve_vs_plain(args, results: dict) -> None:
     report("serve_1000_leads_vs_plain_ratio", batch["ours"] / batch["plain"], results)
 
 
+def kedro_start(project: Path, *args: str) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak RSS in GiB of one `kedro` command in ``project``.
+
+    The project's own src/ comes first on the path: `kedro` would otherwise import the package
+    from wherever it is installed (its `kedro.init` hook runs before Kedro adds src/).
+    """
+    report_file = WORK / "time.out"
+    env = {**kedro_env(), "PYTHONPATH": str(project / "src")}
+    start = time.perf_counter()
+    result = subprocess.run(
+        ["/usr/bin/time", "-f", "%U %S %M", "-o", str(report_file), str(BIN / "kedro"), *args],
+        cwd=project,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wall = time.perf_counter() - start
+    if result.returncode:
+        raise RuntimeError(f"kedro {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+    user, system, peak_kib = report_file.read_text().split()[-3:]
+    return wall, float(user) + float(system), int(peak_kib) / 2**20
+
+
+def case_quick_start(args, results: dict) -> None:
+    """`kedro run --pipeline=ingest` with nothing new against `kedro --help`, runs alternating."""
+    project = scratch_project()
+    # An empty landing folder of its own: whatever other cases left in the default one.
+    landing = WORK / "empty_landing"
+    shutil.rmtree(landing, ignore_errors=True)
+    landing.mkdir(parents=True)
+    ingest = ("run", "--pipeline=ingest", f"--params=landing_path={landing}")
+    kedro_start(project, *ingest)  # creates the lead store and byte-compiles the copy's code
+    helps, ingests = [], []
+    # Each run is a few seconds, where one scheduler hiccup moves a figure: five pairs at least.
+    for run in range(max(args.repeats, 5)):
+        helps.append(kedro_start(project, "--help"))
+        ingests.append(kedro_start(project, *ingest))
+        progress(
+            f"  run {run + 1}: --help {helps[-1][0]:.2f} s ({helps[-1][1]:.2f} s CPU), "
+            f"ingest {ingests[-1][0]:.2f} s ({ingests[-1][1]:.2f} s CPU, {ingests[-1][2]:.2f} GiB)"
+        )
+    help_wall, help_cpu = (statistics.median(r[k] for r in helps) for k in (0, 1))
+    ingest_wall, ingest_cpu, ingest_rss = (
+        statistics.median(r[k] for r in ingests) for k in range(3)
+    )
+    report("quick_start_help_seconds", help_wall, results)
+    report("quick_start_ingest_seconds", ingest_wall, results)
+    report("quick_start_extra_seconds", ingest_wall - help_wall, results)
+    report("quick_start_extra_cpu_seconds", ingest_cpu - help_cpu, results)
+    report("quick_start_ingest_peak_rss_gib", ingest_rss, results)
+
+
 CASES = {
     "features": case_features,
     "features_vs_reference": case_features_vs_reference,
@@ -547,6 +605,7 @@ CASES = {
     "score_memory_growth": case_score_memory_growth,
     "serve": case_serve,
     "serve_vs_plain": case_serve_vs_plain,
+    "quick_start": case_quick_start,
 }
 
 

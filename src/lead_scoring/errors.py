@@ -1,31 +1,24 @@
-"""Errors that stop a run with one clear message instead of a traceback."""
+"""Errors that stop a run with one clear message instead of a traceback.
+
+The errors of unusable leads (``LeadDataError`` and its kinds) are MLflow exceptions, so they
+live in ``lead_scoring.data_errors`` and are looked up here on first use: importing MLflow costs
+some 2 s, which a run that reads no lead (`ingest` with nothing new) does not pay.
+"""
+
+from typing import TYPE_CHECKING, Any
 
 from kedro.io import DatasetError
-from mlflow.exceptions import MlflowException
-from mlflow.protos.databricks_pb2 import BAD_REQUEST
+
+if TYPE_CHECKING:
+    # What the lookup below returns, for type checkers.
+    from lead_scoring.data_errors import DuplicateColumnError as DuplicateColumnError
+    from lead_scoring.data_errors import EmptyExportError as EmptyExportError
+    from lead_scoring.data_errors import LeadDataError as LeadDataError
+    from lead_scoring.data_errors import MissingColumnsError as MissingColumnsError
 
 
 class LeadScoringError(Exception):
     """A problem with the user's data or set-up, explained in the message."""
-
-
-class LeadDataError(LeadScoringError, MlflowException):
-    """The leads sent are unusable as a whole.
-
-    Also an ``MlflowException`` with a 400 code, so the served model answers ``400 BAD_REQUEST``
-    with this message alone: any other error is answered with the server's stack trace.
-    """
-
-    def __init__(self, message: str) -> None:
-        MlflowException.__init__(self, message, error_code=BAD_REQUEST)
-
-
-class MissingColumnsError(LeadDataError):
-    """The export lacks columns the pipeline needs."""
-
-
-class EmptyExportError(LeadDataError):
-    """The export has a header but no leads."""
 
 
 class TooManyInvalidRowsError(LeadScoringError):
@@ -62,3 +55,14 @@ class RetrainingAlertError(LeadScoringError):
 
 class RealisedPerformanceAlertError(RetrainingAlertError):
     """The champion's realised ROC AUC fell below ``realised_performance.alert_roc_auc``."""
+
+
+_DATA_ERRORS = ("LeadDataError", "MissingColumnsError", "EmptyExportError", "DuplicateColumnError")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _DATA_ERRORS:
+        from lead_scoring import data_errors
+
+        return getattr(data_errors, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,19 +11,19 @@ import urllib.error
 import urllib.request
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import mlflow
 from kedro.framework.hooks import hook_impl
-from mlflow.data.pandas_dataset import from_pandas
-from mlflow.exceptions import MlflowException
-from mlflow.tracking import MlflowClient
 
 from lead_scoring.contract import CHALLENGER, CHAMPION, LABEL, REGISTERED_MODEL_NAME
 from lead_scoring.datasets import Publishable
 from lead_scoring.errors import LeadScoringError
-from lead_scoring.tracking import input_example
+from lead_scoring.lazy_mlflow import active_run, mlflow_client_on_use
+from lead_scoring.tracking import input_example, output_signature
 from lead_scoring.tracking_store import check_local_store
+
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +98,8 @@ def promote_model_version(
     In the store loop (``store_loop``) a new version is the challenger whenever a champion
     exists: ``kedro run --pipeline=promote`` decides later, on the leads both scored.
     """
+    from mlflow.exceptions import MlflowException  # a run of MLflow's: imported already
+
     versions = client.search_model_versions(f"name='{REGISTERED_MODEL_NAME}' and run_id='{run_id}'")
     if not versions:
         return None
@@ -214,6 +216,8 @@ def fetch_champion_report(client: MlflowClient, report: Path, note: str) -> None
 
     Where it cannot be read, a short page says which version is champion, and ``note``.
     """
+    from mlflow.exceptions import MlflowException  # a run of MLflow's: imported already
+
     champion = None
     report.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=report.parent) as download:
@@ -258,7 +262,7 @@ class ModelRegistryHook:
 
     @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
-        run = mlflow.active_run()
+        run = active_run()
         self._run_id = run.info.run_id if run else None
         names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
         self._names = [str(name) for name in names if name]
@@ -275,13 +279,18 @@ class ModelRegistryHook:
             # interaction columns of this project's mapping.
             interactions = catalog.load("interaction_mapping")["interaction_type"].tolist()
             pipeline.log_model_kwargs["input_example"] = input_example(interactions)
+            # Here, not in the registry: building it imports MLflow, which most runs never need.
+            pipeline.log_model_kwargs["signature"] = output_signature()
 
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any, node) -> None:
         if dataset_name in ("registered_model_summary", "promotion_record"):
             self._saved[dataset_name] = data
-        if dataset_name != "clean_leads" or self._source is None or mlflow.active_run() is None:
+        if dataset_name != "clean_leads" or self._source is None or active_run() is None:
             return
+        import mlflow
+        from mlflow.data.pandas_dataset import from_pandas
+
         with warnings.catch_warnings():
             # Two notes MLflow prints while it describes any local pandas frame: a local path
             # matches two source types that mean the same, and integer columns cannot hold a
@@ -298,7 +307,7 @@ class ModelRegistryHook:
 
     @hook_impl(trylast=True)
     def after_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
-        client = MlflowClient()
+        client = mlflow_client_on_use()
         report = _report_path(catalog)
         record = self._saved.get("promotion_record") or {}
         if record.get("outcome") == "promoted" and report is not None:
@@ -311,6 +320,8 @@ class ModelRegistryHook:
         if report is None or not paragraph or not stamp_report(report, paragraph):
             return
         if self._run_id is not None:
+            from mlflow.exceptions import MlflowException
+
             try:
                 client.log_artifact(self._run_id, str(report), "reporting")
             except (MlflowException, OSError) as error:

@@ -84,7 +84,7 @@ def _defining_module(function) -> str:
 def scoring_roots(inference: Pipeline, carried: Iterable[object] = ()) -> list[str]:
     """The modules that unpickling the model imports first: its nodes', and ``carried``'s."""
     nodes = {_defining_module(node.func) for node in inference.nodes}
-    return sorted(nodes | {thing.__module__ for thing in carried})
+    return sorted(nodes | {t if isinstance(t, str) else t.__module__ for t in carried})
 
 
 def staged_package(roots: Iterable[str]) -> Path:
@@ -107,8 +107,9 @@ class ScoringCode(os.PathLike):
     """
 
     def __init__(self, inference: Pipeline, carried: Iterable[object] = ()) -> None:
-        # ``carried``: the project's other objects or classes the model pickles with its nodes
-        # (its runner, its catalog's datasets); a test loads the model where nothing else is.
+        # ``carried``: the project's other objects or classes (or their modules' names) the model
+        # pickles with its nodes (its runner, its catalog's datasets); a test loads the model
+        # where nothing else is.
         self.roots = scoring_roots(inference, carried)
         self._folder: Path | None = None
 

@@ -35,7 +35,9 @@ from lead_scoring.pipelines import (
     training,
     validation,
 )
-from lead_scoring.tracking import output_signature
+
+
+MODEL_FILE_DATASET = "lead_scoring.datasets.catboost_model_dataset"
 
 
 def bound_to_model(learning: Pipeline) -> Pipeline:
@@ -45,7 +47,6 @@ def bound_to_model(learning: Pipeline) -> Pipeline:
     would demote it to a plain one that logs no model. The model carries the modules its scoring
     imports, so it loads where the project is not installed.
     """
-    from lead_scoring.datasets import CatBoostModelDataset
     from lead_scoring.model_code import ScoringCode
 
     inference = create_scoring_core()
@@ -58,9 +59,9 @@ def bound_to_model(learning: Pipeline) -> Pipeline:
         log_model_kwargs={
             "name": "model",
             "registered_model_name": REGISTERED_MODEL_NAME,
-            # The runner and the CatBoost file's dataset are pickled with the model.
-            "code_paths": [ScoringCode(inference, carried=[scoring_runner, CatBoostModelDataset])],
-            "signature": output_signature(),
+            # The runner and the CatBoost file's dataset are pickled with the model (the dataset
+            # by its module's name: importing it here would import CatBoost on every command).
+            "code_paths": [ScoringCode(inference, carried=[scoring_runner, MODEL_FILE_DATASET])],
         },
     )
 

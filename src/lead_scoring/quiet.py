@@ -30,6 +30,8 @@ UNTYPED_MODEL_NOTE = "Add type hints to the `predict` method"
 
 def silence_known_noise() -> None:
     """Ignore the known library warnings above, and only those."""
+    # MLflow gives its loggers a handler of its own when imported, past conf/logging.yml.
+    os.environ.setdefault("MLFLOW_CONFIGURE_LOGGING", "false")
     for category, message in KNOWN_NOISE:
         warnings.filterwarnings("ignore", message=message, category=category)
 
@@ -53,11 +55,7 @@ def define_kedro_mlflow_model() -> None:
 def on_kedro_start() -> None:
     """Set the filters, and define kedro-mlflow's model class before anything else imports it.
 
-    Called by `kedro` before it loads its plugins, and by the package when first imported, so a
-    notebook's `%load_ext kedro.ipython`, which imports the project before kedro-mlflow's hooks,
-    starts quiet too.
+    Called by `kedro` before it loads its plugins: kedro-mlflow's commands import the class.
     """
-    # MLflow gives its loggers a handler of its own when imported, past conf/logging.yml.
-    os.environ.setdefault("MLFLOW_CONFIGURE_LOGGING", "false")
     silence_known_noise()
     define_kedro_mlflow_model()

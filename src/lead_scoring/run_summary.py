@@ -12,15 +12,16 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import mlflow
 from kedro.framework.hooks import hook_impl
-from mlflow.exceptions import MlflowException
-from mlflow.tracking import MlflowClient
 
 from lead_scoring.contract import CHALLENGER, CHAMPION, COLD, CREATED_DATE, HOT, TIERS
 from lead_scoring.hooks import ALIAS_REASON_TAG, challenger_report_path
+from lead_scoring.lazy_mlflow import active_run, mlflow_client_on_use
+
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
 
 # The files a person opens after a run, by catalog entry, when the run wrote them.
 FILES = {
@@ -295,6 +296,8 @@ def _filepath(catalog, name: str) -> str | None:
 
 def _registered_model(client: MlflowClient, run_id: str) -> dict | None:
     """The newest model version ``run_id`` registered, with its aliases and why it has them."""
+    from mlflow.exceptions import MlflowException  # a run of MLflow's: imported already
+
     try:
         found = client.search_model_versions(f"run_id='{run_id}'")
         if not found:
@@ -323,7 +326,7 @@ class RunSummaryHook:
     @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
         self._facts = {}
-        run = mlflow.active_run()
+        run = active_run()
         self._run_id = run.info.run_id if run else None
 
     @hook_impl
@@ -335,7 +338,7 @@ class RunSummaryHook:
     # Runs after the registry hook has given the new version its alias (see settings.HOOKS).
     @hook_impl(trylast=True)
     def after_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
-        facts, client = self._facts, MlflowClient()
+        facts, client = self._facts, mlflow_client_on_use()
         if self._run_id:
             facts["model"] = _registered_model(client, self._run_id)
         outputs = pipeline.all_outputs()
@@ -357,6 +360,8 @@ class RunSummaryHook:
         names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
         described = None
         if self._run_id:
+            import mlflow
+
             info = client.get_run(self._run_id).info
             described = {"name": info.run_name, "id": info.run_id, "uri": mlflow.get_tracking_uri()}
         pipeline_name = "+".join(str(name) for name in names if name) or "__default__"

@@ -7,16 +7,17 @@ from kedro.utils import find_kedro_project
 
 from lead_scoring.export_guard import ExistingExportGuardHook
 from lead_scoring.hooks import ModelRegistryHook, StreamedOutputsHook, TrackingPreflightHook
+from lead_scoring.lazy_mlflow import LazyMlflowHook
 from lead_scoring.pipeline_aliases import PipelineAliasHook
-from lead_scoring.quiet import on_kedro_start
+from lead_scoring.quiet import silence_known_noise
 from lead_scoring.run_summary import RunSummaryHook
 from lead_scoring.store.hook import StoreLockHook
 from lead_scoring.tracking_store import RunLockHook
 
-# A notebook's `%load_ext kedro.ipython` reads these settings before kedro-mlflow's hooks load:
-# quiet from there on, as `kedro` makes itself through its `kedro.init` entry point. (Not in the
-# package's __init__, which the registered model runs too.)
-on_kedro_start()
+# A notebook's `%load_ext kedro.ipython` reads these settings first: quiet from there on, as
+# `kedro` makes itself through its `kedro.init` entry point. (Not in the package's __init__,
+# which the registered model runs too; kedro-mlflow itself is imported when a run needs it.)
+silence_known_noise()
 
 # The summary comes after the registry hook: of two `trylast` hooks, pluggy calls the one
 # registered last, last, so the summary sees the alias the registry hook gave.
@@ -29,10 +30,13 @@ HOOKS = (
     RunLockHook(),
     StoreLockHook(),
     PipelineAliasHook(),
+    # Last, so called first of the plain hooks, as kedro-mlflow's plugin hook was.
+    LazyMlflowHook(),
 )
 
 # Telemetry tries to reach the network on every command; the project never phones home.
-DISABLE_HOOKS_FOR_PLUGINS = ("kedro-telemetry",)
+# kedro-mlflow's hook runs through LazyMlflowHook, which takes its place (never twice).
+DISABLE_HOOKS_FOR_PLUGINS = ("kedro-telemetry", "kedro-mlflow")
 
 
 def _env(name: str, default: str | None = None) -> str | None:

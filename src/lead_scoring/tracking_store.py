@@ -12,14 +12,16 @@ import logging
 import os
 import sqlite3
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-import mlflow
 from kedro.framework.hooks import hook_impl
-from mlflow.tracking import MlflowClient
 
 from lead_scoring.errors import LeadScoringError
+from lead_scoring.lazy_mlflow import active_run
 from lead_scoring.locks import try_exclusive_lock
+
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
 
 logger = logging.getLogger(__name__)
 
@@ -99,14 +101,18 @@ class RunLockHook:
 
     @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
-        run = mlflow.active_run()
+        run = active_run()
+        if run is None:
+            return
+        import mlflow  # a run of MLflow's: MLflow is imported already
+
         directory = _lock_directory(mlflow.get_tracking_uri())
-        if run is None or directory is None:
+        if directory is None:
             return
         directory.mkdir(exist_ok=True)
         self._path = directory / f"{run.info.run_id}.lock"
         self._handle = try_exclusive_lock(self._path)
-        client = MlflowClient()
+        client = mlflow.MlflowClient()
         client.set_tag(run.info.run_id, RUN_LOCK_TAG, str(self._path))
         fail_abandoned_runs(client, run.info.experiment_id, run.info.run_id)
 

@@ -249,3 +249,21 @@ def test_the_answers_records_are_those_pandas_gives(holdout, shap_values, learne
     # A column of another type goes through pandas.
     answer["model_version"] = np.int64(3)
     assert answer.to_dict(orient="records")[0]["model_version"] == 3
+
+
+def test_a_few_leads_make_the_pool_that_many_leads_make(learned, holdout, monkeypatch):
+    # Up to _SMALL_POOL leads the pool is an object matrix, beyond it a frame: same features.
+    import lead_scoring.pipelines.lead_model.nodes as nodes
+
+    model = learned.load("lead_scoring_model")
+    few = holdout.iloc[: nodes._SMALL_POOL]
+    matrix_pool = model_pool(model, few)
+    monkeypatch.setattr(nodes, "_SMALL_POOL", 0)
+    frame_pool = model_pool(model, few)
+    np.testing.assert_array_equal(
+        model.predict(matrix_pool, prediction_type="RawFormulaVal"),
+        model.predict(frame_pool, prediction_type="RawFormulaVal"),
+    )
+    np.testing.assert_array_equal(
+        model.calc_leaf_indexes(matrix_pool), model.calc_leaf_indexes(frame_pool)
+    )

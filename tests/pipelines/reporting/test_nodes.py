@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mlflow
 import numpy as np
 import pandas as pd
 import pytest
@@ -241,8 +242,8 @@ def test_mlflow_identifiers_come_from_the_active_run(monkeypatch):
     class Experiment:
         name = "lead_scoring"
 
-    monkeypatch.setattr(nodes.mlflow, "active_run", lambda: Run())
-    monkeypatch.setattr(nodes.mlflow, "get_experiment", lambda experiment_id: Experiment())
+    monkeypatch.setattr(mlflow, "active_run", lambda: Run())
+    monkeypatch.setattr(mlflow, "get_experiment", lambda experiment_id: Experiment())
     described = nodes.describe_mlflow_run({"roc_auc": 0.8})
     assert described["run_id"] == "abc123"
     assert (described["experiment_id"], described["experiment_name"]) == ("7", "lead_scoring")

@@ -5,13 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-import mlflow
 import numpy as np
 import pandas as pd
-from mlflow.exceptions import MlflowException
-from mlflow.pyfunc import PyFuncModel
-from mlflow.tracking import MlflowClient
-from sklearn.metrics import roc_auc_score
 
 from lead_scoring.contract import (
     CITY,
@@ -40,8 +35,11 @@ from lead_scoring.datasets.scored_chunks_dataset import (
     ScoredChunks,
 )
 from lead_scoring.errors import LeadScoringError
+from lead_scoring.heavy_types import PyFuncModel
 from lead_scoring.pipelines.validation import parse_numbers
 from lead_scoring.tracking import as_mlflow_metrics
+
+# MLflow, scikit-learn: imported where used, not on every `kedro` start (seconds).
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +71,9 @@ class ScoringContractError(LeadScoringError):
 
 def find_model_version(params: dict) -> dict:
     """The registered model version to score with: the pinned version, else the alias's."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
     name, version, alias = params["name"], params.get("version"), params.get("alias")
     if params.get("uri"):
         # A model directory on disk scores without asking the registry, e.g. when it is down.
@@ -99,6 +100,10 @@ def find_model_version(params: dict) -> dict:
 
 def _why_no_model(name: str, wanted: str) -> str:
     """Why the registry has no model to score with: never trained, emptied, or no such version."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
     client, store = MlflowClient(), mlflow.get_tracking_uri()
     try:
         client.get_registered_model(name)
@@ -129,6 +134,8 @@ def _why_no_model(name: str, wanted: str) -> str:
 
 def load_scoring_model(model_version: dict) -> PyFuncModel:
     """The registered scoring pipeline, as the MLflow pyfunc model that serving runs too."""
+    import mlflow
+
     try:
         # The project pins its stack (requirements.lock); MLflow's own re-check of the model's
         # requirements against installed packages costs seconds on every run.
@@ -328,6 +335,8 @@ def split_predictions(
 
 def measure_realised_performance(tally: dict) -> dict:
     """ROC AUC of the scores against the realised label, when the batch carries one."""
+    from sklearn.metrics import roc_auc_score
+
     if not tally["labels"]:
         return {}
     label, probability = np.concatenate(tally["labels"]), np.concatenate(tally["probabilities"])

@@ -17,6 +17,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from lead_scoring import errors
 from lead_scoring.contract import (
     CITY,
     CREATED_DATE,
@@ -35,7 +36,6 @@ from lead_scoring.contract import (
 from lead_scoring.datasets.lead_store import LeadFile
 from lead_scoring.datasets.raw_leads_dataset import REJECTED_LINES, record_lines
 from lead_scoring.errors import (
-    EmptyExportError,
     LeadKeyCollisionError,
     LeadScoringError,
     UnkeyedOutcomesError,
@@ -347,7 +347,8 @@ def read_lead_file(
         valid, quarantine = validate_raw_leads(
             normalised, interaction_mapping, validation, label_required=False
         )
-    except EmptyExportError:
+    # Looked up only when something was raised: an MLflow exception (errors.py says why).
+    except errors.EmptyExportError:
         logger.warning("%s has a header but no leads.", name)
         rejected = _rejected_lines(normalised, explicit)
         return LeadFile(name, file_hash or frame_hash(raw), len(raw), quarantine=rejected)

@@ -17,7 +17,6 @@ from lead_scoring.frames import arrays_in_order, frame_of
 from lead_scoring.pipelines.validation import (
     UNKNOWN_COLUMNS,
     UNREADABLE_CELLS,
-    DuplicateColumnError,
     arrow_cells,
 )
 
@@ -122,6 +121,8 @@ def normalise_raw_leads(
     for name, cells in zip(names, arrays_in_order(raw), strict=True):
         if name in found and name != index_column:
             # Two columns of one name may hold different values: which is the lead's is unclear.
+            from lead_scoring.errors import DuplicateColumnError  # MLflow's: errors.py says why
+
             raise DuplicateColumnError(
                 f"The lead export has the column '{name}' twice: which one holds the leads' "
                 "values is unclear. Remove or rename one. Nothing was scored."

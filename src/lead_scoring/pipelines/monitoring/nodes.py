@@ -14,11 +14,8 @@ import json
 import logging
 from pathlib import Path
 
-import mlflow
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-from mlflow.exceptions import MlflowException
 
 from lead_scoring.contract import SCORED, TIERS
 from lead_scoring.datasets.scored_chunks_dataset import (
@@ -26,8 +23,11 @@ from lead_scoring.datasets.scored_chunks_dataset import (
     MODEL_INPUT_PREFIX,
     ScoredChunks,
 )
+from lead_scoring.heavy_types import Figure
 from lead_scoring.pipelines.feature_engineering import CATEGORICAL_FEATURES, feature_columns
 from lead_scoring.tracking import as_mlflow_metrics
+
+# matplotlib, MLflow: imported where used, not on every `kedro` start (seconds).
 
 logger = logging.getLogger(__name__)
 
@@ -173,6 +173,9 @@ def build_reference_profile(
 
 def load_drift_reference(model_version: dict, params: dict) -> dict:
     """The reference profile logged with the training run of the scoring model version."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
     if not model_version.get("run_id"):
         logger.warning("A local model carries no drift reference; drift monitoring is skipped.")
         return {}
@@ -396,6 +399,8 @@ _STATUS_COLOURS = {
 
 def plot_drift(drift_report: dict, params: dict) -> Figure:
     """PSI per feature against the alert levels, and tier shares against training."""
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(12, 7), layout="constrained")
     psi_axes, tier_axes = figure.subplots(1, 2, width_ratios=[3, 1])
     features = {n: f for n, f in drift_report["features"].items() if f["psi"] is not None}

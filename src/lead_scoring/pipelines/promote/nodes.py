@@ -12,17 +12,18 @@ lost on real leads, so shadowing it further would spend a model's scoring time o
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-import mlflow
 import numpy as np
 import pandas as pd
-from mlflow.exceptions import MlflowException
-from mlflow.tracking import MlflowClient
-from sklearn.metrics import roc_auc_score
 
 from lead_scoring.contract import CHALLENGER, CHAMPION, LABEL
 from lead_scoring.datasets.lead_store import LeadStore, now_utc
 from lead_scoring.store import role_queries
+
+# MLflow, scikit-learn: imported where used, not on every `kedro` start (seconds).
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,8 @@ _BLOCK_CELLS = 5_000_000
 
 
 def _version(client: MlflowClient, name: str, alias: str) -> str | None:
+    from mlflow.exceptions import MlflowException
+
     try:
         return str(client.get_model_version_by_alias(name, alias).version)
     except MlflowException:
@@ -41,6 +44,8 @@ def _version(client: MlflowClient, name: str, alias: str) -> str | None:
 
 def find_contenders(model_name: str) -> dict:
     """The registered model's champion and challenger versions (None where an alias is unset)."""
+    from mlflow.tracking import MlflowClient
+
     client = MlflowClient()
     champion = _version(client, model_name, CHAMPION)
     challenger = _version(client, model_name, CHALLENGER)
@@ -129,6 +134,8 @@ def _decision(contenders: dict, params: dict, leads: int, outcome: str, reason: 
 
 def decide_promotion(paired: pd.DataFrame, contenders: dict, params: dict) -> dict:
     """Promoted, kept, too few outcomes or no challenger, with both figures and the interval."""
+    from sklearn.metrics import roc_auc_score
+
     if contenders["champion"] is None:
         return _decision(
             contenders, params, 0, "no_challenger", "no champion in the registry to challenge"
@@ -186,6 +193,8 @@ def decide_promotion(paired: pd.DataFrame, contenders: dict, params: dict) -> di
 
 def _log_to_mlflow(decision: dict) -> str:
     """The decision as params, metrics and tags of the run (kedro-mlflow's, else its own)."""
+    import mlflow
+
     active = mlflow.active_run()
     run = active or mlflow.start_run(run_name=f"promote {pd.Timestamp.now():%Y-%m-%d %H:%M:%S}")
     try:
@@ -216,6 +225,8 @@ def _log_to_mlflow(decision: dict) -> str:
 
 
 def _move_aliases(decision: dict) -> None:
+    from mlflow.tracking import MlflowClient
+
     client, name = MlflowClient(), decision["model_name"]
     old, new = decision["champion_version"], decision["challenger_version"]
     client.set_registered_model_alias(name, CHAMPION, new)

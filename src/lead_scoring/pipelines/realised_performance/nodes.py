@@ -5,13 +5,8 @@ from __future__ import annotations
 import json
 import logging
 
-import mlflow
 import numpy as np
 import pandas as pd
-from mlflow.entities import Metric
-from mlflow.exceptions import MlflowException
-from mlflow.tracking import MlflowClient
-from sklearn.metrics import average_precision_score, roc_auc_score
 
 from lead_scoring.contract import (
     CHAMPION,
@@ -35,6 +30,8 @@ from lead_scoring.pipelines.reporting import OTHER, segment_figures
 from lead_scoring.pipelines.training import tier_outcomes
 from lead_scoring.store import LeadStore, now_utc
 from lead_scoring.store.tables import MODEL_NAME, MODEL_VERSION, ROLE
+
+# MLflow, scikit-learn: imported where used, not on every `kedro` start (seconds).
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +95,8 @@ def realised_figures(
     label: np.ndarray, probability: np.ndarray, tier: np.ndarray, min_outcomes: int
 ) -> dict:
     """Counts, means and, with ``min_outcomes`` of each outcome, ROC AUC, PR AUC, hot precision."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
     completers = int(label.sum())
     row = {
         "labelled_leads": len(label),
@@ -157,6 +156,10 @@ def measure_realised_performance(labelled_scores: pd.DataFrame, params: dict) ->
 
 def find_promised_figures(realised: pd.DataFrame) -> pd.DataFrame:
     """Each measured version's MLflow run and the holdout ROC AUC and hot precision it logged."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
     client = MlflowClient()
     rows = []
     for name, version in (
@@ -195,6 +198,9 @@ def realised_metrics(rows: pd.DataFrame) -> dict[str, float]:
 
 def log_realised_performance(realised: pd.DataFrame, promised: pd.DataFrame) -> dict[str, int]:
     """Log each version's figures to its own training run, one step per measurement."""
+    from mlflow.entities import Metric
+    from mlflow.tracking import MlflowClient
+
     client = MlflowClient()
     logged = {}
     runs = promised.dropna(subset=["run_id"]).set_index([MODEL_NAME, MODEL_VERSION])["run_id"]
@@ -256,6 +262,9 @@ def measure_realised_segments(
 
 def _champion_artifact(promised: pd.DataFrame, champion: dict, path: str) -> str | None:
     """A local copy of an artifact of the champion's train run; None when it has none."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
     runs = promised.set_index([MODEL_NAME, MODEL_VERSION])["run_id"].dropna()
     if not champion or (champion["name"], champion["version"]) not in runs.index:
         return None

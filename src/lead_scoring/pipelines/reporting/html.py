@@ -14,9 +14,9 @@ from typing import Any, NamedTuple
 
 import jinja2
 import pandas as pd
-from matplotlib.figure import Figure
 
 from lead_scoring.contract import COLD, HOT, TIERS, WARM
+from lead_scoring.heavy_types import Figure
 from lead_scoring.pipelines.reporting.nodes import business_sentences, score_range
 
 # The two tier promises, as the report's tables name them.
@@ -298,6 +298,8 @@ def render_model_report(
 
 def distribution_chart(title: str, rows: list[dict]) -> Figure:
     """A distribution: each value's share of leads, and its completion rate if known."""
+    from matplotlib.figure import Figure
+
     # A bare Figure, not pyplot: no global state, no display backend needed in a headless run.
     figure = Figure(figsize=(5.2, 0.32 * len(rows) + 0.9), layout="constrained")
     ax = figure.subplots()

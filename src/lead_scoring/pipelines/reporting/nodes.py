@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import mlflow
 import numpy as np
 import pandas as pd
-from catboost import CatBoostClassifier
-from matplotlib.figure import Figure
-from sklearn.calibration import CalibrationDisplay
-from sklearn.metrics import ConfusionMatrixDisplay, PrecisionRecallDisplay, RocCurveDisplay
 
 from lead_scoring.contract import (
     CITY,
@@ -27,9 +22,12 @@ from lead_scoring.contract import (
     TIMESTAMP_FORMAT,
     city_tier,
 )
+from lead_scoring.heavy_types import CatBoostClassifier, Figure
 from lead_scoring.pipelines.lead_model import explain_predictions, score_cuts
 from lead_scoring.pipelines.validation import parse_numbers, parse_timestamps
 from lead_scoring.tracking import as_mlflow_metrics
+
+# CatBoost, matplotlib, MLflow, scikit-learn: imported where used, not on every `kedro` start (seconds).
 
 MODEL_COLOUR = "#1f5fa8"
 BASELINE_COLOUR = "#9a9a9a"
@@ -178,6 +176,8 @@ def describe_business_impact(business_summary: dict) -> str:
 
 def describe_mlflow_run(holdout_metrics: dict) -> dict:
     """The MLflow tracking URI, experiment and run that this report belongs to, and its AUC."""
+    import mlflow
+
     # Not pure on purpose: kedro-mlflow opens the run before the first node, and the report must
     # name it. The model version and its alias are only assigned after the last node, by the
     # registry hook, so the report can name the registered model but not its version.
@@ -212,6 +212,8 @@ def describe_mlflow_run(holdout_metrics: dict) -> dict:
 
 def _figure(width: float = 6.4, height: float = 4.6, ncols: int = 1) -> tuple[Figure, list]:
     # A bare Figure, not pyplot: no global state, no display backend needed in a headless run.
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(width, height), layout="constrained")
     axes = figure.subplots(1, ncols, squeeze=False)[0]
     for ax in axes:
@@ -229,6 +231,8 @@ def _labels_and_scores(holdout_predictions: pd.DataFrame):
 
 def plot_roc_curves(holdout_predictions: pd.DataFrame, holdout_metrics: dict) -> Figure:
     """ROC curves of the model and the logistic baseline on the holdout."""
+    from sklearn.metrics import RocCurveDisplay
+
     label, model, baseline = _labels_and_scores(holdout_predictions)
     figure, (ax,) = _figure(5.6, 5.0)
     for scores, name, key, colour in (
@@ -255,6 +259,8 @@ def plot_precision_recall_curves(
     holdout_predictions: pd.DataFrame, holdout_metrics: dict
 ) -> Figure:
     """Precision-recall curves of the model and the logistic baseline on the holdout."""
+    from sklearn.metrics import PrecisionRecallDisplay
+
     label, model, baseline = _labels_and_scores(holdout_predictions)
     figure, (ax,) = _figure(5.6, 5.0)
     for scores, name, key, colour in (
@@ -281,6 +287,8 @@ def plot_calibration(
     holdout_predictions: pd.DataFrame, holdout_metrics: dict, params: dict
 ) -> Figure:
     """Predicted probability against the observed completion rate, with the Brier scores."""
+    from sklearn.calibration import CalibrationDisplay
+
     label, model, baseline = _labels_and_scores(holdout_predictions)
     figure, (ax,) = _figure(5.6, 5.0)
     for scores, name, key, colour in (
@@ -403,6 +411,8 @@ def cold_cut_confusion(holdout_predictions: pd.DataFrame, tier_cuts: dict) -> pd
 
 def plot_cold_cut_confusion(holdout_predictions: pd.DataFrame, tier_cuts: dict) -> Figure:
     """Confusion matrix of calling every lead that is not cold, against what happened."""
+    from sklearn.metrics import ConfusionMatrixDisplay
+
     matrix = cold_cut_confusion(holdout_predictions, tier_cuts)
     counts = matrix.to_numpy()
     # Coloured by the share of each row, so the rarer outcome's split reads as clearly.

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pandas as pd
-from matplotlib.figure import Figure
 
+from lead_scoring.heavy_types import Figure
 from lead_scoring.pipelines.reporting.html import _TEMPLATES, _renamed_table, png_base64
+
+# matplotlib: imported where used, not on every `kedro` start (seconds).
 
 # Rows of realised_performance shown on the page: header and format.
 REALISED_COLUMNS = {
@@ -64,6 +66,8 @@ def realised_plot(
     limits: tuple[float, float],
 ) -> Figure:
     """One figure per month, a line per version and role, the promise dashed beside it."""
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(7.5, 3.6), layout="constrained")
     ax = figure.subplots()
     months = sorted(monthly["period"].unique())

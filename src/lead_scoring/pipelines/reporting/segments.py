@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
 
 from lead_scoring.contract import HOT, LABEL, MEDIUM, PLATFORM, SOURCE
 from lead_scoring.pipelines.feature_engineering import CITY_TIER
+
+# scikit-learn: imported where used, not on every `kedro` start (seconds).
 
 # The segment dimensions: readable name and the column of a lead that holds it.
 DIMENSIONS = {
@@ -25,6 +26,8 @@ SEGMENT_COLUMNS = ["dimension", "segment", "leads", "completers", "roc_auc", "ho
 
 
 def _figures(label: np.ndarray, probability: np.ndarray, tier: np.ndarray, min_outcomes: int):
+    from sklearn.metrics import roc_auc_score
+
     completers = int(label.sum())
     enough = min(completers, len(label) - completers) >= max(min_outcomes, 1)
     hot = tier == HOT

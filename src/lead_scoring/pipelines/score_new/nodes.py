@@ -10,9 +10,6 @@ import logging
 import uuid
 
 import pandas as pd
-from mlflow.exceptions import MlflowException
-from mlflow.pyfunc import PyFuncModel
-from mlflow.tracking import MlflowClient
 
 from lead_scoring.contract import CHALLENGER, CHAMPION, CREATED_DATE, LEAD_ID, SCORED, TIERS
 from lead_scoring.datasets.lead_store import (
@@ -27,11 +24,14 @@ from lead_scoring.datasets.lead_store import (
 )
 from lead_scoring.datasets.scored_chunks_dataset import EXPORT_PREFIX, ScoredChunks
 from lead_scoring.errors import RetrainingAlertError
+from lead_scoring.heavy_types import PyFuncModel
 from lead_scoring.pipelines import batch_scoring
 from lead_scoring.pipelines.batch_scoring import list_quarantined_leads, list_scored_leads
 from lead_scoring.pipelines.training import from_unix_days
 from lead_scoring.store import role_queries
 from lead_scoring.store.tables import ROLE
+
+# MLflow: imported where used, not on every `kedro` start (seconds).
 
 logger = logging.getLogger(__name__)
 
@@ -248,6 +248,9 @@ def check_score_run(
 
 def describe_model_training(model_version: dict) -> dict:
     """What the scoring version was trained on, from its MLflow run: leads, newest, run name."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
     if not model_version.get("run_id"):
         return {"trained_on": f"local model {model_version.get('uri')}"}
     try:
@@ -296,6 +299,9 @@ def list_new_calls(
 
 def find_challenger_version(champion: dict, params: dict) -> dict:
     """The version the ``challenger`` alias names, or {} when none or it is the champion."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
     if champion.get("run_id") is None:
         return {}
     try:

@@ -6,10 +6,9 @@ import logging
 
 import numpy as np
 import pandas as pd
-from catboost import CatBoostClassifier
-from sklearn.metrics import average_precision_score, roc_auc_score
 
 from lead_scoring.contract import CREATED_DATE, LABEL
+from lead_scoring.heavy_types import CatBoostClassifier
 from lead_scoring.pipelines.lead_model import (
     assign_tiers,
     calibrate_probabilities,
@@ -18,6 +17,8 @@ from lead_scoring.pipelines.lead_model import (
 )
 from lead_scoring.pipelines.training.nodes import fit_fixed_trees, scaled_tree_count, tier_outcomes
 from lead_scoring.tracking import as_mlflow_metrics
+
+# CatBoost, scikit-learn: imported where used, not on every `kedro` start (seconds).
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +85,8 @@ def backtest_out_of_time(
 
 
 def _month_metrics(label: np.ndarray, probability: np.ndarray, tiers: np.ndarray) -> dict:
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
     both_classes = 0 < label.sum() < len(label)
     return {
         "leads": len(label),

@@ -5,15 +5,13 @@ from __future__ import annotations
 import logging
 import sys
 
-import mlflow
 import numpy as np
 import pandas as pd
-from mlflow.exceptions import MlflowException
-from mlflow.tracking import MlflowClient
-from sklearn.metrics import log_loss, roc_auc_score
 
 from lead_scoring.contract import CREATED_DATE, LABEL
 from lead_scoring.tracking import as_mlflow_metrics
+
+# MLflow, scikit-learn: imported where used, not on every `kedro` start (seconds).
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +23,10 @@ def select_raw_holdout(raw_leads: pd.DataFrame, holdout_leads: pd.DataFrame) -> 
 
 def _load_champion(name: str, alias: str):
     """The champion's version and pyfunc model, or None when there is none."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
     client = MlflowClient()
     try:
         version = client.get_model_version_by_alias(name, alias)
@@ -46,6 +48,8 @@ def from_unix_days(days: float) -> pd.Timestamp:
 
 
 def _champion_newest_lead(version) -> pd.Timestamp | None:
+    from mlflow.tracking import MlflowClient
+
     metric = (
         MlflowClient().get_run(version.run_id).data.metrics.get("registered.newest_lead_unix_days")
     )
@@ -53,6 +57,8 @@ def _champion_newest_lead(version) -> pd.Timestamp | None:
 
 
 def _scores(label: np.ndarray, probability: np.ndarray) -> dict:
+    from sklearn.metrics import log_loss, roc_auc_score
+
     clipped = np.clip(probability, 1e-6, 1 - 1e-6)
     return {
         "roc_auc": float(roc_auc_score(label, probability)),

@@ -3,27 +3,13 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from catboost import CatBoostClassifier, Pool
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import (
-    accuracy_score,
-    average_precision_score,
-    brier_score_loss,
-    f1_score,
-    log_loss,
-    precision_score,
-    recall_score,
-    roc_auc_score,
-)
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from lead_scoring.contract import COLD, CREATED_DATE, HOT, LABEL, LEAD_ID, TIERS
+from lead_scoring.heavy_types import CatBoostClassifier
 from lead_scoring.pipelines.feature_engineering import CATEGORICAL_FEATURES, feature_columns
 from lead_scoring.pipelines.lead_model import (
     assign_tiers,
@@ -33,6 +19,10 @@ from lead_scoring.pipelines.lead_model import (
     probability_to_score,
 )
 from lead_scoring.tracking import as_mlflow_metrics
+
+# CatBoost, scikit-learn: imported where used, not on every `kedro` start (seconds).
+if TYPE_CHECKING:
+    from catboost import Pool
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +67,8 @@ def recency_weights(created: pd.Series, half_life_days: float | None) -> np.ndar
 
 def catboost_classifier(params: dict, iterations: int | None = None) -> CatBoostClassifier:
     """An unfitted CatBoost with the project's settings; ``iterations`` fixes the tree count."""
+    from catboost import CatBoostClassifier
+
     settings = {k: v for k, v in params["catboost"].items() if k not in ("early_stopping_rounds",)}
     if iterations is not None:
         settings["iterations"] = iterations
@@ -114,6 +106,8 @@ def model_pool_from(
     frame: pd.DataFrame, features: list[str], half_life_days: float | None = None
 ) -> Pool:
     """A labelled CatBoost pool of ``features``, weighted by recency when a half-life is given."""
+    from catboost import Pool
+
     return Pool(
         frame[features],
         label=frame[LABEL],
@@ -175,6 +169,12 @@ def fit_logistic_baseline(
     train: pd.DataFrame, interaction_mapping: pd.DataFrame, params: dict
 ) -> object:
     """A one-hot logistic regression on the same features, the bar CatBoost must clear."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
     features = feature_columns(interaction_mapping)
     numeric = [c for c in features if c not in CATEGORICAL_FEATURES]
     baseline = make_pipeline(
@@ -240,6 +240,8 @@ def fit_probability_calibration(backtest_predictions: pd.DataFrame) -> dict:
     down: the backtest shows by how much, and the scaling takes it out. It is monotone, so the
     ranking, the ROC AUC and the reasons do not change; only the probabilities and the score do.
     """
+    from sklearn.linear_model import LogisticRegression
+
     label = backtest_predictions[LABEL].to_numpy()
     probability = backtest_predictions["probability"].to_numpy()
     features = log_odds(probability).reshape(-1, 1)
@@ -315,6 +317,17 @@ def predict_holdout(
 
 def classification_metrics(label: np.ndarray, probability: np.ndarray, threshold: float) -> dict:
     """Ranking, probability and thresholded metrics of one model."""
+    from sklearn.metrics import (
+        accuracy_score,
+        average_precision_score,
+        brier_score_loss,
+        f1_score,
+        log_loss,
+        precision_score,
+        recall_score,
+        roc_auc_score,
+    )
+
     predicted = (probability >= threshold).astype(int)
     return {
         "roc_auc": roc_auc_score(label, probability),

@@ -3,7 +3,6 @@ from lead_scoring.pipelines.validation.pipeline import create_pipeline
 from lead_scoring.pipelines.validation.schemas import (
     UNKNOWN_COLUMNS,
     UNREADABLE_CELLS,
-    DuplicateColumnError,
     arrow_cells,
     parse_numbers,
     parse_timestamps,
@@ -12,7 +11,6 @@ from lead_scoring.pipelines.validation.schemas import (
 __all__ = [
     "UNKNOWN_COLUMNS",
     "UNREADABLE_CELLS",
-    "DuplicateColumnError",
     "arrow_cells",
     "create_pipeline",
     "parse_numbers",
