@@ -182,32 +182,28 @@ def describe_mlflow_run(holdout_metrics: dict) -> dict:
     # name it. The model version and its alias are only assigned after the last node, by the
     # registry hook, so the report can name the registered model but not its version.
     run = mlflow.active_run()
-    info = {
+    experiment = mlflow.get_experiment(run.info.experiment_id) if run else None
+    return {
         "report_created": pd.Timestamp.now().strftime("%Y-%m-%d %H:%M"),
         "tracking_uri": mlflow.get_tracking_uri(),
         "registered_model": REGISTERED_MODEL_NAME,
-        "experiment_id": None,
-        "experiment_name": None,
-        "run_id": None,
-        "run_name": None,
-        "artifact_uri": None,
+        "experiment_id": run.info.experiment_id if run else None,
+        "experiment_name": experiment.name if experiment else None,
+        "run_id": run.info.run_id if run else None,
+        "run_name": run.info.run_name if run else None,
+        "artifact_uri": run.info.artifact_uri if run else None,
         # Taking the metrics also makes the report wait for a successful training.
         "holdout_roc_auc": holdout_metrics.get("roc_auc"),
-    }
-    if run is None:
-        return info
-    experiment = mlflow.get_experiment(run.info.experiment_id)
-    return {
-        **info,
-        "experiment_id": run.info.experiment_id,
-        "experiment_name": experiment.name if experiment else None,
-        "run_id": run.info.run_id,
-        "run_name": run.info.run_name,
-        "artifact_uri": run.info.artifact_uri,
     }
 
 
 # --- plots ----------------------------------------------------------------------------------
+
+# The two scores the holdout plots compare: column, name, prefix of its metrics, colour.
+SCORES = (
+    ("probability", "CatBoost", "", MODEL_COLOUR),
+    ("baseline_probability", "logistic baseline", "baseline_", BASELINE_COLOUR),
+)
 
 
 def _figure(width: float = 6.4, height: float = 4.6, ncols: int = 1) -> tuple[Figure, list]:
@@ -221,28 +217,28 @@ def _figure(width: float = 6.4, height: float = 4.6, ncols: int = 1) -> tuple[Fi
     return figure, list(axes)
 
 
-def _labels_and_scores(holdout_predictions: pd.DataFrame):
-    return (
-        holdout_predictions[LABEL].to_numpy(),
-        holdout_predictions["probability"].to_numpy(),
-        holdout_predictions["baseline_probability"].to_numpy(),
-    )
+def _curves(
+    display, holdout_predictions: pd.DataFrame, holdout_metrics: dict, metric: str, short: str
+):
+    """The model's and the baseline's curve of one scikit-learn display, named with their metric."""
+    label = holdout_predictions[LABEL].to_numpy()
+    figure, (ax,) = _figure(5.6, 5.0)
+    for column, name, prefix, colour in SCORES:
+        display.from_predictions(
+            label,
+            holdout_predictions[column].to_numpy(),
+            ax=ax,
+            curve_kwargs={"color": colour, "label": name},
+        )
+        ax.get_lines()[-1].set_label(f"{name} ({short} {holdout_metrics[prefix + metric]:.3f})")
+    return figure, ax, label
 
 
 def plot_roc_curves(holdout_predictions: pd.DataFrame, holdout_metrics: dict) -> Figure:
     """ROC curves of the model and the logistic baseline on the holdout."""
     from sklearn.metrics import RocCurveDisplay
 
-    label, model, baseline = _labels_and_scores(holdout_predictions)
-    figure, (ax,) = _figure(5.6, 5.0)
-    for scores, name, key, colour in (
-        (model, "CatBoost", "roc_auc", MODEL_COLOUR),
-        (baseline, "logistic baseline", "baseline_roc_auc", BASELINE_COLOUR),
-    ):
-        RocCurveDisplay.from_predictions(
-            label, scores, ax=ax, curve_kwargs={"color": colour, "label": name}
-        )
-        ax.get_lines()[-1].set_label(f"{name} (AUC {holdout_metrics[key]:.3f})")
+    figure, ax, _ = _curves(RocCurveDisplay, holdout_predictions, holdout_metrics, "roc_auc", "AUC")
     ax.plot([0, 1], [0, 1], ls="--", color="black", lw=0.8, label="random order")
     ax.set(
         xlabel="non-completers called (false positive rate)",
@@ -261,16 +257,9 @@ def plot_precision_recall_curves(
     """Precision-recall curves of the model and the logistic baseline on the holdout."""
     from sklearn.metrics import PrecisionRecallDisplay
 
-    label, model, baseline = _labels_and_scores(holdout_predictions)
-    figure, (ax,) = _figure(5.6, 5.0)
-    for scores, name, key, colour in (
-        (model, "CatBoost", "pr_auc", MODEL_COLOUR),
-        (baseline, "logistic baseline", "baseline_pr_auc", BASELINE_COLOUR),
-    ):
-        PrecisionRecallDisplay.from_predictions(
-            label, scores, ax=ax, curve_kwargs={"color": colour, "label": name}
-        )
-        ax.get_lines()[-1].set_label(f"{name} (AP {holdout_metrics[key]:.3f})")
+    figure, ax, label = _curves(
+        PrecisionRecallDisplay, holdout_predictions, holdout_metrics, "pr_auc", "AP"
+    )
     ax.axhline(label.mean(), ls="--", color="black", lw=0.8, label="completion rate")
     ax.set(
         xlabel="completers reached (recall)",
@@ -289,21 +278,17 @@ def plot_calibration(
     """Predicted probability against the observed completion rate, with the Brier scores."""
     from sklearn.calibration import CalibrationDisplay
 
-    label, model, baseline = _labels_and_scores(holdout_predictions)
     figure, (ax,) = _figure(5.6, 5.0)
-    for scores, name, key, colour in (
-        (model, "CatBoost", "brier", MODEL_COLOUR),
-        (baseline, "logistic baseline", "baseline_brier", BASELINE_COLOUR),
-    ):
+    for column, name, prefix, colour in SCORES:
         # Quantile bins hold equal numbers of leads, so no point rests on a handful of them.
         CalibrationDisplay.from_predictions(
-            label,
-            scores,
+            holdout_predictions[LABEL].to_numpy(),
+            holdout_predictions[column].to_numpy(),
             n_bins=params["calibration_bins"],
             strategy="quantile",
             ax=ax,
             ref_line=False,
-            name=f"{name} (Brier {holdout_metrics[key]:.4f})",
+            name=f"{name} (Brier {holdout_metrics[prefix + 'brier']:.4f})",
             color=colour,
         )
     ax.plot([0, 1], [0, 1], ls="--", color="black", lw=0.8, label="perfectly calibrated")
@@ -322,17 +307,15 @@ def plot_score_distributions(
     holdout_predictions: pd.DataFrame, tier_cuts: dict, params: dict
 ) -> Figure:
     """Distributions of the predicted probability for completers and non-completers."""
-    label, model, _ = _labels_and_scores(holdout_predictions)
+    label = holdout_predictions[LABEL].to_numpy()
+    model = holdout_predictions["probability"].to_numpy()
     figure, (ax,) = _figure(7.2, 4.4)
     bins = np.linspace(0, 1, params["histogram_bins"] + 1)
-    ax.hist(model[label == 1], bins=bins, alpha=0.6, color=COMPLETER_COLOUR, label="completed")
-    ax.hist(
-        model[label == 0],
-        bins=bins,
-        alpha=0.6,
-        color=NON_COMPLETER_COLOUR,
-        label="did not complete",
-    )
+    for outcome, name, colour in (
+        (1, "completed", COMPLETER_COLOUR),
+        (0, "did not complete", NON_COMPLETER_COLOUR),
+    ):
+        ax.hist(model[label == outcome], bins=bins, alpha=0.6, color=colour, label=name)
     cold_below, hot_from = score_cuts(tier_cuts)
     for score, name in ((cold_below, "cold below score"), (hot_from, "hot from score")):
         # A score is the probability rounded to a whole percent: its lowest probability is here.
