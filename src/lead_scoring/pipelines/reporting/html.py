@@ -17,7 +17,7 @@ import pandas as pd
 
 from lead_scoring.contract import COLD, HOT, TIERS, WARM
 from lead_scoring.heavy_types import Figure
-from lead_scoring.pipelines.reporting.nodes import business_sentences, score_range
+from lead_scoring.pipelines.reporting.nodes import business_sentences, tier_score_ranges
 
 # The two tier promises, as the report's tables name them.
 HOT_PRECISION = f"{HOT} precision"
@@ -212,12 +212,11 @@ def _metrics_table(metrics: dict) -> Table:
 
 
 def _tiers_table(summary: dict) -> Table:
-    cold_below, hot_from = summary["cold_below_score"], summary["hot_from_score"]
-    ranges = [score_range(hot_from, 99), score_range(cold_below, hot_from - 1)]
-    frame = pd.DataFrame([{"tier": name, **summary["tiers"][name]} for name in TIERS])
-    return _renamed_table(
-        frame.assign(score=[*ranges, score_range(1, cold_below - 1)]), TIER_COLUMNS
+    ranges = tier_score_ranges(summary)
+    frame = pd.DataFrame(
+        [{"tier": name, "score": ranges[name], **summary["tiers"][name]} for name in TIERS]
     )
+    return _renamed_table(frame, TIER_COLUMNS)
 
 
 def _promises_table(metrics: dict) -> Table:

@@ -110,6 +110,13 @@ def summarise_business_impact(
         }
     cold = tiers[COLD]
     called, kept = leads - cold["leads"], completers - cold["completers"]
+    skipping_cold = {
+        "cold_completers_lost_share": cold["share_of_completers"],
+        "calls_saved_per_1000_leads": 1000 * cold["leads"] / leads if leads else 0.0,
+        "completers_lost_per_1000_leads": 1000 * cold["completers"] / leads if leads else 0.0,
+        "calls_per_completer_all": leads / completers if completers else float("nan"),
+        "calls_per_completer_skip_cold": called / kept if kept else float("nan"),
+    }
     dates = pd.to_datetime(holdout_predictions[CREATED_DATE])
     summary = {
         "leads": leads,
@@ -119,43 +126,37 @@ def summarise_business_impact(
         "period_end": str(dates.max().date()) if leads else None,
         **dict(zip(("cold_below_score", "hot_from_score"), score_cuts(tier_cuts), strict=True)),
         "tiers": tiers,
-        "cold_completers_lost_share": cold["share_of_completers"],
-        "calls_saved_per_1000_leads": 1000 * cold["leads"] / leads if leads else 0.0,
-        "completers_lost_per_1000_leads": 1000 * cold["completers"] / leads if leads else 0.0,
-        "calls_per_completer_all": leads / completers if completers else float("nan"),
-        "calls_per_completer_skip_cold": called / kept if kept else float("nan"),
+        **skipping_cold,
     }
-    numbers = {
-        "calls_saved_per_1000_leads": summary["calls_saved_per_1000_leads"],
-        "completers_lost_per_1000_leads": summary["completers_lost_per_1000_leads"],
-        "cold_completers_lost_share": summary["cold_completers_lost_share"],
-        "calls_per_completer_all": summary["calls_per_completer_all"],
-        "calls_per_completer_skip_cold": summary["calls_per_completer_skip_cold"],
-        **{f"{name}_completion_rate": tiers[name]["completion_rate"] for name in TIERS},
-    }
-    return summary, as_mlflow_metrics(numbers)
+    rates = {f"{name}_completion_rate": tiers[name]["completion_rate"] for name in TIERS}
+    return summary, as_mlflow_metrics({**skipping_cold, **rates})
 
 
-def score_range(low: int, high: int) -> str:
-    """The scores from ``low`` to ``high`` as a rep reads them; "none" when there are none."""
-    return f"{low} to {high}" if low < high else str(low) if low == high else "none"
+def tier_score_ranges(summary: dict) -> dict[str, str]:
+    """Each tier's scores as a rep reads them ("75 to 99"); "none" for a tier with no score."""
+    cold_below, hot_from = summary["cold_below_score"], summary["hot_from_score"]
+    bounds = ((hot_from, 99), (cold_below, hot_from - 1), (1, cold_below - 1))
+    return {
+        name: f"{low} to {high}" if low < high else str(low) if low == high else "none"
+        for name, (low, high) in zip(TIERS, bounds, strict=True)
+    }
 
 
 def business_sentences(summary: dict) -> list[str]:
     """The business summary as plain sentences, the same in the text file and the HTML report."""
     tiers = summary["tiers"]
     hot, warm, cold = (tiers[name] for name in TIERS)
-    cold_below, hot_from = summary["cold_below_score"], summary["hot_from_score"]
+    hot_scores, warm_scores, cold_scores = tier_score_ranges(summary).values()
     return [
         f"Measured on the {summary['leads']:,} most recent leads ({summary['period_start']} to "
         f"{summary['period_end']}), which the model never saw in training: "
         f"{summary['completion_rate']:.1%} of them completed an application.",
-        f"Hot tier (scores {score_range(hot_from, 99)}): {hot['leads']:,} leads "
+        f"Hot tier (scores {hot_scores}): {hot['leads']:,} leads "
         f"({hot['share']:.1%}), of whom {hot['completion_rate']:.1%} completed. Call these first.",
-        f"Warm tier (scores {score_range(cold_below, hot_from - 1)}): "
+        f"Warm tier (scores {warm_scores}): "
         f"{warm['leads']:,} leads ({warm['share']:.1%}), of whom "
         f"{warm['completion_rate']:.1%} completed.",
-        f"Cold tier (scores {score_range(1, cold_below - 1)}): {cold['leads']:,} leads "
+        f"Cold tier (scores {cold_scores}): {cold['leads']:,} leads "
         f"({cold['share']:.1%}), of whom only {cold['completion_rate']:.1%} completed.",
         f"Skipping the cold tier saves a rep {summary['calls_saved_per_1000_leads']:.0f} calls "
         f"per 1,000 leads and loses {summary['cold_completers_lost_share']:.1%} of the completers "
