@@ -153,18 +153,12 @@ _TEMPLATES = jinja2.Environment(
 )
 
 
-class Cell(NamedTuple):
-    """A table cell's text, and its CSS class: "text" for left-aligned text, else None."""
-
-    text: str
-    css: str | None
-
-
 class Table(NamedTuple):
-    """A table's headers and rows of cells, as the templates' ``table`` macro draws them."""
+    """A table for the templates' ``table`` macro: columns in ``formats`` are formatted numbers,
+    the others left-aligned text."""
 
-    head: list[str]
-    rows: list[list[Cell]]
+    frame: pd.DataFrame
+    formats: Mapping[str, str] = {}
 
 
 def _format(value: Any, pattern: str) -> str:
@@ -177,25 +171,10 @@ def _format(value: Any, pattern: str) -> str:
 _TEMPLATES.filters["fmt"] = _format
 
 
-def table_data(frame: pd.DataFrame, formats: Mapping[str, str] | None = None) -> Table:
-    """``frame`` as table cells; columns in ``formats`` are formatted, others left as text."""
-    formats = formats or {}
-    rows = [
-        [
-            Cell(_format(value, formats[column]), None)
-            if column in formats
-            else Cell(str(value), "text")
-            for column, value in zip(frame.columns, record, strict=True)
-        ]
-        for record in frame.itertuples(index=False)
-    ]
-    return Table([str(column) for column in frame.columns], rows)
-
-
 def _renamed_table(frame: pd.DataFrame, columns: Mapping[str, tuple[str, str | None]]) -> Table:
-    """``table_data`` of the listed columns under readable headers."""
+    """The listed columns of ``frame`` under readable headers."""
     shown = frame[list(columns)].rename(columns={k: header for k, (header, _) in columns.items()})
-    return table_data(shown, {header: fmt for header, fmt in columns.values() if fmt is not None})
+    return Table(shown, {header: fmt for header, fmt in columns.values() if fmt is not None})
 
 
 def _base64(png: bytes) -> str:
@@ -204,11 +183,11 @@ def _base64(png: bytes) -> str:
 
 def _metrics_table(metrics: dict) -> Table:
     rows = [
-        [Cell(label, "text"), Cell(_format(metrics.get(key), pattern), None)]
-        + [Cell(_format(metrics.get(f"baseline_{key}"), pattern), None), Cell(note, "text")]
-        for key, label, pattern, note in METRICS
+        (label, _format(metrics.get(key), fmt), _format(metrics.get(f"baseline_{key}"), fmt), note)
+        for key, label, fmt, note in METRICS
     ]
-    return Table(["metric", "CatBoost", "logistic baseline", "note"], rows)
+    columns = ["metric", "CatBoost", "logistic baseline", "note"]
+    return Table(pd.DataFrame(rows, columns=columns), {"CatBoost": "{}", "logistic baseline": "{}"})
 
 
 def _tiers_table(summary: dict) -> Table:
@@ -233,9 +212,7 @@ def _promises_table(metrics: dict) -> Table:
             f"{metrics['cold_completers_lost']:.1%}",
         ),
     ]
-    return table_data(
-        pd.DataFrame(promises, columns=["promise", "target", "realised on the holdout"])
-    )
+    return Table(pd.DataFrame(promises, columns=["promise", "target", "realised on the holdout"]))
 
 
 def render_model_report(
@@ -262,7 +239,7 @@ def render_model_report(
             quarantined_leads["column"].astype("str") + ": " + quarantined_leads["rule"]
         )
         reasons = first_failures.value_counts().head(5).rename_axis("most frequent first failure")
-        reasons = table_data(reasons.reset_index(name="leads"), {"leads": "{:,}"})
+        reasons = Table(reasons.reset_index(name="leads"), {"leads": "{:,}"})
     cards = [
         (f"{metrics['roc_auc']:.3f}", "ROC AUC on the holdout"),
         (f"{metrics['baseline_roc_auc']:.3f}", "ROC AUC of the logistic baseline"),
@@ -289,7 +266,7 @@ def render_model_report(
         ],
         deciles=_renamed_table(decile_table, DECILE_COLUMNS),
         segments=_renamed_table(holdout_segments, SEGMENT_COLUMNS) if segments else None,
-        validation=table_data(counts, {"leads": "{:,}"}),
+        validation=Table(counts, {"leads": "{:,}"}),
         quarantine_share=validation_summary["quarantine_share"],
         reasons=reasons,
     )
