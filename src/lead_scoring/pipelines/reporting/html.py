@@ -201,16 +201,11 @@ def _tiers_table(summary: dict) -> Table:
 def _promises_table(metrics: dict) -> Table:
     """The tier promises realised on the holdout, next to their targets."""
     promises = [
-        (
-            HOT_PRECISION,
-            f">= {metrics['hot_precision_target']:.0%}",
-            f"{metrics['hot_precision']:.1%}",
-        ),
-        (
-            COLD_COMPLETERS_LOST,
-            f"<= {metrics['cold_completers_lost_target']:.0%}",
-            f"{metrics['cold_completers_lost']:.1%}",
-        ),
+        (name, f"{sign} {metrics[f'{key}_target']:.0%}", f"{metrics[key]:.1%}")
+        for name, sign, key in (
+            (HOT_PRECISION, ">=", "hot_precision"),
+            (COLD_COMPLETERS_LOST, "<=", "cold_completers_lost"),
+        )
     ]
     return Table(pd.DataFrame(promises, columns=["promise", "target", "realised on the holdout"]))
 

@@ -169,10 +169,8 @@ def business_sentences(summary: dict) -> list[str]:
 
 def describe_business_impact(business_summary: dict) -> str:
     """The business summary in plain words, as Markdown for the sales operations team."""
-    lines = business_sentences(business_summary)
-    return "# What this model means for the sales team\n\n" + "\n".join(
-        f"- {line}" for line in lines
-    )
+    bullets = "\n".join(f"- {line}" for line in business_sentences(business_summary))
+    return f"# What this model means for the sales team\n\n{bullets}"
 
 
 def describe_mlflow_run(holdout_metrics: dict) -> dict:
