@@ -233,8 +233,8 @@ def render_model_report(
         first_failures = (
             quarantined_leads["column"].astype("str") + ": " + quarantined_leads["rule"]
         )
-        reasons = first_failures.value_counts().head(5).rename_axis("most frequent first failure")
-        reasons = Table(reasons.reset_index(name="leads"), {"leads": "{:,}"})
+        top = first_failures.value_counts().head(5).rename_axis("most frequent first failure")
+        reasons = Table(top.reset_index(name="leads"), {"leads": "{:,}"})
     cards = [
         (f"{metrics['roc_auc']:.3f}", "ROC AUC on the holdout"),
         (f"{metrics['baseline_roc_auc']:.3f}", "ROC AUC of the logistic baseline"),
@@ -276,10 +276,9 @@ def distribution_chart(title: str, rows: list[dict]) -> Figure:
     ax = figure.subplots()
     shown = pd.DataFrame(rows).iloc[::-1].astype({"value": str})
     ax.barh(shown["value"], shown["share"], color="#4c72b0", label="share of leads")
-    known = shown.dropna(subset=["completion_rate"])
-    if len(known):
+    if any(row["completion_rate"] is not None for row in rows):
         ax.plot(
-            known["completion_rate"], known["value"], "o", color="#dd8452", label="completion rate"
+            shown["completion_rate"], shown["value"], "o", color="#dd8452", label="completion rate"
         )
         ax.legend(loc="lower right", fontsize=7)
     ax.set_xlim(0, 1)
