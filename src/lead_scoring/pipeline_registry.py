@@ -36,7 +36,6 @@ from lead_scoring.pipelines import (
     validation,
 )
 
-
 MODEL_FILE_DATASET = "lead_scoring.datasets.catboost_model_dataset"
 
 

@@ -4,8 +4,9 @@ import pytest
 from catboost import CatBoostClassifier
 
 from lead_scoring.contract import LABEL
+from lead_scoring.pipeline_registry import create_scoring_core
 from lead_scoring.pipelines.feature_engineering import CATEGORICAL_FEATURES
-from lead_scoring.pipelines.lead_model import create_pipeline, leaf_shap
+from lead_scoring.pipelines.lead_model import leaf_shap
 from lead_scoring.pipelines.lead_model.nodes import explain_predictions, model_pool
 from tests.conftest import REAL_EXPORT, needs_shared
 from tests.pipelines.conftest import run_in_process
@@ -53,9 +54,10 @@ def test_table_values_hold_across_blocks_of_leads(model, holdout, tables, monkey
 def test_table_values_are_catboosts_on_the_real_export(learned, fast_parameters, model, tables):
     from lead_scoring.datasets import RawLeadsDataset
 
-    inputs = {name: learned.load(name) for name in create_pipeline().inputs() if name in learned}
+    core = create_scoring_core()
+    inputs = {name: learned.load(name) for name in core.inputs() if name in learned}
     inputs["scoring_leads"] = RawLeadsDataset(filepath=str(REAL_EXPORT)).load()
-    scored = run_in_process(create_pipeline(), fast_parameters, inputs)
+    scored = run_in_process(core, fast_parameters, inputs)
     model_input = scored.load("scoring_model_input")
     assert len(model_input) > 20_000
     pool = model_pool(model, model_input)

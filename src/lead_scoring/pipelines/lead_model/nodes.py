@@ -42,7 +42,6 @@ from lead_scoring.pipelines.feature_engineering import (
     CREATED_WEEKDAY,
     TOTAL_INTERACTIONS,
 )
-from lead_scoring.pipelines.lead_model import leaf_shap
 
 # CatBoost, SciPy: imported where used, not on every `kedro` start (seconds).
 if TYPE_CHECKING:
@@ -103,6 +102,9 @@ def explain_predictions(model: CatBoostClassifier, model_input: pd.DataFrame) ->
     """SHAP values per lead and feature; their sum with ``expected`` is the lead's log-odds."""
     if model_input.empty:
         return pd.DataFrame(columns=[*model.feature_names_, "expected"], dtype="float64")
+    # Here, not at the top: it imports CatBoost and SciPy, which a run that scores nothing skips.
+    from lead_scoring.pipelines.lead_model import leaf_shap
+
     # The fitted thread count: CatBoost's own default leaves a core idle here.
     thread_count = model.get_param("thread_count") or -1
     shap = leaf_shap.shap_values(
