@@ -110,6 +110,13 @@ def summarise_business_impact(
         }
     cold = tiers[COLD]
     called, kept = leads - cold["leads"], completers - cold["completers"]
+    skipping_cold = {
+        "cold_completers_lost_share": cold["share_of_completers"],
+        "calls_saved_per_1000_leads": 1000 * cold["leads"] / leads if leads else 0.0,
+        "completers_lost_per_1000_leads": 1000 * cold["completers"] / leads if leads else 0.0,
+        "calls_per_completer_all": leads / completers if completers else float("nan"),
+        "calls_per_completer_skip_cold": called / kept if kept else float("nan"),
+    }
     dates = pd.to_datetime(holdout_predictions[CREATED_DATE])
     summary = {
         "leads": leads,
@@ -119,43 +126,37 @@ def summarise_business_impact(
         "period_end": str(dates.max().date()) if leads else None,
         **dict(zip(("cold_below_score", "hot_from_score"), score_cuts(tier_cuts), strict=True)),
         "tiers": tiers,
-        "cold_completers_lost_share": cold["share_of_completers"],
-        "calls_saved_per_1000_leads": 1000 * cold["leads"] / leads if leads else 0.0,
-        "completers_lost_per_1000_leads": 1000 * cold["completers"] / leads if leads else 0.0,
-        "calls_per_completer_all": leads / completers if completers else float("nan"),
-        "calls_per_completer_skip_cold": called / kept if kept else float("nan"),
+        **skipping_cold,
     }
-    numbers = {
-        "calls_saved_per_1000_leads": summary["calls_saved_per_1000_leads"],
-        "completers_lost_per_1000_leads": summary["completers_lost_per_1000_leads"],
-        "cold_completers_lost_share": summary["cold_completers_lost_share"],
-        "calls_per_completer_all": summary["calls_per_completer_all"],
-        "calls_per_completer_skip_cold": summary["calls_per_completer_skip_cold"],
-        **{f"{name}_completion_rate": tiers[name]["completion_rate"] for name in TIERS},
-    }
-    return summary, as_mlflow_metrics(numbers)
+    rates = {f"{name}_completion_rate": tiers[name]["completion_rate"] for name in TIERS}
+    return summary, as_mlflow_metrics({**skipping_cold, **rates})
 
 
-def score_range(low: int, high: int) -> str:
-    """The scores from ``low`` to ``high`` as a rep reads them; "none" when there are none."""
-    return f"{low} to {high}" if low < high else str(low) if low == high else "none"
+def tier_score_ranges(summary: dict) -> dict[str, str]:
+    """Each tier's scores as a rep reads them ("75 to 99"); "none" for a tier with no score."""
+    cold_below, hot_from = summary["cold_below_score"], summary["hot_from_score"]
+    bounds = ((hot_from, 99), (cold_below, hot_from - 1), (1, cold_below - 1))
+    return {
+        name: f"{low} to {high}" if low < high else str(low) if low == high else "none"
+        for name, (low, high) in zip(TIERS, bounds, strict=True)
+    }
 
 
 def business_sentences(summary: dict) -> list[str]:
     """The business summary as plain sentences, the same in the text file and the HTML report."""
     tiers = summary["tiers"]
     hot, warm, cold = (tiers[name] for name in TIERS)
-    cold_below, hot_from = summary["cold_below_score"], summary["hot_from_score"]
+    hot_scores, warm_scores, cold_scores = tier_score_ranges(summary).values()
     return [
         f"Measured on the {summary['leads']:,} most recent leads ({summary['period_start']} to "
         f"{summary['period_end']}), which the model never saw in training: "
         f"{summary['completion_rate']:.1%} of them completed an application.",
-        f"Hot tier (scores {score_range(hot_from, 99)}): {hot['leads']:,} leads "
+        f"Hot tier (scores {hot_scores}): {hot['leads']:,} leads "
         f"({hot['share']:.1%}), of whom {hot['completion_rate']:.1%} completed. Call these first.",
-        f"Warm tier (scores {score_range(cold_below, hot_from - 1)}): "
+        f"Warm tier (scores {warm_scores}): "
         f"{warm['leads']:,} leads ({warm['share']:.1%}), of whom "
         f"{warm['completion_rate']:.1%} completed.",
-        f"Cold tier (scores {score_range(1, cold_below - 1)}): {cold['leads']:,} leads "
+        f"Cold tier (scores {cold_scores}): {cold['leads']:,} leads "
         f"({cold['share']:.1%}), of whom only {cold['completion_rate']:.1%} completed.",
         f"Skipping the cold tier saves a rep {summary['calls_saved_per_1000_leads']:.0f} calls "
         f"per 1,000 leads and loses {summary['cold_completers_lost_share']:.1%} of the completers "
@@ -168,10 +169,8 @@ def business_sentences(summary: dict) -> list[str]:
 
 def describe_business_impact(business_summary: dict) -> str:
     """The business summary in plain words, as Markdown for the sales operations team."""
-    lines = business_sentences(business_summary)
-    return "# What this model means for the sales team\n\n" + "\n".join(
-        f"- {line}" for line in lines
-    )
+    bullets = "\n".join(f"- {line}" for line in business_sentences(business_summary))
+    return f"# What this model means for the sales team\n\n{bullets}"
 
 
 def describe_mlflow_run(holdout_metrics: dict) -> dict:
@@ -182,32 +181,28 @@ def describe_mlflow_run(holdout_metrics: dict) -> dict:
     # name it. The model version and its alias are only assigned after the last node, by the
     # registry hook, so the report can name the registered model but not its version.
     run = mlflow.active_run()
-    info = {
+    experiment = mlflow.get_experiment(run.info.experiment_id) if run else None
+    return {
         "report_created": pd.Timestamp.now().strftime("%Y-%m-%d %H:%M"),
         "tracking_uri": mlflow.get_tracking_uri(),
         "registered_model": REGISTERED_MODEL_NAME,
-        "experiment_id": None,
-        "experiment_name": None,
-        "run_id": None,
-        "run_name": None,
-        "artifact_uri": None,
+        "experiment_id": run.info.experiment_id if run else None,
+        "experiment_name": experiment.name if experiment else None,
+        "run_id": run.info.run_id if run else None,
+        "run_name": run.info.run_name if run else None,
+        "artifact_uri": run.info.artifact_uri if run else None,
         # Taking the metrics also makes the report wait for a successful training.
         "holdout_roc_auc": holdout_metrics.get("roc_auc"),
-    }
-    if run is None:
-        return info
-    experiment = mlflow.get_experiment(run.info.experiment_id)
-    return {
-        **info,
-        "experiment_id": run.info.experiment_id,
-        "experiment_name": experiment.name if experiment else None,
-        "run_id": run.info.run_id,
-        "run_name": run.info.run_name,
-        "artifact_uri": run.info.artifact_uri,
     }
 
 
 # --- plots ----------------------------------------------------------------------------------
+
+# The two scores the holdout plots compare: column, name, prefix of its metrics, colour.
+SCORES = (
+    ("probability", "CatBoost", "", MODEL_COLOUR),
+    ("baseline_probability", "logistic baseline", "baseline_", BASELINE_COLOUR),
+)
 
 
 def _figure(width: float = 6.4, height: float = 4.6, ncols: int = 1) -> tuple[Figure, list]:
@@ -221,28 +216,28 @@ def _figure(width: float = 6.4, height: float = 4.6, ncols: int = 1) -> tuple[Fi
     return figure, list(axes)
 
 
-def _labels_and_scores(holdout_predictions: pd.DataFrame):
-    return (
-        holdout_predictions[LABEL].to_numpy(),
-        holdout_predictions["probability"].to_numpy(),
-        holdout_predictions["baseline_probability"].to_numpy(),
-    )
+def _curves(
+    display, holdout_predictions: pd.DataFrame, holdout_metrics: dict, metric: str, short: str
+):
+    """The model's and the baseline's curve of one scikit-learn display, named with their metric."""
+    label = holdout_predictions[LABEL].to_numpy()
+    figure, (ax,) = _figure(5.6, 5.0)
+    for column, name, prefix, colour in SCORES:
+        display.from_predictions(
+            label,
+            holdout_predictions[column].to_numpy(),
+            ax=ax,
+            curve_kwargs={"color": colour, "label": name},
+        )
+        ax.get_lines()[-1].set_label(f"{name} ({short} {holdout_metrics[prefix + metric]:.3f})")
+    return figure, ax, label
 
 
 def plot_roc_curves(holdout_predictions: pd.DataFrame, holdout_metrics: dict) -> Figure:
     """ROC curves of the model and the logistic baseline on the holdout."""
     from sklearn.metrics import RocCurveDisplay
 
-    label, model, baseline = _labels_and_scores(holdout_predictions)
-    figure, (ax,) = _figure(5.6, 5.0)
-    for scores, name, key, colour in (
-        (model, "CatBoost", "roc_auc", MODEL_COLOUR),
-        (baseline, "logistic baseline", "baseline_roc_auc", BASELINE_COLOUR),
-    ):
-        RocCurveDisplay.from_predictions(
-            label, scores, ax=ax, curve_kwargs={"color": colour, "label": name}
-        )
-        ax.get_lines()[-1].set_label(f"{name} (AUC {holdout_metrics[key]:.3f})")
+    figure, ax, _ = _curves(RocCurveDisplay, holdout_predictions, holdout_metrics, "roc_auc", "AUC")
     ax.plot([0, 1], [0, 1], ls="--", color="black", lw=0.8, label="random order")
     ax.set(
         xlabel="non-completers called (false positive rate)",
@@ -261,16 +256,9 @@ def plot_precision_recall_curves(
     """Precision-recall curves of the model and the logistic baseline on the holdout."""
     from sklearn.metrics import PrecisionRecallDisplay
 
-    label, model, baseline = _labels_and_scores(holdout_predictions)
-    figure, (ax,) = _figure(5.6, 5.0)
-    for scores, name, key, colour in (
-        (model, "CatBoost", "pr_auc", MODEL_COLOUR),
-        (baseline, "logistic baseline", "baseline_pr_auc", BASELINE_COLOUR),
-    ):
-        PrecisionRecallDisplay.from_predictions(
-            label, scores, ax=ax, curve_kwargs={"color": colour, "label": name}
-        )
-        ax.get_lines()[-1].set_label(f"{name} (AP {holdout_metrics[key]:.3f})")
+    figure, ax, label = _curves(
+        PrecisionRecallDisplay, holdout_predictions, holdout_metrics, "pr_auc", "AP"
+    )
     ax.axhline(label.mean(), ls="--", color="black", lw=0.8, label="completion rate")
     ax.set(
         xlabel="completers reached (recall)",
@@ -289,21 +277,17 @@ def plot_calibration(
     """Predicted probability against the observed completion rate, with the Brier scores."""
     from sklearn.calibration import CalibrationDisplay
 
-    label, model, baseline = _labels_and_scores(holdout_predictions)
     figure, (ax,) = _figure(5.6, 5.0)
-    for scores, name, key, colour in (
-        (model, "CatBoost", "brier", MODEL_COLOUR),
-        (baseline, "logistic baseline", "baseline_brier", BASELINE_COLOUR),
-    ):
+    for column, name, prefix, colour in SCORES:
         # Quantile bins hold equal numbers of leads, so no point rests on a handful of them.
         CalibrationDisplay.from_predictions(
-            label,
-            scores,
+            holdout_predictions[LABEL].to_numpy(),
+            holdout_predictions[column].to_numpy(),
             n_bins=params["calibration_bins"],
             strategy="quantile",
             ax=ax,
             ref_line=False,
-            name=f"{name} (Brier {holdout_metrics[key]:.4f})",
+            name=f"{name} (Brier {holdout_metrics[prefix + 'brier']:.4f})",
             color=colour,
         )
     ax.plot([0, 1], [0, 1], ls="--", color="black", lw=0.8, label="perfectly calibrated")
@@ -322,17 +306,15 @@ def plot_score_distributions(
     holdout_predictions: pd.DataFrame, tier_cuts: dict, params: dict
 ) -> Figure:
     """Distributions of the predicted probability for completers and non-completers."""
-    label, model, _ = _labels_and_scores(holdout_predictions)
+    label = holdout_predictions[LABEL].to_numpy()
+    model = holdout_predictions["probability"].to_numpy()
     figure, (ax,) = _figure(7.2, 4.4)
     bins = np.linspace(0, 1, params["histogram_bins"] + 1)
-    ax.hist(model[label == 1], bins=bins, alpha=0.6, color=COMPLETER_COLOUR, label="completed")
-    ax.hist(
-        model[label == 0],
-        bins=bins,
-        alpha=0.6,
-        color=NON_COMPLETER_COLOUR,
-        label="did not complete",
-    )
+    for outcome, name, colour in (
+        (1, "completed", COMPLETER_COLOUR),
+        (0, "did not complete", NON_COMPLETER_COLOUR),
+    ):
+        ax.hist(model[label == outcome], bins=bins, alpha=0.6, color=colour, label=name)
     cold_below, hot_from = score_cuts(tier_cuts)
     for score, name in ((cold_below, "cold below score"), (hot_from, "hot from score")):
         # A score is the probability rounded to a whole percent: its lowest probability is here.

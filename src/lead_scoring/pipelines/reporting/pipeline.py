@@ -25,6 +25,10 @@ from lead_scoring.pipelines.reporting.nodes import (
 from lead_scoring.pipelines.reporting.segments import measure_holdout_segments
 
 
+def _node(func, inputs, outputs) -> Node:
+    return Node(func, inputs=inputs, outputs=outputs, name=func.__name__)
+
+
 def _plot_node(func, inputs: list[str], name: str) -> Node:
     return Node(func, inputs=inputs, outputs=f"{name}_plot", name=f"plot_{name}", tags="plots")
 
@@ -33,23 +37,20 @@ def create_pipeline(**kwargs) -> Pipeline:
     """Holdout tables and plots, the business view, the raw-data profile and the HTML report."""
     tables = Pipeline(
         [
-            Node(
+            _node(
                 build_decile_table,
-                inputs=["holdout_predictions", "params:reporting"],
-                outputs="holdout_decile_table",
-                name="build_decile_table",
+                ["holdout_predictions", "params:reporting"],
+                "holdout_decile_table",
             ),
-            Node(
+            _node(
                 measure_holdout_segments,
-                inputs=["holdout_predictions", "model_input_holdout", "params:reporting.segments"],
-                outputs="holdout_segments",
-                name="measure_holdout_segments",
+                ["holdout_predictions", "model_input_holdout", "params:reporting.segments"],
+                "holdout_segments",
             ),
-            Node(
+            _node(
                 compute_shap_importance,
-                inputs=["measured_model", "model_input_holdout", "params:reporting"],
-                outputs="shap_feature_importance",
-                name="compute_shap_importance",
+                ["measured_model", "model_input_holdout", "params:reporting"],
+                "shap_feature_importance",
             ),
         ],
         tags="model_evaluation",
@@ -82,72 +83,48 @@ def create_pipeline(**kwargs) -> Pipeline:
     )
     business = Pipeline(
         [
-            Node(
+            _node(
                 summarise_business_impact,
-                inputs=["holdout_predictions", "tier_cuts"],
-                outputs=["business_summary", "business_metrics_mlflow"],
-                name="summarise_business_impact",
+                ["holdout_predictions", "tier_cuts"],
+                ["business_summary", "business_metrics_mlflow"],
             ),
-            Node(
-                describe_business_impact,
-                inputs="business_summary",
-                outputs="business_summary_text",
-                name="describe_business_impact",
-            ),
+            _node(describe_business_impact, "business_summary", "business_summary_text"),
         ],
         tags="business_view",
     )
+    profile_inputs = [
+        "raw_leads",
+        "interaction_mapping",
+        "city_tiers",
+        "params:ingestion.index_column",
+        "params:feature_engineering.default_city_tier",
+        "params:reporting.profile",
+        "validation_summary",
+    ]
     profile = Pipeline(
         [
-            Node(
-                profile_raw_leads,
-                inputs=[
-                    "raw_leads",
-                    "interaction_mapping",
-                    "city_tiers",
-                    "params:ingestion.index_column",
-                    "params:feature_engineering.default_city_tier",
-                    "params:reporting.profile",
-                    "validation_summary",
-                ],
-                outputs="raw_data_profile",
-                name="profile_raw_leads",
-            ),
-            Node(
-                render_data_profile,
-                inputs="raw_data_profile",
-                outputs="raw_data_profile_html",
-                name="render_data_profile",
-            ),
+            _node(profile_raw_leads, profile_inputs, "raw_data_profile"),
+            _node(render_data_profile, "raw_data_profile", "raw_data_profile_html"),
         ],
         tags="data_profile",
     )
+    report_inputs = {
+        "holdout_metrics": "holdout_metrics",
+        "business_summary": "business_summary",
+        "decile_table": "holdout_decile_table",
+        "validation_summary": "validation_summary",
+        "quarantined_leads": "quarantined_leads",
+        "mlflow_run_info": "mlflow_run_info",
+        "operating_threshold": "params:training.operating_threshold",
+        "backtest_table": "backtest_table",
+        "registered_model": "registered_model_summary",
+        "holdout_segments": "holdout_segments",
+        **{key: f"{key}_plot" for key, _, _ in PLOTS},
+    }
     report = Pipeline(
         [
-            Node(
-                describe_mlflow_run,
-                inputs="holdout_metrics",
-                outputs="mlflow_run_info",
-                name="describe_mlflow_run",
-            ),
-            Node(
-                render_model_report,
-                inputs={
-                    "holdout_metrics": "holdout_metrics",
-                    "business_summary": "business_summary",
-                    "decile_table": "holdout_decile_table",
-                    "validation_summary": "validation_summary",
-                    "quarantined_leads": "quarantined_leads",
-                    "mlflow_run_info": "mlflow_run_info",
-                    "operating_threshold": "params:training.operating_threshold",
-                    "backtest_table": "backtest_table",
-                    "registered_model": "registered_model_summary",
-                    "holdout_segments": "holdout_segments",
-                    **{key: f"{key}_plot" for key, _, _ in PLOTS},
-                },
-                outputs="model_report",
-                name="render_model_report",
-            ),
+            _node(describe_mlflow_run, "holdout_metrics", "mlflow_run_info"),
+            _node(render_model_report, report_inputs, "model_report"),
         ],
         tags="model_report",
     )

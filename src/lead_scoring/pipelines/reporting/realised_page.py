@@ -1,17 +1,11 @@
-"""The realised performance page: how each model version did on real outcomes, month by month.
-
-Drawn with the model report's machinery: matplotlib figures embedded as PNG and the Jinja2
-templates of ``html.py`` (``realised_performance.html.j2``), so the page opens offline.
-"""
+"""The realised performance page: how each model version did on real outcomes, month by month."""
 
 from __future__ import annotations
 
-import io
-from typing import Any
-
 import pandas as pd
 
-from lead_scoring.pipelines.reporting.html import _TEMPLATES, _base64, _renamed_table
+from lead_scoring.heavy_types import Figure
+from lead_scoring.pipelines.reporting.html import _TEMPLATES, _renamed_table, png_base64
 
 # matplotlib: imported where used, not on every `kedro` start (seconds).
 
@@ -70,8 +64,8 @@ def realised_plot(
     promised_name: str,
     title: str,
     limits: tuple[float, float],
-) -> bytes:
-    """A PNG of one figure per month, a line per version and role, the promise dashed beside it."""
+) -> Figure:
+    """One figure per month, a line per version and role, the promise dashed beside it."""
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(7.5, 3.6), layout="constrained")
@@ -106,43 +100,33 @@ def realised_plot(
     ax.grid(alpha=0.3)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=7, loc="best")
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90)
-    return buffer.getvalue()
-
-
-def realised_page_context(
-    realised: pd.DataFrame, promised: pd.DataFrame, segments: pd.DataFrame, champion: dict
-) -> dict[str, Any]:
-    """What ``realised_performance.html.j2`` shows, every number formatted."""
-    rows = realised.merge(
-        promised.drop(columns=["run_id"]), on=["model_name", "model_version"], how="left"
-    )
-    rows["note"] = rows["note"].fillna("")
-    overall = rows.loc[rows["period"] == "all"]
-    monthly = rows.loc[rows["period"] != "all"]
-    return {
-        "measured_at": realised["measured_at"].max() if len(realised) else "never",
-        "champion": f"{champion['name']} version {champion['version']}" if champion else None,
-        "overall": _renamed_table(overall, REALISED_COLUMNS),
-        "monthly": _renamed_table(monthly, REALISED_COLUMNS),
-        "plots": [
-            {
-                "title": title,
-                "caption": caption,
-                "png": _base64(realised_plot(monthly, figure_name, promised_name, title, limits)),
-            }
-            for figure_name, promised_name, title, limits, caption in FIGURE_PLOTS
-        ]
-        if len(monthly)
-        else [],
-        "segments": _renamed_table(segments, SEGMENT_COLUMNS) if len(segments) else None,
-    }
+    return figure
 
 
 def render_realised_performance_page(
     realised: pd.DataFrame, promised: pd.DataFrame, segments: pd.DataFrame, champion: dict
 ) -> str:
     """The realised performance of every version as one self-contained HTML page."""
-    context = realised_page_context(realised, promised, segments, champion)
-    return _TEMPLATES.get_template("realised_performance.html.j2").render(context)
+    rows = realised.merge(
+        promised.drop(columns=["run_id"]), on=["model_name", "model_version"], how="left"
+    )
+    rows["note"] = rows["note"].fillna("")
+    monthly = rows.loc[rows["period"] != "all"]
+    plots = [
+        (
+            title,
+            png_base64(realised_plot(monthly, figure_name, promised_name, title, limits)),
+            caption,
+        )
+        for figure_name, promised_name, title, limits, caption in (
+            FIGURE_PLOTS if len(monthly) else ()
+        )
+    ]
+    return _TEMPLATES.get_template("realised_performance.html.j2").render(
+        measured_at=realised["measured_at"].max() if len(realised) else "never",
+        champion=f"{champion['name']} version {champion['version']}" if champion else None,
+        overall=_renamed_table(rows.loc[rows["period"] == "all"], REALISED_COLUMNS),
+        monthly=_renamed_table(monthly, REALISED_COLUMNS),
+        plots=plots,
+        segments=_renamed_table(segments, SEGMENT_COLUMNS) if len(segments) else None,
+    )
