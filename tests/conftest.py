@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -91,29 +95,82 @@ def city_tiers() -> pd.DataFrame:
     return pd.read_csv(PROJECT_ROOT / "data" / "01_raw" / "reference" / "city_tiers.csv")
 
 
+def _session_root(tmp_path_factory) -> Path:
+    """The base temporary directory every xdist worker of this session shares."""
+    base = tmp_path_factory.getbasetemp()
+    # A worker's base is <session base>/popen-gwN; without xdist the base is the session's own.
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@contextmanager
+def _held(lock: Path) -> Iterator[None]:
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
+    """``build(directory)`` run once per test session, whichever xdist worker asks first.
+
+    A session fixture is built once per worker: without this, each worker would generate and
+    train its own project (a minute of CPU each). The others wait on the lock and share the
+    directory, read-only. A build that failed is not retried: each worker reports its error.
+    """
+    root = _session_root(tmp_path_factory)
+    directory, done, failed = (root / name, root / f"{name}.done", root / f"{name}.failed")
+    with _held(root / f"{name}.lock"):
+        if failed.exists():
+            pytest.fail(f"building {name} failed on another worker:\n{failed.read_text()}")
+        if not done.exists():
+            directory.mkdir()
+            try:
+                build(directory)
+            except BaseException:
+                failed.write_text(traceback.format_exc()[-8000:])
+                raise
+            done.touch()
+    return directory
+
+
 @pytest.fixture(scope="session")
 def small_export(tmp_path_factory) -> Path:
     """A small labelled export written by the project's own generate pipeline."""
-    project = copy_project(tmp_path_factory.mktemp("generate_project"))
-    path = project / "data" / "01_raw" / "small_leads.csv"
-    run_kedro(
-        project,
-        "run",
-        "--pipeline=generate",
-        f"--params=generate.n_leads={SMALL_EXPORT_LEADS},generated_leads_path={path}",
+
+    def generate(project: Path) -> None:
+        copy_project(project)
+        path = project / "data" / "01_raw" / "small_leads.csv"
+        run_kedro(
+            project,
+            "run",
+            "--pipeline=generate",
+            f"--params=generate.n_leads={SMALL_EXPORT_LEADS},generated_leads_path={path}",
+        )
+
+    return (
+        built_once(tmp_path_factory, "generate_project", generate) / "data/01_raw/small_leads.csv"
     )
-    return path
 
 
 @pytest.fixture(scope="session")
 def trained_project(tmp_path_factory, small_export) -> Path:
-    """A project copy where `kedro run --pipeline=train` has run once on the small export."""
-    project = copy_project(tmp_path_factory.mktemp("trained_project"))
-    shutil.copy(small_export, project / "data" / "01_raw" / "leads.csv")
-    # One backtest month: the tests read what a run writes, and three would triple its fitting.
-    result = run_kedro(project, "run", "--pipeline=train", "--params=training.backtest.months=1")
-    (project / "train_run.log").write_text(result.stdout + result.stderr)
-    return project
+    """A project copy where `kedro run --pipeline=train` has run once on the small export.
+
+    Shared by every worker: tests read it, or copy it before they run anything in it.
+    """
+
+    def train(project: Path) -> None:
+        copy_project(project)
+        shutil.copy(small_export, project / "data" / "01_raw" / "leads.csv")
+        # One backtest month: the tests read what a run writes, and three would triple its fitting.
+        result = run_kedro(
+            project, "run", "--pipeline=train", "--params=training.backtest.months=1"
+        )
+        (project / "train_run.log").write_text(result.stdout + result.stderr)
+
+    return built_once(tmp_path_factory, "trained_project", train)
 
 
 def generate_export(parameters: dict, city_tiers, interaction_mapping, n_leads: int, seed: int = 7):
@@ -158,3 +215,68 @@ def raw_leads(raw_export_path) -> pd.DataFrame:
 def postgres():
     """A throwaway PostgreSQL server (tests/postgres.py); tests using it skip where none starts."""
     yield from postgres_server()
+
+
+@pytest.fixture(scope="session")
+def served_champion(trained_project, tmp_path_factory) -> Iterator[str]:
+    """The URL of one `mlflow models serve` of the trained project's champion, for the session.
+
+    The tests that use it run on one worker (see ``pytest_collection_modifyitems``): one server
+    start, about 10 s of CPU, instead of one per test module.
+    """
+    from tests.pipelines.batch_scoring.test_serving import model_server
+
+    log = tmp_path_factory.mktemp("model_server") / "server.log"
+    with model_server(trained_project, log) as url:
+        yield url
+
+
+# --- how xdist shares the work -------------------------------------------------------------
+
+# Session fixtures too costly to build on each worker and not kept on disk to share: a server,
+# and the in-process train run of tests/pipelines/conftest.py.
+SHARED_ON_ONE_WORKER = ("served_champion", "learned")
+
+
+def _allowance(item: pytest.Item) -> float:
+    """The seconds a test's module allows itself: its timeout mark, else the suite's."""
+    mark = item.get_closest_marker("timeout")
+    return float(mark.args[0]) if mark and mark.args else float(item.config.getini("timeout") or 0)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow files first, the longest allowance first; shared fixtures' tests on one worker.
+
+    xdist hands files out in collection order (with --no-loadscope-reorder): a long file last
+    leaves the other core idle at the end. The cost of a file is known only as its marks say.
+    """
+    for item in items:
+        for name in SHARED_ON_ONE_WORKER:
+            if name in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(name))
+    cost: dict[Path, tuple[bool, float]] = {}
+    for item in items:
+        slow = item.get_closest_marker("slow") is not None
+        before = cost.get(item.path, (False, 0.0))
+        cost[item.path] = (before[0] or slow, max(before[1], _allowance(item)))
+    # A stable sort: tests keep their order within a file.
+    items.sort(key=lambda item: (not cost[item.path][0], -cost[item.path][1]))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadgroup`, with the tests outside any group kept together by file.
+
+    xdist's own loadgroup hands each ungrouped test out alone, so a module's fixtures (a project
+    copy, a kedro run) would be built on every worker; loadfile alone cannot group across files.
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class FileOrGroupScheduling(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            group = super()._split_scope(nodeid)
+            return nodeid.split("::", 1)[0] if group == nodeid else group
+
+    return FileOrGroupScheduling(config, log)

@@ -26,7 +26,7 @@ from lead_scoring.datasets import LeadStore
 from tests.airflow.conftest import DAGS_FOLDER, run_airflow
 from tests.conftest import copy_project, run_kedro
 
-# Six Airflow processes, each importing Airflow, Kedro and MLflow: about 5 min of CPU.
+# Seven Airflow processes, each importing Airflow (five also Kedro and MLflow), and two kedro runs.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 
 LEADS_PER_DAY = 300
@@ -100,10 +100,6 @@ def loop(tmp_path_factory) -> dict:
     home = tmp_path_factory.mktemp("airflow_home")
     dags_folder = project / "airflow_dags"
     run_airflow(home, "db", "migrate", dags_folder=dags_folder)
-    # The train DAG in Airflow's database, as the DAG processor puts it, and switched on: a
-    # request queues a run of it (Airflow drops the requests to a paused DAG).
-    run_airflow(home, "dags", "reserialize", dags_folder=dags_folder)
-    run_airflow(home, "dags", "unpause", "lead_scoring_train", dags_folder=dags_folder)
 
     delivered = pd.concat(pd.read_csv(path, dtype=str, index_col=0) for path in first_days)
     steps: dict = {"project": project, "delivered": delivered, "home": home}
@@ -120,6 +116,10 @@ def loop(tmp_path_factory) -> dict:
         steps[f"{name} airflow"] = _airflow_db(home)
 
     dags_test("ingest", "lead_scoring_ingest")
+    # `dags test` wrote every DAG of the folder to Airflow's database, as the DAG processor does
+    # (no `dags reserialize` process needed); the train DAG is switched on so that a request
+    # queues a run of it (Airflow drops the requests to a paused DAG).
+    run_airflow(home, "dags", "unpause", "lead_scoring_train", dags_folder=dags_folder)
     dags_test("train", "lead_scoring_train")
     steps["champion"] = _mlflow(project).get_model_version_by_alias("lead_scoring", "champion")
     _lower_the_alert_levels(project)
@@ -132,7 +132,10 @@ def loop(tmp_path_factory) -> dict:
     dags_test("broken ingest", "lead_scoring_ingest", check=False)
     broken.unlink()
     shutil.copy(next_day, landing)
-    dags_test("next ingest", "lead_scoring_ingest")
+    # The next day's leads, for the second alert: the ingest DAG's behaviour is tested above,
+    # so a plain `kedro run` stores them, one Airflow process fewer.
+    run_kedro(project, "run", "--pipeline=ingest")
+    steps["next ingest store"] = _tables(project)
     dags_test("next score", "lead_scoring_score", check=False)
     print({k: round(v, 1) for k, v in steps.items() if k.endswith("seconds")})
     return steps
