@@ -53,6 +53,42 @@ def run_kedro(project: Path, *args: str, check: bool = True, timeout: int = 600)
     return result
 
 
+def run_pipeline(project: Path, pipeline: str, monkeypatch, **params) -> dict:
+    """`kedro run --pipeline=<pipeline> --params=...` in process, in ``project``.
+
+    For the steps that set a test up, not the CLI under test: no kedro process to start.
+    """
+    import mlflow
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    for name in ("MLFLOW_TRACKING_URI", "LEAD_STORE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in {
+        "KEDRO_DISABLE_TELEMETRY": "1",
+        "DO_NOT_TRACK": "1",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    # The store and the tracking URI resolve from the working directory's project.
+    monkeypatch.chdir(project)
+    bootstrap_project(project)
+    try:
+        with KedroSession.create(project_path=project, runtime_params=params) as session:
+            return session.run(pipeline_names=[pipeline])
+    finally:
+        # kedro-mlflow's artifact datasets re-enter the run each save, stacking it once per save;
+        # a kedro process ends with it, a session in this process must empty the stack.
+        while mlflow.active_run():
+            mlflow.end_run()
+        # kedro-mlflow's hook is one object per process and keeps the last run's id, which the
+        # next session's nodes would reopen even where tracking is off (ingest, score_new).
+        from kedro_mlflow.framework.hooks.mlflow_hook import mlflow_hook
+
+        mlflow_hook.run_id = None
+        mlflow.set_tracking_uri(None)
+
+
 def copy_project(destination: Path) -> Path:
     """A fresh copy of the project's configuration and reference data, without runs or outputs."""
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
@@ -136,22 +172,23 @@ def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Pa
 
 
 @pytest.fixture(scope="session")
-def small_export(tmp_path_factory) -> Path:
-    """A small labelled export written by the project's own generate pipeline."""
+def small_export(tmp_path_factory, parameters, city_tiers, interaction_mapping) -> Path:
+    """A small labelled export written by the project's own generate pipeline.
 
-    def generate(project: Path) -> None:
-        copy_project(project)
-        path = project / "data" / "01_raw" / "small_leads.csv"
-        run_kedro(
-            project,
-            "run",
-            "--pipeline=generate",
-            f"--params=generate.n_leads={SMALL_EXPORT_LEADS},generated_leads_path={path}",
+    Run in process with the project's seed: the same bytes as `kedro run --pipeline=generate`
+    with ``generate.n_leads`` set (compared when this replaced that process), one process fewer.
+    """
+
+    def generate(folder: Path) -> None:
+        from lead_scoring.datasets import RawLeadsDataset
+
+        seed = parameters["generate"]["seed"]
+        frame = generate_export(
+            parameters, city_tiers, interaction_mapping, n_leads=SMALL_EXPORT_LEADS, seed=seed
         )
+        RawLeadsDataset(filepath=str(folder / "small_leads.csv")).save(frame)
 
-    return (
-        built_once(tmp_path_factory, "generate_project", generate) / "data/01_raw/small_leads.csv"
-    )
+    return built_once(tmp_path_factory, "small_export", generate) / "small_leads.csv"
 
 
 @pytest.fixture(scope="session")

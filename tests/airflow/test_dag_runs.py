@@ -24,9 +24,9 @@ from mlflow.tracking import MlflowClient
 
 from lead_scoring.datasets import LeadStore
 from tests.airflow.conftest import DAGS_FOLDER, run_airflow
-from tests.conftest import copy_project, run_kedro
+from tests.conftest import copy_project, run_pipeline
 
-# Seven Airflow processes, each importing Airflow (five also Kedro and MLflow), and two kedro runs.
+# Seven Airflow processes, each importing Airflow, five of them Kedro and MLflow too.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 
 LEADS_PER_DAY = 300
@@ -84,15 +84,21 @@ def loop(tmp_path_factory) -> dict:
     daily = project / "daily"
     landing = project / "data" / "01_raw" / "landing"
     landing.mkdir(parents=True)
-    # Every day's outcomes the same day: the train DAG finds labelled leads at once.
-    run_kedro(
-        project,
-        "run",
-        "--pipeline=generate_daily",
-        f"--params=generate_daily.days={DAYS + 1},generate_daily.leads_per_day={LEADS_PER_DAY},"
-        f"generate_daily.outcome_delay_days=0,generate_daily.vary_volume=false,"
-        f"landing_path={daily}",
-    )
+    # Every day's outcomes the same day: the train DAG finds labelled leads at once. Test data,
+    # not the CLI under test: generated in this process.
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        run_pipeline(
+            project,
+            "generate_daily",
+            monkeypatch,
+            generate_daily={
+                "days": DAYS + 1,
+                "leads_per_day": LEADS_PER_DAY,
+                "outcome_delay_days": 0,
+                "vary_volume": False,
+            },
+            landing_path=str(daily),
+        )
     *first_days, next_day = sorted(daily.glob("*_leads.csv"))
     for export in [*first_days, *sorted(daily.glob("*_outcomes.csv"))[:DAYS]]:
         shutil.copy(export, landing)
@@ -133,8 +139,9 @@ def loop(tmp_path_factory) -> dict:
     broken.unlink()
     shutil.copy(next_day, landing)
     # The next day's leads, for the second alert: the ingest DAG's behaviour is tested above,
-    # so a plain `kedro run` stores them, one Airflow process fewer.
-    run_kedro(project, "run", "--pipeline=ingest")
+    # so the ingest pipeline stores them in this process, without an Airflow process.
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        run_pipeline(project, "ingest", monkeypatch)
     steps["next ingest store"] = _tables(project)
     dags_test("next score", "lead_scoring_score", check=False)
     print({k: round(v, 1) for k, v in steps.items() if k.endswith("seconds")})
