@@ -107,6 +107,26 @@ def copy_project(destination: Path) -> Path:
     return destination
 
 
+@pytest.fixture(autouse=True)
+def _mlflow_tracking_uri_as_found() -> Iterator[None]:
+    """MLflow's process-wide tracking URI, and the variable it sets, as each test found them.
+
+    A helper that reads the URI and "restores" it afterwards leaves it set; the next test on
+    that worker then reads another store than its MLFLOW_TRACKING_URI names (which tests share
+    a worker depends on the scheduling).
+    """
+    import mlflow
+    from mlflow.tracking._tracking_service import utils
+
+    found, variable = utils._tracking_uri, os.environ.get("MLFLOW_TRACKING_URI")
+    yield
+    if utils._tracking_uri != found:
+        mlflow.set_tracking_uri(found)
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+        if variable is not None:
+            os.environ["MLFLOW_TRACKING_URI"] = variable
+
+
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return PROJECT_ROOT
@@ -152,8 +172,8 @@ def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Pa
     """``build(directory)`` run once per test session, whichever xdist worker asks first.
 
     A session fixture is built once per worker: without this, each worker would generate and
-    train its own project (a minute of CPU each). The others wait on the lock and share the
-    directory, read-only. A build that failed is not retried: each worker reports its error.
+    train its own project. The others wait on the lock and share the directory, read-only. A
+    build that failed is not retried: each worker reports its error.
     """
     root = _session_root(tmp_path_factory)
     directory, done, failed = (root / name, root / f"{name}.done", root / f"{name}.failed")
@@ -259,7 +279,7 @@ def served_champion(trained_project, tmp_path_factory) -> Iterator[str]:
     """The URL of one `mlflow models serve` of the trained project's champion, for the session.
 
     The tests that use it run on one worker (see ``pytest_collection_modifyitems``): one server
-    start, about 10 s of CPU, instead of one per test module.
+    start instead of one per test module.
     """
     from tests.pipelines.batch_scoring.test_serving import model_server
 
