@@ -289,6 +289,8 @@ def served_champion(trained_project, tmp_path_factory) -> Iterator[str]:
 
 
 # --- how xdist shares the work -------------------------------------------------------------
+# With built_once, the folds of issue 23 and this scheduling, `make test` took 574 s of CPU
+# instead of 801 s (user + system, 683 tests, measured on a shared 2-core machine).
 
 # Session fixtures too costly to build on each worker and not kept on disk to share: a server,
 # and the in-process train run of tests/pipelines/conftest.py.
