@@ -9,7 +9,6 @@ import urllib.request
 import pytest
 
 from tests.conftest import PROJECT_ROOT
-from tests.pipelines.batch_scoring.test_serving import model_server
 
 README = PROJECT_ROOT / "README.md"
 
@@ -39,17 +38,16 @@ def test_the_readme_example_is_one_complete_raw_lead(interaction_mapping):
 
 
 @pytest.mark.slow
-def test_the_served_model_scores_the_readme_example(trained_project, tmp_path):
+def test_the_served_model_scores_the_readme_example(served_champion):
     url, body = readme_serving_example()
-    with model_server(trained_project, tmp_path / "server.log") as served:
-        request = urllib.request.Request(
-            url.replace("http://127.0.0.1:5001", served),
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=60) as response:
-            assert response.status == 200
-            (answer,) = json.loads(response.read())["predictions"]
+    request = urllib.request.Request(
+        url.replace("http://127.0.0.1:5001", served_champion),
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.status == 200
+        (answer,) = json.loads(response.read())["predictions"]
     assert answer["status"] == "scored", answer
     assert 1 <= answer["score"] <= 99 and answer["tier"] in {"hot", "warm", "cold"}
     for k in (1, 2, 3):

@@ -1,7 +1,8 @@
-"""`kedro run --pipeline=train` as a user runs it: a tracked run, a registered model, clear errors."""
+"""`kedro run --pipeline=train` as a user runs it: a tracked run, a registered model, clear errors.
 
-import json
-import shutil
+A retrain's comparison with the champion is tested on the retrain that
+tests/reliability/test_runs_and_store.py runs beside a scoring run: one train process fewer.
+"""
 
 import mlflow
 import pandas as pd
@@ -68,33 +69,3 @@ def test_a_missing_column_stops_the_run_with_one_clear_line(tmp_path, small_expo
         p for p in (project / "data").rglob("*") if p.is_file() and p.parent.name != "reference"
     ]
     assert written == [broken]
-
-
-def test_a_retrain_scores_the_champion_on_its_own_holdout_before_promotion(
-    trained_project, tmp_path
-):
-    project = tmp_path / "retrained"
-    shutil.copytree(trained_project, project)
-    # Few trees and one backtest month: this test is about the comparison, not the model.
-    fast = "training.catboost.iterations=60,training.backtest.months=1"
-    log = run_kedro(project, "run", "--pipeline=train", f"--params={fast}")
-    printed = log.stdout + log.stderr
-    comparison = json.loads(
-        (project / "data" / "08_reporting" / "champion_comparison.json").read_text()
-    )
-    assert comparison["champion_version"] == "1"
-    # The champion saw every lead of this holdout: the comparison says so, and it is optimistic.
-    assert comparison["only_leads_newer_than_champion_data"] is False
-    assert comparison["leads"] == len(
-        pd.read_parquet(project / "data" / "07_model_output" / "holdout_predictions.parquet")
-    )
-    assert f"Champion version 1 on the same {comparison['leads']} holdout leads" in printed
-    alias = "champion" if comparison["challenger_wins"] else "challenger"
-    assert f"Registered lead_scoring version 2 as '{alias}': on the same" in printed
-    client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
-    run = client.get_run(
-        json.loads((project / "data" / "08_reporting" / "mlflow_run.json").read_text())["run_id"]
-    )
-    assert run.data.metrics["challenge.champion_roc_auc"] == pytest.approx(
-        comparison["champion_roc_auc"]
-    )

@@ -11,8 +11,7 @@ import urllib.request
 import pandas as pd
 import pytest
 
-from tests.pipelines.batch_scoring.test_serving import model_server
-from tests.reliability.conftest import LABEL, isolated_copy
+from tests.reliability.conftest import LABEL
 
 pytestmark = pytest.mark.slow
 
@@ -33,10 +32,8 @@ def post(url: str, body: str) -> tuple[int, dict]:
 
 
 @pytest.fixture(scope="module")
-def answers(trained_project, export_cells, tmp_path_factory):
-    """Each bad request's status and answer, from one server."""
-    root = tmp_path_factory.mktemp("bad_requests")
-    project = isolated_copy(trained_project, root / "project")
+def answers(trained_project, served_champion, export_cells):
+    """Each bad request's status and answer, from the session's server of the champion."""
     leads = export_cells.drop(columns=LABEL).head(6)
     records = [
         {name: (value if value != "" else None) for name, value in record.items()}
@@ -59,9 +56,8 @@ def answers(trained_project, export_cells, tmp_path_factory):
         "duplicate_column": json.dumps({"dataframe_split": duplicate}),
         "deep": deep,
     }
-    with model_server(project, root / "server.log") as url:
-        found = {name: post(url, body) for name, body in bodies.items()}
-    return {"answers": found, "project": project, "records": records}
+    found = {name: post(served_champion, body) for name, body in bodies.items()}
+    return {"answers": found, "project": trained_project, "records": records}
 
 
 def test_one_bad_record_is_quarantined_alone_and_the_others_are_scored(answers):

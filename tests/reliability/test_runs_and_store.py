@@ -9,6 +9,7 @@ touching a live run's.
 from __future__ import annotations
 
 import fcntl
+import json
 import re
 import signal
 import subprocess
@@ -84,7 +85,14 @@ def runs(trained_project, tmp_path_factory):
         KedroProcess(
             "train",
             projects["together"],
-            ("run", "--pipeline=train", f"--params=raw_leads_path={train_export}"),
+            # Few trees and one backtest month: these tests are about the run and the champion
+            # comparison, not the model.
+            (
+                "run",
+                "--pipeline=train",
+                f"--params=raw_leads_path={train_export},"
+                "training.catboost.iterations=60,training.backtest.months=1",
+            ),
         ),
         score("score", projects["together"]),
         score("corrupted", projects["corrupted"]),
@@ -129,6 +137,30 @@ def test_train_and_score_at_once_both_finish_and_each_reads_only_what_it_wrote(r
     assert scored["line"].astype(int).tolist() == list(range(2, BATCH + 2, BROKEN_EVERY))
     read, scored_count, quarantined = map(int, COUNTS.findall(score.output)[-1])
     assert (read, quarantined) == (BATCH, BATCH // BROKEN_EVERY)
+
+
+def test_a_retrain_scores_the_champion_on_its_own_holdout_before_promotion(runs):
+    # This train run is a retrain of a trained project: its comparison with the champion is
+    # checked here, not in a second retrain process (it was tests/test_train_run.py's).
+    train = runs["processes"]["train"]
+    data = train.project / "data"
+    comparison = json.loads((data / "08_reporting" / "champion_comparison.json").read_text())
+    assert comparison["champion_version"] == "1"
+    # The champion saw every lead of this holdout: the comparison says so, and it is optimistic.
+    assert comparison["only_leads_newer_than_champion_data"] is False
+    assert comparison["leads"] == len(
+        pd.read_parquet(data / "07_model_output" / "holdout_predictions.parquet")
+    )
+    assert f"Champion version 1 on the same {comparison['leads']} holdout leads" in train.output
+    alias = "champion" if comparison["challenger_wins"] else "challenger"
+    assert f"Registered lead_scoring version 2 as '{alias}': on the same" in train.output
+    client = MlflowClient(tracking_uri=tracking_uri(train.project))
+    run = client.get_run(
+        json.loads((data / "08_reporting" / "mlflow_run.json").read_text())["run_id"]
+    )
+    assert run.data.metrics["challenge.champion_roc_auc"] == pytest.approx(
+        comparison["champion_roc_auc"]
+    )
 
 
 # --- 8. registry faults ---------------------------------------------------------------------

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import run_kedro
+from tests.conftest import built_once, run_kedro
 
 N_LEADS = 3_000
 # What a sales rep receives for each scored lead, in this order.
@@ -86,12 +86,18 @@ def new_leads(small_export) -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def scored_project(trained_project, new_leads, tmp_path_factory) -> Path:
-    """A trained project copy after `kedro run --pipeline=batch_scoring` on the doctored export."""
-    project = copy_trained_project(trained_project, tmp_path_factory.mktemp("scored") / "project")
-    new_leads.to_csv(project / "data" / "01_raw" / "new_leads.csv", index=False)
-    result = run_kedro(project, "run", "--pipeline=batch_scoring")
-    (project / "inference_run.log").write_text(result.stdout + result.stderr)
-    return project
+    """A trained project copy after `kedro run --pipeline=batch_scoring` on the doctored export.
+
+    Built once for every worker, like the trained project: tests read it or copy it.
+    """
+
+    def score(destination: Path) -> None:
+        project = copy_trained_project(trained_project, destination / "project")
+        new_leads.to_csv(project / "data" / "01_raw" / "new_leads.csv", index=False)
+        result = run_kedro(project, "run", "--pipeline=batch_scoring")
+        (project / "inference_run.log").write_text(result.stdout + result.stderr)
+
+    return built_once(tmp_path_factory, "scored", score) / "project"
 
 
 @contextmanager

@@ -113,7 +113,7 @@ def raw_records(export: Path, n: int) -> list[dict]:
 
 
 @pytest.mark.slow
-def test_the_served_model_answers_the_batch_scores(scored_project, tmp_path):
+def test_the_served_model_answers_the_batch_scores(scored_project, served_champion):
     records = raw_records(scored_project / "data" / "01_raw" / "new_leads.csv", 100)
     assert records[UNSEEN_LEVEL_ROW]["first_platform_c"] == "Level999"
     left_out = [row for row in MISSING_OPTIONAL if row % 2 == 0]
@@ -126,8 +126,8 @@ def test_the_served_model_answers_the_batch_scores(scored_project, tmp_path):
         .set_index("lead_id")
     )
 
-    with model_server(scored_project, tmp_path / "server.log") as url:
-        answers = pd.DataFrame(invoke(url, records))
+    # The scored project is a copy of the trained one: the server's champion scored the batch.
+    answers = pd.DataFrame(invoke(served_champion, records))
 
     assert len(answers) == len(records)
     assert answers["lead_id"].tolist() == [r["Unnamed: 0"] for r in records]

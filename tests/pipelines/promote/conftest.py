@@ -20,41 +20,10 @@ from mlflow.tracking import MlflowClient
 
 from lead_scoring.contract import LABEL
 from lead_scoring.datasets import LeadStore, RawLeadsDataset
+from tests.conftest import run_pipeline
 
 LEADS_PER_DAY = 400
 DAYS = ["2022-02-15", "2022-02-16", "2022-02-17"]
-
-
-def run_pipeline(project: Path, pipeline: str, monkeypatch, **params) -> dict:
-    """`kedro run --pipeline=<pipeline> --params=...` in process, in ``project``."""
-    from kedro.framework.session import KedroSession
-    from kedro.framework.startup import bootstrap_project
-
-    for name in ("MLFLOW_TRACKING_URI", "LEAD_STORE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in {
-        "KEDRO_DISABLE_TELEMETRY": "1",
-        "DO_NOT_TRACK": "1",
-        "MLFLOW_DISABLE_TELEMETRY": "true",
-    }.items():
-        monkeypatch.setenv(name, value)
-    # The store and the tracking URI resolve from the working directory's project.
-    monkeypatch.chdir(project)
-    bootstrap_project(project)
-    try:
-        with KedroSession.create(project_path=project, runtime_params=params) as session:
-            return session.run(pipeline_names=[pipeline])
-    finally:
-        # kedro-mlflow's artifact datasets re-enter the run each save, stacking it once per save;
-        # a kedro process ends with it, a session in this process must empty the stack.
-        while mlflow.active_run():
-            mlflow.end_run()
-        # kedro-mlflow's hook is one object per process and keeps the last run's id, which the
-        # next session's nodes would reopen even where tracking is off (ingest, score_new).
-        from kedro_mlflow.framework.hooks.mlflow_hook import mlflow_hook
-
-        mlflow_hook.run_id = None
-        mlflow.set_tracking_uri(None)
 
 
 def copy_of(project: Path, destination: Path) -> Path:

@@ -16,7 +16,7 @@ from mlflow.tracking import MlflowClient
 from sklearn.metrics import roc_auc_score
 
 from lead_scoring.store import LeadStore
-from tests.conftest import run_kedro
+from tests.conftest import run_kedro, run_pipeline
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
@@ -34,13 +34,15 @@ def measured(trained_project, tmp_path_factory) -> dict:
     landing = project / "data" / "01_raw" / "landing"
     landing.mkdir(parents=True)
     # Outcomes arrive 7 days after the leads were created: days 8 to 10 carry days 1 to 3's.
-    run_kedro(
-        project,
-        "run",
-        "--pipeline=generate_daily",
-        "--params=generate_daily.days=10,generate_daily.leads_per_day=200,"
-        f"generate_daily.outcome_delay_days=7,landing_path={daily}",
-    )
+    # Test data, not the CLI under test: generated in this process.
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        run_pipeline(
+            project,
+            "generate_daily",
+            monkeypatch,
+            generate_daily={"days": 10, "leads_per_day": 200, "outcome_delay_days": 7},
+            landing_path=str(daily),
+        )
     for path in daily.glob("*_leads.csv"):
         shutil.copy(path, landing)
     run_kedro(project, "run", "--pipeline=ingest")

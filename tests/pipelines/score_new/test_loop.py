@@ -14,7 +14,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from lead_scoring.datasets import LeadStore
-from tests.conftest import run_kedro
+from tests.conftest import run_kedro, run_pipeline
 
 # Nine kedro processes, one of them a training: two stages, each within the allowance.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
@@ -59,14 +59,20 @@ def first_days(trained_project, tmp_path_factory) -> dict:
     landing.mkdir(parents=True)
     steps: dict = {"project": project}
     # Each day's outcomes written the same day, beside its leads; the test lands them later.
-    run_kedro(
-        project,
-        "run",
-        "--pipeline=generate_daily",
-        f"--params=generate_daily.first_day={DAYS[0]},generate_daily.days={len(DAYS)},"
-        f"generate_daily.leads_per_day={LEADS_PER_DAY},generate_daily.outcome_delay_days=0,"
-        f"landing_path={daily}",
-    )
+    # Test data, not the CLI under test: generated in this process.
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        run_pipeline(
+            project,
+            "generate_daily",
+            monkeypatch,
+            generate_daily={
+                "first_day": DAYS[0],
+                "days": len(DAYS),
+                "leads_per_day": LEADS_PER_DAY,
+                "outcome_delay_days": 0,
+            },
+            landing_path=str(daily),
+        )
     for day in DAYS[:2]:
         shutil.copy(daily / f"{day}_leads.csv", landing)
 
