@@ -30,6 +30,15 @@ PREVIOUS_CHAMPION = "previous_champion"
 # A bootstrap block holds at most this many resampled leads at once (resamples x leads): some
 # 40 MB of counts, whatever the number of leads.
 _BLOCK_CELLS = 5_000_000
+# A decision's numbers, logged as MLflow metrics ``promote.<name>``.
+_FIGURES = (
+    "leads_compared",
+    "champion_roc_auc",
+    "challenger_roc_auc",
+    "gain",
+    "gain_low",
+    "gain_high",
+)
 
 
 def _version(client: MlflowClient, name: str, alias: str) -> str | None:
@@ -115,11 +124,7 @@ def _decision(contenders: dict, params: dict, leads: int, outcome: str, reason: 
         "champion_version": contenders["champion"],
         "challenger_version": contenders["challenger"],
         "leads_compared": leads,
-        "champion_roc_auc": None,
-        "challenger_roc_auc": None,
-        "gain": None,
-        "gain_low": None,
-        "gain_high": None,
+        **dict.fromkeys(_FIGURES[1:]),
         "confidence": float(params["confidence"]),
         "margin": float(params["margin"]),
         "outcome": outcome,
@@ -129,18 +134,13 @@ def _decision(contenders: dict, params: dict, leads: int, outcome: str, reason: 
 
 def decide_promotion(paired: pd.DataFrame, contenders: dict, params: dict) -> dict:
     """Promoted, kept, too few outcomes or no challenger, with both figures and the interval."""
-    if contenders["champion"] is None:
-        return _decision(
-            contenders, params, 0, "no_challenger", "no champion in the registry to challenge"
+    if contenders["champion"] is None or contenders["challenger"] is None:
+        reason = (
+            "no champion in the registry to challenge"
+            if contenders["champion"] is None
+            else f"champion version {contenders['champion']} stays, nothing to compare"
         )
-    if contenders["challenger"] is None:
-        return _decision(
-            contenders,
-            params,
-            0,
-            "no_challenger",
-            f"champion version {contenders['champion']} stays, nothing to compare",
-        )
+        return _decision(contenders, params, 0, "no_challenger", reason)
     label = paired[LABEL].astype("int64").to_numpy()
     completers, others = int(label.sum()), int(len(label) - label.sum())
     needed = int(params["min_outcomes"])
@@ -195,16 +195,8 @@ def _log_to_mlflow(decision: dict) -> str:
                 for k in ("champion_version", "challenger_version", "confidence", "margin")
             }
         )
-        numbers = (
-            "leads_compared",
-            "champion_roc_auc",
-            "challenger_roc_auc",
-            "gain",
-            "gain_low",
-            "gain_high",
-        )
         mlflow.log_metrics(
-            {f"promote.{k}": float(decision[k]) for k in numbers if decision[k] is not None}
+            {f"promote.{k}": float(decision[k]) for k in _FIGURES if decision[k] is not None}
         )
         mlflow.set_tags(
             {"promote.outcome": decision["outcome"], "promote.reason": decision["reason"][:5000]}
