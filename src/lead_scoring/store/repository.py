@@ -243,16 +243,10 @@ class LeadStore:
     def reads(self) -> pd.DataFrame:
         """Every read of a landing file's content: source_file, file_hash, status, reason, when."""
         log = tables.ingest_log
+        columns = (SOURCE_FILE, "file_hash", "status", "reason", "ingested_at")
         with self.engine.connect() as connection:
             return pd.read_sql(
-                sa.select(
-                    log.c[SOURCE_FILE],
-                    log.c.file_hash,
-                    log.c.status,
-                    log.c.reason,
-                    log.c.ingested_at,
-                ).order_by(log.c.ingested_at),
-                connection,
+                sa.select(*(log.c[c] for c in columns)).order_by(log.c.ingested_at), connection
             )
 
     # --- writes ---------------------------------------------------------------------------------
@@ -406,10 +400,7 @@ class LeadStore:
         pending = self._select_ids(connection, tables.pending_outcomes, new[LEAD_ID].tolist())
         if pending.empty:
             return 0, 0, 0
-        stored = new.set_index(LEAD_ID)
-        if LABEL not in stored:
-            stored = stored.assign(**{LABEL: pd.NA})
-        stored = stored.assign(source_file=None)
+        stored = new.set_index(LEAD_ID).reindex(columns=[LABEL])
         filled, changed = self._set_labels(
             connection, table, pending[[LEAD_ID, LABEL]], stored, None, at, pending[SOURCE_FILE]
         )
@@ -610,8 +601,7 @@ class LeadStore:
         """Upsert the scores, the model's quarantine and the run's log row in one transaction."""
         with self.engine.begin() as connection:
             upsert(connection, tables.scored_leads, records(batch.scores))
-            if len(batch.quarantine):
-                upsert(connection, tables.quarantined_leads, records(batch.quarantine))
+            upsert(connection, tables.quarantined_leads, records(batch.quarantine))
             if batch.run is not None:
                 upsert(connection, tables.score_log, [batch.run])
 

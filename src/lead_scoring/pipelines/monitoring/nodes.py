@@ -224,11 +224,7 @@ def profile_batch(
 
 
 def profile_scored_chunk(rows: pd.DataFrame, reference: dict, params: dict) -> dict | None:
-    """The drift profile of one scored chunk: scores of all its leads, features of a sample.
-
-    The features are the ones the model scored on, which its answer carries: monitoring
-    rebuilds nothing.
-    """
+    """The drift profile of one scored chunk: scores of all its leads, features of a sample."""
     if not reference:
         return None
     scored = rows.loc[(rows["status"] == SCORED).to_numpy()]

@@ -164,24 +164,22 @@ def decide_promotion(paired: pd.DataFrame, contenders: dict, params: dict) -> di
     low, high = (float(q) for q in np.quantile(gains, [tail, 1 - tail]))
     gain = challenger_auc - champion_auc
     wins = gain > params["margin"] and low > 0
-    decision = _decision(
-        contenders, params, len(label), "promoted" if wins else "kept", reason=""
-    ) | {
+    clears_margin = "clears" if gain > params["margin"] else "does not clear"
+    interval = "above" if low > 0 else "not above"
+    reason = (
+        f"challenger v{contenders['challenger']} ROC AUC {challenger_auc:.4f} against champion "
+        f"v{contenders['champion']} {champion_auc:.4f} on the same {len(label):,} labelled leads: "
+        f"gain {gain:+.4f} {clears_margin} the margin {params['margin']:.3f}, "
+        f"{params['confidence']:.0%} interval {low:+.4f} to {high:+.4f} {interval} zero"
+    )
+    outcome = "promoted" if wins else "kept"
+    return _decision(contenders, params, len(label), outcome, reason) | {
         "champion_roc_auc": champion_auc,
         "challenger_roc_auc": challenger_auc,
         "gain": gain,
         "gain_low": low,
         "gain_high": high,
     }
-    clears_margin = "clears" if gain > params["margin"] else "does not clear"
-    interval = "above" if low > 0 else "not above"
-    decision["reason"] = (
-        f"challenger v{contenders['challenger']} ROC AUC {challenger_auc:.4f} against champion "
-        f"v{contenders['champion']} {champion_auc:.4f} on the same {len(label):,} labelled leads: "
-        f"gain {gain:+.4f} {clears_margin} the margin {params['margin']:.3f}, "
-        f"{params['confidence']:.0%} interval {low:+.4f} to {high:+.4f} {interval} zero"
-    )
-    return decision
 
 
 def _log_to_mlflow(decision: dict) -> str:

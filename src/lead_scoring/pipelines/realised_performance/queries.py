@@ -21,18 +21,6 @@ PERIOD = "period"
 REALISED_KEY = [column.name for column in realised_table.primary_key]
 # The lead's fields a segment is cut on.
 SEGMENT_FIELDS = [CITY, *LEVEL_COLUMNS]
-LABELLED_SCORE_COLUMNS = [
-    LEAD_ID,
-    MODEL_NAME,
-    MODEL_VERSION,
-    ROLE,
-    "scored_at",
-    "probability",
-    "tier",
-    CREATED_DATE,
-    *SEGMENT_FIELDS,
-    LABEL,
-]
 
 
 def labelled_scores(engine: Engine) -> pd.DataFrame:
@@ -57,9 +45,7 @@ def labelled_scores(engine: Engine) -> pd.DataFrame:
             *(ranked.c[c] for c in (LEAD_ID, MODEL_NAME, MODEL_VERSION, ROLE, "scored_at")),
             ranked.c.probability,
             ranked.c.tier,
-            leads.c[CREATED_DATE],
-            *(leads.c[c] for c in SEGMENT_FIELDS),
-            leads.c[LABEL],
+            *(leads.c[c] for c in (CREATED_DATE, *SEGMENT_FIELDS, LABEL)),
         )
         .join(leads, leads.c[LEAD_ID] == ranked.c[LEAD_ID])
         .where(ranked.c.newest_first == 1, leads.c[LABEL].is_not(None))
@@ -67,7 +53,6 @@ def labelled_scores(engine: Engine) -> pd.DataFrame:
     )
     with engine.connect() as connection:
         frame = pd.read_sql(query, connection)
-    frame = frame.reindex(columns=LABELLED_SCORE_COLUMNS)
     return frame.astype({LABEL: "int64", "probability": "float64", MODEL_VERSION: "str"})
 
 
