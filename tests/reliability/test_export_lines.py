@@ -14,8 +14,9 @@ from kedro.io import DatasetError
 from lead_scoring.datasets import RawLeadsDataset
 from lead_scoring.pipelines.batch_scoring.nodes import (
     add_tallies,
+    quarantined_leads,
     score_export,
-    split_predictions,
+    scored_leads,
     tally_scored_chunk,
 )
 from tests.conftest import REAL_EXPORT, needs_shared
@@ -54,9 +55,8 @@ def score_file(model, path, parameters, chunk_rows=200_000):
     settings = {**parameters["inference"], "chunk_rows": chunk_rows}
     scored, quarantine, tally = [], [], None
     for chunk in score_export(model, export, {"version": "1"}, settings):
-        scored_chunk, quarantine_chunk = split_predictions(chunk.rows, rejected=chunk.rejected)
-        scored.append(scored_chunk)
-        quarantine.append(quarantine_chunk)
+        scored.append(scored_leads(chunk.rows))
+        quarantine.append(quarantined_leads(chunk.rows, chunk.rejected))
         tally = add_tallies(tally, tally_scored_chunk(chunk))
     return pd.concat(scored, ignore_index=True), pd.concat(quarantine, ignore_index=True), tally
 

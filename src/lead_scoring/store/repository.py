@@ -28,7 +28,6 @@ from lead_scoring.store import schema, tables
 from lead_scoring.store.errors import StoreUnavailableError
 from lead_scoring.store.lock import StoreLock
 from lead_scoring.store.tables import (
-    BOOKKEEPING_COLUMNS,
     CONTENT_HASH,
     INGEST_COUNTS,
     MODEL_NAME,
@@ -73,7 +72,7 @@ def _python(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as dicts of Python values, missing ones None, as the database driver wants."""
     columns = list(frame.columns)
     values = frame.to_numpy(dtype=object)
@@ -85,6 +84,22 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
         }
         for row, gaps in zip(values.tolist(), missing.tolist(), strict=True)
     ]
+
+
+def upsert(connection, table: sa.Table, rows: list[dict]) -> None:
+    """``INSERT ... ON CONFLICT (primary key) DO UPDATE`` of the columns the rows carry."""
+    if not rows:
+        return
+    dialect = connection.dialect.name
+    insert = (sqlite if dialect == "sqlite" else postgresql).insert(table)
+    keys = [c.name for c in table.primary_key.columns]
+    changed = {c: insert.excluded[c] for c in rows[0] if c not in keys}
+    statement = (
+        insert.on_conflict_do_update(index_elements=keys, set_=changed)
+        if changed
+        else insert.on_conflict_do_nothing(index_elements=keys)
+    )
+    connection.execute(statement, rows)
 
 
 def _chunks(values: Sequence, size: int = _IDS_PER_QUERY) -> Iterable[Sequence]:
@@ -172,7 +187,6 @@ class LeadStore:
         self.describe = describe_url(url)
         self.engine = _engine(url)
         self.lock = StoreLock(self.engine, self.describe)
-        self.metadata = tables.metadata
         try:
             if upgrade and not schema.is_current(self.engine):
                 held = self.lock.held
@@ -214,14 +228,6 @@ class LeadStore:
             self._leads = sa.Table("leads", sa.MetaData(), autoload_with=self.engine)
         return self._leads
 
-    def field_columns(self) -> list[str]:
-        """The export's fields the store keeps for each lead."""
-        return [
-            c.name
-            for c in self.leads_table().columns
-            if c.name not in (LEAD_ID, *BOOKKEEPING_COLUMNS)
-        ]
-
     def table(self, name: str) -> pd.DataFrame:
         """A whole table as a frame (tests, notebooks and summaries)."""
         with self.engine.connect() as connection:
@@ -237,34 +243,13 @@ class LeadStore:
     def reads(self) -> pd.DataFrame:
         """Every read of a landing file's content: source_file, file_hash, status, reason, when."""
         log = tables.ingest_log
+        columns = (SOURCE_FILE, "file_hash", "status", "reason", "ingested_at")
         with self.engine.connect() as connection:
             return pd.read_sql(
-                sa.select(
-                    log.c[SOURCE_FILE],
-                    log.c.file_hash,
-                    log.c.status,
-                    log.c.reason,
-                    log.c.ingested_at,
-                ).order_by(log.c.ingested_at),
-                connection,
+                sa.select(*(log.c[c] for c in columns)).order_by(log.c.ingested_at), connection
             )
 
     # --- writes ---------------------------------------------------------------------------------
-
-    def _upsert(self, connection, table: sa.Table, rows: list[dict], update: bool = True) -> None:
-        """``INSERT ... ON CONFLICT (primary key) DO UPDATE`` of the columns the rows carry."""
-        if not rows:
-            return
-        dialect = connection.dialect.name
-        insert = (sqlite if dialect == "sqlite" else postgresql).insert(table)
-        keys = [c.name for c in table.primary_key.columns]
-        changed = {c: insert.excluded[c] for c in rows[0] if c not in keys}
-        statement = (
-            insert.on_conflict_do_update(index_elements=keys, set_=changed)
-            if update and changed
-            else insert.on_conflict_do_nothing(index_elements=keys)
-        )
-        connection.execute(statement, rows)
 
     def _select_ids(self, connection, table: sa.Table, lead_ids: Sequence[str]) -> pd.DataFrame:
         """The stored rows of these ids (fetched as tuples: read_sql costs more than the query)."""
@@ -315,7 +300,7 @@ class LeadStore:
             "reason": _python(reason),
         }
         with self.engine.begin() as connection:
-            self._upsert(connection, tables.ingest_log, [log])
+            upsert(connection, tables.ingest_log, [log])
         return log
 
     def ingest_file(self, lead_file: LeadFile, at: str | None = None) -> dict[str, Any]:
@@ -341,7 +326,7 @@ class LeadStore:
                         # keeps it in the table's key (source_file, row), apart from the leads.
                         no_row = rows[SOURCE_ROW].isna()
                         rows.loc[no_row, SOURCE_ROW] = -rows.loc[no_row, LINE]
-                    self._upsert(connection, tables.quarantined_leads, _records(rows))
+                    upsert(connection, tables.quarantined_leads, records(rows))
                 counts["quarantined"] = len(quarantine)
                 log = {
                     SOURCE_FILE: lead_file.source_file,
@@ -352,7 +337,7 @@ class LeadStore:
                     "status": STORED,
                     "reason": None,
                 }
-                self._upsert(connection, tables.ingest_log, [log])
+                upsert(connection, tables.ingest_log, [log])
         except Exception:
             self._leads = None  # a rolled-back ALTER TABLE leaves the columns as they were
             raise
@@ -373,13 +358,13 @@ class LeadStore:
             new_rows["labelled_at"] = new_rows[LABEL].notna().map({True: at, False: None})
         if len(new_rows):
             # Absent a moment ago in this transaction, and the run lock keeps other writers out.
-            connection.execute(sa.insert(table), _records(new_rows))
+            connection.execute(sa.insert(table), records(new_rows))
         updated = leads.loc[changed]
         if len(updated):
-            self._upsert(
+            upsert(
                 connection,
                 table,
-                _records(
+                records(
                     updated.drop(columns=[LABEL], errors="ignore").assign(
                         source_file=lead_file.source_file, updated_at=at
                     )
@@ -415,10 +400,7 @@ class LeadStore:
         pending = self._select_ids(connection, tables.pending_outcomes, new[LEAD_ID].tolist())
         if pending.empty:
             return 0, 0, 0
-        stored = new.set_index(LEAD_ID)
-        if LABEL not in stored:
-            stored = stored.assign(**{LABEL: pd.NA})
-        stored = stored.assign(source_file=None)
+        stored = new.set_index(LEAD_ID).reindex(columns=[LABEL])
         filled, changed = self._set_labels(
             connection, table, pending[[LEAD_ID, LABEL]], stored, None, at, pending[SOURCE_FILE]
         )
@@ -458,7 +440,7 @@ class LeadStore:
                     "changed_at": at,
                 }
             )
-            connection.execute(sa.insert(tables.label_changes), _records(changes))
+            connection.execute(sa.insert(tables.label_changes), records(changes))
         to_set = labelled.loc[differs]
         if len(to_set):
             statement = (
@@ -504,7 +486,7 @@ class LeadStore:
                         "changed_at": at,
                     }
                 )
-                connection.execute(sa.insert(tables.label_changes), _records(changes))
+                connection.execute(sa.insert(tables.label_changes), records(changes))
             rows = pd.DataFrame(
                 {
                     LEAD_ID: unknown[LEAD_ID].to_numpy(),
@@ -514,7 +496,7 @@ class LeadStore:
                     "received_at": at,
                 }
             )
-            self._upsert(connection, tables.pending_outcomes, _records(rows))
+            upsert(connection, tables.pending_outcomes, records(rows))
         return {
             "labels_filled": filled,
             "labels_changed": changed + pending_changed,
@@ -618,11 +600,10 @@ class LeadStore:
     def write_scores(self, batch: ScoreBatch) -> None:
         """Upsert the scores, the model's quarantine and the run's log row in one transaction."""
         with self.engine.begin() as connection:
-            self._upsert(connection, tables.scored_leads, _records(batch.scores))
-            if len(batch.quarantine):
-                self._upsert(connection, tables.quarantined_leads, _records(batch.quarantine))
+            upsert(connection, tables.scored_leads, records(batch.scores))
+            upsert(connection, tables.quarantined_leads, records(batch.quarantine))
             if batch.run is not None:
-                self._upsert(connection, tables.score_log, [batch.run])
+                upsert(connection, tables.score_log, [batch.run])
 
     def recent_score_runs(self, model_name: str, before_run: str, runs: int) -> pd.DataFrame:
         """The latest ``runs`` score runs before ``before_run`` that scored leads."""

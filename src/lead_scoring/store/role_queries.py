@@ -26,10 +26,7 @@ def leads_scored_in_shadow(
 ) -> pd.DataFrame:
     """Stored leads of the recent window that this version scored only as challenger, as they
     stand (same content); the columns of ``LeadStore.leads_to_score``."""
-    table = store.leads_table()
-    if table is None:
-        return pd.DataFrame(columns=[LEAD_ID])
-    scores = store.metadata.tables["scored_leads"]
+    table, scores = store.leads_table(), tables.scored_leads
     query = (
         sa.select(table)
         .join(scores, scores.c[LEAD_ID] == table.c[LEAD_ID])
@@ -55,11 +52,7 @@ def paired_outcomes(
 ) -> pd.DataFrame:
     """Labelled leads both versions scored in their roles, on the same content: lead_id, label,
     the champion's and the challenger's probability."""
-    table = store.leads_table()
-    columns = [LEAD_ID, LABEL, "champion_probability", "challenger_probability"]
-    if table is None:
-        return pd.DataFrame(columns=columns)
-    scores = store.metadata.tables["scored_leads"]
+    table, scores = store.leads_table(), tables.scored_leads
     champion, challenger = scores.alias("champion"), scores.alias("challenger")
     query = (
         sa.select(
@@ -91,7 +84,7 @@ def check_promotion_log(store: LeadStore) -> None:
     """Stop with one line when the store has no ``promotion_log`` to keep a decision in."""
     if not sa.inspect(store.engine).has_table(PROMOTION_LOG):
         raise NoPromotionLogError(
-            f"The lead store at {store.engine.url.render_as_string(hide_password=True)} has no "
+            f"The lead store at {store.describe} has no "
             f"{PROMOTION_LOG} table: upgrade it with its migrations (docs/operations.md) before "
             "running promote. Nothing was decided."
         )

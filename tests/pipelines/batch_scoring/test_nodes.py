@@ -18,8 +18,9 @@ from lead_scoring.pipelines.batch_scoring.nodes import (
     find_model_version,
     load_scoring_model,
     measure_realised_performance,
+    quarantined_leads,
     score_chunk,
-    split_predictions,
+    scored_leads,
     summarise_batch,
     tally_chunk,
 )
@@ -98,7 +99,8 @@ def test_the_label_does_not_change_a_score(champion, new_leads):
 def test_split_keeps_scored_rows_in_order_and_quarantined_with_their_reason():
     predictions = predictions_frame(["scored", "quarantined", "scored", "scored", "quarantined"])
     lines = np.array([2, 3, 5, 6, 7])  # line 4 held no lead
-    scored, quarantined = split_predictions(predictions, lines)
+    predictions["line"] = pd.array(lines, dtype="Int64")
+    scored, quarantined = scored_leads(predictions), quarantined_leads(predictions)
     assert scored.columns.tolist() == ["line", *SCORED_COLUMNS]
     assert scored["lead_id"].tolist() == ["L0", "L2", "L3"]
     assert scored["line"].tolist() == [2, 5, 6]

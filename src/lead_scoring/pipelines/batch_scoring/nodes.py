@@ -324,15 +324,6 @@ def quarantined_leads(
     return quarantine
 
 
-def split_predictions(
-    predictions: pd.DataFrame, lines: np.ndarray | None = None, rejected: pd.DataFrame | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Scored leads with their reasons for the sales team, and quarantined leads with why."""
-    if lines is not None:
-        predictions = predictions.assign(**{LINE: pd.array(lines, dtype="Int64")})
-    return scored_leads(predictions), quarantined_leads(predictions, rejected)
-
-
 def measure_realised_performance(tally: dict) -> dict:
     """ROC AUC of the scores against the realised label, when the batch carries one."""
     from sklearn.metrics import roc_auc_score

@@ -81,13 +81,6 @@ def level_counts(values: pd.Series, levels: list[str]) -> np.ndarray:
     return np.bincount(codes[codes >= 0], minlength=len(levels))
 
 
-def bin_counts(values: pd.Series, entry: dict) -> np.ndarray:
-    """Counts of ``values`` in the bins of one reference entry."""
-    if "edges" in entry:
-        return numeric_counts(values, entry["edges"])
-    return level_counts(values, entry["bins"])
-
-
 def population_stability_index(expected: list[float], actual: list[float], epsilon: float) -> float:
     """PSI = sum over bins of (actual - expected) * ln(actual / expected), shares floored at epsilon."""
     # The floor keeps a bin that one side never fills from making the index infinite.
@@ -220,7 +213,12 @@ def profile_batch(
             values = model_input[name]
         else:
             continue  # a model that does not carry its model input: see profile_scored_batch
-        counts = {"counts": bin_counts(values, entry).tolist()}
+        binned = (
+            numeric_counts(values, entry["edges"])
+            if "edges" in entry
+            else level_counts(values, entry["bins"])
+        )
+        counts = {"counts": binned.tolist()}
         if "known_levels" in entry:
             raw = lead_levels[name]
             counts["unseen"] = int((raw.notna() & ~raw.isin(entry["known_levels"])).sum())
@@ -229,11 +227,7 @@ def profile_batch(
 
 
 def profile_scored_chunk(rows: pd.DataFrame, reference: dict, params: dict) -> dict | None:
-    """The drift profile of one scored chunk: scores of all its leads, features of a sample.
-
-    The features are the ones the model scored on, which its answer carries: monitoring
-    rebuilds nothing.
-    """
+    """The drift profile of one scored chunk: scores of all its leads, features of a sample."""
     if not reference:
         return None
     scored = rows.loc[(rows["status"] == SCORED).to_numpy()]
@@ -284,18 +278,13 @@ def add_profiles(first: dict, second: dict) -> dict:
     features = {}
     for name, counts in first["features"].items():
         other = second["features"][name]
-        features[name] = {key: _add(counts[key], other[key]) for key in counts}
+        # Bin counts are lists and unseen counts numbers: both add element-wise.
+        features[name] = {key: np.add(counts[key], other[key]).tolist() for key in counts}
     return {
         "rows": first["rows"] + second["rows"],
         "sampled": first.get("sampled", first["rows"]) + second.get("sampled", second["rows"]),
         "features": features,
     }
-
-
-def _add(first, second):
-    if isinstance(first, list):
-        return [a + b for a, b in zip(first, second, strict=True)]
-    return first + second
 
 
 def compare_with_reference(

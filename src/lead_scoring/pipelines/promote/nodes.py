@@ -31,6 +31,15 @@ PREVIOUS_CHAMPION = "previous_champion"
 # A bootstrap block holds at most this many resampled leads at once (resamples x leads): some
 # 40 MB of counts, whatever the number of leads.
 _BLOCK_CELLS = 5_000_000
+# A decision's numbers, logged as MLflow metrics ``promote.<name>``.
+_FIGURES = (
+    "leads_compared",
+    "champion_roc_auc",
+    "challenger_roc_auc",
+    "gain",
+    "gain_low",
+    "gain_high",
+)
 
 
 def _version(client: MlflowClient, name: str, alias: str) -> str | None:
@@ -120,11 +129,7 @@ def _decision(contenders: dict, params: dict, leads: int, outcome: str, reason: 
         "champion_version": contenders["champion"],
         "challenger_version": contenders["challenger"],
         "leads_compared": leads,
-        "champion_roc_auc": None,
-        "challenger_roc_auc": None,
-        "gain": None,
-        "gain_low": None,
-        "gain_high": None,
+        **dict.fromkeys(_FIGURES[1:]),
         "confidence": float(params["confidence"]),
         "margin": float(params["margin"]),
         "outcome": outcome,
@@ -136,18 +141,13 @@ def decide_promotion(paired: pd.DataFrame, contenders: dict, params: dict) -> di
     """Promoted, kept, too few outcomes or no challenger, with both figures and the interval."""
     from sklearn.metrics import roc_auc_score
 
-    if contenders["champion"] is None:
-        return _decision(
-            contenders, params, 0, "no_challenger", "no champion in the registry to challenge"
+    if contenders["champion"] is None or contenders["challenger"] is None:
+        reason = (
+            "no champion in the registry to challenge"
+            if contenders["champion"] is None
+            else f"champion version {contenders['champion']} stays, nothing to compare"
         )
-    if contenders["challenger"] is None:
-        return _decision(
-            contenders,
-            params,
-            0,
-            "no_challenger",
-            f"champion version {contenders['champion']} stays, nothing to compare",
-        )
+        return _decision(contenders, params, 0, "no_challenger", reason)
     label = paired[LABEL].astype("int64").to_numpy()
     completers, others = int(label.sum()), int(len(label) - label.sum())
     needed = int(params["min_outcomes"])
@@ -171,24 +171,22 @@ def decide_promotion(paired: pd.DataFrame, contenders: dict, params: dict) -> di
     low, high = (float(q) for q in np.quantile(gains, [tail, 1 - tail]))
     gain = challenger_auc - champion_auc
     wins = gain > params["margin"] and low > 0
-    decision = _decision(
-        contenders, params, len(label), "promoted" if wins else "kept", reason=""
-    ) | {
+    clears_margin = "clears" if gain > params["margin"] else "does not clear"
+    interval = "above" if low > 0 else "not above"
+    reason = (
+        f"challenger v{contenders['challenger']} ROC AUC {challenger_auc:.4f} against champion "
+        f"v{contenders['champion']} {champion_auc:.4f} on the same {len(label):,} labelled leads: "
+        f"gain {gain:+.4f} {clears_margin} the margin {params['margin']:.3f}, "
+        f"{params['confidence']:.0%} interval {low:+.4f} to {high:+.4f} {interval} zero"
+    )
+    outcome = "promoted" if wins else "kept"
+    return _decision(contenders, params, len(label), outcome, reason) | {
         "champion_roc_auc": champion_auc,
         "challenger_roc_auc": challenger_auc,
         "gain": gain,
         "gain_low": low,
         "gain_high": high,
     }
-    clears_margin = "clears" if gain > params["margin"] else "does not clear"
-    interval = "above" if low > 0 else "not above"
-    decision["reason"] = (
-        f"challenger v{contenders['challenger']} ROC AUC {challenger_auc:.4f} against champion "
-        f"v{contenders['champion']} {champion_auc:.4f} on the same {len(label):,} labelled leads: "
-        f"gain {gain:+.4f} {clears_margin} the margin {params['margin']:.3f}, "
-        f"{params['confidence']:.0%} interval {low:+.4f} to {high:+.4f} {interval} zero"
-    )
-    return decision
 
 
 def _log_to_mlflow(decision: dict) -> str:
@@ -204,16 +202,8 @@ def _log_to_mlflow(decision: dict) -> str:
                 for k in ("champion_version", "challenger_version", "confidence", "margin")
             }
         )
-        numbers = (
-            "leads_compared",
-            "champion_roc_auc",
-            "challenger_roc_auc",
-            "gain",
-            "gain_low",
-            "gain_high",
-        )
         mlflow.log_metrics(
-            {f"promote.{k}": float(decision[k]) for k in numbers if decision[k] is not None}
+            {f"promote.{k}": float(decision[k]) for k in _FIGURES if decision[k] is not None}
         )
         mlflow.set_tags(
             {"promote.outcome": decision["outcome"], "promote.reason": decision["reason"][:5000]}

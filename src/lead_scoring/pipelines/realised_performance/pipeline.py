@@ -20,7 +20,7 @@ from lead_scoring.pipelines.reporting import render_realised_performance_page
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Read, measure, store; log, segment and draw; alert last, after everything is kept."""
-    measure = Pipeline(
+    return Pipeline(
         [
             Node(
                 read_labelled_scores,
@@ -41,10 +41,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs="realised_performance_table",
                 name="measure_realised_performance",
             ),
-        ]
-    )
-    report = Pipeline(
-        [
             Node(
                 find_promised_figures,
                 inputs="realised_performance_table",
@@ -99,19 +95,19 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs="realised_performance_page",
                 name="render_realised_performance_page",
             ),
-        ]
-    )
-    # After the table, the MLflow log and the page: an alert never loses any of them.
-    alert = Node(
-        check_champion_realised_auc,
-        inputs=[
-            "realised_performance_table",
-            "current_champion",
-            "realised_performance_logged",
-            "realised_performance_page",
-            "params:realised_performance",
+            # After the table, the MLflow log and the page: an alert never loses any of them.
+            Node(
+                check_champion_realised_auc,
+                inputs=[
+                    "realised_performance_table",
+                    "current_champion",
+                    "realised_performance_logged",
+                    "realised_performance_page",
+                    "params:realised_performance",
+                ],
+                outputs=None,
+                name="check_champion_realised_auc",
+            ),
         ],
-        outputs=None,
-        name="check_champion_realised_auc",
+        tags="realised_performance",
     )
-    return Pipeline([measure, report, alert], tags="realised_performance")

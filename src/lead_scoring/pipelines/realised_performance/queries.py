@@ -1,9 +1,4 @@
-"""Every query realised_performance asks of the lead store, in one place.
-
-The store owns the tables (``lead_scoring.store.tables``, created and upgraded by its
-migrations): these queries use its table objects and never define or create one, so the store
-package can take them over as they stand. SQLAlchemy Core, which SQLite and PostgreSQL both run.
-"""
+"""Every query realised_performance asks of the lead store, on the store's own tables."""
 
 from __future__ import annotations
 
@@ -12,12 +7,11 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 from kedro.io import AbstractDataset, DatasetError
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from lead_scoring.contract import CHAMPION, CITY, CREATED_DATE, LABEL, LEAD_ID, LEVEL_COLUMNS
 from lead_scoring.store import LeadStore
-from lead_scoring.store.repository import describe_url
+from lead_scoring.store.repository import describe_url, records, upsert
 from lead_scoring.store.tables import MODEL_NAME, MODEL_VERSION, ROLE, leads, scored_leads
 from lead_scoring.store.tables import realised_performance as realised_table
 
@@ -27,27 +21,10 @@ PERIOD = "period"
 REALISED_KEY = [column.name for column in realised_table.primary_key]
 # The lead's fields a segment is cut on.
 SEGMENT_FIELDS = [CITY, *LEVEL_COLUMNS]
-LABELLED_SCORE_COLUMNS = [
-    LEAD_ID,
-    MODEL_NAME,
-    MODEL_VERSION,
-    ROLE,
-    "scored_at",
-    "probability",
-    "tier",
-    CREATED_DATE,
-    *SEGMENT_FIELDS,
-    LABEL,
-]
 
 
 def labelled_scores(engine: Engine) -> pd.DataFrame:
-    """Each version's latest score of every lead whose outcome is known, with the lead's fields.
-
-    One row per lead and model version (the latest ``scored_at`` when a version scored a lead
-    more than once), carrying the role it scored in then, the lead's ``created_date``, segment
-    fields and ``app_complete_flag``.
-    """
+    """Each version's latest score of every lead whose outcome is known, with the lead's fields."""
     scores = scored_leads
     ranked = sa.select(
         *(scores.c[c] for c in (LEAD_ID, MODEL_NAME, MODEL_VERSION, "scored_at")),
@@ -68,9 +45,7 @@ def labelled_scores(engine: Engine) -> pd.DataFrame:
             *(ranked.c[c] for c in (LEAD_ID, MODEL_NAME, MODEL_VERSION, ROLE, "scored_at")),
             ranked.c.probability,
             ranked.c.tier,
-            leads.c[CREATED_DATE],
-            *(leads.c[c] for c in SEGMENT_FIELDS),
-            leads.c[LABEL],
+            *(leads.c[c] for c in (CREATED_DATE, *SEGMENT_FIELDS, LABEL)),
         )
         .join(leads, leads.c[LEAD_ID] == ranked.c[LEAD_ID])
         .where(ranked.c.newest_first == 1, leads.c[LABEL].is_not(None))
@@ -78,7 +53,6 @@ def labelled_scores(engine: Engine) -> pd.DataFrame:
     )
     with engine.connect() as connection:
         frame = pd.read_sql(query, connection)
-    frame = frame.reindex(columns=LABELLED_SCORE_COLUMNS)
     return frame.astype({LABEL: "int64", "probability": "float64", MODEL_VERSION: "str"})
 
 
@@ -94,32 +68,6 @@ def latest_champion(engine: Engine) -> dict[str, str] | None:
     with engine.connect() as connection:
         row = connection.execute(query).first()
     return None if row is None else {"name": str(row[0]), "version": str(row[1])}
-
-
-def upsert_realised_performance(engine: Engine, rows: pd.DataFrame) -> None:
-    """Insert or replace the rows of ``realised_performance`` by their key, in one transaction."""
-    records = [
-        {c: None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for c, v in row.items()}
-        for row in rows.astype("object").to_dict("records")
-    ]
-    if not records:
-        return
-    with engine.begin() as connection:
-        # The store opens SQLite and PostgreSQL only (``LeadStore``), both with ON CONFLICT.
-        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-        insert = dialect.insert(realised_table)
-        changed = {c: insert.excluded[c] for c in rows.columns if c not in REALISED_KEY}
-        connection.execute(
-            insert.on_conflict_do_update(index_elements=REALISED_KEY, set_=changed), records
-        )
-
-
-def stored_realised_performance(engine: Engine) -> pd.DataFrame:
-    """The whole ``realised_performance`` table, by model, version, role and period."""
-    query = sa.select(realised_table).order_by(*(realised_table.c[c] for c in REALISED_KEY))
-    with engine.connect() as connection:
-        frame = pd.read_sql(query, connection)
-    return frame.astype({MODEL_VERSION: "str"})
 
 
 class RealisedPerformanceDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
@@ -142,12 +90,16 @@ class RealisedPerformanceDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         return self._store.engine
 
     def load(self) -> pd.DataFrame:
-        return stored_realised_performance(self.engine)
+        key = (realised_table.c[c] for c in REALISED_KEY)
+        with self.engine.connect() as connection:
+            frame = pd.read_sql(sa.select(realised_table).order_by(*key), connection)
+        return frame.astype({MODEL_VERSION: "str"})
 
     def save(self, data: pd.DataFrame) -> None:
         engine = self.engine
         try:
-            upsert_realised_performance(engine, data)
+            with engine.begin() as connection:
+                upsert(connection, realised_table, records(data))
         except sa.exc.SQLAlchemyError as error:
             raise DatasetError(
                 f"The lead store at {self._describe()['url']} refused the realised performance "
