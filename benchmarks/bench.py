@@ -64,7 +64,7 @@ TARGETS = {
     "train_peak_rss_gib": ("≤ 4 GiB", lambda v: v <= 4),
     "score_wall_seconds": ("≤ 75 s", lambda v: v <= 75),
     "score_peak_rss_gib": ("≤ 3 GiB", lambda v: v <= 3),
-    "score_overhead_ratio": ("≤ 1.5", lambda v: v <= 1.5),
+    "score_overhead_ratio": ("≤ 1.2", lambda v: v <= 1.2),
     "score_memory_growth_ratio": ("≤ 1.3", lambda v: v <= 1.3),
     "serve_latency_p50_ms": ("≤ 50 ms", lambda v: v <= 50),
     "serve_latency_p95_ms": ("reported", lambda v: True),
