@@ -6,7 +6,7 @@ import pandas as pd
 
 from lead_scoring.contract import INDEX_COLUMN
 from lead_scoring.datasets import LeadStoreDataset
-from lead_scoring.datasets.lead_store import BOOKKEEPING_COLUMNS, DueLeadsDataset
+from lead_scoring.datasets.lead_store import BOOKKEEPING_COLUMNS, DueLeads
 from lead_scoring.store import LeadStore, ScoreBatch
 from tests.store.conftest import crm_export
 from tests.store.test_repository import lead_file
@@ -36,9 +36,7 @@ def test_due_leads_read_as_an_export_a_chunk_at_a_time(
     store = LeadStore(f"sqlite:///{tmp_path / 'lead_store.db'}")
     export = crm_export(raw_leads, 0, 25)
     store.ingest_file(lead_file("day.csv", export, parameters, interaction_mapping))
-    dataset = DueLeadsDataset()
-    dataset.save(store.leads_to_score("lead_scoring", "1", window_days=30))
-    chunks = list(dataset.load().read(10))
+    chunks = list(DueLeads(store.leads_to_score("lead_scoring", "1", window_days=30)).read(10))
     # Batch scoring's reader protocol: ids in the index column, rows numbered across chunks,
     # the export's fields only, no file line and nothing rejected.
     assert [len(chunk.leads) for chunk in chunks] == [10, 10, 5]
@@ -54,6 +52,5 @@ def test_due_leads_read_as_an_export_a_chunk_at_a_time(
 
 
 def test_no_due_leads_read_as_no_chunk(tmp_path):
-    dataset = DueLeadsDataset()
-    dataset.save(LeadStore(f"sqlite:///{tmp_path / 'lead_store.db'}").leads_to_score("m", "1", 30))
-    assert list(dataset.load().read(10)) == []
+    due = LeadStore(f"sqlite:///{tmp_path / 'lead_store.db'}").leads_to_score("m", "1", 30)
+    assert list(DueLeads(due).read(10)) == []

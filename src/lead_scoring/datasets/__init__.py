@@ -39,7 +39,6 @@ _MODULES = {
     "CatBoostModelDataset": "catboost_model_dataset",
     "ChunkedLeads": "raw_leads_dataset",
     "DriftHistoryDataset": "drift_history_dataset",
-    "DueLeadsDataset": "lead_store",
     "LabelChangesDataset": "lead_store",
     "LandingDataset": "landing_dataset",
     "LeadExport": "raw_leads_dataset",

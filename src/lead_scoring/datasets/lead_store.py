@@ -1,8 +1,8 @@
 """Kedro datasets over the lead store (``lead_scoring.store``).
 
 ``LeadStoreDataset`` loads the store's repository and saves score batches; ingest writes each
-landing file through the loaded repository, one transaction per file. ``DueLeadsDataset`` holds
-the stored leads a model version is due to score and gives them to batch scoring as an export.
+landing file through the loaded repository, one transaction per file. ``DueLeads`` hands the
+stored leads a model version is due to score to batch scoring, read as an export is read.
 ``LabelChangesDataset`` is what train_from_store reads and marks of the store's label changes.
 """
 
@@ -33,7 +33,6 @@ __all__ = [
     "BOOKKEEPING_COLUMNS",
     "CONTENT_HASH",
     "DueLeads",
-    "DueLeadsDataset",
     "MODEL_NAME",
     "MODEL_VERSION",
     "SCORE_COLUMNS",
@@ -126,31 +125,6 @@ class DueLeads:
             chunk = export.iloc[start : start + rows]
             no_lines = np.full(len(chunk), pd.NA, dtype=object)
             yield ExportChunk(chunk, no_lines, pd.DataFrame(columns=REJECTED_COLUMNS))
-
-
-class DueLeadsDataset(AbstractDataset[pd.DataFrame, DueLeads]):
-    """The run's due leads: saved as the store selected them, loaded as ``DueLeads``."""
-
-    def __init__(self, *, metadata: dict[str, Any] | None = None) -> None:
-        self.metadata = metadata
-        self._leads: pd.DataFrame | None = None
-
-    def save(self, data: pd.DataFrame) -> None:
-        self._leads = data
-
-    def load(self) -> DueLeads:
-        if self._leads is None:
-            raise DatasetError("No leads were selected for scoring in this run.")
-        return DueLeads(self._leads)
-
-    def _exists(self) -> bool:
-        return self._leads is not None
-
-    def _release(self) -> None:
-        self._leads = None
-
-    def _describe(self) -> dict[str, Any]:
-        return {}
 
 
 class LabelChangesDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):

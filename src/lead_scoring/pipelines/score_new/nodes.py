@@ -58,7 +58,7 @@ def _due_leads(store: LeadStore, model_version: dict, params: dict) -> pd.DataFr
     return leads
 
 
-def select_leads_to_score(store: LeadStore, model_version: dict, params: dict) -> pd.DataFrame:
+def select_leads_to_score(store: LeadStore, model_version: dict, params: dict) -> DueLeads:
     """Stored leads the model version has not scored as they stand, with the recent window."""
     leads = _due_leads(store, model_version, params)
     # A challenger promoted to champion scored the recent leads in shadow: scored again as
@@ -77,7 +77,7 @@ def select_leads_to_score(store: LeadStore, model_version: dict, params: dict) -
         leads = pd.concat([leads, shadowed[leads.columns]] if len(leads) else [shadowed])
         leads = leads.reset_index(drop=True)
         leads.attrs["rescored"] = rescored
-    return leads
+    return DueLeads(leads)
 
 
 def collect_scores(chunks: ScoredChunks, leads: DueLeads) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -318,12 +318,12 @@ def find_challenger_version(champion: dict, params: dict) -> dict:
     }
 
 
-def select_challenger_leads(store: LeadStore, challenger: dict, params: dict) -> pd.DataFrame:
+def select_challenger_leads(store: LeadStore, challenger: dict, params: dict) -> DueLeads:
     """The stored leads the challenger has not scored: the champion's due leads, and the
     recent window's, so a new challenger shadows the leads reps work on from its first run."""
     if not challenger:
-        return pd.DataFrame(columns=[LEAD_ID])
-    return _due_leads(store, challenger, params)
+        return DueLeads(pd.DataFrame(columns=[LEAD_ID]))
+    return DueLeads(_due_leads(store, challenger, params))
 
 
 class NoChallengerModel:
