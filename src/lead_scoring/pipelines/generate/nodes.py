@@ -22,7 +22,6 @@ from lead_scoring.errors import LeadScoringError
 
 # The generator's short names for the raw schema's level columns.
 LEVEL_COLUMNS = {"platform": PLATFORM, "medium": MEDIUM, "source": SOURCE}
-SECONDS_PER_DAY = 86_400
 
 
 class GeneratorSettingsError(LeadScoringError):
@@ -40,9 +39,6 @@ _SUFFIXES = np.array(
     ["", "", "", "pur", "nagar", "abad", "garh", "ganj", "pet", "wadi", "kot", "halli", "palli"]
 )
 _SECOND_WORDS = np.array(["nagar", "road", "east", "west", "junction", "colony", "bazar"])
-
-
-# --- shared helpers ------------------------------------------------------------------------
 
 
 def rng_stream(seed: int, name: str) -> np.random.Generator:
@@ -63,9 +59,8 @@ def creation_window(params: dict[str, Any]) -> tuple[str, str]:
     ``created_from`` and ``created_to`` draw leads on other days of the same world: after
     ``end_date``, levels and completion stay where the range left them.
     """
-    return params.get("created_from") or params["start_date"], params.get("created_to") or params[
-        "end_date"
-    ]
+    first = params.get("created_from") or params["start_date"]
+    return first, params.get("created_to") or params["end_date"]
 
 
 def n_duplicates(params: dict[str, Any]) -> int:
@@ -96,21 +91,23 @@ def solve_intercept(log_odds: np.ndarray, target: float) -> float:
     return (low + high) / 2
 
 
-def level_table(mapping: dict[str, Any], size: int, default: float = 0.0) -> np.ndarray:
-    """Return an array indexed by level id holding the values given for 'LevelN' keys."""
-    table = np.full(size, default, dtype=float)
+def level_table(mapping: dict[str, Any], table: np.ndarray) -> np.ndarray:
+    """Return ``table``, indexed by level id, with the values given for 'LevelN' keys set."""
     for level, value in mapping.items():
         table[level_id(level)] = value
     return table
+
+
+def knot_curve(t: np.ndarray, knots: Any) -> np.ndarray:
+    """Interpolate at times t the knots that sit at the middles of equal slices of the range."""
+    knots = np.atleast_1d(np.asarray(knots, float))
+    return np.interp(t, (np.arange(knots.size) + 0.5) / knots.size, knots)
 
 
 def zipf_shares(n: int, offset: float, exponent: float) -> np.ndarray:
     """Return Zipf-Mandelbrot shares for ranks 1..n."""
     weights = (np.arange(1, n + 1) + offset) ** -exponent
     return weights / weights.sum()
-
-
-# --- timestamps ---------------------------------------------------------------------------
 
 
 def sample_created_dates(
@@ -127,7 +124,7 @@ def sample_created_dates(
     day = rng.choice(n_days, size=n, p=day_weights / day_weights.sum())
     hour_weights = np.asarray(timing["hour_weights"], float)
     hour = rng.choice(24, size=n, p=hour_weights / hour_weights.sum())
-    seconds = day * SECONDS_PER_DAY + hour * 3600 + rng.integers(0, 3600, n)
+    seconds = day * 86_400 + hour * 3600 + rng.integers(0, 3600, n)
     return start.astype("datetime64[s]") + seconds
 
 
@@ -136,9 +133,6 @@ def range_fraction(created: np.ndarray, start_date: str, end_date: str) -> np.nd
     start = np.datetime64(start_date, "D").astype("datetime64[s]")
     end = (np.datetime64(end_date, "D") + 1).astype("datetime64[s]")
     return (created - start).astype(float) / float((end - start).astype(int))
-
-
-# --- level columns ------------------------------------------------------------------------
 
 
 def tail_levels(spec: dict[str, Any], seed: int, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -154,12 +148,7 @@ def tail_levels(spec: dict[str, Any], seed: int, name: str) -> tuple[np.ndarray,
 def head_shares(t: np.ndarray, spec: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     """Return head ids and each lead's probability of each head level at its time."""
     ids = np.array([level_id(level) for level in spec["head"]])
-    columns = []
-    for knots in spec["head"].values():
-        knots = np.atleast_1d(np.asarray(knots, float))
-        # Knot k sits at the middle of the k-th of len(knots) equal slices of the date range.
-        columns.append(np.interp(t, (np.arange(knots.size) + 0.5) / knots.size, knots))
-    weights = np.column_stack(columns)
+    weights = np.column_stack([knot_curve(t, knots) for knots in spec["head"].values()])
     total = np.maximum(weights.sum(axis=1, keepdims=True), 1e-12)
     return ids, weights / total * (1.0 - spec["tail_share"])
 
@@ -192,10 +181,8 @@ def sample_levels(
 
 def home_table(homes: dict[str, str], size: int) -> np.ndarray:
     """Return an array mapping a level id to its home level id, -1 where it has none."""
-    table = np.full(size, -1, dtype=np.int64)
-    for level, home in homes.items():
-        table[level_id(level)] = level_id(home)
-    return table
+    home_ids = {level: level_id(home) for level, home in homes.items()}
+    return level_table(home_ids, np.full(size, -1, dtype=np.int64))
 
 
 def static_medium_shares(params: dict[str, Any]) -> np.ndarray:
@@ -253,9 +240,6 @@ def sample_channels(
     return {"platform": platform, "medium": medium, "source": source}
 
 
-# --- cities -------------------------------------------------------------------------------
-
-
 def synthetic_town_names(
     size: int, exclude: set[str], share_two_words: float, seed: int
 ) -> list[str]:
@@ -303,47 +287,17 @@ def city_shares(
     return np.array(names + towns, dtype=object), all_shares / all_shares.sum()
 
 
-def sample_cities(
-    n: int, city_tiers: pd.DataFrame, spec: dict[str, Any], seed: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Draw a city per lead (object array), NaN for leads whose city is missing."""
-    names, shares = city_shares(city_tiers, spec, seed)
-    cities = names[rng.choice(names.size, size=n, p=shares)]
-    cities[rng.random(n) < spec["missing_share"]] = np.nan
-    return cities
-
-
-# --- lead counts and referral -------------------------------------------------------------
-
-
-def leads_dropped_pmf(spec: dict[str, Any]) -> np.ndarray:
-    """Return P(total_leads_droppped = k) for k = 1..max."""
-    head = np.asarray(spec["head_pmf"], float)
-    tail_counts = np.arange(head.size + 1, spec["max"] + 1)
-    tail = tail_counts ** -float(spec["tail_exponent"])
-    pmf = np.concatenate(
-        [head / head.sum() * (1 - spec["tail_share"]), tail / tail.sum() * spec["tail_share"]]
-    )
-    return pmf / pmf.sum()
-
-
 def sample_referred(
     channels: dict[str, np.ndarray],
     has_city: np.ndarray,
-    spec: dict[str, Any],
     params: dict[str, Any],
     rng: np.random.Generator,
 ) -> np.ndarray:
     """Draw the referred flag from platform and medium; never for leads without a city."""
-    levels = params["levels"]
-    log_odds = (
-        level_table(spec["platform_log_odds"], levels["platform"]["max_level"] + 1)[
-            channels["platform"]
-        ]
-        + level_table(spec["medium_log_odds"], levels["medium"]["max_level"] + 1)[
-            channels["medium"]
-        ]
-    )
+    spec, levels = params["referred"], params["levels"]
+    platform = level_table(spec["platform_log_odds"], np.zeros(levels["platform"]["max_level"] + 1))
+    medium = level_table(spec["medium_log_odds"], np.zeros(levels["medium"]["max_level"] + 1))
+    log_odds = platform[channels["platform"]] + medium[channels["medium"]]
     # In the real export no referred lead lacks a city: referrals come with a filled profile.
     target = spec["share"] / max(has_city.mean(), 1e-9)
     intercept = solve_intercept(log_odds[has_city], min(target, 1.0))
@@ -355,13 +309,16 @@ def sample_lead_counts(
 ) -> np.ndarray:
     """Draw total_leads_droppped; referred people check a few more courses."""
     spec = params["leads_dropped"]
-    pmf = leads_dropped_pmf(spec)
+    head = np.asarray(spec["head_pmf"], float)
+    tail_counts = np.arange(head.size + 1, spec["max"] + 1)
+    tail = tail_counts ** -float(spec["tail_exponent"])
+    pmf = np.concatenate(
+        [head / head.sum() * (1 - spec["tail_share"]), tail / tail.sum() * spec["tail_share"]]
+    )
+    pmf = pmf / pmf.sum()
     counts = 1 + rng.choice(pmf.size, size=referred.size, p=pmf)
     extra = rng.geometric(params["referred"]["extra_leads_dropped_p"], referred.size) - 1
     return np.minimum(counts + referred * extra, spec["max"]).astype(float)
-
-
-# --- node 1: origins ----------------------------------------------------------------------
 
 
 def check_generator_settings(params: dict[str, Any]) -> dict[str, Any]:
@@ -379,14 +336,15 @@ def check_generator_settings(params: dict[str, Any]) -> dict[str, Any]:
 def sample_lead_origins(city_tiers: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     """Draw the distinct leads' origin columns; level columns hold integer ids."""
     n = params["n_leads"] - n_duplicates(params)
-    seed = params["seed"]
     rng = draw_stream(params, "origins")
     created = sample_created_dates(n, *creation_window(params), params["timing"], rng)
     channels = sample_channels(
         range_fraction(created, params["start_date"], params["end_date"]), params, rng
     )
-    cities = sample_cities(n, city_tiers, params["cities"], seed, rng)
-    referred = sample_referred(channels, pd.notna(cities), params["referred"], params, rng)
+    names, shares = city_shares(city_tiers, params["cities"], params["seed"])
+    cities = names[rng.choice(names.size, size=n, p=shares)]
+    cities[rng.random(n) < params["cities"]["missing_share"]] = np.nan
+    referred = sample_referred(channels, pd.notna(cities), params, rng)
     counts = sample_lead_counts(referred, params, rng)
     origins = pd.DataFrame(
         {
@@ -403,9 +361,6 @@ def sample_lead_origins(city_tiers: pd.DataFrame, params: dict[str, Any]) -> pd.
     return origins
 
 
-# --- node 2: interactions -----------------------------------------------------------------
-
-
 def sample_interactions(
     lead_origins: pd.DataFrame, interaction_mapping: pd.DataFrame, params: dict[str, Any]
 ) -> pd.DataFrame:
@@ -415,7 +370,7 @@ def sample_interactions(
     columns = interaction_mapping["interaction_type"].tolist()
     n = len(lead_origins)
     size = params["levels"]["platform"]["max_level"] + 1
-    weight = level_table(spec["platform_multipliers"], size, default=1.0)[
+    weight = level_table(spec["platform_multipliers"], np.ones(size))[
         lead_origins[LEVEL_COLUMNS["platform"]].to_numpy()
     ]
     # Multipliers move clicks between platforms while the overall share stays lead_share.
@@ -435,19 +390,11 @@ def sample_interactions(
     return pd.DataFrame(values, columns=columns, index=lead_origins.index)
 
 
-# --- node 3: the latent completion label --------------------------------------------------
-
-
-def level_effects(
-    ids: np.ndarray, name: str, label: dict[str, Any], params: dict[str, Any]
-) -> np.ndarray:
+def level_effects(ids: np.ndarray, name: str, params: dict[str, Any]) -> np.ndarray:
     """Return each lead's effect of one level column: listed, else N(0, tail_sd) by seed."""
-    size = params["levels"][name]["max_level"] + 1
-    rng = rng_stream(params["seed"], f"effects/{name}")
-    table = rng.normal(0.0, label["tail_sd"][name], size)
-    for level, effect in label[name].items():
-        table[level_id(level)] = effect
-    return table[ids]
+    label, size = params["label"], params["levels"][name]["max_level"] + 1
+    drawn = rng_stream(params["seed"], f"effects/{name}").normal(0.0, label["tail_sd"][name], size)
+    return level_table(label[name], drawn)[ids]
 
 
 def level_drift(ids: dict[str, np.ndarray], t: np.ndarray, drift: dict[str, Any]) -> np.ndarray:
@@ -455,21 +402,16 @@ def level_drift(ids: dict[str, np.ndarray], t: np.ndarray, drift: dict[str, Any]
     shift = np.zeros(t.size)
     for name, levels in drift.items():
         for level, knots in (levels or {}).items():
-            knots = np.atleast_1d(np.asarray(knots, float))
-            # Knot k sits at the middle of the k-th of len(knots) equal slices, as in head_shares.
-            moving = np.interp(t, (np.arange(knots.size) + 0.5) / knots.size, knots)
-            shift += np.where(ids[name] == level_id(level), moving, 0.0)
+            shift += np.where(ids[name] == level_id(level), knot_curve(t, knots), 0.0)
     return shift
 
 
 def level_classes(name: str, classes: dict[str, list[str]], params: dict[str, Any]) -> np.ndarray:
     """Return the hidden class index of every level id: listed, else drawn uniformly by seed."""
     size = params["levels"][name]["max_level"] + 1
-    table = rng_stream(params["seed"], f"classes/{name}").integers(0, len(classes), size)
-    for index, levels in enumerate(classes.values()):
-        for level in levels:
-            table[level_id(level)] = index
-    return table
+    drawn = rng_stream(params["seed"], f"classes/{name}").integers(0, len(classes), size)
+    listed = {level: index for index, levels in enumerate(classes.values()) for level in levels}
+    return level_table(listed, drawn)
 
 
 def class_interaction_effects(
@@ -518,11 +460,12 @@ def latent_log_odds(
     city_tiers: pd.DataFrame,
     interaction_mapping: pd.DataFrame,
     params: dict[str, Any],
+    rng: np.random.Generator,
 ) -> np.ndarray:
-    """Return each lead's completion log-odds before noise and intercept."""
+    """Return each lead's completion log-odds with its unobserved intent, before the intercept."""
     label = params["label"]
     ids = {name: lead_origins[column].to_numpy() for name, column in LEVEL_COLUMNS.items()}
-    log_odds = sum(level_effects(ids[name], name, label, params) for name in LEVEL_COLUMNS)
+    log_odds = sum(level_effects(ids[name], name, params) for name in LEVEL_COLUMNS)
     t = range_fraction(
         lead_origins["created_date"].to_numpy("datetime64[s]"),
         params["start_date"],
@@ -544,7 +487,9 @@ def latent_log_odds(
     log_odds = log_odds + dropped[np.minimum(counts, dropped.size) - 1]
     hour = pd.DatetimeIndex(lead_origins["created_date"]).hour.to_numpy()
     log_odds = log_odds + np.asarray(label["hour"], float)[hour]
-    return log_odds + interaction_group_effects(lead_interactions, interaction_mapping, label)
+    log_odds = log_odds + interaction_group_effects(lead_interactions, interaction_mapping, label)
+    # Unobserved intent: what the export cannot show caps how well any model can do.
+    return log_odds + rng.normal(0.0, label["noise_sd"], log_odds.size)
 
 
 def draw_completion_labels(
@@ -561,7 +506,7 @@ def draw_completion_labels(
     """
     label = params["label"]
     rng = draw_stream(params, "labels")
-    log_odds = intended_log_odds(
+    log_odds = latent_log_odds(
         lead_origins, lead_interactions, city_tiers, interaction_mapping, params, rng
     )
     intercept = params.get("label_intercept")
@@ -572,50 +517,15 @@ def draw_completion_labels(
     return pd.DataFrame({LABEL: flag}, index=lead_origins.index)
 
 
-def intended_log_odds(
-    lead_origins: pd.DataFrame,
-    lead_interactions: pd.DataFrame,
-    city_tiers: pd.DataFrame,
-    interaction_mapping: pd.DataFrame,
-    params: dict[str, Any],
-    rng: np.random.Generator,
-) -> np.ndarray:
-    """Return each lead's completion log-odds with its unobserved intent, before the intercept."""
-    log_odds = latent_log_odds(
-        lead_origins, lead_interactions, city_tiers, interaction_mapping, params
-    )
-    # Unobserved intent: what the export cannot show caps how well any model can do.
-    return log_odds + rng.normal(0.0, params["label"]["noise_sd"], log_odds.size)
-
-
 def completion_intercept(
     city_tiers: pd.DataFrame, interaction_mapping: pd.DataFrame, params: dict[str, Any]
 ) -> float:
     """Return the intercept an export of ``params`` gets: its leads complete at ``base_rate``."""
     origins = sample_lead_origins(city_tiers, params)
     interactions = sample_interactions(origins, interaction_mapping, params)
-    log_odds = intended_log_odds(
-        origins,
-        interactions,
-        city_tiers,
-        interaction_mapping,
-        params,
-        draw_stream(params, "labels"),
-    )
+    rng = draw_stream(params, "labels")
+    log_odds = latent_log_odds(origins, interactions, city_tiers, interaction_mapping, params, rng)
     return solve_intercept(log_odds, params["label"]["base_rate"])
-
-
-# --- node 4: the export -------------------------------------------------------------------
-
-
-def format_origins(lead_origins: pd.DataFrame) -> pd.DataFrame:
-    """Write the origin columns as the export writes them: text dates and LevelN strings."""
-    text = np.datetime_as_string(lead_origins["created_date"].to_numpy("datetime64[s]"), unit="s")
-    formatted = lead_origins.copy()
-    formatted["created_date"] = np.char.replace(text, "T", " ")
-    for column in LEVEL_COLUMNS.values():
-        formatted[column] = np.char.add("Level", lead_origins[column].to_numpy().astype(str))
-    return formatted[list(ORIGIN_COLUMNS)]
 
 
 def assemble_raw_export(
@@ -626,7 +536,14 @@ def assemble_raw_export(
 ) -> pd.DataFrame:
     """Join the parts, add exact duplicate rows and shuffle, as a real export looks."""
     rng = draw_stream(params, "export")
-    leads = pd.concat([format_origins(lead_origins), lead_interactions, completion_labels], axis=1)
+    # The origin columns as the export writes them: text dates and LevelN strings.
+    origins = lead_origins.copy()
+    text = np.datetime_as_string(lead_origins["created_date"].to_numpy("datetime64[s]"), unit="s")
+    origins["created_date"] = np.char.replace(text, "T", " ")
+    for column in LEVEL_COLUMNS.values():
+        origins[column] = np.char.add("Level", lead_origins[column].to_numpy().astype(str))
+    origins = origins[list(ORIGIN_COLUMNS)]
+    leads = pd.concat([origins, lead_interactions, completion_labels], axis=1)
     # The same lead exported twice: an exact copy, label included.
     copies = rng.choice(len(leads), size=n_duplicates(params), replace=False)
     leads = pd.concat([leads, leads.iloc[copies]], ignore_index=True)
