@@ -15,7 +15,7 @@ import pandas as pd
 
 from lead_scoring.contract import CREATED_DATE, LABEL, LEAD_ID
 from lead_scoring.errors import LeadScoringError
-from lead_scoring.pipelines.generate import (
+from lead_scoring.pipelines.generate.nodes import (
     assemble_raw_export,
     completion_intercept,
     draw_completion_labels,

@@ -7,6 +7,9 @@ from lead_scoring.pipelines.generate_daily.nodes import (
     reference_intercept,
 )
 
+# The default export's world and the daily series' settings.
+WORLD = ["city_tiers", "interaction_mapping", "params:generate", "params:generate_daily"]
+
 
 def create_pipeline(**kwargs) -> Pipeline:
     """The default export's world continued day by day: lead exports, and outcomes on a delay."""
@@ -14,24 +17,13 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 reference_intercept,
-                inputs=[
-                    "city_tiers",
-                    "interaction_mapping",
-                    "params:generate",
-                    "params:generate_daily",
-                ],
+                inputs=WORLD,
                 outputs="daily_completion_intercept",
                 name="reference_intercept",
             ),
             Node(
                 generate_daily_exports,
-                inputs=[
-                    "city_tiers",
-                    "interaction_mapping",
-                    "params:generate",
-                    "params:generate_daily",
-                    "daily_completion_intercept",
-                ],
+                inputs=[*WORLD, "daily_completion_intercept"],
                 outputs=["daily_landing_exports", "daily_outcome_exports"],
                 name="generate_daily_exports",
             ),
