@@ -128,10 +128,10 @@ def sample_created_dates(
     return start.astype("datetime64[s]") + seconds
 
 
-def range_fraction(created: np.ndarray, start_date: str, end_date: str) -> np.ndarray:
+def range_fraction(created: np.ndarray, params: dict[str, Any]) -> np.ndarray:
     """Return each timestamp's position in the date range, from 0 to 1."""
-    start = np.datetime64(start_date, "D").astype("datetime64[s]")
-    end = (np.datetime64(end_date, "D") + 1).astype("datetime64[s]")
+    start = np.datetime64(params["start_date"], "D").astype("datetime64[s]")
+    end = (np.datetime64(params["end_date"], "D") + 1).astype("datetime64[s]")
     return (created - start).astype(float) / float((end - start).astype(int))
 
 
@@ -187,8 +187,7 @@ def home_table(homes: dict[str, str], size: int) -> np.ndarray:
 
 def static_medium_shares(params: dict[str, Any]) -> np.ndarray:
     """Return every medium id's share averaged over the range, platform ties included."""
-    seed, levels = params["seed"], params["levels"]
-    medium = levels["medium"]
+    seed, levels, medium = params["seed"], params["levels"], params["levels"]["medium"]
     ids, shares = static_level_shares(medium, seed, "medium")
     marginal = np.zeros(medium["max_level"] + 1)
     marginal[ids] = shares
@@ -227,16 +226,13 @@ def sample_channels(
     medium = sample_levels(t, levels["medium"], seed, "medium", rng)
     # An app's own campaign or a referral app brings most of its leads through one medium.
     spec = levels["medium"]
-    platform_home = home_table(spec["platform_homes"], levels["platform"]["max_level"] + 1)
-    home = platform_home[platform]
+    home = home_table(spec["platform_homes"], levels["platform"]["max_level"] + 1)[platform]
     use_home = (home >= 0) & (rng.random(t.size) < spec["platform_home_share"])
     medium = np.where(use_home, home, medium)
     # A medium is a campaign tag, so it nearly fixes the source; the rest is mis-tagged traffic.
     source = sample_levels(t, levels["source"], seed, "source", rng)
-    source_home = medium_home_sources(params)[medium]
-    source = np.where(
-        rng.random(t.size) < levels["source"]["medium_home_share"], source_home, source
-    )
+    tagged = rng.random(t.size) < levels["source"]["medium_home_share"]
+    source = np.where(tagged, medium_home_sources(params)[medium], source)
     return {"platform": platform, "medium": medium, "source": source}
 
 
@@ -310,8 +306,7 @@ def sample_lead_counts(
     """Draw total_leads_droppped; referred people check a few more courses."""
     spec = params["leads_dropped"]
     head = np.asarray(spec["head_pmf"], float)
-    tail_counts = np.arange(head.size + 1, spec["max"] + 1)
-    tail = tail_counts ** -float(spec["tail_exponent"])
+    tail = np.arange(head.size + 1, spec["max"] + 1) ** -float(spec["tail_exponent"])
     pmf = np.concatenate(
         [head / head.sum() * (1 - spec["tail_share"]), tail / tail.sum() * spec["tail_share"]]
     )
@@ -338,9 +333,7 @@ def sample_lead_origins(city_tiers: pd.DataFrame, params: dict[str, Any]) -> pd.
     n = params["n_leads"] - n_duplicates(params)
     rng = draw_stream(params, "origins")
     created = sample_created_dates(n, *creation_window(params), params["timing"], rng)
-    channels = sample_channels(
-        range_fraction(created, params["start_date"], params["end_date"]), params, rng
-    )
+    channels = sample_channels(range_fraction(created, params), params, rng)
     names, shares = city_shares(city_tiers, params["cities"], params["seed"])
     cities = names[rng.choice(names.size, size=n, p=shares)]
     cities[rng.random(n) < params["cities"]["missing_share"]] = np.nan
@@ -370,9 +363,8 @@ def sample_interactions(
     columns = interaction_mapping["interaction_type"].tolist()
     n = len(lead_origins)
     size = params["levels"]["platform"]["max_level"] + 1
-    weight = level_table(spec["platform_multipliers"], np.ones(size))[
-        lead_origins[LEVEL_COLUMNS["platform"]].to_numpy()
-    ]
+    multipliers = level_table(spec["platform_multipliers"], np.ones(size))
+    weight = multipliers[lead_origins[PLATFORM].to_numpy()]
     # Multipliers move clicks between platforms while the overall share stays lead_share.
     clicking = np.flatnonzero(rng.random(n) < spec["lead_share"] * weight / weight.mean())
     shares = np.array([spec["click_shares"].get(c, spec["default_click_share"]) for c in columns])
@@ -426,11 +418,9 @@ def class_interaction_effects(
     return matrix[platform_class, medium_class]
 
 
-def city_effects(
-    cities: pd.Series, city_tiers: pd.DataFrame, label: dict[str, Any], seed: int
-) -> np.ndarray:
+def city_effects(cities: pd.Series, city_tiers: pd.DataFrame, params: dict[str, Any]) -> np.ndarray:
     """Return tier effect plus a reference city's own effect; unlisted or missing is tier 3."""
-    rng = rng_stream(seed, "effects/city")
+    label, rng = params["label"], rng_stream(params["seed"], "effects/city")
     reference = city_tiers["city"].to_numpy()
     own = dict(zip(reference, rng.normal(0.0, label["city_sd"], reference.size), strict=True))
     tier_effect = {
@@ -466,19 +456,13 @@ def latent_log_odds(
     label = params["label"]
     ids = {name: lead_origins[column].to_numpy() for name, column in LEVEL_COLUMNS.items()}
     log_odds = sum(level_effects(ids[name], name, params) for name in LEVEL_COLUMNS)
-    t = range_fraction(
-        lead_origins["created_date"].to_numpy("datetime64[s]"),
-        params["start_date"],
-        params["end_date"],
-    )
+    t = range_fraction(lead_origins["created_date"].to_numpy("datetime64[s]"), params)
     log_odds = log_odds + level_drift(ids, t, label.get("drift", {}))
     log_odds = log_odds + class_interaction_effects(ids["platform"], ids["medium"], label, params)
     # Medium x source: a source that is not the medium's campaign source marks junk traffic.
     off_home = ids["source"] != medium_home_sources(params)[ids["medium"]]
     log_odds = log_odds + label["off_home_source"] * off_home
-    log_odds = log_odds + city_effects(
-        lead_origins["city_mapped"], city_tiers, label, params["seed"]
-    )
+    log_odds = log_odds + city_effects(lead_origins["city_mapped"], city_tiers, params)
     # The label reflects what happened, not what the export kept: empty counts read as 1 and 0.
     referred = lead_origins["referred_lead"].fillna(0.0).to_numpy()
     counts = lead_origins["total_leads_droppped"].fillna(1.0).to_numpy().astype(int)
