@@ -80,10 +80,7 @@ def day_settings(generate: dict, daily: dict, day: pd.Timestamp, n_leads: int, i
 
 
 def day_volume(generate: dict, daily: dict, day: pd.Timestamp) -> int:
-    """How many leads a day brings: the mean, by weekday, campaign pushes and chance.
-
-    Exactly ``leads_per_day`` when ``vary_volume`` is false, as a benchmark needs.
-    """
+    """How many leads a day brings: the mean, by weekday, campaign pushes and chance."""
     if not daily.get("vary_volume", True):
         return int(daily["leads_per_day"])
     timing = generate["timing"]
@@ -127,10 +124,8 @@ def generate_daily_exports(
 ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     """Each day's lead export (no label), and each day's outcome export as outcomes arrive.
 
-    Each lead export carries a ``lead_id`` column, unique across days. The outcome export of
-    day D holds ``lead_id`` and ``app_complete_flag`` of the leads created
-    ``outcome_delay_days`` before D, from the day the series starts on. Files are named by date
-    first, the day's leads before its outcomes, so they sort in the order they arrive.
+    The outcomes of day D are those of the leads created ``outcome_delay_days`` before D. Files
+    are named by date first, the day's leads before its outcomes, so they sort in arrival order.
     """
     days = export_days(generate, daily)
     delay = int(daily["outcome_delay_days"]) * DAY
@@ -154,10 +149,10 @@ def generate_daily_exports(
         "Wrote %d daily lead export(s), %s to %s, %d leads; %d outcome export(s), each of the "
         "leads created %d day(s) before.",
         len(exports),
-        f"{days[0]:%Y-%m-%d}",
-        f"{days[-1]:%Y-%m-%d}",
-        sum(len(frame) for frame in exports.values()),
+        days[0].date(),
+        days[-1].date(),
+        sum(map(len, exports.values())),
         len(outcomes),
-        int(daily["outcome_delay_days"]),
+        delay.days,
     )
     return exports, outcomes
