@@ -1,8 +1,6 @@
 """Generate: `kedro run --pipeline=generate` writes a synthetic labelled export.
 
-Origins, clicks and a latent completion label are drawn from the reference mappings and the
-generator's settings (docs/synthetic_data.md). ``generate_daily`` reuses the same nodes with
-settings of its own.
+``generate_daily`` reuses the same nodes with settings of its own.
 """
 
 from kedro.pipeline import Node, Pipeline
