@@ -435,11 +435,9 @@ def interaction_group_effects(
 ) -> np.ndarray:
     """Return the summed effect of log(1 + clicks) in each interaction group."""
     total = np.zeros(len(lead_interactions))
+    groups = interaction_mapping.set_index("interaction_type")["interaction_mapping"]
     for group, effect in label["interaction_groups"].items():
-        columns = interaction_mapping.loc[
-            interaction_mapping["interaction_mapping"] == group, "interaction_type"
-        ]
-        clicks = lead_interactions[list(columns)].fillna(0.0).to_numpy().sum(axis=1)
+        clicks = lead_interactions[groups.index[groups == group]].fillna(0.0).to_numpy().sum(axis=1)
         total += effect * np.log1p(clicks)
     return total
 
@@ -488,14 +486,13 @@ def draw_completion_labels(
     The intercept makes these leads complete at ``base_rate``, unless ``label_intercept`` gives
     the one of a wider range (leads of a later week complete as that range's end did).
     """
-    label = params["label"]
     rng = draw_stream(params, "labels")
     log_odds = latent_log_odds(
         lead_origins, lead_interactions, city_tiers, interaction_mapping, params, rng
     )
     intercept = params.get("label_intercept")
     if intercept is None:
-        intercept = solve_intercept(log_odds, label["base_rate"])
+        intercept = solve_intercept(log_odds, params["label"]["base_rate"])
     probability = expit(log_odds + intercept)
     flag = (rng.random(probability.size) < probability).astype(np.int64)
     return pd.DataFrame({LABEL: flag}, index=lead_origins.index)
