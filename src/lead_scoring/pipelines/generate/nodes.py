@@ -530,3 +530,13 @@ def assemble_raw_export(
     leads = pd.concat([leads, leads.iloc[copies]], ignore_index=True)
     # Real exports are not sorted by date.
     return leads.iloc[rng.permutation(len(leads))].reset_index(drop=True)
+
+
+def simulate_leads(
+    city_tiers: pd.DataFrame, interaction_mapping: pd.DataFrame, params: dict[str, Any]
+) -> pd.DataFrame:
+    """Run the generator's nodes on ``params`` in one call: the export the pipeline would write."""
+    origins = sample_lead_origins(city_tiers, params)
+    interactions = sample_interactions(origins, interaction_mapping, params)
+    labels = draw_completion_labels(origins, interactions, city_tiers, interaction_mapping, params)
+    return assemble_raw_export(origins, interactions, labels, params)

@@ -15,14 +15,7 @@ import pandas as pd
 
 from lead_scoring.contract import CREATED_DATE, LABEL, LEAD_ID
 from lead_scoring.errors import LeadScoringError
-from lead_scoring.pipelines.generate.nodes import (
-    assemble_raw_export,
-    completion_intercept,
-    draw_completion_labels,
-    rng_stream,
-    sample_interactions,
-    sample_lead_origins,
-)
+from lead_scoring.pipelines.generate import completion_intercept, rng_stream, simulate_leads
 
 logger = logging.getLogger(__name__)
 
@@ -101,12 +94,7 @@ def leads_of_day(
 ) -> pd.DataFrame:
     """One day's leads with their outcome, in creation order, each with its CRM id."""
     settings = day_settings(generate, daily, day, day_volume(generate, daily, day), intercept)
-    origins = sample_lead_origins(city_tiers, settings)
-    interactions = sample_interactions(origins, interaction_mapping, settings)
-    labels = draw_completion_labels(
-        origins, interactions, city_tiers, interaction_mapping, settings
-    )
-    leads = assemble_raw_export(origins, interactions, labels, settings)
+    leads = simulate_leads(city_tiers, interaction_mapping, settings)
     leads = leads.sort_values(CREATED_DATE, kind="stable", ignore_index=True)
     # The CRM's id: the day and the lead's place in it, unique across days.
     leads.index = pd.Index(
