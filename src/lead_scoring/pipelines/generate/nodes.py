@@ -246,8 +246,7 @@ def synthetic_town_names(
     names = reduce(np.char.add, [rng.choice(part, k) for part in parts])
     second = np.char.add(" ", rng.choice(_SECOND_WORDS, k))
     names = np.where(rng.random(k) < share_two_words, np.char.add(names, second), names)
-    _, first = np.unique(names, return_index=True)
-    towns = [str(name) for name in names[np.sort(first)] if str(name) not in exclude]
+    towns = [str(name) for name in pd.unique(names) if str(name) not in exclude]
     if len(towns) < size:
         raise ValueError(f"Could only make {len(towns)} distinct town names, {size} requested.")
     return towns[:size]
