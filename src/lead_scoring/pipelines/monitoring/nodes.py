@@ -190,10 +190,7 @@ def load_drift_reference(model_version: dict, params: dict) -> dict:
 
 
 def profile_batch(
-    model_input: pd.DataFrame,
-    lead_levels: pd.DataFrame,
-    predictions: pd.DataFrame,
-    reference: dict,
+    model_input: pd.DataFrame, lead_levels: pd.DataFrame, predictions: pd.DataFrame, reference: dict
 ) -> dict:
     """Counts per reference bin of a batch or chunk, and counts of never-seen levels.
 

@@ -42,31 +42,39 @@ def create_reference_pipeline(**kwargs) -> Pipeline:
 def create_pipeline(**kwargs) -> Pipeline:
     """The scoring version's training reference, the scored batch's profile as the model saw it,
     and the drift between them: report, history, plot, metrics and alerts."""
-    reference, params = "scoring_drift_reference", "params:monitoring"
     return Pipeline(
         [
             Node(
                 load_drift_reference,
-                ["scoring_model_version", params],
-                reference,
+                ["scoring_model_version", "params:monitoring"],
+                "scoring_drift_reference",
                 name="load_drift_reference",
             ),
             Node(
                 profile_scored_batch,
-                ["scored_chunks", reference, params],
+                ["scored_chunks", "scoring_drift_reference", "params:monitoring"],
                 "batch_profile",
                 name="profile_scored_batch",
             ),
             Node(
                 compare_with_reference,
-                ["batch_profile", reference, "scoring_model_version", params],
+                [
+                    "batch_profile",
+                    "scoring_drift_reference",
+                    "scoring_model_version",
+                    "params:monitoring",
+                ],
                 "drift_report",
                 name="compare_with_reference",
             ),
             Node(drift_history_rows, "drift_report", "drift_history", name="append_drift_history"),
             Node(drift_metrics, "drift_report", "drift_metrics_mlflow", name="log_drift_metrics"),
-            Node(plot_drift, ["drift_report", params], "drift_plot", name="plot_drift"),
-            Node(flag_drift, ["drift_report", params], "drift_alerts", name="flag_drift"),
+            Node(
+                plot_drift, ["drift_report", "params:monitoring"], "drift_plot", name="plot_drift"
+            ),
+            Node(
+                flag_drift, ["drift_report", "params:monitoring"], "drift_alerts", name="flag_drift"
+            ),
             Node(
                 count_drifting_features,
                 "drift_alerts",
