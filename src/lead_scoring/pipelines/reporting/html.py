@@ -268,7 +268,7 @@ def render_model_report(
     operating_threshold: float,
     backtest_table: pd.DataFrame,
     registered_model: dict,
-    holdout_segments: pd.DataFrame | None = None,
+    holdout_segments: pd.DataFrame,
     **plots: bytes,
 ) -> str:
     """One self-contained HTML page: metrics, plots, deciles, business view, data, MLflow run."""
@@ -292,7 +292,7 @@ def render_model_report(
         (f"{summary['cold_completers_lost_share']:.1%}", f"of completers fall in {COLD}"),
         (f"{summary['calls_saved_per_1000_leads']:.0f}", "calls saved per 1,000 leads"),
     ]
-    segments = holdout_segments is not None and not holdout_segments.empty
+    segments = _renamed_table(holdout_segments, SEGMENT_COLUMNS) if len(holdout_segments) else None
     return _TEMPLATES.get_template("model_report.html.j2").render(
         run=mlflow_run_info,
         summary=summary,
@@ -308,7 +308,7 @@ def render_model_report(
             (title, _base64(plots[key]), caption) for key, title, caption in PLOTS if key in plots
         ],
         deciles=_renamed_table(decile_table, DECILE_COLUMNS),
-        segments=_renamed_table(holdout_segments, SEGMENT_COLUMNS) if segments else None,
+        segments=segments,
         validation=Table(counts, {"leads": "{:,}"}),
         quarantine_share=validation_summary["quarantine_share"],
         reasons=reasons,
