@@ -415,16 +415,11 @@ def render_realised_performance_page(
     )
     rows["note"] = rows["note"].fillna("")
     monthly = rows.loc[rows["period"] != "all"]
-    plots = [
-        (
-            title,
-            png_base64(realised_plot(monthly, figure_name, promised_name, title, limits)),
-            caption,
-        )
-        for figure_name, promised_name, title, limits, caption in (
-            FIGURE_PLOTS if len(monthly) else ()
-        )
-    ]
+    plots = []
+    if len(monthly):
+        for figure_name, promised_name, title, limits, caption in FIGURE_PLOTS:
+            figure = realised_plot(monthly, figure_name, promised_name, title, limits)
+            plots.append((title, png_base64(figure), caption))
     return _TEMPLATES.get_template("realised_performance.html.j2").render(
         measured_at=realised["measured_at"].max() if len(realised) else "never",
         champion=f"{champion['name']} version {champion['version']}" if champion else None,
