@@ -190,10 +190,7 @@ def load_drift_reference(model_version: dict, params: dict) -> dict:
 
 
 def profile_batch(
-    model_input: pd.DataFrame,
-    lead_levels: pd.DataFrame,
-    predictions: pd.DataFrame,
-    reference: dict,
+    model_input: pd.DataFrame, lead_levels: pd.DataFrame, predictions: pd.DataFrame, reference: dict
 ) -> dict:
     """Counts per reference bin of a batch or chunk, and counts of never-seen levels.
 
@@ -226,19 +223,6 @@ def profile_batch(
     return profile
 
 
-def profile_scored_chunk(rows: pd.DataFrame, reference: dict, params: dict) -> dict | None:
-    """The drift profile of one scored chunk: scores of all its leads, features of a sample."""
-    if not reference:
-        return None
-    scored = rows.loc[(rows["status"] == SCORED).to_numpy()]
-    if not len(scored):
-        return None
-    sample = sample_for_profile(scored, params["profile_rows_per_chunk"], params["profile_seed"])
-    model_input = _unprefixed(sample, MODEL_INPUT_PREFIX)
-    lead_levels = _unprefixed(sample, LEVEL_PREFIX)
-    return profile_batch(model_input, lead_levels, rows, reference)
-
-
 def _unprefixed(rows: pd.DataFrame, prefix: str) -> pd.DataFrame:
     columns = [c for c in rows.columns if c.startswith(prefix)]
     return rows[columns].rename(columns=lambda c: c.removeprefix(prefix))
@@ -246,11 +230,23 @@ def _unprefixed(rows: pd.DataFrame, prefix: str) -> pd.DataFrame:
 
 def profile_scored_batch(chunks: ScoredChunks, reference: dict, params: dict) -> dict:
     """The drift profile of a scored batch, added up chunk by chunk."""
+    if not reference:
+        return {}
     profile = None
     for chunk in chunks.read(_drift_column):
-        chunk_profile = profile_scored_chunk(chunk.rows, reference, params)
-        if chunk_profile is not None:
-            profile = chunk_profile if profile is None else add_profiles(profile, chunk_profile)
+        scored = chunk.rows.loc[(chunk.rows["status"] == SCORED).to_numpy()]
+        if not len(scored):
+            continue
+        # Scores of every lead, features of a sample: bin shares need a sample, not every lead.
+        size = min(len(scored), params["profile_rows_per_chunk"])
+        sample = scored.sample(n=size, random_state=params["profile_seed"])
+        chunk_profile = profile_batch(
+            _unprefixed(sample, MODEL_INPUT_PREFIX),
+            _unprefixed(sample, LEVEL_PREFIX),
+            chunk.rows,
+            reference,
+        )
+        profile = chunk_profile if profile is None else add_profiles(profile, chunk_profile)
     if profile and len(profile["features"]) < len(reference["features"]):
         # A model registered before its answer carried the model input still scores.
         logger.warning(
@@ -266,13 +262,6 @@ def _drift_column(column: str) -> bool:
     )
 
 
-def sample_for_profile(scored_leads: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
-    """At most ``rows`` of the scored leads: bin shares need a sample, not every lead."""
-    if len(scored_leads) <= rows:
-        return scored_leads
-    return scored_leads.sample(n=rows, random_state=seed).sort_index()
-
-
 def add_profiles(first: dict, second: dict) -> dict:
     """The profile of two chunks together: counts add bin by bin."""
     features = {}
@@ -282,7 +271,7 @@ def add_profiles(first: dict, second: dict) -> dict:
         features[name] = {key: np.add(counts[key], other[key]).tolist() for key in counts}
     return {
         "rows": first["rows"] + second["rows"],
-        "sampled": first.get("sampled", first["rows"]) + second.get("sampled", second["rows"]),
+        "sampled": first["sampled"] + second["sampled"],
         "features": features,
     }
 
@@ -291,21 +280,19 @@ def compare_with_reference(
     batch_profile: dict, reference: dict, model_version: dict, params: dict
 ) -> dict:
     """PSI, status and unseen-level share per feature, and the bin shares on both sides."""
-    rows = batch_profile.get("rows", 0)
-    sampled = batch_profile.get("sampled", rows)
+    rows, sampled = batch_profile.get("rows", 0), batch_profile.get("sampled", 0)
     features = {}
-    profiled = batch_profile.get("features", {})
     for name, entry in reference.get("features", {}).items():
         # A batch without a scored lead has nothing in any bin: no PSI, "too few rows".
-        empty = {"counts": [0] * len(entry["shares"])}
-        counts = np.asarray(profiled.get(name, empty)["counts"], dtype="float64")
+        profiled = batch_profile.get("features", {}).get(name, {})
+        counts = np.asarray(profiled.get("counts", [0] * len(entry["shares"])), dtype="float64")
         total = counts.sum()
         psi = (
             population_stability_index(entry["shares"], counts / total, params["psi_epsilon"])
             if total
             else None
         )
-        unseen = profiled.get(name, empty).get("unseen")
+        unseen = profiled.get("unseen")
         features[name] = {
             "kind": entry["kind"],
             "psi": psi,
@@ -326,19 +313,9 @@ def compare_with_reference(
 
 def drift_history_rows(drift_report: dict) -> pd.DataFrame:
     """One row per feature of this run, to append to the drift history."""
-    rows = [
-        {
-            "run_time": drift_report["run_time"],
-            "model_version": drift_report["model_version"],
-            "feature": name,
-            "kind": feature["kind"],
-            "psi": feature["psi"],
-            "status": feature["status"],
-            "unseen_share": feature["unseen_share"],
-            "rows": drift_report["rows"],
-        }
-        for name, feature in drift_report["features"].items()
-    ]
+    run = {key: drift_report[key] for key in ("run_time", "model_version", "rows")}
+    features = drift_report["features"].items()
+    rows = [{**run, "feature": name, **feature} for name, feature in features]
     return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
 
 

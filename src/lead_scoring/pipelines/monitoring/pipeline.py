@@ -17,20 +17,21 @@ from lead_scoring.pipelines.monitoring.nodes import (
 
 def create_reference_pipeline(**kwargs) -> Pipeline:
     """Profile the model input and the holdout scores at training, logged with the model's run."""
+    reference_inputs = [
+        # The registered model's own rows: it is refit on every labelled lead.
+        "model_input_labelled",
+        "clean_leads",
+        "holdout_predictions",
+        "category_vocabulary",
+        "interaction_mapping",
+        "params:monitoring",
+    ]
     return Pipeline(
         [
             Node(
                 build_reference_profile,
-                inputs=[
-                    # The registered model's own rows: it is refit on every labelled lead.
-                    "model_input_labelled",
-                    "clean_leads",
-                    "holdout_predictions",
-                    "category_vocabulary",
-                    "interaction_mapping",
-                    "params:monitoring",
-                ],
-                outputs="drift_reference",
+                reference_inputs,
+                "drift_reference",
                 name="build_drift_reference",
             )
         ],
@@ -45,55 +46,39 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 load_drift_reference,
-                inputs=["scoring_model_version", "params:monitoring"],
-                outputs="scoring_drift_reference",
+                ["scoring_model_version", "params:monitoring"],
+                "scoring_drift_reference",
                 name="load_drift_reference",
             ),
             Node(
                 profile_scored_batch,
-                inputs=["scored_chunks", "scoring_drift_reference", "params:monitoring"],
-                outputs="batch_profile",
+                ["scored_chunks", "scoring_drift_reference", "params:monitoring"],
+                "batch_profile",
                 name="profile_scored_batch",
             ),
             Node(
                 compare_with_reference,
-                inputs=[
+                [
                     "batch_profile",
                     "scoring_drift_reference",
                     "scoring_model_version",
                     "params:monitoring",
                 ],
-                outputs="drift_report",
+                "drift_report",
                 name="compare_with_reference",
             ),
+            Node(drift_history_rows, "drift_report", "drift_history", name="append_drift_history"),
+            Node(drift_metrics, "drift_report", "drift_metrics_mlflow", name="log_drift_metrics"),
             Node(
-                drift_history_rows,
-                inputs="drift_report",
-                outputs="drift_history",
-                name="append_drift_history",
+                plot_drift, ["drift_report", "params:monitoring"], "drift_plot", name="plot_drift"
             ),
             Node(
-                drift_metrics,
-                inputs="drift_report",
-                outputs="drift_metrics_mlflow",
-                name="log_drift_metrics",
-            ),
-            Node(
-                plot_drift,
-                inputs=["drift_report", "params:monitoring"],
-                outputs="drift_plot",
-                name="plot_drift",
-            ),
-            Node(
-                flag_drift,
-                inputs=["drift_report", "params:monitoring"],
-                outputs="drift_alerts",
-                name="flag_drift",
+                flag_drift, ["drift_report", "params:monitoring"], "drift_alerts", name="flag_drift"
             ),
             Node(
                 count_drifting_features,
-                inputs="drift_alerts",
-                outputs="batch_drift_metrics_mlflow",
+                "drift_alerts",
+                "batch_drift_metrics_mlflow",
                 name="count_drifting_features",
             ),
         ],

@@ -1,4 +1,4 @@
-"""Self-contained HTML pages: the model report and the raw-data profile.
+"""Self-contained HTML pages: the model report, the raw-data profile and realised performance.
 
 The markup is in the Jinja2 templates of ``templates/``. Images are embedded as base64 PNG and the
 pages carry no script and no external link, so they open offline, attached to an email or from
@@ -141,6 +141,54 @@ VALIDATION_ROWS = {
     "rows_kept": "rows kept for training",
 }
 
+# Rows of realised_performance shown on the page: header and format.
+REALISED_COLUMNS = {
+    "model_version": ("version", None),
+    "role": ("role", None),
+    "period": ("period", None),
+    "labelled_leads": ("labelled leads", "{:,}"),
+    "completers": ("completers", "{:,}"),
+    "roc_auc": ("ROC AUC", "{:.4f}"),
+    "holdout_roc_auc": ("holdout ROC AUC", "{:.4f}"),
+    "pr_auc": ("PR AUC", "{:.4f}"),
+    "hot_precision": ("hot precision", "{:.1%}"),
+    "holdout_hot_precision": ("holdout hot precision", "{:.1%}"),
+    "cold_completers_lost": ("completers scored cold", "{:,}"),
+    "mean_probability": ("mean probability", "{:.1%}"),
+    "completion_rate": ("completion rate", "{:.1%}"),
+    "note": ("note", None),
+}
+COMPARED_SEGMENT_COLUMNS = {
+    "dimension": ("dimension", None),
+    "segment": ("segment", None),
+    "holdout_leads": ("holdout leads", "{:,}"),
+    "holdout_roc_auc": ("holdout ROC AUC", "{:.4f}"),
+    "holdout_hot_precision": ("holdout hot precision", "{:.1%}"),
+    "realised_leads": ("realised leads", "{:,}"),
+    "realised_roc_auc": ("realised ROC AUC", "{:.4f}"),
+    "realised_hot_precision": ("realised hot precision", "{:.1%}"),
+}
+FIGURE_PLOTS = (
+    (
+        "roc_auc",
+        "holdout_roc_auc",
+        "Realised ROC AUC per month",
+        (0.5, 1.0),
+        "Each version's ROC AUC on the leads created that month whose outcome is known (solid "
+        "as champion, dotted as challenger), "
+        "next to the ROC AUC its holdout promised (dashed, same colour). A month with too few "
+        "outcomes of either kind has no point.",
+    ),
+    (
+        "hot_precision",
+        "holdout_hot_precision",
+        "Realised hot precision per month",
+        (0.0, 1.0),
+        "The share of each version's hot leads that completed, next to the hot precision "
+        "its holdout promised (dashed, same colour).",
+    ),
+)
+
 
 # Autoescape on: every value from a run (labels, run names, paths) is shown as text.
 _TEMPLATES = jinja2.Environment(
@@ -220,7 +268,7 @@ def render_model_report(
     operating_threshold: float,
     backtest_table: pd.DataFrame,
     registered_model: dict,
-    holdout_segments: pd.DataFrame | None = None,
+    holdout_segments: pd.DataFrame,
     **plots: bytes,
 ) -> str:
     """One self-contained HTML page: metrics, plots, deciles, business view, data, MLflow run."""
@@ -244,7 +292,7 @@ def render_model_report(
         (f"{summary['cold_completers_lost_share']:.1%}", f"of completers fall in {COLD}"),
         (f"{summary['calls_saved_per_1000_leads']:.0f}", "calls saved per 1,000 leads"),
     ]
-    segments = holdout_segments is not None and not holdout_segments.empty
+    segments = _renamed_table(holdout_segments, SEGMENT_COLUMNS) if len(holdout_segments) else None
     return _TEMPLATES.get_template("model_report.html.j2").render(
         run=mlflow_run_info,
         summary=summary,
@@ -260,7 +308,7 @@ def render_model_report(
             (title, _base64(plots[key]), caption) for key, title, caption in PLOTS if key in plots
         ],
         deciles=_renamed_table(decile_table, DECILE_COLUMNS),
-        segments=_renamed_table(holdout_segments, SEGMENT_COLUMNS) if segments else None,
+        segments=segments,
         validation=Table(counts, {"leads": "{:,}"}),
         quarantine_share=validation_summary["quarantine_share"],
         reasons=reasons,
@@ -311,4 +359,72 @@ def render_data_profile(raw_data_profile: dict) -> str:
         profile=raw_data_profile,
         columns=_renamed_table(pd.DataFrame(raw_data_profile["columns"]), PROFILE_COLUMNS),
         distributions=charts,
+    )
+
+
+def realised_plot(
+    monthly: pd.DataFrame,
+    figure_name: str,
+    promised_name: str,
+    title: str,
+    limits: tuple[float, float],
+) -> Figure:
+    """One figure per month, a line per version and role, the promise dashed beside it."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7.5, 3.6), layout="constrained")
+    ax = figure.subplots()
+    months = sorted(monthly["period"].unique())
+    palette = ["#1f5fa8", "#dd8452", "#2e8b57", "#c0504d", "#8172b2", "#937860"]
+    versions = sorted(monthly["model_version"].unique(), key=lambda v: (len(v), v))
+    colour = {v: palette[i % len(palette)] for i, v in enumerate(versions)}
+    styles = {"champion": "o-", "challenger": "s:"}
+    for (version, role), rows in monthly.groupby(["model_version", "role"], sort=True):
+        rows = rows.set_index("period").reindex(months)
+        ax.plot(
+            months,
+            rows[figure_name],
+            styles.get(role, "o-"),
+            color=colour[version],
+            label=f"v{version} {role}",
+        )
+    # One promise per version, whatever roles it scored in.
+    for version, rows in monthly.groupby("model_version", sort=True):
+        promised = rows[promised_name].dropna()
+        if len(promised):
+            ax.axhline(
+                promised.iloc[0], color=colour[version], linestyle="--", label=f"v{version} holdout"
+            )
+    low, high = limits
+    values = pd.concat([monthly[figure_name], monthly[promised_name]]).dropna()
+    ax.set_ylim(min(low, values.min()) if len(values) else low, high)
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel("month the leads were created", fontsize=8)
+    ax.tick_params(labelsize=8)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="best")
+    return figure
+
+
+def render_realised_performance_page(
+    realised: pd.DataFrame, promised: pd.DataFrame, segments: pd.DataFrame, champion: dict
+) -> str:
+    """The realised performance of every version as one self-contained HTML page."""
+    rows = realised.merge(
+        promised.drop(columns=["run_id"]), on=["model_name", "model_version"], how="left"
+    )
+    rows["note"] = rows["note"].fillna("")
+    monthly = rows.loc[rows["period"] != "all"]
+    plots = []
+    if len(monthly):
+        for figure_name, promised_name, title, limits, caption in FIGURE_PLOTS:
+            figure = realised_plot(monthly, figure_name, promised_name, title, limits)
+            plots.append((title, png_base64(figure), caption))
+    return _TEMPLATES.get_template("realised_performance.html.j2").render(
+        measured_at=realised["measured_at"].max() if len(realised) else "never",
+        champion=f"{champion['name']} version {champion['version']}" if champion else None,
+        overall=_renamed_table(rows.loc[rows["period"] == "all"], REALISED_COLUMNS),
+        monthly=_renamed_table(monthly, REALISED_COLUMNS),
+        plots=plots,
+        segments=_renamed_table(segments, COMPARED_SEGMENT_COLUMNS) if len(segments) else None,
     )

@@ -81,14 +81,8 @@ def compute_shap_importance(
     sample = model_input_holdout.sample(n=size, random_state=params["random_seed"])
     shap = explain_predictions(model, sample).drop(columns="expected")
     importance = shap.abs().mean().sort_values(ascending=False)
-    return pd.DataFrame(
-        {
-            "feature": importance.index,
-            "mean_abs_shap": importance.to_numpy(),
-            "share": (importance / importance.sum()).to_numpy(),
-            "sample_size": size,
-        }
-    )
+    table = importance.rename_axis("feature").reset_index(name="mean_abs_shap")
+    return table.assign(share=importance.to_numpy() / importance.sum(), sample_size=size)
 
 
 def summarise_business_impact(

@@ -35,7 +35,7 @@ def _plot_node(func, inputs: list[str], name: str) -> Node:
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Holdout tables and plots, the business view, the raw-data profile and the HTML report."""
-    tables = Pipeline(
+    evaluation = Pipeline(
         [
             _node(
                 build_decile_table,
@@ -52,11 +52,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["measured_model", "model_input_holdout", "params:reporting"],
                 "shap_feature_importance",
             ),
-        ],
-        tags="model_evaluation",
-    )
-    plots = Pipeline(
-        [
             _plot_node(plot_roc_curves, ["holdout_predictions", "holdout_metrics"], "roc_curve"),
             _plot_node(
                 plot_precision_recall_curves,
@@ -128,4 +123,4 @@ def create_pipeline(**kwargs) -> Pipeline:
         ],
         tags="model_report",
     )
-    return Pipeline([tables, plots, business, profile, report], tags="reporting")
+    return Pipeline([evaluation, business, profile, report], tags="reporting")
