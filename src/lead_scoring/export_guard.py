@@ -28,7 +28,7 @@ class ExistingExportGuardHook:
             return
         if catalog.load("params:generate").get("overwrite", False) is True:
             return
-        path = catalog.get(GENERATED_EXPORT)._describe().get("filepath")
+        path = catalog.config_resolver.resolve_pattern(GENERATED_EXPORT)["filepath"]
         raise ExportExistsError(
             f"{path} already exists and generate does not replace it: write elsewhere with "
             "--params=generated_leads_path=data/01_raw/other_leads.csv, or replace it with "
