@@ -1,4 +1,4 @@
-"""Project hooks: check tracking before work starts, and alias the new model after a run."""
+"""Project hooks: check tracking and the export before work starts, alias the new model after."""
 
 from __future__ import annotations
 
@@ -360,6 +360,32 @@ class ModelRegistryHook:
             "first": (trained.get("oldest_lead") or "")[:10] or None,
             "last": (trained.get("newest_lead") or "")[:10] or None,
         }
+
+
+class ExportExistsError(LeadScoringError):
+    """The generate pipeline would replace an existing export."""
+
+
+class ExistingExportGuardHook:
+    """Stops a generate run whose target export exists, unless generate.overwrite is true.
+
+    Its default target is also the training export: a 2,000-lead test run once replaced a
+    240,000-lead export without a word.
+    """
+
+    @hook_impl(tryfirst=True)
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
+        export = "generated_raw_leads"
+        if export not in pipeline.all_outputs() or not catalog.exists(export):
+            return
+        if catalog.load("params:generate").get("overwrite", False) is True:
+            return
+        path = catalog.config_resolver.resolve_pattern(export)["filepath"]
+        raise ExportExistsError(
+            f"{path} already exists and generate does not replace it: write elsewhere with "
+            "--params=generated_leads_path=data/01_raw/other_leads.csv, or replace it with "
+            "--params=generate.overwrite=true."
+        )
 
 
 def _publish_outputs(pipeline, catalog, keep: bool) -> None:

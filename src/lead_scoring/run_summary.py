@@ -118,7 +118,7 @@ def _generated(facts: dict) -> list[str]:
 
 def _daily(facts: dict) -> list[str]:
     daily = facts["daily_landing_exports"]
-    outcomes = facts.get("daily_outcome_exports") or {"files": 0, "rows": 0}
+    outcomes = facts["daily_outcome_exports"]  # saved by the same node
     return [
         f"Wrote {daily['files']} daily export(s) of {daily['rows']:,} leads in all, "
         f"{daily['first']} to {daily['last']}, and {outcomes['files']} outcome export(s) of "

@@ -5,8 +5,12 @@ from pathlib import Path
 
 from kedro.utils import find_kedro_project
 
-from lead_scoring.export_guard import ExistingExportGuardHook
-from lead_scoring.hooks import ModelRegistryHook, StreamedOutputsHook, TrackingPreflightHook
+from lead_scoring.hooks import (
+    ExistingExportGuardHook,
+    ModelRegistryHook,
+    StreamedOutputsHook,
+    TrackingPreflightHook,
+)
 from lead_scoring.lazy_mlflow import LazyMlflowHook
 from lead_scoring.pipeline_aliases import PipelineAliasHook
 from lead_scoring.quiet import silence_known_noise
