@@ -32,36 +32,26 @@ class TrackingUnreachableError(LeadScoringError):
     """The MLflow tracking server does not answer."""
 
 
-def check_tracking_server(uri: str, timeout: float = 5.0) -> None:
-    """Fail fast when an HTTP tracking server does not answer its health check."""
-    if not uri.startswith(("http://", "https://")):
-        return
-    try:
-        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout):
-            pass
-    except (urllib.error.URLError, OSError) as error:
-        raise TrackingUnreachableError(
-            f"The MLflow tracking server at {uri} is unreachable ({error}); "
-            "the run stopped before doing any work. Start the server or unset MLFLOW_TRACKING_URI "
-            "to use the project's local mlflow.db."
-        ) from error
-
-
 class TrackingPreflightHook:
     """Stops a run at once when the configured tracking server is down, not after an hour."""
 
     @hook_impl(tryfirst=True)
     def after_context_created(self, context) -> None:
-        uri = context.config_loader["mlflow"]["server"]["mlflow_tracking_uri"]
-        if not uri:
+        uri = str(context.config_loader["mlflow"]["server"]["mlflow_tracking_uri"] or "")
+        check_local_store(uri)
+        if not uri.startswith(("http://", "https://")):
             return
-        check_local_store(str(uri))
         try:
-            check_tracking_server(str(uri))
-        except TrackingUnreachableError:
+            with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=5):
+                pass
+        except (urllib.error.URLError, OSError) as error:
             local_model = context.params.get("inference", {}).get("model", {}).get("uri")
             if not local_model:
-                raise
+                raise TrackingUnreachableError(
+                    f"The MLflow tracking server at {uri} is unreachable ({error}); the run "
+                    "stopped before doing any work. Start the server or unset "
+                    "MLFLOW_TRACKING_URI to use the project's local mlflow.db."
+                ) from error
             # Scoring with a model on disk needs no registry: track this run locally instead.
             local_store = f"sqlite:///{(context.project_path / 'mlflow.db').as_posix()}"
             logger.warning(
@@ -154,13 +144,12 @@ def trained_on_html(trained: dict, model: dict | None, generated_export: str | N
     span = f", created {trained['first']} to {trained['last']}" if trained.get("first") else ""
     text = f"Trained on {where}: {trained['rows']:,} valid leads{html.escape(span)}."
     if model:
+        # A version this run registered carries the alias the run gave it.
         aliases = ", ".join(f"<strong>{html.escape(a)}</strong>" for a in model["aliases"])
+        why = f": {html.escape(model['why'])}" if model.get("why") else ""
         text += (
             f" This report describes registered model <code>{html.escape(model['name'])}</code> "
-            f"version <strong>{model['version']}</strong>, "
-            + (f"alias {aliases}" if aliases else "without an alias")
-            + " when the run ended"
-            + (f": {html.escape(model['why'])}." if model.get("why") else ".")
+            f"version <strong>{model['version']}</strong>, alias {aliases} when the run ended{why}."
         )
         if CHALLENGER in model["aliases"]:
             text += (
