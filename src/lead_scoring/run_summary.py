@@ -37,10 +37,10 @@ FILES = {
 }
 
 
-def _model(model: dict, no_alias: str = "") -> str:
-    aliases = ", ".join(model.get("aliases") or [])
-    named = f"Model: {model['name']} version {model['version']}"
-    return named + (f", alias {aliases}" if aliases else no_alias)
+def _model(model: dict) -> str:
+    aliases = model.get("aliases")
+    alias = f", alias {', '.join(aliases)}" if aliases else ""
+    return f"Model: {model['name']} version {model['version']}{alias}"
 
 
 def _model_used(facts: dict) -> list[str]:
@@ -49,9 +49,8 @@ def _model_used(facts: dict) -> list[str]:
 
 def _model_registered(facts: dict) -> list[str]:
     model = facts["model"]
-    # The version this run registered carries the one alias the registry hook gave it.
-    why = [f"Why {model['aliases'][0]}: {model['why']}"] if model.get("why") else []
-    return [_model(model, ", no alias"), *why]
+    # The version this run registered carries the one alias the registry hook gave it, and why.
+    return [_model(model), f"Why {model['aliases'][0]}: {model['why']}"]
 
 
 def _data(facts: dict) -> list[str]:
@@ -131,20 +130,17 @@ def _ingest(facts: dict) -> list[str]:
     store = f"The store holds {totals['leads_stored']:,} leads"
     if not totals.get("files"):
         return [f"No new landing file; {store[0].lower()}{store[1:]}"]
-    lines = [
+    return [
         f"Landing files ingested {totals['files']}: rows read {totals['rows_read']:,}, "
         f"new leads {totals['leads_new']:,}, updated {totals['leads_updated']:,}, "
         f"unchanged {totals['leads_unchanged']:,}, quarantined {totals['quarantined']:,}, "
         f"labels filled {totals['labels_filled']:,}",
+        f"Files read again (changed) {totals['files_reread']}, deferred "
+        f"{totals['files_deferred']}, refused {totals['files_refused']}; labels changed "
+        f"{totals['labels_changed']:,}, outcomes pending {totals['outcomes_pending']:,}, "
+        f"pending outcomes applied {totals['pending_applied']:,}",
+        store,
     ]
-    if "files_reread" in totals:
-        lines.append(
-            f"Files read again (changed) {totals['files_reread']}, deferred "
-            f"{totals['files_deferred']}, refused {totals['files_refused']}; labels changed "
-            f"{totals['labels_changed']:,}, outcomes pending {totals['outcomes_pending']:,}, "
-            f"pending outcomes applied {totals['pending_applied']:,}"
-        )
-    return [*lines, store]
 
 
 def _score_run(facts: dict) -> list[str]:
