@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from kedro.framework.hooks import hook_impl
 
 from lead_scoring.contract import CHALLENGER, COLD, CREATED_DATE, HOT, TIERS
@@ -189,10 +190,10 @@ def _realised(facts: dict) -> list[str]:
     ]
     for row in overall.itertuples(index=False):
         who = f"{row.model_name} version {row.model_version} ({row.role})"
-        if row.roc_auc is None or row.roc_auc != row.roc_auc:
+        if pd.isna(row.roc_auc):
             lines.append(f"{who}: {row.labelled_leads:,} leads, {row.note}")
             continue
-        hot = "n/a" if row.hot_precision != row.hot_precision else f"{row.hot_precision:.1%}"
+        hot = "n/a" if pd.isna(row.hot_precision) else f"{row.hot_precision:.1%}"
         lines.append(
             f"{who}: ROC AUC {row.roc_auc:.3f}, {HOT} precision {hot} on "
             f"{row.labelled_leads:,} leads ({row.completers:,} completers)"
