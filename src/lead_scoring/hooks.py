@@ -265,7 +265,8 @@ class ModelRegistryHook:
             interactions = catalog.load("interaction_mapping")["interaction_type"].tolist()
             pipeline.log_model_kwargs["input_example"] = input_example(interactions)
             # Here, not in the registry: building it imports MLflow, which most runs never need.
-            pipeline.log_model_kwargs["signature"] = output_signature()
+            n_reasons = catalog.load("params:scoring.n_reasons")
+            pipeline.log_model_kwargs["signature"] = output_signature(n_reasons)
 
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any, node) -> None:
