@@ -1,4 +1,4 @@
-"""Project hooks: check tracking before work starts, and alias the new model after a run."""
+"""Project hooks: check tracking and the export before work starts, alias the new model after."""
 
 from __future__ import annotations
 
@@ -20,34 +20,16 @@ from lead_scoring.datasets import Publishable
 from lead_scoring.errors import LeadScoringError
 from lead_scoring.lazy_mlflow import active_run, mlflow_client_on_use
 from lead_scoring.tracking import input_example, output_signature
-from lead_scoring.tracking_store import check_local_store
+from lead_scoring.tracking_store import check_local_store, sqlite_store_path
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
 
 logger = logging.getLogger(__name__)
 
-# The model version tag that says why the version got its alias.
-ALIAS_REASON_TAG = "alias_reason"
-
 
 class TrackingUnreachableError(LeadScoringError):
     """The MLflow tracking server does not answer."""
-
-
-def check_tracking_server(uri: str, timeout: float = 5.0) -> None:
-    """Fail fast when an HTTP tracking server does not answer its health check."""
-    if not uri.startswith(("http://", "https://")):
-        return
-    try:
-        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout):
-            pass
-    except (urllib.error.URLError, OSError) as error:
-        raise TrackingUnreachableError(
-            f"The MLflow tracking server at {uri} is unreachable ({error}); "
-            "the run stopped before doing any work. Start the server or unset MLFLOW_TRACKING_URI "
-            "to use the project's local mlflow.db."
-        ) from error
 
 
 class TrackingPreflightHook:
@@ -55,16 +37,21 @@ class TrackingPreflightHook:
 
     @hook_impl(tryfirst=True)
     def after_context_created(self, context) -> None:
-        uri = context.config_loader["mlflow"]["server"]["mlflow_tracking_uri"]
-        if not uri:
+        uri = str(context.config_loader["mlflow"]["server"]["mlflow_tracking_uri"] or "")
+        check_local_store(uri)
+        if not uri.startswith(("http://", "https://")):
             return
-        check_local_store(str(uri))
         try:
-            check_tracking_server(str(uri))
-        except TrackingUnreachableError:
+            with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=5):
+                pass
+        except (urllib.error.URLError, OSError) as error:
             local_model = context.params.get("inference", {}).get("model", {}).get("uri")
             if not local_model:
-                raise
+                raise TrackingUnreachableError(
+                    f"The MLflow tracking server at {uri} is unreachable ({error}); the run "
+                    "stopped before doing any work. Start the server or unset "
+                    "MLFLOW_TRACKING_URI to use the project's local mlflow.db."
+                ) from error
             # Scoring with a model on disk needs no registry: track this run locally instead.
             local_store = f"sqlite:///{(context.project_path / 'mlflow.db').as_posix()}"
             logger.warning(
@@ -118,12 +105,10 @@ def promote_model_version(
             f"{challenge['champion_log_loss']:.4f})"
         )
     client.set_registered_model_alias(REGISTERED_MODEL_NAME, alias, version)
-    client.set_model_version_tag(REGISTERED_MODEL_NAME, version, ALIAS_REASON_TAG, why)
+    client.set_model_version_tag(REGISTERED_MODEL_NAME, version, "alias_reason", why)
     return version, alias, why
 
 
-# Where `make train` writes the synthetic export when there is none.
-DEFAULT_EXPORT = "data/01_raw/leads.csv"
 # What train_from_store trains on, instead of a file.
 STORE_SOURCE = "lead store"
 
@@ -137,18 +122,19 @@ def training_source(
     server database (and a wrong file name is worse than none).
     """
     if "train_from_store" in pipeline_names:
-        return store_url.removeprefix("sqlite:///") if store_url.startswith("sqlite:///") else None
-    return raw_leads_path or DEFAULT_EXPORT
+        store = sqlite_store_path(store_url)
+        return str(store) if store else None
+    return raw_leads_path
 
 
-def trained_on_html(trained: dict, model: dict | None) -> str:
+def trained_on_html(trained: dict, model: dict | None, generated_export: str | None = None) -> str:
     """The model report's opening paragraph: the training data and the registered version."""
-    path = trained.get("path") or DEFAULT_EXPORT
+    path = trained["path"]
     if path == STORE_SOURCE:
         where = (
             "the lead store's labelled leads (<code>kedro run --pipeline=train_from_store</code>)"
         )
-    elif path == DEFAULT_EXPORT:
+    elif path == generated_export:
         where = (
             f"the default export <code>{html.escape(path)}</code> (synthetic, written by "
             "<code>kedro run --pipeline=generate</code>, unless you put your own export there)"
@@ -156,15 +142,14 @@ def trained_on_html(trained: dict, model: dict | None) -> str:
     else:
         where = f"your export <code>{html.escape(path)}</code>"
     span = f", created {trained['first']} to {trained['last']}" if trained.get("first") else ""
-    text = f"Trained on {where}: {trained.get('rows', 0):,} valid leads{html.escape(span)}."
+    text = f"Trained on {where}: {trained['rows']:,} valid leads{html.escape(span)}."
     if model:
+        # A version this run registered carries the alias the run gave it.
         aliases = ", ".join(f"<strong>{html.escape(a)}</strong>" for a in model["aliases"])
+        why = f": {html.escape(model['why'])}" if model.get("why") else ""
         text += (
             f" This report describes registered model <code>{html.escape(model['name'])}</code> "
-            f"version <strong>{model['version']}</strong>, "
-            + (f"alias {aliases}" if aliases else "without an alias")
-            + " when the run ended"
-            + (f": {html.escape(model['why'])}." if model.get("why") else ".")
+            f"version <strong>{model['version']}</strong>, alias {aliases} when the run ended{why}."
         )
         if CHALLENGER in model["aliases"]:
             text += (
@@ -190,9 +175,7 @@ def stamp_report(report: Path, paragraph: str) -> bool:
     if not report.exists():
         return False
     page = _STAMP.sub("", report.read_text(encoding="utf-8"))
-    title = re.search(r"<h1>.*?</h1>\n?", page) or re.search(r"<body>\n?", page)
-    at = title.end() if title else 0
-    report.write_text(page[:at] + paragraph + page[at:], encoding="utf-8")
+    report.write_text(page.replace("</h1>\n", f"</h1>\n{paragraph}", 1), encoding="utf-8")
     return True
 
 
@@ -254,40 +237,36 @@ class ModelRegistryHook:
     version a train run registers and why, and the model report that names that version."""
 
     def __init__(self) -> None:
-        self._raw_path: str | None = None
         self._run_id: str | None = None
-        self._names: list[str] = []
+        self._from_store = False
         self._source: str | None = None
         self._kept_stamp: str | None = None
         self._saved: dict[str, Any] = {}
         # The version this run registered, its aliases and why: the run summary prints it.
         self.model: dict | None = None
 
-    @hook_impl
-    def after_context_created(self, context) -> None:
-        self._raw_path = (context.params or {}).get("raw_leads_path")
-
     @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
         run = active_run()
         self._run_id = run.info.run_id if run else None
         names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
-        self._names = [str(name) for name in names if name]
+        self._from_store = "train_from_store" in names
         self._saved, self._source, self.model = {}, None, None
-        report = _report_path(catalog) if "model_report" in pipeline.all_outputs() else None
         # `--pipeline=reporting` redraws the report without knowing what the model was trained
         # on: the paragraph the train run stamped is put back afterwards.
+        report = _report_path(catalog) if "model_report" in pipeline.all_outputs() else None
         self._kept_stamp = report_stamp(report) if report else None
         if hasattr(pipeline, "log_model_kwargs"):
             self._source = training_source(
-                self._names, self._raw_path, catalog.get("lead_store").url
+                names, catalog_path(catalog, "raw_leads"), catalog.get("lead_store").url
             )
             # kedro-mlflow logs the model after the run with these; the example needs the
             # interaction columns of this project's mapping.
             interactions = catalog.load("interaction_mapping")["interaction_type"].tolist()
             pipeline.log_model_kwargs["input_example"] = input_example(interactions)
             # Here, not in the registry: building it imports MLflow, which most runs never need.
-            pipeline.log_model_kwargs["signature"] = output_signature()
+            n_reasons = catalog.load("params:scoring.n_reasons")
+            pipeline.log_model_kwargs["signature"] = output_signature(n_reasons)
 
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any, node) -> None:
@@ -316,14 +295,17 @@ class ModelRegistryHook:
     def after_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
         client = mlflow_client_on_use()
         report = _report_path(catalog)
-        record = self._saved.get("promotion_record") or {}
-        if record.get("outcome") == "promoted" and report is not None:
+        promoted = (self._saved.get("promotion_record") or {}).get("outcome") == "promoted"
+        if promoted and report is not None:
             # The new champion's report in place, no challenger's report beside it.
             fetch_champion_report(client, report, "See its MLflow run's reporting/ folder.")
             challenger_report_path(report).unlink(missing_ok=True)
         trains = hasattr(pipeline, "inference")
         model = self.model = self._alias(client) if trains else None
-        paragraph = trained_on_html(self._trained_on(), model) if trains else self._kept_stamp
+        paragraph = self._kept_stamp
+        if trains:
+            generated = catalog_path(catalog, "generated_raw_leads")
+            paragraph = trained_on_html(self._trained_on(catalog), model, generated)
         if report is None or not paragraph or not stamp_report(report, paragraph):
             return
         if self._run_id is not None:
@@ -343,7 +325,7 @@ class ModelRegistryHook:
         """Alias the version this run registered; the version, its aliases and why."""
         if self._run_id is None:
             return None
-        promoted = promote_model_version(client, self._run_id, "train_from_store" in self._names)
+        promoted = promote_model_version(client, self._run_id, self._from_store)
         if promoted is None:
             logger.warning("No registered model version was found for run %s.", self._run_id)
             return None
@@ -359,15 +341,41 @@ class ModelRegistryHook:
             "why": why,
         }
 
-    def _trained_on(self) -> dict:
+    def _trained_on(self, catalog) -> dict:
         """What the model was trained on, for the report's opening paragraph."""
         trained = self._saved.get("registered_model_summary") or {}
         return {
-            "path": STORE_SOURCE if "train_from_store" in self._names else self._raw_path,
+            "path": STORE_SOURCE if self._from_store else catalog_path(catalog, "raw_leads"),
             "rows": trained.get("leads", 0),
             "first": (trained.get("oldest_lead") or "")[:10] or None,
             "last": (trained.get("newest_lead") or "")[:10] or None,
         }
+
+
+class ExportExistsError(LeadScoringError):
+    """The generate pipeline would replace an existing export."""
+
+
+class ExistingExportGuardHook:
+    """Stops a generate run whose target export exists, unless generate.overwrite is true.
+
+    Its default target is also the training export: a 2,000-lead test run once replaced a
+    240,000-lead export without a word.
+    """
+
+    @hook_impl(tryfirst=True)
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
+        export = "generated_raw_leads"
+        if export not in pipeline.all_outputs() or not catalog.exists(export):
+            return
+        if catalog.load("params:generate").get("overwrite", False) is True:
+            return
+        path = catalog.config_resolver.resolve_pattern(export)["filepath"]
+        raise ExportExistsError(
+            f"{path} already exists and generate does not replace it: write elsewhere with "
+            "--params=generated_leads_path=data/01_raw/other_leads.csv, or replace it with "
+            "--params=generate.overwrite=true."
+        )
 
 
 def _publish_outputs(pipeline, catalog, keep: bool) -> None:

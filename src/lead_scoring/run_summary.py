@@ -12,9 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from kedro.framework.hooks import hook_impl
 
-from lead_scoring.contract import CHALLENGER, CHAMPION, COLD, CREATED_DATE, HOT, TIERS
+from lead_scoring.contract import CHALLENGER, COLD, CREATED_DATE, HOT, TIERS
 from lead_scoring.hooks import ModelRegistryHook, catalog_path, challenger_report_path
 from lead_scoring.lazy_mlflow import active_run
 
@@ -37,21 +38,20 @@ FILES = {
 }
 
 
-def _model_used(facts: dict) -> list[str]:
-    version = facts["scoring_model_version"]
-    aliases = version.get("aliases") or []
+def _model(model: dict) -> str:
+    aliases = model.get("aliases")
     alias = f", alias {', '.join(aliases)}" if aliases else ""
-    return [f"Model: {version['name']} version {version['version']}{alias}"]
+    return f"Model: {model['name']} version {model['version']}{alias}"
+
+
+def _model_used(facts: dict) -> list[str]:
+    return [_model(facts["scoring_model_version"])]
 
 
 def _model_registered(facts: dict) -> list[str]:
     model = facts["model"]
-    alias = f", alias {', '.join(model['aliases'])}" if model["aliases"] else ", no alias"
-    lines = [f"Model: {model['name']} version {model['version']}{alias}"]
-    if model.get("why"):
-        role = next((a for a in model["aliases"] if a in (CHAMPION, CHALLENGER)), "no alias")
-        lines.append(f"Why {role}: {model['why']}")
-    return lines
+    # The version this run registered carries the one alias the registry hook gave it, and why.
+    return [_model(model), f"Why {model['aliases'][0]}: {model['why']}"]
 
 
 def _data(facts: dict) -> list[str]:
@@ -63,22 +63,20 @@ def _data(facts: dict) -> list[str]:
         else ""
     )
     return [
-        f"Leads read {data.get('rows_read', 0):,}, quarantined {data.get('rows_quarantined', 0):,}, "
-        f"duplicates removed {data.get('duplicates_removed', 0):,}, kept {data.get('rows_kept', 0):,}"
-        + span
+        f"Leads read {data['rows_read']:,}, quarantined {data['rows_quarantined']:,}, "
+        f"duplicates removed {data['duplicates_removed']:,}, kept {data['rows_kept']:,}{span}"
     ]
 
 
 def _holdout(facts: dict) -> list[str]:
     metrics = facts["holdout_metrics"]
-    nan = float("nan")
     return [
-        f"Holdout of {int(metrics.get('leads', 0)):,} leads: ROC AUC {metrics['roc_auc']:.3f} "
-        f"(baseline {metrics.get('baseline_roc_auc', nan):.3f}), "
-        f"PR AUC {metrics.get('pr_auc', nan):.3f}, Brier {metrics.get('brier', nan):.3f}",
+        f"Holdout of {metrics['leads']:,.0f} leads: ROC AUC {metrics['roc_auc']:.3f} "
+        f"(baseline {metrics['baseline_roc_auc']:.3f}), "
+        f"PR AUC {metrics['pr_auc']:.3f}, Brier {metrics['brier']:.3f}",
         "Tiers on the holdout: "
-        + ", ".join(f"{t} {metrics.get(f'share_{t}', 0):.0%}" for t in TIERS)
-        + f"; {COLD} holds {metrics.get('cold_completers_lost', 0):.1%} of completers",
+        + ", ".join(f"{t} {metrics[f'share_{t}']:.0%}" for t in TIERS)
+        + f"; {COLD} holds {metrics['cold_completers_lost']:.1%} of completers",
     ]
 
 
@@ -120,7 +118,7 @@ def _generated(facts: dict) -> list[str]:
 
 def _daily(facts: dict) -> list[str]:
     daily = facts["daily_landing_exports"]
-    outcomes = facts.get("daily_outcome_exports") or {"files": 0, "rows": 0}
+    outcomes = facts["daily_outcome_exports"]  # saved by the same node
     return [
         f"Wrote {daily['files']} daily export(s) of {daily['rows']:,} leads in all, "
         f"{daily['first']} to {daily['last']}, and {outcomes['files']} outcome export(s) of "
@@ -133,20 +131,17 @@ def _ingest(facts: dict) -> list[str]:
     store = f"The store holds {totals['leads_stored']:,} leads"
     if not totals.get("files"):
         return [f"No new landing file; {store[0].lower()}{store[1:]}"]
-    lines = [
+    return [
         f"Landing files ingested {totals['files']}: rows read {totals['rows_read']:,}, "
         f"new leads {totals['leads_new']:,}, updated {totals['leads_updated']:,}, "
         f"unchanged {totals['leads_unchanged']:,}, quarantined {totals['quarantined']:,}, "
         f"labels filled {totals['labels_filled']:,}",
+        f"Files read again (changed) {totals['files_reread']}, deferred "
+        f"{totals['files_deferred']}, refused {totals['files_refused']}; labels changed "
+        f"{totals['labels_changed']:,}, outcomes pending {totals['outcomes_pending']:,}, "
+        f"pending outcomes applied {totals['pending_applied']:,}",
+        store,
     ]
-    if "files_reread" in totals:
-        lines.append(
-            f"Files read again (changed) {totals['files_reread']}, deferred "
-            f"{totals['files_deferred']}, refused {totals['files_refused']}; labels changed "
-            f"{totals['labels_changed']:,}, outcomes pending {totals['outcomes_pending']:,}, "
-            f"pending outcomes applied {totals['pending_applied']:,}"
-        )
-    return [*lines, store]
 
 
 def _score_run(facts: dict) -> list[str]:
@@ -195,10 +190,10 @@ def _realised(facts: dict) -> list[str]:
     ]
     for row in overall.itertuples(index=False):
         who = f"{row.model_name} version {row.model_version} ({row.role})"
-        if row.roc_auc is None or row.roc_auc != row.roc_auc:
+        if pd.isna(row.roc_auc):
             lines.append(f"{who}: {row.labelled_leads:,} leads, {row.note}")
             continue
-        hot = "n/a" if row.hot_precision != row.hot_precision else f"{row.hot_precision:.1%}"
+        hot = "n/a" if pd.isna(row.hot_precision) else f"{row.hot_precision:.1%}"
         lines.append(
             f"{who}: ROC AUC {row.roc_auc:.3f}, {HOT} precision {hot} on "
             f"{row.labelled_leads:,} leads ({row.completers:,} completers)"
@@ -213,24 +208,24 @@ def _promotion(facts: dict) -> list[str]:
 
 # Each fact a run can save, with its sentences, in the order the block prints them. A fact is a
 # node's summary, kept as saved, or one of the few counted from data below.
-SECTIONS: list[tuple[str, Callable[[dict], list[str]]]] = [
-    ("generated_raw_leads", _generated),
-    ("daily_landing_exports", _daily),
-    ("ingest_summary", _ingest),
-    ("validation_summary", _data),
-    ("holdout_metrics", _holdout),
-    ("label_change_report", _label_changes),
-    ("batch_tally", _batch),
-    ("tiers", _tiers),
-    ("score_run", _score_run),
-    ("scoring_model_version", _model_used),
-    ("model", _model_registered),
-    ("challenger_score_run", _shadow),
-    ("drift_alerts", _drift_alerts),
-    ("new_scores_drift", _new_scores_drift),
-    ("realised_performance_table", _realised),
-    ("promotion_record", _promotion),
-]
+SECTIONS: dict[str, Callable[[dict], list[str]]] = {
+    "generated_raw_leads": _generated,
+    "daily_landing_exports": _daily,
+    "ingest_summary": _ingest,
+    "validation_summary": _data,
+    "holdout_metrics": _holdout,
+    "label_change_report": _label_changes,
+    "batch_tally": _batch,
+    "tiers": _tiers,
+    "score_run": _score_run,
+    "scoring_model_version": _model_used,
+    "model": _model_registered,
+    "challenger_score_run": _shadow,
+    "drift_alerts": _drift_alerts,
+    "new_scores_drift": _new_scores_drift,
+    "realised_performance_table": _realised,
+    "promotion_record": _promotion,
+}
 # Kept as saved: read along by the sections above.
 _READ_ALONG = {"registered_model_summary", "daily_outcome_exports"}
 
@@ -261,7 +256,9 @@ def _counted_from_data(name: str, data: Any, facts: dict) -> bool:
 
 def format_summary(pipeline_name: str, facts: dict, files: dict[str, str], run: dict | None) -> str:
     """The block printed at the end of a run."""
-    lines = [line for fact, say in SECTIONS if facts.get(fact) is not None for line in say(facts)]
+    lines = [
+        line for fact, say in SECTIONS.items() if facts.get(fact) is not None for line in say(facts)
+    ]
     if run:
         lines.append(f"MLflow run '{run['name']}' ({run['id']}) in {run['uri']}")
     lines += [f"{label}: {path}" for label, path in files.items()]
@@ -288,28 +285,27 @@ class RunSummaryHook:
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any, node) -> None:
         counted = _counted_from_data(dataset_name, data, self._facts)
-        if not counted and (dataset_name in _READ_ALONG or dataset_name in dict(SECTIONS)):
+        if not counted and (dataset_name in _READ_ALONG or dataset_name in SECTIONS):
             self._facts[dataset_name] = data
 
     # Runs after the registry hook has given the new version its alias (see settings.HOOKS).
     @hook_impl(trylast=True)
     def after_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
-        facts = self._facts
-        facts["model"] = self._registry.model if self._registry and self._run_id else None
+        # None without an MLflow run: the registry hook aliases nothing then.
+        model = self._facts["model"] = self._registry.model if self._registry else None
         outputs = pipeline.all_outputs()
         files = {
             FILES[name]: path
             for name in FILES
             if name in outputs and (path := catalog_path(catalog, name))
         }
-        model = facts.get("model") or {}
-        if "Model report" in files and CHALLENGER in model.get("aliases", ()):
+        if "Model report" in files and model and CHALLENGER in model["aliases"]:
             champions = files.pop("Model report")
             files["Model report (champion)"] = champions
             files["Model report (this run's challenger)"] = challenger_report_path(
                 Path(champions)
             ).as_posix()
-        record = facts.get("promotion_record") or {}
+        record = self._facts.get("promotion_record") or {}
         if record.get("outcome") == "promoted" and (
             promoted := catalog_path(catalog, "model_report")
         ):
@@ -322,5 +318,5 @@ class RunSummaryHook:
             info = mlflow.get_run(self._run_id).info
             described = {"name": info.run_name, "id": info.run_id, "uri": mlflow.get_tracking_uri()}
         pipeline_name = "+".join(str(name) for name in names if name) or "__default__"
-        sys.stdout.write(format_summary(pipeline_name, facts, files, described) + "\n")
+        sys.stdout.write(format_summary(pipeline_name, self._facts, files, described) + "\n")
         sys.stdout.flush()

@@ -5,8 +5,12 @@ from pathlib import Path
 
 from kedro.utils import find_kedro_project
 
-from lead_scoring.export_guard import ExistingExportGuardHook
-from lead_scoring.hooks import ModelRegistryHook, StreamedOutputsHook, TrackingPreflightHook
+from lead_scoring.hooks import (
+    ExistingExportGuardHook,
+    ModelRegistryHook,
+    StreamedOutputsHook,
+    TrackingPreflightHook,
+)
 from lead_scoring.lazy_mlflow import LazyMlflowHook
 from lead_scoring.pipeline_aliases import PipelineAliasHook
 from lead_scoring.quiet import silence_known_noise
@@ -40,11 +44,6 @@ HOOKS = (
 DISABLE_HOOKS_FOR_PLUGINS = ("kedro-telemetry", "kedro-mlflow")
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    """Read an environment variable, so configuration can point at a remote server."""
-    return os.environ.get(name, default)
-
-
 def _project_root() -> str:
     """The project's root, so relative stores resolve the same from notebooks/ as from the root."""
     return (find_kedro_project(Path.cwd()) or Path.cwd()).as_posix()
@@ -53,7 +52,8 @@ def _project_root() -> str:
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
-    "custom_resolvers": {"env": _env, "project_root": _project_root},
+    # `env`, so configuration can point at a remote server.
+    "custom_resolvers": {"env": os.environ.get, "project_root": _project_root},
     # kedro-mlflow adds this pattern itself, but the tracking preflight reads it first.
     "config_patterns": {"mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"]},
 }

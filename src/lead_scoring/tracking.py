@@ -43,7 +43,7 @@ def input_example(interaction_columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame([row], dtype="object")
 
 
-def output_signature(n_reasons: int = 3) -> ModelSignature:
+def output_signature(n_reasons: int) -> ModelSignature:
     """One row per lead: scored with probability, score, tier and reasons, or quarantined."""
     # Imported here: scoring code imports this module for its metrics and needs no MLflow types.
     from mlflow.models import ModelSignature

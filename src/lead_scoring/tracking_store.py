@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 RUN_LOCK_TAG = "lead_scoring.run_lock"
-_SQLITE = "sqlite:///"
 
 
 class TrackingStoreError(LeadScoringError):
@@ -35,7 +34,7 @@ class TrackingStoreError(LeadScoringError):
 
 def sqlite_store_path(uri: str) -> Path | None:
     """The file of a ``sqlite:///`` tracking URI, else None."""
-    return Path(uri[len(_SQLITE) :]) if uri.startswith(_SQLITE) else None
+    return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
 
 
 def check_local_store(uri: str) -> None:
@@ -82,14 +81,14 @@ def fail_abandoned_runs(client: MlflowClient, experiment_id: str, current_run: s
         if run.info.run_id == current_run or not lock:
             continue  # a run of another tool, or of another machine: not ours to judge
         lock_path = Path(lock)
-        handle = try_exclusive_lock(lock_path) if lock_path.exists() else None
-        if lock_path.exists() and handle is None:
-            continue  # its process is alive and holds the lock
-        client.set_terminated(run.info.run_id, status="FAILED")
-        abandoned.append(run.info.run_id)
-        if handle is not None:
+        if lock_path.exists():
+            handle = try_exclusive_lock(lock_path)
+            if handle is None:
+                continue  # its process is alive and holds the lock
             lock_path.unlink(missing_ok=True)
             handle.close()
+        client.set_terminated(run.info.run_id, status="FAILED")
+        abandoned.append(run.info.run_id)
         logger.warning(
             "Marked MLflow run %s FAILED: it was left RUNNING by a process that ended without "
             "finishing (killed?).",
