@@ -247,3 +247,28 @@ def test_a_refused_file_whose_reason_quotes_a_nul_byte_is_recorded(
     refused = store.reads()
     assert refused["status"].tolist() == ["refused"] and "\x00" not in refused["reason"].iloc[0]
     assert store.count("leads") == 0
+
+
+def test_the_terminal_names_only_the_files_with_quarantined_rows(
+    tmp_path, store, raw_leads, parameters, interaction_mapping, caplog
+):
+    landing = tmp_path / "landing"
+    write(crm_export(raw_leads, 0, 30), landing / "clean.csv")
+    path = write(crm_export(raw_leads, 30, 60), landing / "dirty.csv")
+    lines = path.read_bytes().splitlines(keepends=True)
+    fields = lines[6].split(b",")
+    fields[2] = b"\xff\xfe\xfa"
+    lines[6] = b",".join(fields)
+    path.write_bytes(b"".join(lines))
+    with caplog.at_level("INFO", logger="lead_scoring"):
+        ingest(landing, store, parameters, interaction_mapping)
+    # conf/logging.yml sends the ".files" logger to the log file only.
+    per_file = {
+        r.getMessage().split(":")[0]: r.name
+        for r in caplog.records
+        if r.getMessage().endswith("pending applied")
+    }
+    assert per_file == {
+        "clean.csv": "lead_scoring.pipelines.ingest.nodes.files",
+        "dirty.csv": "lead_scoring.pipelines.ingest.nodes",
+    }

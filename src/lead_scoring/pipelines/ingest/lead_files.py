@@ -469,8 +469,9 @@ def read_landing_export(
     interaction_mapping: pd.DataFrame,
     ingestion: dict,
     validation: dict,
+    file_hash: str | None = None,
 ) -> LeadFile:
     """A landing file as what it is: an outcome export or a lead export."""
     if is_outcome_export(raw):
-        return read_outcome_file(name, raw, ingestion)
-    return read_lead_file(name, raw, interaction_mapping, ingestion, validation)
+        return read_outcome_file(name, raw, ingestion, file_hash)
+    return read_lead_file(name, raw, interaction_mapping, ingestion, validation, file_hash)
