@@ -91,19 +91,15 @@ QUARANTINE_WITH_LINES = [*QUARANTINE_COLUMNS, LINE]
 _EMPTY_QUARANTINE = pd.DataFrame(columns=QUARANTINE_WITH_LINES)
 
 
-def _no_quarantine() -> pd.DataFrame:
-    return _EMPTY_QUARANTINE.copy()
-
-
 def _records(
-    rows: pd.Index, lead_ids, column: str, rules, values, reasons, lines: pd.Series
+    rows: pd.Index, lead_ids, column, rules, values, reasons, lines: pd.Series
 ) -> pd.DataFrame:
     """Quarantine rows for ``rows`` of the file, each reason led by the row's file line."""
     row_lines = lines.loc[rows].to_numpy(dtype=np.int64)
     return pd.DataFrame(
         {
             SOURCE_ROW: rows.astype("int64"),
-            LEAD_ID: np.asarray(lead_ids, dtype=object),
+            LEAD_ID: None if lead_ids is None else np.asarray(lead_ids, dtype=object),
             "column": column,
             "rule": rules,
             "value": np.asarray(values, dtype=object),
@@ -118,21 +114,25 @@ def _records(
     )
 
 
+def _invalid_values(rows: pd.Index, lead_ids, column: str, rules, shown, lines) -> pd.DataFrame:
+    """Quarantine rows for values that break ``rules``, each reason quoting the value."""
+    shown = np.asarray(shown, dtype=object)
+    reasons = f"{column}: " + np.asarray(rules, dtype=object) + " (got " + shown + ")"
+    return _records(rows, lead_ids, column, rules, shown, reasons, lines)
+
+
 def _validation_records(quarantine: pd.DataFrame, lines: pd.Series) -> pd.DataFrame:
     """Validation's quarantined rows with their file lines; its unreadable lines are left out."""
     quarantine = quarantine.loc[quarantine[SOURCE_ROW].notna().to_numpy()]
-    rows = pd.Index(quarantine[SOURCE_ROW].astype("int64"))
-    records = _records(
-        rows,
+    return _records(
+        pd.Index(quarantine[SOURCE_ROW].astype("int64")),
         quarantine[LEAD_ID].to_numpy(dtype=object),
-        "",
+        quarantine["column"].to_numpy(dtype=object),
         quarantine["rule"].to_numpy(dtype=object),
         quarantine["value"].to_numpy(dtype=object),
         quarantine["reason"].astype("str").to_numpy(dtype=object),
         lines,
     )
-    records["column"] = quarantine["column"].to_numpy(dtype=object)
-    return records
 
 
 def _rejected_lines(leads: pd.DataFrame, explicit: bool) -> pd.DataFrame:
@@ -143,11 +143,7 @@ def _rejected_lines(leads: pd.DataFrame, explicit: bool) -> pd.DataFrame:
     """
     rejected = leads.attrs.get(REJECTED_LINES) or []
     if not rejected:
-        return _NO_REJECTED_LINES.copy()
-    return _rejected_frame(rejected, explicit)
-
-
-def _rejected_frame(rejected: list, explicit: bool) -> pd.DataFrame:
+        return _EMPTY_QUARANTINE.copy()
     return pd.DataFrame(
         {
             SOURCE_ROW: None,
@@ -162,15 +158,11 @@ def _rejected_frame(rejected: list, explicit: bool) -> pd.DataFrame:
     )
 
 
-# Most files have no rejected line: their empty frame is built once (see _EMPTY_QUARANTINE).
-_NO_REJECTED_LINES = _rejected_frame([], explicit=True)
-
-
 def _combined(parts: list[pd.DataFrame]) -> pd.DataFrame:
     """The file's quarantine in file order."""
     found = [part for part in parts if len(part)]
     if not found:
-        return _no_quarantine()
+        return _EMPTY_QUARANTINE.copy()
     combined = pd.concat(found, ignore_index=True)[QUARANTINE_WITH_LINES]
     return combined.sort_values(LINE, kind="stable", ignore_index=True)
 
@@ -186,23 +178,14 @@ def _malformed_ids(ids: pd.Series, ingestion: dict, lines: pd.Series) -> pd.Data
     control = filled.str.contains(_CONTROL_CHARACTERS, regex=True).to_numpy()
     bad = blank | too_long | control
     if not bad.any():
-        return _no_quarantine()
+        return _EMPTY_QUARANTINE.copy()
     rules = np.where(
         blank[bad],
         REQUIRED_RULE,
         np.where(too_long[bad], f"at most {longest} characters", "printable characters"),
     )
     shown = filled[bad].str.slice(0, 40).map(repr).where(~blank[bad], "<empty>")
-    reasons = name + ": " + pd.Series(rules) + " (got " + shown.to_numpy(dtype=object) + ")"
-    return _records(
-        ids.index[bad],
-        [None] * int(bad.sum()),
-        name,
-        rules,
-        shown.to_numpy(dtype=object),
-        reasons.to_numpy(dtype=object),
-        lines,
-    )
+    return _invalid_values(ids.index[bad], None, name, rules, shown, lines)
 
 
 # --- one key, one lead ----------------------------------------------------------------------
@@ -252,7 +235,7 @@ def _repeated_rows(
     """Exact repeats of a row under the same key, to quarantine; differing rows refuse the file."""
     shared = rows[LEAD_ID].duplicated(keep=False).to_numpy()
     if not shared.any():
-        return _no_quarantine()
+        return _EMPTY_QUARANTINE.copy()
     candidates = rows.loc[shared]
     repeats = candidates.duplicated(keep="first").to_numpy()
     distinct = candidates.loc[~repeats]
@@ -271,10 +254,6 @@ def _repeated_rows(
         "repeated in the same file: the same lead as line " + kept_on + ", stored once",
         lines,
     )
-
-
-def _row_lines(raw: pd.DataFrame, normalised: pd.DataFrame) -> pd.Series:
-    return pd.Series(record_lines(raw), index=normalised.index)
 
 
 _NATURAL_FIX = (
@@ -342,7 +321,7 @@ def read_lead_file(
     """
     explicit = id_column(ingestion) in _column_names(raw)
     normalised = normalise_raw_leads(raw, interaction_mapping, ingestion)
-    lines = _row_lines(raw, normalised)
+    lines = pd.Series(record_lines(raw), index=normalised.index)
     try:
         valid, quarantine = validate_raw_leads(
             normalised, interaction_mapping, validation, label_required=False
@@ -371,7 +350,7 @@ def read_lead_file(
         leads[LEAD_ID] = keys.loc[leads.index]
         # Pandas' row number names no lead: quarantined rows carry their key instead.
         quarantine[LEAD_ID] = keys.loc[quarantine.index].to_numpy()
-        malformed = _no_quarantine()
+        malformed = _EMPTY_QUARANTINE.copy()
         fix = _NATURAL_FIX
     repeated = _repeated_rows(name, leads, lines, explicit, fix)
     leads = _without(leads, repeated.index)
@@ -409,7 +388,7 @@ def read_outcome_file(
             "number, not a lead's id). Nothing of it was stored."
         )
     normalised = normalise_raw_leads(raw, _NO_INTERACTIONS, ingestion)
-    lines = _row_lines(raw, normalised)
+    lines = pd.Series(record_lines(raw), index=normalised.index)
     problems = []
     if explicit:
         problems.append(_malformed_ids(normalised[LEAD_ID], ingestion, lines))
@@ -420,14 +399,8 @@ def read_outcome_file(
         undated = parse_timestamps(created).isna().to_numpy()
         shown = created[undated].astype("object").fillna("<empty>").to_numpy(dtype=object)
         problems.append(
-            _records(
-                normalised.index[undated],
-                [None] * int(undated.sum()),
-                CREATED_DATE,
-                TIMESTAMP_RULE,
-                shown,
-                f"{CREATED_DATE}: {TIMESTAMP_RULE} (got " + shown + ")",
-                lines,
+            _invalid_values(
+                normalised.index[undated], None, CREATED_DATE, TIMESTAMP_RULE, shown, lines
             )
         )
         keys = natural_lead_keys(normalised)
@@ -437,13 +410,12 @@ def read_outcome_file(
     unlabelled &= ~normalised.index.isin(problems[0].index)
     shown = normalised[LABEL][unlabelled].astype("object").fillna("<empty>").to_numpy(dtype=object)
     problems.append(
-        _records(
+        _invalid_values(
             normalised.index[unlabelled],
             keys[unlabelled].to_numpy(dtype=object),
             LABEL,
             LABEL_RULE,
             shown,
-            f"{LABEL}: {LABEL_RULE} (got " + shown + ")",
             lines,
         )
     )
