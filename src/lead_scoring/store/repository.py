@@ -51,8 +51,6 @@ def now_utc() -> str:
 
 def content_hashes(fields: pd.DataFrame) -> pd.Series:
     """A fingerprint of each lead's fields: equal fields, equal hash, whatever the file."""
-    if fields.empty:
-        return pd.Series([], index=fields.index, dtype="object")
     # Row by row in Python: a one-lead file would spend 0.3 s in pandas' per-column work.
     values = fields.to_numpy(dtype=object)
     text = np.where(pd.isna(values), "\x00", values.astype(str))
@@ -64,8 +62,6 @@ def content_hashes(fields: pd.DataFrame) -> pd.Series:
 
 
 def _python(value: Any) -> Any:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return None
     if isinstance(value, str):
         # PostgreSQL's text holds no NUL byte; a file's stray NUL is shown as U+FFFD instead.
         return value.replace("\x00", "\ufffd") if "\x00" in value else value
@@ -105,6 +101,23 @@ def upsert(connection, table: sa.Table, rows: list[dict]) -> None:
 def _chunks(values: Sequence, size: int = _IDS_PER_QUERY) -> Iterable[Sequence]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+def _record_label_changes(
+    connection, labelled: pd.DataFrame, before: pd.Series, state: str, source, at: str
+) -> None:
+    """Log each of ``labelled``'s labels that replaces ``before``, a different one in ``state``."""
+    changes = pd.DataFrame(
+        {
+            LEAD_ID: labelled[LEAD_ID],
+            "previous_label": before[labelled.index].astype("int64"),
+            "new_label": labelled[LABEL].astype("int64"),
+            "previous_state": state,
+            SOURCE_FILE: source,
+            "changed_at": at,
+        }
+    )
+    connection.execute(sa.insert(tables.label_changes), records(changes))
 
 
 @dataclass
@@ -189,26 +202,22 @@ class LeadStore:
         self.lock = StoreLock(self.engine, self.describe)
         try:
             if upgrade and not schema.is_current(self.engine):
-                held = self.lock.held
                 self.lock.acquire(lock_timeout)
                 try:
                     before, after = schema.upgrade(self.engine)
-                    if before is None:
-                        logger.info(
-                            "Created the lead store at %s (schema revision %s).",
-                            self.describe,
-                            after,
-                        )
-                    else:
-                        logger.info(
-                            "Upgraded the lead store at %s from schema revision %s to %s.",
-                            self.describe,
-                            before,
-                            after,
-                        )
                 finally:
-                    if not held:
-                        self.lock.release()
+                    self.lock.release()
+                if before is None:
+                    logger.info(
+                        "Created the lead store at %s (schema revision %s).", self.describe, after
+                    )
+                else:
+                    logger.info(
+                        "Upgraded the lead store at %s from schema revision %s to %s.",
+                        self.describe,
+                        before,
+                        after,
+                    )
             else:
                 schema.check(self.engine, self.describe)
         except sa.exc.OperationalError as error:
@@ -219,8 +228,6 @@ class LeadStore:
         self._leads: sa.Table | None = None
         self._by_ids: dict[sa.Table, sa.Select] = {}
         self._no_rows: dict[sa.Table, pd.DataFrame] = {}
-
-    # --- reading --------------------------------------------------------------------------------
 
     def leads_table(self) -> sa.Table:
         """``leads`` as the database has it: the fixed columns and every field a file brought."""
@@ -248,8 +255,6 @@ class LeadStore:
             return pd.read_sql(
                 sa.select(*(log.c[c] for c in columns)).order_by(log.c.ingested_at), connection
             )
-
-    # --- writes ---------------------------------------------------------------------------------
 
     def _select_ids(self, connection, table: sa.Table, lead_ids: Sequence[str]) -> pd.DataFrame:
         """The stored rows of these ids (fetched as tuples: read_sql costs more than the query)."""
@@ -287,15 +292,14 @@ class LeadStore:
             table = self._leads
         return table
 
-    def record_refused(self, lead_file: LeadFile, reason: str, at: str | None = None) -> dict:
+    def record_refused(self, source_file: str, file_hash: str, reason: str) -> dict:
         """A file refused whole: its read is logged with the reason, nothing of it is stored."""
         log = {
-            SOURCE_FILE: lead_file.source_file,
-            "file_hash": lead_file.file_hash,
+            SOURCE_FILE: source_file,
+            "file_hash": file_hash,
             "kind": None,
-            "ingested_at": at or now_utc(),
+            "ingested_at": now_utc(),
             **dict.fromkeys(INGEST_COUNTS, 0),
-            "rows_read": lead_file.rows_read,
             "status": REFUSED,
             "reason": _python(reason),
         }
@@ -402,7 +406,7 @@ class LeadStore:
             return 0, 0, 0
         stored = new.set_index(LEAD_ID).reindex(columns=[LABEL])
         filled, changed = self._set_labels(
-            connection, table, pending[[LEAD_ID, LABEL]], stored, None, at, pending[SOURCE_FILE]
+            connection, table, pending[[LEAD_ID, LABEL]], stored, pending[SOURCE_FILE], at
         )
         connection.execute(
             sa.delete(tables.pending_outcomes).where(
@@ -417,11 +421,13 @@ class LeadStore:
         table: sa.Table,
         labelled: pd.DataFrame,
         stored: pd.DataFrame,
-        source_file: str | None,
+        source: str | pd.Series,
         at: str,
-        sources: pd.Series | None = None,
     ) -> tuple[int, int]:
-        """Set labels on stored leads; record those that replace a different one; (set, changed)."""
+        """Set labels on stored leads; record those that replace a different one; (set, changed).
+
+        ``source`` is the file the labels came from, or each label's file (pending outcomes).
+        """
         if labelled.empty:
             return 0, 0
         before = labelled[LEAD_ID].map(stored[LABEL])
@@ -429,18 +435,9 @@ class LeadStore:
         differs = before.isna() | (before.astype("Float64") != label)
         replaced = before.notna() & differs
         if replaced.any():
-            files = sources if sources is not None else pd.Series(source_file, index=labelled.index)
-            changes = pd.DataFrame(
-                {
-                    LEAD_ID: labelled.loc[replaced, LEAD_ID],
-                    "previous_label": before[replaced].astype("int64"),
-                    "new_label": label[replaced],
-                    "previous_state": "stored",
-                    SOURCE_FILE: files.loc[replaced].to_numpy(),
-                    "changed_at": at,
-                }
-            )
-            connection.execute(sa.insert(tables.label_changes), records(changes))
+            if isinstance(source, pd.Series):
+                source = source[replaced]
+            _record_label_changes(connection, labelled[replaced], before, "stored", source, at)
         to_set = labelled.loc[differs]
         if len(to_set):
             statement = (
@@ -476,17 +473,9 @@ class LeadStore:
             replaced = before.notna() & (before.astype("Float64") != unknown[LABEL])
             if replaced.any():
                 pending_changed = int(replaced.sum())
-                changes = pd.DataFrame(
-                    {
-                        LEAD_ID: unknown.loc[replaced, LEAD_ID],
-                        "previous_label": before[replaced].astype("int64"),
-                        "new_label": unknown.loc[replaced, LABEL].astype("int64"),
-                        "previous_state": "pending",
-                        SOURCE_FILE: lead_file.source_file,
-                        "changed_at": at,
-                    }
+                _record_label_changes(
+                    connection, unknown[replaced], before, "pending", lead_file.source_file, at
                 )
-                connection.execute(sa.insert(tables.label_changes), records(changes))
             rows = pd.DataFrame(
                 {
                     LEAD_ID: unknown[LEAD_ID].to_numpy(),
@@ -532,8 +521,6 @@ class LeadStore:
             )
         connection.execute(sa.insert(tables.lead_changes), rows)
 
-    # --- label changes, for train_from_store ----------------------------------------------------
-
     def unreported_label_changes(self) -> pd.DataFrame:
         """Label changes no train_from_store run has reported yet."""
         changes = tables.label_changes
@@ -551,8 +538,6 @@ class LeadStore:
                     .where(changes.c.change_id.in_(list(ids)))
                     .values(reported_at=at or now_utc())
                 )
-
-    # --- score_new ------------------------------------------------------------------------------
 
     def leads_to_score(
         self,

@@ -9,10 +9,9 @@ import pandas as pd
 from kedro.io import DatasetError
 
 from lead_scoring.datasets.landing_dataset import LandingFile
-from lead_scoring.datasets.lead_store import LeadFile, LeadStore
+from lead_scoring.datasets.lead_store import LeadStore
 from lead_scoring.errors import LeadScoringError
 from lead_scoring.pipelines.ingest.lead_files import (
-    frame_hash,
     is_outcome_export,
     read_landing_export,
     read_lead_file,
@@ -21,7 +20,6 @@ from lead_scoring.pipelines.ingest.lead_files import (
 from lead_scoring.store.tables import INGEST_COUNTS, REFUSED, STORED
 
 __all__ = [
-    "frame_hash",
     "ingest_landing_files",
     "is_outcome_export",
     "read_lead_file",
@@ -122,8 +120,7 @@ def ingest_landing_files(
             reason = _one_line(error)
             if landing_file.name not in reason:
                 reason = f"Landing file {landing_file.name}: {reason}"
-            refused = store.record_refused(LeadFile(landing_file.name, file_hash, 0), reason)
-            read_by_hash[file_hash] = refused
+            read_by_hash[file_hash] = store.record_refused(landing_file.name, file_hash, reason)
             report["refused"].append(reason)
             continue
         # A copy of a file met earlier in this run is skipped like one read by an earlier run.
@@ -188,9 +185,7 @@ def summarise_ingest(report: dict) -> dict:
             totals["files_reread"],
             totals["files_deferred"],
             totals["files_refused"],
-            *(totals[c] for c in INGEST_COUNTS[:-2]),
-            totals["outcomes_pending"],
-            totals["pending_applied"],
+            *(totals[c] for c in INGEST_COUNTS),
             totals["leads_stored"],
         )
     if report["refused"]:
