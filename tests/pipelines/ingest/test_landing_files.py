@@ -272,3 +272,27 @@ def test_the_terminal_names_only_the_files_with_quarantined_rows(
         "clean.csv": "lead_scoring.pipelines.ingest.nodes.files",
         "dirty.csv": "lead_scoring.pipelines.ingest.nodes",
     }
+
+
+def test_an_outcome_replacing_a_pending_or_a_delivered_label_is_a_label_change(
+    tmp_path, store, raw_leads, parameters, interaction_mapping
+):
+    landing = tmp_path / "landing"
+    outcomes = outcome_export(raw_leads, 0, 20)
+    write(outcomes, landing / "outcomes_1.csv")
+    ingest(landing, store, parameters, interaction_mapping)
+    flipped = outcomes.iloc[:5].copy()
+    flipped[LABEL] = (1 - flipped[LABEL].astype(int)).astype(str)
+    write(flipped, landing / "outcomes_2.csv")
+    run = ingest(landing, store, parameters, interaction_mapping)
+    assert (run["labels_changed"], run["outcomes_pending"]) == (5, 5)
+    # The leads arrive labelled as outcomes_1 said: outcomes_2's pending labels replace five.
+    write(crm_export(raw_leads, 0, 20, label=True), landing / "leads.csv")
+    run = ingest(landing, store, parameters, interaction_mapping)
+    assert (run["pending_applied"], run["labels_changed"]) == (20, 5)
+    changes = store.table("label_changes").sort_values("change_id")
+    assert changes["previous_state"].tolist() == ["pending"] * 5 + ["stored"] * 5
+    assert set(changes["source_file"]) == {"outcomes_2.csv"}
+    assert changes["lead_id"].tolist() == [*flipped.index, *flipped.index]
+    assert (changes["new_label"].to_numpy() == flipped[LABEL].astype(int).tolist() * 2).all()
+    assert (labels(store).loc[flipped.index] == flipped[LABEL].astype(int)).all()
