@@ -78,14 +78,9 @@ def is_outcome_export(raw: pd.DataFrame) -> bool:
     return LABEL in names and not names & lead_only_fields
 
 
-# --- quarantine records ---------------------------------------------------------------------
-
-
 # Every quarantined row also carries the file line it came from, after QUARANTINE_COLUMNS: a
 # line that held no record has no ``row``, but always a line.
 QUARANTINE_WITH_LINES = [*QUARANTINE_COLUMNS, LINE]
-
-
 # Built once: a fresh DataFrame costs ~0.25 ms, its copy ~0.01 ms, and a one-lead file asks for
 # several (measured on the 2-core box, December 2026).
 _EMPTY_QUARANTINE = pd.DataFrame(columns=QUARANTINE_WITH_LINES)
@@ -186,9 +181,6 @@ def _malformed_ids(ids: pd.Series, ingestion: dict, lines: pd.Series) -> pd.Data
     )
     shown = filled[bad].str.slice(0, 40).map(repr).where(~blank[bad], "<empty>")
     return _invalid_values(ids.index[bad], None, name, rules, shown, lines)
-
-
-# --- one key, one lead ----------------------------------------------------------------------
 
 
 def _describe_key(row: pd.Series, explicit: bool) -> str:
@@ -303,9 +295,6 @@ def _fields_as_objects(leads: pd.DataFrame, fields: list[str]) -> pd.DataFrame:
     return as_objects
 
 
-# --- lead exports ---------------------------------------------------------------------------
-
-
 def read_lead_file(
     name: str,
     raw: pd.DataFrame,
@@ -369,9 +358,6 @@ def read_lead_file(
             [quarantine, malformed, repeated, _rejected_lines(normalised, explicit)]
         ),
     )
-
-
-# --- outcome exports ------------------------------------------------------------------------
 
 
 def read_outcome_file(
