@@ -178,9 +178,8 @@ def _engine(url: str) -> sa.Engine:
                 f"{URL_VARIABLE} {describe_url(url)} names a {backend} database; the lead "
                 f"store runs on SQLite or PostgreSQL: {fix}."
             )
-        database = parsed.database
-        if backend == "sqlite" and database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if backend == "sqlite" and parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(parsed)
         if backend == "sqlite":
             sa.event.listen(engine, "connect", _sqlite_settings)
@@ -282,15 +281,13 @@ class LeadStore:
         """``leads`` with a text column for each field a file brings that it lacks."""
         table = self.leads_table()
         missing = [name for name in fields if name not in table.columns]
-        if missing:
-            preparer = connection.dialect.identifier_preparer
-            for name in missing:
-                connection.execute(
-                    sa.text(f"ALTER TABLE leads ADD COLUMN {preparer.quote(name)} TEXT")
-                )
-            self._leads = sa.Table("leads", sa.MetaData(), autoload_with=connection)
-            table = self._leads
-        return table
+        if not missing:
+            return table
+        preparer = connection.dialect.identifier_preparer
+        for name in missing:
+            connection.execute(sa.text(f"ALTER TABLE leads ADD COLUMN {preparer.quote(name)} TEXT"))
+        self._leads = sa.Table("leads", sa.MetaData(), autoload_with=connection)
+        return self._leads
 
     def record_refused(self, source_file: str, file_hash: str, reason: str) -> dict:
         """A file refused whole: its read is logged with the reason, nothing of it is stored."""
@@ -494,7 +491,6 @@ class LeadStore:
         }
 
     def _record_changes(self, connection, stored, updated, fields, source_file, at) -> None:
-        fields = [name for name in fields if name in stored.columns]
         before = stored.loc[updated[LEAD_ID], fields]
         after = updated.set_index(LEAD_ID)[fields]
         differs = ~((before == after) | (before.isna() & after.isna()))

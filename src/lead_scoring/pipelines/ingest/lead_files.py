@@ -191,7 +191,7 @@ def _describe_key(row: pd.Series, explicit: bool) -> str:
 
 
 def _collision(
-    name: str, clashing: pd.DataFrame, lines: pd.Series, explicit: bool, fix: str
+    name: str, clashing: pd.DataFrame, lines: pd.Series, explicit: bool, ingestion: dict
 ) -> LeadKeyCollisionError:
     """The one-line refusal of a file whose rows share a key but differ."""
     groups = list(clashing.groupby(LEAD_ID, sort=False).groups.values())
@@ -216,13 +216,19 @@ def _collision(
             f"be told apart (lines {', '.join(map(str, named))}"
             f"{f' and {more} more' if more > 0 else ''}); first: {first_clash}"
         )
+    fix = (
+        f"Give each lead its own {id_column(ingestion)}, or deliver each lead once."
+        if explicit
+        else "Add a lead_id column (the CRM's id of each lead) to the export, or remove the "
+        "wrong row."
+    )
     return LeadKeyCollisionError(
         f"Landing file {name}: {summary}. {fix} Nothing of the file was stored."
     )
 
 
 def _repeated_rows(
-    name: str, rows: pd.DataFrame, lines: pd.Series, explicit: bool, fix: str
+    name: str, rows: pd.DataFrame, lines: pd.Series, explicit: bool, ingestion: dict
 ) -> pd.DataFrame:
     """Exact repeats of a row under the same key, to quarantine; differing rows refuse the file."""
     shared = rows[LEAD_ID].duplicated(keep=False).to_numpy()
@@ -233,7 +239,7 @@ def _repeated_rows(
     distinct = candidates.loc[~repeats]
     clashing = distinct[LEAD_ID].duplicated(keep=False).to_numpy()
     if clashing.any():
-        raise _collision(name, distinct.loc[clashing], lines, explicit, fix)
+        raise _collision(name, distinct.loc[clashing], lines, explicit, ingestion)
     repeated = candidates.loc[repeats]
     first_line = pd.Series(lines.loc[distinct.index].to_numpy(), index=distinct[LEAD_ID])
     kept_on = first_line.loc[repeated[LEAD_ID]].astype("str").to_numpy(dtype=object)
@@ -246,15 +252,6 @@ def _repeated_rows(
         "repeated in the same file: the same lead as line " + kept_on + ", stored once",
         lines,
     )
-
-
-_NATURAL_FIX = (
-    "Add a lead_id column (the CRM's id of each lead) to the export, or remove the wrong row."
-)
-
-
-def _explicit_fix(ingestion: dict) -> str:
-    return f"Give each lead its own {id_column(ingestion)}, or deliver each lead once."
 
 
 def _without(leads: pd.DataFrame, rows: pd.Index) -> pd.DataFrame:
@@ -333,15 +330,13 @@ def read_lead_file(
     if explicit:
         malformed = _malformed_ids(leads[LEAD_ID], ingestion, lines)
         leads = _without(leads, malformed.index)
-        fix = _explicit_fix(ingestion)
     else:
         keys = natural_lead_keys(normalised)
         leads[LEAD_ID] = keys.loc[leads.index]
         # Pandas' row number names no lead: quarantined rows carry their key instead.
         quarantine[LEAD_ID] = keys.loc[quarantine.index].to_numpy()
         malformed = _EMPTY_QUARANTINE.copy()
-        fix = _NATURAL_FIX
-    repeated = _repeated_rows(name, leads, lines, explicit, fix)
+    repeated = _repeated_rows(name, leads, lines, explicit, ingestion)
     leads = _without(leads, repeated.index)
     if len(repeated):
         logger.warning(
@@ -379,7 +374,6 @@ def read_outcome_file(
     if explicit:
         problems.append(_malformed_ids(normalised[LEAD_ID], ingestion, lines))
         keys = normalised[LEAD_ID].astype("object")
-        fix = _explicit_fix(ingestion)
     else:
         created = normalised[CREATED_DATE]
         undated = parse_timestamps(created).isna().to_numpy()
@@ -390,7 +384,6 @@ def read_outcome_file(
             )
         )
         keys = natural_lead_keys(normalised)
-        fix = _NATURAL_FIX
     label = parse_numbers(normalised[LABEL])
     unlabelled = ~np.isin(label.to_numpy(), [0, 1])
     unlabelled &= ~normalised.index.isin(problems[0].index)
@@ -407,7 +400,7 @@ def read_outcome_file(
     )
     kept = ~normalised.index.isin(np.concatenate([p.index.to_numpy() for p in problems]))
     rows = normalised.loc[kept].assign(**{LEAD_ID: keys[kept]})
-    repeated = _repeated_rows(name, rows, lines, explicit, fix)
+    repeated = _repeated_rows(name, rows, lines, explicit, ingestion)
     rows = rows.drop(index=repeated.index)
     outcomes = pd.DataFrame(
         {LEAD_ID: rows[LEAD_ID].astype("object"), LABEL: label.loc[rows.index].astype("int64")}

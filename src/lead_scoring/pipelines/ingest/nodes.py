@@ -14,18 +14,8 @@ from lead_scoring.errors import LeadScoringError
 from lead_scoring.pipelines.ingest.lead_files import (
     is_outcome_export,
     read_landing_export,
-    read_lead_file,
-    read_outcome_file,
 )
 from lead_scoring.store.tables import INGEST_COUNTS, REFUSED, STORED
-
-__all__ = [
-    "ingest_landing_files",
-    "is_outcome_export",
-    "read_lead_file",
-    "read_outcome_file",
-    "summarise_ingest",
-]
 
 logger = logging.getLogger(__name__)
 # One line per file read, for the log file only (conf/logging.yml): a four-week backlog is 49
