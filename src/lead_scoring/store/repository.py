@@ -396,8 +396,6 @@ class LeadStore:
 
     def _apply_pending(self, connection, table, new: pd.DataFrame, at: str) -> tuple[int, int, int]:
         """Labels kept for leads not yet stored, set now that they are; (applied, changed, filled)."""
-        if new.empty:
-            return 0, 0, 0
         pending = self._select_ids(connection, tables.pending_outcomes, new[LEAD_ID].tolist())
         if pending.empty:
             return 0, 0, 0
@@ -425,8 +423,6 @@ class LeadStore:
 
         ``source`` is the file the labels came from, or each label's file (pending outcomes).
         """
-        if labelled.empty:
-            return 0, 0
         before = labelled[LEAD_ID].map(stored[LABEL])
         label = labelled[LABEL].astype("int64")
         differs = before.isna() | (before.astype("Float64") != label)
@@ -460,32 +456,30 @@ class LeadStore:
         filled, changed = self._set_labels(
             connection, table, labelled, stored, lead_file.source_file, at
         )
+        # Outcomes of leads not stored yet wait for them, the latest label kept.
         unknown = outcomes.loc[~known]
-        pending_changed = 0
-        if len(unknown):
-            earlier = self._select_ids(
-                connection, tables.pending_outcomes, unknown[LEAD_ID].tolist()
-            ).set_index(LEAD_ID)
-            before = unknown[LEAD_ID].map(earlier[LABEL])
-            replaced = before.notna() & (before.astype("Float64") != unknown[LABEL])
-            if replaced.any():
-                pending_changed = int(replaced.sum())
-                _record_label_changes(
-                    connection, unknown[replaced], before, "pending", lead_file.source_file, at
-                )
-            rows = pd.DataFrame(
-                {
-                    LEAD_ID: unknown[LEAD_ID].to_numpy(),
-                    LABEL: unknown[LABEL].astype("int64").to_numpy(),
-                    SOURCE_FILE: lead_file.source_file,
-                    "row": unknown.index.astype("int64"),
-                    "received_at": at,
-                }
+        earlier = self._select_ids(
+            connection, tables.pending_outcomes, unknown[LEAD_ID].tolist()
+        ).set_index(LEAD_ID)
+        before = unknown[LEAD_ID].map(earlier[LABEL])
+        replaced = before.notna() & (before.astype("Float64") != unknown[LABEL])
+        if replaced.any():
+            _record_label_changes(
+                connection, unknown[replaced], before, "pending", lead_file.source_file, at
             )
-            upsert(connection, tables.pending_outcomes, records(rows))
+        rows = pd.DataFrame(
+            {
+                LEAD_ID: unknown[LEAD_ID].to_numpy(),
+                LABEL: unknown[LABEL].astype("int64").to_numpy(),
+                SOURCE_FILE: lead_file.source_file,
+                "row": unknown.index.astype("int64"),
+                "received_at": at,
+            }
+        )
+        upsert(connection, tables.pending_outcomes, records(rows))
         return {
             "labels_filled": filled,
-            "labels_changed": changed + pending_changed,
+            "labels_changed": changed + int(replaced.sum()),
             "leads_unchanged": len(labelled) - filled,
             "outcomes_pending": len(unknown),
         }
@@ -525,14 +519,15 @@ class LeadStore:
                 sa.select(changes).where(changes.c.reported_at.is_(None)), connection
             )
 
-    def mark_reported(self, change_ids: Sequence[int], at: str | None = None) -> None:
+    def mark_reported(self, change_ids: Sequence[int]) -> None:
+        """Stamp these label changes as reported by this train_from_store run."""
         changes = tables.label_changes
         with self.engine.begin() as connection:
             for ids in _chunks([int(i) for i in change_ids]):
                 connection.execute(
                     sa.update(changes)
                     .where(changes.c.change_id.in_(list(ids)))
-                    .values(reported_at=at or now_utc())
+                    .values(reported_at=now_utc())
                 )
 
     def leads_to_score(
