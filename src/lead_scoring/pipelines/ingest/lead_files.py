@@ -30,7 +30,6 @@ from lead_scoring.contract import (
     QUARANTINE_COLUMNS,
     REQUIRED_RULE,
     SOURCE_ROW,
-    TIMESTAMP_FORMAT,
     natural_lead_keys,
 )
 from lead_scoring.datasets.lead_store import LeadFile
@@ -42,12 +41,12 @@ from lead_scoring.errors import (
 )
 from lead_scoring.pipelines.ingestion import normalise_raw_leads
 from lead_scoring.pipelines.validation import parse_numbers, parse_timestamps, validate_raw_leads
+from lead_scoring.pipelines.validation.schemas import TIMESTAMP_RULE
 
 logger = logging.getLogger(__name__)
 
 REPEATED_RULE = "once per file"
 LABEL_RULE = "0 or 1"
-TIMESTAMP_RULE = f"timestamp {TIMESTAMP_FORMAT}"
 # Lines named in a one-line refusal; the rest are counted.
 _LINES_NAMED = 5
 _CONTROL_CHARACTERS = r"[\x00-\x1f\x7f]"
@@ -84,6 +83,8 @@ QUARANTINE_WITH_LINES = [*QUARANTINE_COLUMNS, LINE]
 # Built once: a fresh DataFrame costs ~0.25 ms, its copy ~0.01 ms, and a one-lead file asks for
 # several (measured on the 2-core box, December 2026).
 _EMPTY_QUARANTINE = pd.DataFrame(columns=QUARANTINE_WITH_LINES)
+# pandas' "str" on pyarrow, missing as NaN: what the reader gives every field.
+_ARROW_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
 def _records(
@@ -259,15 +260,6 @@ def _without(leads: pd.DataFrame, rows: pd.Index) -> pd.DataFrame:
     return leads.drop(index=rows) if len(rows) else leads
 
 
-def _is_arrow_text(dtype) -> bool:
-    """pandas' "str" on pyarrow, missing as NaN: what the reader gives every field."""
-    return (
-        isinstance(dtype, pd.StringDtype)
-        and dtype.storage == "pyarrow"
-        and isinstance(dtype.na_value, float)
-    )
-
-
 def _fields_as_objects(leads: pd.DataFrame, fields: list[str]) -> pd.DataFrame:
     """``leads`` with a fresh row number and its ``fields`` as object columns, as the store reads.
 
@@ -278,7 +270,7 @@ def _fields_as_objects(leads: pd.DataFrame, fields: list[str]) -> pd.DataFrame:
     """
     wanted = set(fields)
     arrays = {name: column.array for name, column in leads.items() if name in wanted}
-    if not fields or not all(_is_arrow_text(array.dtype) for array in arrays.values()):
+    if not fields or not all(array.dtype == _ARROW_TEXT for array in arrays.values()):
         return leads.astype({c: "object" for c in fields}).reset_index(drop=True)
     block = np.empty((len(leads), len(fields)), dtype=object)
     for position, name in enumerate(fields):
