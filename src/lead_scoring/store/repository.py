@@ -247,13 +247,10 @@ class LeadStore:
             ).scalar_one()
 
     def reads(self) -> pd.DataFrame:
-        """Every read of a landing file's content: source_file, file_hash, status, reason, when."""
+        """Every read of a landing file's content, its ``ingest_log`` row, oldest first."""
         log = tables.ingest_log
-        columns = (SOURCE_FILE, "file_hash", "status", "reason", "ingested_at")
         with self.engine.connect() as connection:
-            return pd.read_sql(
-                sa.select(*(log.c[c] for c in columns)).order_by(log.c.ingested_at), connection
-            )
+            return pd.read_sql(sa.select(log).order_by(log.c.ingested_at), connection)
 
     def _select_ids(self, connection, table: sa.Table, lead_ids: Sequence[str]) -> pd.DataFrame:
         """The stored rows of these ids (fetched as tuples: read_sql costs more than the query)."""
@@ -307,9 +304,9 @@ class LeadStore:
     def ingest_file(self, lead_file: LeadFile, at: str | None = None) -> dict[str, Any]:
         """Store one file's leads, outcomes and quarantine in one transaction; its counts."""
         at = at or now_utc()
-        counts = dict.fromkeys(INGEST_COUNTS, 0)
-        counts["rows_read"] = lead_file.rows_read
         quarantine = lead_file.quarantine
+        counts = dict.fromkeys(INGEST_COUNTS, 0)
+        counts.update(rows_read=lead_file.rows_read, quarantined=len(quarantine))
         try:
             with self.engine.begin() as connection:
                 if len(lead_file.leads):
@@ -328,7 +325,6 @@ class LeadStore:
                         no_row = rows[SOURCE_ROW].isna()
                         rows.loc[no_row, SOURCE_ROW] = -rows.loc[no_row, LINE]
                     upsert(connection, tables.quarantined_leads, records(rows))
-                counts["quarantined"] = len(quarantine)
                 log = {
                     SOURCE_FILE: lead_file.source_file,
                     "file_hash": lead_file.file_hash,
