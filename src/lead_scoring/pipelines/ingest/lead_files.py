@@ -382,12 +382,7 @@ def read_outcome_file(
     shown = normalised[LABEL][unlabelled].astype("object").fillna("<empty>").to_numpy(dtype=object)
     problems.append(
         _invalid_values(
-            normalised.index[unlabelled],
-            keys[unlabelled].to_numpy(dtype=object),
-            LABEL,
-            LABEL_RULE,
-            shown,
-            lines,
+            normalised.index[unlabelled], keys[unlabelled], LABEL, LABEL_RULE, shown, lines
         )
     )
     kept = ~normalised.index.isin(np.concatenate([p.index.to_numpy() for p in problems]))
