@@ -13,7 +13,7 @@ import pytest
 from kedro.io import DatasetError
 
 from lead_scoring.datasets import LeadStoreDataset
-from lead_scoring.pipelines.ingest.nodes import read_lead_file, read_outcome_file
+from lead_scoring.pipelines.ingest.lead_files import read_lead_file, read_outcome_file
 from lead_scoring.store import LeadFile, LeadStore, ScoreBatch
 from tests.store.conftest import LABEL, crm_export, outcome_export
 

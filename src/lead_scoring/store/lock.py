@@ -67,8 +67,6 @@ class StoreLock:
         """Hold the lock, waiting at most ``timeout`` seconds for another run to finish."""
         if self.held:
             return
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + timeout
         while not self._try():
             if time.monotonic() >= deadline:

@@ -51,8 +51,6 @@ def now_utc() -> str:
 
 def content_hashes(fields: pd.DataFrame) -> pd.Series:
     """A fingerprint of each lead's fields: equal fields, equal hash, whatever the file."""
-    if fields.empty:
-        return pd.Series([], index=fields.index, dtype="object")
     # Row by row in Python: a one-lead file would spend 0.3 s in pandas' per-column work.
     values = fields.to_numpy(dtype=object)
     text = np.where(pd.isna(values), "\x00", values.astype(str))
@@ -64,8 +62,6 @@ def content_hashes(fields: pd.DataFrame) -> pd.Series:
 
 
 def _python(value: Any) -> Any:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return None
     if isinstance(value, str):
         # PostgreSQL's text holds no NUL byte; a file's stray NUL is shown as U+FFFD instead.
         return value.replace("\x00", "\ufffd") if "\x00" in value else value
@@ -105,6 +101,23 @@ def upsert(connection, table: sa.Table, rows: list[dict]) -> None:
 def _chunks(values: Sequence, size: int = _IDS_PER_QUERY) -> Iterable[Sequence]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+def _record_label_changes(
+    connection, labelled: pd.DataFrame, before: pd.Series, state: str, source, at: str
+) -> None:
+    """Log each of ``labelled``'s labels that replaces ``before``, a different one in ``state``."""
+    changes = pd.DataFrame(
+        {
+            LEAD_ID: labelled[LEAD_ID],
+            "previous_label": before[labelled.index].astype("int64"),
+            "new_label": labelled[LABEL].astype("int64"),
+            "previous_state": state,
+            SOURCE_FILE: source,
+            "changed_at": at,
+        }
+    )
+    connection.execute(sa.insert(tables.label_changes), records(changes))
 
 
 @dataclass
@@ -165,9 +178,8 @@ def _engine(url: str) -> sa.Engine:
                 f"{URL_VARIABLE} {describe_url(url)} names a {backend} database; the lead "
                 f"store runs on SQLite or PostgreSQL: {fix}."
             )
-        database = parsed.database
-        if backend == "sqlite" and database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if backend == "sqlite" and parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(parsed)
         if backend == "sqlite":
             sa.event.listen(engine, "connect", _sqlite_settings)
@@ -189,26 +201,22 @@ class LeadStore:
         self.lock = StoreLock(self.engine, self.describe)
         try:
             if upgrade and not schema.is_current(self.engine):
-                held = self.lock.held
                 self.lock.acquire(lock_timeout)
                 try:
                     before, after = schema.upgrade(self.engine)
-                    if before is None:
-                        logger.info(
-                            "Created the lead store at %s (schema revision %s).",
-                            self.describe,
-                            after,
-                        )
-                    else:
-                        logger.info(
-                            "Upgraded the lead store at %s from schema revision %s to %s.",
-                            self.describe,
-                            before,
-                            after,
-                        )
                 finally:
-                    if not held:
-                        self.lock.release()
+                    self.lock.release()
+                if before is None:
+                    logger.info(
+                        "Created the lead store at %s (schema revision %s).", self.describe, after
+                    )
+                else:
+                    logger.info(
+                        "Upgraded the lead store at %s from schema revision %s to %s.",
+                        self.describe,
+                        before,
+                        after,
+                    )
             else:
                 schema.check(self.engine, self.describe)
         except sa.exc.OperationalError as error:
@@ -219,8 +227,6 @@ class LeadStore:
         self._leads: sa.Table | None = None
         self._by_ids: dict[sa.Table, sa.Select] = {}
         self._no_rows: dict[sa.Table, pd.DataFrame] = {}
-
-    # --- reading --------------------------------------------------------------------------------
 
     def leads_table(self) -> sa.Table:
         """``leads`` as the database has it: the fixed columns and every field a file brought."""
@@ -241,15 +247,10 @@ class LeadStore:
             ).scalar_one()
 
     def reads(self) -> pd.DataFrame:
-        """Every read of a landing file's content: source_file, file_hash, status, reason, when."""
+        """Every read of a landing file's content, its ``ingest_log`` row, oldest first."""
         log = tables.ingest_log
-        columns = (SOURCE_FILE, "file_hash", "status", "reason", "ingested_at")
         with self.engine.connect() as connection:
-            return pd.read_sql(
-                sa.select(*(log.c[c] for c in columns)).order_by(log.c.ingested_at), connection
-            )
-
-    # --- writes ---------------------------------------------------------------------------------
+            return pd.read_sql(sa.select(log).order_by(log.c.ingested_at), connection)
 
     def _select_ids(self, connection, table: sa.Table, lead_ids: Sequence[str]) -> pd.DataFrame:
         """The stored rows of these ids (fetched as tuples: read_sql costs more than the query)."""
@@ -277,25 +278,22 @@ class LeadStore:
         """``leads`` with a text column for each field a file brings that it lacks."""
         table = self.leads_table()
         missing = [name for name in fields if name not in table.columns]
-        if missing:
-            preparer = connection.dialect.identifier_preparer
-            for name in missing:
-                connection.execute(
-                    sa.text(f"ALTER TABLE leads ADD COLUMN {preparer.quote(name)} TEXT")
-                )
-            self._leads = sa.Table("leads", sa.MetaData(), autoload_with=connection)
-            table = self._leads
-        return table
+        if not missing:
+            return table
+        preparer = connection.dialect.identifier_preparer
+        for name in missing:
+            connection.execute(sa.text(f"ALTER TABLE leads ADD COLUMN {preparer.quote(name)} TEXT"))
+        self._leads = sa.Table("leads", sa.MetaData(), autoload_with=connection)
+        return self._leads
 
-    def record_refused(self, lead_file: LeadFile, reason: str, at: str | None = None) -> dict:
+    def record_refused(self, source_file: str, file_hash: str, reason: str) -> dict:
         """A file refused whole: its read is logged with the reason, nothing of it is stored."""
         log = {
-            SOURCE_FILE: lead_file.source_file,
-            "file_hash": lead_file.file_hash,
+            SOURCE_FILE: source_file,
+            "file_hash": file_hash,
             "kind": None,
-            "ingested_at": at or now_utc(),
+            "ingested_at": now_utc(),
             **dict.fromkeys(INGEST_COUNTS, 0),
-            "rows_read": lead_file.rows_read,
             "status": REFUSED,
             "reason": _python(reason),
         }
@@ -306,9 +304,9 @@ class LeadStore:
     def ingest_file(self, lead_file: LeadFile, at: str | None = None) -> dict[str, Any]:
         """Store one file's leads, outcomes and quarantine in one transaction; its counts."""
         at = at or now_utc()
-        counts = dict.fromkeys(INGEST_COUNTS, 0)
-        counts["rows_read"] = lead_file.rows_read
         quarantine = lead_file.quarantine
+        counts = dict.fromkeys(INGEST_COUNTS, 0)
+        counts.update(rows_read=lead_file.rows_read, quarantined=len(quarantine))
         try:
             with self.engine.begin() as connection:
                 if len(lead_file.leads):
@@ -327,7 +325,6 @@ class LeadStore:
                         no_row = rows[SOURCE_ROW].isna()
                         rows.loc[no_row, SOURCE_ROW] = -rows.loc[no_row, LINE]
                     upsert(connection, tables.quarantined_leads, records(rows))
-                counts["quarantined"] = len(quarantine)
                 log = {
                     SOURCE_FILE: lead_file.source_file,
                     "file_hash": lead_file.file_hash,
@@ -395,14 +392,12 @@ class LeadStore:
 
     def _apply_pending(self, connection, table, new: pd.DataFrame, at: str) -> tuple[int, int, int]:
         """Labels kept for leads not yet stored, set now that they are; (applied, changed, filled)."""
-        if new.empty:
-            return 0, 0, 0
         pending = self._select_ids(connection, tables.pending_outcomes, new[LEAD_ID].tolist())
         if pending.empty:
             return 0, 0, 0
         stored = new.set_index(LEAD_ID).reindex(columns=[LABEL])
         filled, changed = self._set_labels(
-            connection, table, pending[[LEAD_ID, LABEL]], stored, None, at, pending[SOURCE_FILE]
+            connection, table, pending[[LEAD_ID, LABEL]], stored, pending[SOURCE_FILE], at
         )
         connection.execute(
             sa.delete(tables.pending_outcomes).where(
@@ -417,30 +412,21 @@ class LeadStore:
         table: sa.Table,
         labelled: pd.DataFrame,
         stored: pd.DataFrame,
-        source_file: str | None,
+        source: str | pd.Series,
         at: str,
-        sources: pd.Series | None = None,
     ) -> tuple[int, int]:
-        """Set labels on stored leads; record those that replace a different one; (set, changed)."""
-        if labelled.empty:
-            return 0, 0
+        """Set labels on stored leads; record those that replace a different one; (set, changed).
+
+        ``source`` is the file the labels came from, or each label's file (pending outcomes).
+        """
         before = labelled[LEAD_ID].map(stored[LABEL])
         label = labelled[LABEL].astype("int64")
         differs = before.isna() | (before.astype("Float64") != label)
         replaced = before.notna() & differs
         if replaced.any():
-            files = sources if sources is not None else pd.Series(source_file, index=labelled.index)
-            changes = pd.DataFrame(
-                {
-                    LEAD_ID: labelled.loc[replaced, LEAD_ID],
-                    "previous_label": before[replaced].astype("int64"),
-                    "new_label": label[replaced],
-                    "previous_state": "stored",
-                    SOURCE_FILE: files.loc[replaced].to_numpy(),
-                    "changed_at": at,
-                }
-            )
-            connection.execute(sa.insert(tables.label_changes), records(changes))
+            if isinstance(source, pd.Series):
+                source = source[replaced]
+            _record_label_changes(connection, labelled[replaced], before, "stored", source, at)
         to_set = labelled.loc[differs]
         if len(to_set):
             statement = (
@@ -466,46 +452,35 @@ class LeadStore:
         filled, changed = self._set_labels(
             connection, table, labelled, stored, lead_file.source_file, at
         )
+        # Outcomes of leads not stored yet wait for them, the latest label kept.
         unknown = outcomes.loc[~known]
-        pending_changed = 0
-        if len(unknown):
-            earlier = self._select_ids(
-                connection, tables.pending_outcomes, unknown[LEAD_ID].tolist()
-            ).set_index(LEAD_ID)
-            before = unknown[LEAD_ID].map(earlier[LABEL])
-            replaced = before.notna() & (before.astype("Float64") != unknown[LABEL])
-            if replaced.any():
-                pending_changed = int(replaced.sum())
-                changes = pd.DataFrame(
-                    {
-                        LEAD_ID: unknown.loc[replaced, LEAD_ID],
-                        "previous_label": before[replaced].astype("int64"),
-                        "new_label": unknown.loc[replaced, LABEL].astype("int64"),
-                        "previous_state": "pending",
-                        SOURCE_FILE: lead_file.source_file,
-                        "changed_at": at,
-                    }
-                )
-                connection.execute(sa.insert(tables.label_changes), records(changes))
-            rows = pd.DataFrame(
-                {
-                    LEAD_ID: unknown[LEAD_ID].to_numpy(),
-                    LABEL: unknown[LABEL].astype("int64").to_numpy(),
-                    SOURCE_FILE: lead_file.source_file,
-                    "row": unknown.index.astype("int64"),
-                    "received_at": at,
-                }
+        earlier = self._select_ids(
+            connection, tables.pending_outcomes, unknown[LEAD_ID].tolist()
+        ).set_index(LEAD_ID)
+        before = unknown[LEAD_ID].map(earlier[LABEL])
+        replaced = before.notna() & (before.astype("Float64") != unknown[LABEL])
+        if replaced.any():
+            _record_label_changes(
+                connection, unknown[replaced], before, "pending", lead_file.source_file, at
             )
-            upsert(connection, tables.pending_outcomes, records(rows))
+        rows = pd.DataFrame(
+            {
+                LEAD_ID: unknown[LEAD_ID].to_numpy(),
+                LABEL: unknown[LABEL].astype("int64").to_numpy(),
+                SOURCE_FILE: lead_file.source_file,
+                "row": unknown.index.astype("int64"),
+                "received_at": at,
+            }
+        )
+        upsert(connection, tables.pending_outcomes, records(rows))
         return {
             "labels_filled": filled,
-            "labels_changed": changed + pending_changed,
+            "labels_changed": changed + int(replaced.sum()),
             "leads_unchanged": len(labelled) - filled,
             "outcomes_pending": len(unknown),
         }
 
     def _record_changes(self, connection, stored, updated, fields, source_file, at) -> None:
-        fields = [name for name in fields if name in stored.columns]
         before = stored.loc[updated[LEAD_ID], fields]
         after = updated.set_index(LEAD_ID)[fields]
         differs = ~((before == after) | (before.isna() & after.isna()))
@@ -532,8 +507,6 @@ class LeadStore:
             )
         connection.execute(sa.insert(tables.lead_changes), rows)
 
-    # --- label changes, for train_from_store ----------------------------------------------------
-
     def unreported_label_changes(self) -> pd.DataFrame:
         """Label changes no train_from_store run has reported yet."""
         changes = tables.label_changes
@@ -542,17 +515,16 @@ class LeadStore:
                 sa.select(changes).where(changes.c.reported_at.is_(None)), connection
             )
 
-    def mark_reported(self, change_ids: Sequence[int], at: str | None = None) -> None:
+    def mark_reported(self, change_ids: Sequence[int]) -> None:
+        """Stamp these label changes as reported by this train_from_store run."""
         changes = tables.label_changes
         with self.engine.begin() as connection:
             for ids in _chunks([int(i) for i in change_ids]):
                 connection.execute(
                     sa.update(changes)
                     .where(changes.c.change_id.in_(list(ids)))
-                    .values(reported_at=at or now_utc())
+                    .values(reported_at=now_utc())
                 )
-
-    # --- score_new ------------------------------------------------------------------------------
 
     def leads_to_score(
         self,

@@ -91,8 +91,7 @@ def check_promotion_log(store: LeadStore) -> None:
 
 
 def record_promotion(store: LeadStore, decision: dict) -> int:
-    """Append one decision to ``promotion_log``; its decision_id."""
-    check_promotion_log(store)
+    """Append one decision to ``promotion_log`` (``check_promotion_log`` first); its decision_id."""
     table = tables.promotion_log
     with store.engine.begin() as connection:
         row = {c.name: decision.get(c.name) for c in table.columns if c.name != "decision_id"}

@@ -16,8 +16,6 @@ from alembic.script import ScriptDirectory
 
 from lead_scoring.store.errors import SchemaOutOfDateError
 
-__all__ = ["SchemaOutOfDateError", "check", "head_revision", "is_current", "upgrade"]
-
 MIGRATIONS = Path(__file__).parent / "migrations"
 UPGRADE_COMMAND = "kedro store upgrade"
 # Tables the store made before it had migrations: their presence marks revision 0001.

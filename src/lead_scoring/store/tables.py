@@ -215,5 +215,3 @@ WHERE s.role = 'champion'
       WHERE latest.lead_id = s.lead_id AND latest.role = 'champion'
   )
 """
-
-TABLES = tuple(metadata.tables)

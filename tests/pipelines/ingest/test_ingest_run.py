@@ -29,6 +29,9 @@ def test_ingest_stores_every_file_and_says_so(project, raw_leads, monkeypatch):
     result = run_kedro(project, "run", "--pipeline=ingest", "--params=landing.settle_seconds=0")
     output = result.stdout + result.stderr
     assert "Ingested 2 file(s)" in output and "Traceback" not in output
+    # Files read without a quarantined row are named in the log file only.
+    assert "day1.csv: 100 rows read" not in output
+    assert "day1.csv: 100 rows read" in (project / "info.log").read_text()
     store = LeadStore(f"sqlite:///{project / 'data' / '03_primary' / 'lead_store.db'}")
     assert store.count("leads") == 150
 

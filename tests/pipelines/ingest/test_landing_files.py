@@ -247,3 +247,52 @@ def test_a_refused_file_whose_reason_quotes_a_nul_byte_is_recorded(
     refused = store.reads()
     assert refused["status"].tolist() == ["refused"] and "\x00" not in refused["reason"].iloc[0]
     assert store.count("leads") == 0
+
+
+def test_the_terminal_names_only_the_files_with_quarantined_rows(
+    tmp_path, store, raw_leads, parameters, interaction_mapping, caplog
+):
+    landing = tmp_path / "landing"
+    write(crm_export(raw_leads, 0, 30), landing / "clean.csv")
+    path = write(crm_export(raw_leads, 30, 60), landing / "dirty.csv")
+    lines = path.read_bytes().splitlines(keepends=True)
+    fields = lines[6].split(b",")
+    fields[2] = b"\xff\xfe\xfa"
+    lines[6] = b",".join(fields)
+    path.write_bytes(b"".join(lines))
+    with caplog.at_level("INFO", logger="lead_scoring"):
+        ingest(landing, store, parameters, interaction_mapping)
+    # conf/logging.yml sends the ".files" logger to the log file only.
+    per_file = {
+        r.getMessage().split(":")[0]: r.name
+        for r in caplog.records
+        if r.getMessage().endswith("pending applied")
+    }
+    assert per_file == {
+        "clean.csv": "lead_scoring.pipelines.ingest.nodes.files",
+        "dirty.csv": "lead_scoring.pipelines.ingest.nodes",
+    }
+
+
+def test_an_outcome_replacing_a_pending_or_a_delivered_label_is_a_label_change(
+    tmp_path, store, raw_leads, parameters, interaction_mapping
+):
+    landing = tmp_path / "landing"
+    outcomes = outcome_export(raw_leads, 0, 20)
+    write(outcomes, landing / "outcomes_1.csv")
+    ingest(landing, store, parameters, interaction_mapping)
+    flipped = outcomes.iloc[:5].copy()
+    flipped[LABEL] = (1 - flipped[LABEL].astype(int)).astype(str)
+    write(flipped, landing / "outcomes_2.csv")
+    run = ingest(landing, store, parameters, interaction_mapping)
+    assert (run["labels_changed"], run["outcomes_pending"]) == (5, 5)
+    # The leads arrive labelled as outcomes_1 said: outcomes_2's pending labels replace five.
+    write(crm_export(raw_leads, 0, 20, label=True), landing / "leads.csv")
+    run = ingest(landing, store, parameters, interaction_mapping)
+    assert (run["pending_applied"], run["labels_changed"]) == (20, 5)
+    changes = store.table("label_changes").sort_values("change_id")
+    assert changes["previous_state"].tolist() == ["pending"] * 5 + ["stored"] * 5
+    assert set(changes["source_file"]) == {"outcomes_2.csv"}
+    assert changes["lead_id"].tolist() == [*flipped.index, *flipped.index]
+    assert (changes["new_label"].to_numpy() == flipped[LABEL].astype(int).tolist() * 2).all()
+    assert (labels(store).loc[flipped.index] == flipped[LABEL].astype(int)).all()

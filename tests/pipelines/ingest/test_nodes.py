@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lead_scoring.pipelines.ingest.nodes import (
-    is_outcome_export,
-)
+from lead_scoring.pipelines.ingest.lead_files import is_outcome_export
 
 LABEL = "app_complete_flag"
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from lead_scoring.datasets.lead_store import LeadStore
-from lead_scoring.pipelines.ingest.nodes import read_lead_file
+from lead_scoring.pipelines.ingest.lead_files import read_lead_file
 from lead_scoring.pipelines.train_from_store.nodes import (
     NoLabelledLeadsError,
     labelled_leads_from_store,

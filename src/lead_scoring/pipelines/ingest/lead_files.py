@@ -30,7 +30,6 @@ from lead_scoring.contract import (
     QUARANTINE_COLUMNS,
     REQUIRED_RULE,
     SOURCE_ROW,
-    TIMESTAMP_FORMAT,
     natural_lead_keys,
 )
 from lead_scoring.datasets.lead_store import LeadFile
@@ -42,12 +41,12 @@ from lead_scoring.errors import (
 )
 from lead_scoring.pipelines.ingestion import normalise_raw_leads
 from lead_scoring.pipelines.validation import parse_numbers, parse_timestamps, validate_raw_leads
+from lead_scoring.pipelines.validation.schemas import TIMESTAMP_RULE
 
 logger = logging.getLogger(__name__)
 
 REPEATED_RULE = "once per file"
 LABEL_RULE = "0 or 1"
-TIMESTAMP_RULE = f"timestamp {TIMESTAMP_FORMAT}"
 # Lines named in a one-line refusal; the rest are counted.
 _LINES_NAMED = 5
 _CONTROL_CHARACTERS = r"[\x00-\x1f\x7f]"
@@ -78,32 +77,25 @@ def is_outcome_export(raw: pd.DataFrame) -> bool:
     return LABEL in names and not names & lead_only_fields
 
 
-# --- quarantine records ---------------------------------------------------------------------
-
-
 # Every quarantined row also carries the file line it came from, after QUARANTINE_COLUMNS: a
 # line that held no record has no ``row``, but always a line.
 QUARANTINE_WITH_LINES = [*QUARANTINE_COLUMNS, LINE]
-
-
 # Built once: a fresh DataFrame costs ~0.25 ms, its copy ~0.01 ms, and a one-lead file asks for
 # several (measured on the 2-core box, December 2026).
 _EMPTY_QUARANTINE = pd.DataFrame(columns=QUARANTINE_WITH_LINES)
-
-
-def _no_quarantine() -> pd.DataFrame:
-    return _EMPTY_QUARANTINE.copy()
+# pandas' "str" on pyarrow, missing as NaN: what the reader gives every field.
+_ARROW_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
 def _records(
-    rows: pd.Index, lead_ids, column: str, rules, values, reasons, lines: pd.Series
+    rows: pd.Index, lead_ids, column, rules, values, reasons, lines: pd.Series
 ) -> pd.DataFrame:
     """Quarantine rows for ``rows`` of the file, each reason led by the row's file line."""
     row_lines = lines.loc[rows].to_numpy(dtype=np.int64)
     return pd.DataFrame(
         {
             SOURCE_ROW: rows.astype("int64"),
-            LEAD_ID: np.asarray(lead_ids, dtype=object),
+            LEAD_ID: None if lead_ids is None else np.asarray(lead_ids, dtype=object),
             "column": column,
             "rule": rules,
             "value": np.asarray(values, dtype=object),
@@ -118,21 +110,25 @@ def _records(
     )
 
 
+def _invalid_values(rows: pd.Index, lead_ids, column: str, rules, shown, lines) -> pd.DataFrame:
+    """Quarantine rows for values that break ``rules``, each reason quoting the value."""
+    shown = np.asarray(shown, dtype=object)
+    reasons = f"{column}: " + np.asarray(rules, dtype=object) + " (got " + shown + ")"
+    return _records(rows, lead_ids, column, rules, shown, reasons, lines)
+
+
 def _validation_records(quarantine: pd.DataFrame, lines: pd.Series) -> pd.DataFrame:
     """Validation's quarantined rows with their file lines; its unreadable lines are left out."""
     quarantine = quarantine.loc[quarantine[SOURCE_ROW].notna().to_numpy()]
-    rows = pd.Index(quarantine[SOURCE_ROW].astype("int64"))
-    records = _records(
-        rows,
+    return _records(
+        pd.Index(quarantine[SOURCE_ROW].astype("int64")),
         quarantine[LEAD_ID].to_numpy(dtype=object),
-        "",
+        quarantine["column"].to_numpy(dtype=object),
         quarantine["rule"].to_numpy(dtype=object),
         quarantine["value"].to_numpy(dtype=object),
         quarantine["reason"].astype("str").to_numpy(dtype=object),
         lines,
     )
-    records["column"] = quarantine["column"].to_numpy(dtype=object)
-    return records
 
 
 def _rejected_lines(leads: pd.DataFrame, explicit: bool) -> pd.DataFrame:
@@ -143,11 +139,7 @@ def _rejected_lines(leads: pd.DataFrame, explicit: bool) -> pd.DataFrame:
     """
     rejected = leads.attrs.get(REJECTED_LINES) or []
     if not rejected:
-        return _NO_REJECTED_LINES.copy()
-    return _rejected_frame(rejected, explicit)
-
-
-def _rejected_frame(rejected: list, explicit: bool) -> pd.DataFrame:
+        return _EMPTY_QUARANTINE.copy()
     return pd.DataFrame(
         {
             SOURCE_ROW: None,
@@ -162,15 +154,11 @@ def _rejected_frame(rejected: list, explicit: bool) -> pd.DataFrame:
     )
 
 
-# Most files have no rejected line: their empty frame is built once (see _EMPTY_QUARANTINE).
-_NO_REJECTED_LINES = _rejected_frame([], explicit=True)
-
-
 def _combined(parts: list[pd.DataFrame]) -> pd.DataFrame:
     """The file's quarantine in file order."""
     found = [part for part in parts if len(part)]
     if not found:
-        return _no_quarantine()
+        return _EMPTY_QUARANTINE.copy()
     combined = pd.concat(found, ignore_index=True)[QUARANTINE_WITH_LINES]
     return combined.sort_values(LINE, kind="stable", ignore_index=True)
 
@@ -186,26 +174,14 @@ def _malformed_ids(ids: pd.Series, ingestion: dict, lines: pd.Series) -> pd.Data
     control = filled.str.contains(_CONTROL_CHARACTERS, regex=True).to_numpy()
     bad = blank | too_long | control
     if not bad.any():
-        return _no_quarantine()
+        return _EMPTY_QUARANTINE.copy()
     rules = np.where(
         blank[bad],
         REQUIRED_RULE,
         np.where(too_long[bad], f"at most {longest} characters", "printable characters"),
     )
     shown = filled[bad].str.slice(0, 40).map(repr).where(~blank[bad], "<empty>")
-    reasons = name + ": " + pd.Series(rules) + " (got " + shown.to_numpy(dtype=object) + ")"
-    return _records(
-        ids.index[bad],
-        [None] * int(bad.sum()),
-        name,
-        rules,
-        shown.to_numpy(dtype=object),
-        reasons.to_numpy(dtype=object),
-        lines,
-    )
-
-
-# --- one key, one lead ----------------------------------------------------------------------
+    return _invalid_values(ids.index[bad], None, name, rules, shown, lines)
 
 
 def _describe_key(row: pd.Series, explicit: bool) -> str:
@@ -216,7 +192,7 @@ def _describe_key(row: pd.Series, explicit: bool) -> str:
 
 
 def _collision(
-    name: str, clashing: pd.DataFrame, lines: pd.Series, explicit: bool, fix: str
+    name: str, clashing: pd.DataFrame, lines: pd.Series, explicit: bool, ingestion: dict
 ) -> LeadKeyCollisionError:
     """The one-line refusal of a file whose rows share a key but differ."""
     groups = list(clashing.groupby(LEAD_ID, sort=False).groups.values())
@@ -241,24 +217,30 @@ def _collision(
             f"be told apart (lines {', '.join(map(str, named))}"
             f"{f' and {more} more' if more > 0 else ''}); first: {first_clash}"
         )
+    fix = (
+        f"Give each lead its own {id_column(ingestion)}, or deliver each lead once."
+        if explicit
+        else "Add a lead_id column (the CRM's id of each lead) to the export, or remove the "
+        "wrong row."
+    )
     return LeadKeyCollisionError(
         f"Landing file {name}: {summary}. {fix} Nothing of the file was stored."
     )
 
 
 def _repeated_rows(
-    name: str, rows: pd.DataFrame, lines: pd.Series, explicit: bool, fix: str
+    name: str, rows: pd.DataFrame, lines: pd.Series, explicit: bool, ingestion: dict
 ) -> pd.DataFrame:
     """Exact repeats of a row under the same key, to quarantine; differing rows refuse the file."""
     shared = rows[LEAD_ID].duplicated(keep=False).to_numpy()
     if not shared.any():
-        return _no_quarantine()
+        return _EMPTY_QUARANTINE.copy()
     candidates = rows.loc[shared]
     repeats = candidates.duplicated(keep="first").to_numpy()
     distinct = candidates.loc[~repeats]
     clashing = distinct[LEAD_ID].duplicated(keep=False).to_numpy()
     if clashing.any():
-        raise _collision(name, distinct.loc[clashing], lines, explicit, fix)
+        raise _collision(name, distinct.loc[clashing], lines, explicit, ingestion)
     repeated = candidates.loc[repeats]
     first_line = pd.Series(lines.loc[distinct.index].to_numpy(), index=distinct[LEAD_ID])
     kept_on = first_line.loc[repeated[LEAD_ID]].astype("str").to_numpy(dtype=object)
@@ -273,31 +255,9 @@ def _repeated_rows(
     )
 
 
-def _row_lines(raw: pd.DataFrame, normalised: pd.DataFrame) -> pd.Series:
-    return pd.Series(record_lines(raw), index=normalised.index)
-
-
-_NATURAL_FIX = (
-    "Add a lead_id column (the CRM's id of each lead) to the export, or remove the wrong row."
-)
-
-
-def _explicit_fix(ingestion: dict) -> str:
-    return f"Give each lead its own {id_column(ingestion)}, or deliver each lead once."
-
-
 def _without(leads: pd.DataFrame, rows: pd.Index) -> pd.DataFrame:
     """``leads`` less ``rows``; none to drop costs nothing (``drop`` copies: ~1.5 ms a file)."""
     return leads.drop(index=rows) if len(rows) else leads
-
-
-def _is_arrow_text(dtype) -> bool:
-    """pandas' "str" on pyarrow, missing as NaN: what the reader gives every field."""
-    return (
-        isinstance(dtype, pd.StringDtype)
-        and dtype.storage == "pyarrow"
-        and isinstance(dtype.na_value, float)
-    )
 
 
 def _fields_as_objects(leads: pd.DataFrame, fields: list[str]) -> pd.DataFrame:
@@ -310,7 +270,7 @@ def _fields_as_objects(leads: pd.DataFrame, fields: list[str]) -> pd.DataFrame:
     """
     wanted = set(fields)
     arrays = {name: column.array for name, column in leads.items() if name in wanted}
-    if not fields or not all(_is_arrow_text(array.dtype) for array in arrays.values()):
+    if not fields or not all(array.dtype == _ARROW_TEXT for array in arrays.values()):
         return leads.astype({c: "object" for c in fields}).reset_index(drop=True)
     block = np.empty((len(leads), len(fields)), dtype=object)
     for position, name in enumerate(fields):
@@ -322,9 +282,6 @@ def _fields_as_objects(leads: pd.DataFrame, fields: list[str]) -> pd.DataFrame:
         if column not in as_objects:
             as_objects.insert(position, column, leads[column].array)
     return as_objects
-
-
-# --- lead exports ---------------------------------------------------------------------------
 
 
 def read_lead_file(
@@ -342,7 +299,7 @@ def read_lead_file(
     """
     explicit = id_column(ingestion) in _column_names(raw)
     normalised = normalise_raw_leads(raw, interaction_mapping, ingestion)
-    lines = _row_lines(raw, normalised)
+    lines = pd.Series(record_lines(raw), index=normalised.index)
     try:
         valid, quarantine = validate_raw_leads(
             normalised, interaction_mapping, validation, label_required=False
@@ -365,15 +322,13 @@ def read_lead_file(
     if explicit:
         malformed = _malformed_ids(leads[LEAD_ID], ingestion, lines)
         leads = _without(leads, malformed.index)
-        fix = _explicit_fix(ingestion)
     else:
         keys = natural_lead_keys(normalised)
         leads[LEAD_ID] = keys.loc[leads.index]
         # Pandas' row number names no lead: quarantined rows carry their key instead.
         quarantine[LEAD_ID] = keys.loc[quarantine.index].to_numpy()
-        malformed = _no_quarantine()
-        fix = _NATURAL_FIX
-    repeated = _repeated_rows(name, leads, lines, explicit, fix)
+        malformed = _EMPTY_QUARANTINE.copy()
+    repeated = _repeated_rows(name, leads, lines, explicit, ingestion)
     leads = _without(leads, repeated.index)
     if len(repeated):
         logger.warning(
@@ -392,9 +347,6 @@ def read_lead_file(
     )
 
 
-# --- outcome exports ------------------------------------------------------------------------
-
-
 def read_outcome_file(
     name: str, raw: pd.DataFrame, ingestion: dict, file_hash: str | None = None
 ) -> LeadFile:
@@ -409,47 +361,33 @@ def read_outcome_file(
             "number, not a lead's id). Nothing of it was stored."
         )
     normalised = normalise_raw_leads(raw, _NO_INTERACTIONS, ingestion)
-    lines = _row_lines(raw, normalised)
+    lines = pd.Series(record_lines(raw), index=normalised.index)
     problems = []
     if explicit:
         problems.append(_malformed_ids(normalised[LEAD_ID], ingestion, lines))
         keys = normalised[LEAD_ID].astype("object")
-        fix = _explicit_fix(ingestion)
     else:
         created = normalised[CREATED_DATE]
         undated = parse_timestamps(created).isna().to_numpy()
         shown = created[undated].astype("object").fillna("<empty>").to_numpy(dtype=object)
         problems.append(
-            _records(
-                normalised.index[undated],
-                [None] * int(undated.sum()),
-                CREATED_DATE,
-                TIMESTAMP_RULE,
-                shown,
-                f"{CREATED_DATE}: {TIMESTAMP_RULE} (got " + shown + ")",
-                lines,
+            _invalid_values(
+                normalised.index[undated], None, CREATED_DATE, TIMESTAMP_RULE, shown, lines
             )
         )
         keys = natural_lead_keys(normalised)
-        fix = _NATURAL_FIX
     label = parse_numbers(normalised[LABEL])
     unlabelled = ~np.isin(label.to_numpy(), [0, 1])
     unlabelled &= ~normalised.index.isin(problems[0].index)
     shown = normalised[LABEL][unlabelled].astype("object").fillna("<empty>").to_numpy(dtype=object)
     problems.append(
-        _records(
-            normalised.index[unlabelled],
-            keys[unlabelled].to_numpy(dtype=object),
-            LABEL,
-            LABEL_RULE,
-            shown,
-            f"{LABEL}: {LABEL_RULE} (got " + shown + ")",
-            lines,
+        _invalid_values(
+            normalised.index[unlabelled], keys[unlabelled], LABEL, LABEL_RULE, shown, lines
         )
     )
     kept = ~normalised.index.isin(np.concatenate([p.index.to_numpy() for p in problems]))
     rows = normalised.loc[kept].assign(**{LEAD_ID: keys[kept]})
-    repeated = _repeated_rows(name, rows, lines, explicit, fix)
+    repeated = _repeated_rows(name, rows, lines, explicit, ingestion)
     rows = rows.drop(index=repeated.index)
     outcomes = pd.DataFrame(
         {LEAD_ID: rows[LEAD_ID].astype("object"), LABEL: label.loc[rows.index].astype("int64")}
@@ -469,8 +407,9 @@ def read_landing_export(
     interaction_mapping: pd.DataFrame,
     ingestion: dict,
     validation: dict,
+    file_hash: str | None = None,
 ) -> LeadFile:
     """A landing file as what it is: an outcome export or a lead export."""
     if is_outcome_export(raw):
-        return read_outcome_file(name, raw, ingestion)
-    return read_lead_file(name, raw, interaction_mapping, ingestion, validation)
+        return read_outcome_file(name, raw, ingestion, file_hash)
+    return read_lead_file(name, raw, interaction_mapping, ingestion, validation, file_hash)
