@@ -192,10 +192,15 @@ def score_cuts(tier_cuts: dict) -> tuple[int, int]:
     return int(cold), int(hot)
 
 
+_TIER_NAMES = np.array([HOT, COLD, WARM], dtype=object)
+
+
 def assign_tiers(score: np.ndarray, tier_cuts: dict) -> np.ndarray:
     """hot from the hot score up, cold below the cold score, warm between: one score, one tier."""
     cold_below, hot_from = score_cuts(tier_cuts)
-    return np.select([score >= hot_from, score < cold_below], [HOT, COLD], WARM)
+    # Each tier's name as one shared Python string: numpy's own text array is turned into Python
+    # strings, one per lead, wherever a frame or the answer takes it (32 us of a served lead).
+    return _TIER_NAMES[np.select([score >= hot_from, score < cold_below], [0, 1], 2)]
 
 
 def _count(value: float, one: str, many: str) -> str:
@@ -338,6 +343,21 @@ def top_reasons(
     return frame_of(reasons, model_input.index)
 
 
+def _distinct(values) -> tuple[np.ndarray, list]:
+    """Each value's position among the distinct values, and those values (missing as NaN)."""
+    if isinstance(values, pd.Categorical):
+        # Counted on the codes: factorizing a category column and reading its levels back cost
+        # a served lead 70 of its reasons' 170 us, and a count needs no hash table.
+        codes = values.codes.astype(np.intp) + 1
+        levels = values.categories
+        present = np.flatnonzero(np.bincount(codes, minlength=len(levels) + 1))
+        position = np.zeros(len(levels) + 1, dtype=np.intp)
+        position[present] = np.arange(len(present))
+        return position[codes], [np.nan if code == 0 else levels[code - 1] for code in present]
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return codes, list(uniques)
+
+
 def reason_texts(
     model_input: pd.DataFrame,
     shap_values: pd.DataFrame,
@@ -365,7 +385,7 @@ def reason_texts(
     for position in np.unique(order):
         feature = names[position if expected_at is None or position < expected_at else position + 1]
         (values,) = _named_arrays(model_input, [feature])
-        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        codes, uniques = _distinct(values)
         entries[:, position] = len(phrases) + 2 * codes
         for value in uniques:
             phrases += [
