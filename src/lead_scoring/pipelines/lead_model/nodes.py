@@ -74,8 +74,8 @@ def model_pool(model: CatBoostClassifier, model_input: pd.DataFrame) -> Pool:
     """The model's features of ``model_input`` as a CatBoost pool."""
     from catboost import Pool
 
-    arrays = column_arrays(model_input)
     names = tuple(model.feature_names_)
+    arrays = dict(zip(names, _named_arrays(model_input, names), strict=True))
     categorical = [c for c in CATEGORICAL_FEATURES if c in names]
     if len(model_input) <= _SMALL_POOL:
         # A few leads as one object matrix: CatBoost reads a frame column by column, 0.54 ms
