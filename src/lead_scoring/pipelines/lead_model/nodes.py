@@ -349,7 +349,8 @@ def _distinct(values) -> tuple[np.ndarray, list]:
         # Counted on the codes: factorizing a category column and reading its levels back cost
         # a served lead 70 of its reasons' 170 us, and a count needs no hash table.
         codes = values.codes.astype(np.intp) + 1
-        levels = values.categories
+        # The levels' own array: an index hands out one level at a time at 4 us each.
+        levels = values.categories.to_numpy()
         present = np.flatnonzero(np.bincount(codes, minlength=len(levels) + 1))
         position = np.zeros(len(levels) + 1, dtype=np.intp)
         position[present] = np.arange(len(present))
