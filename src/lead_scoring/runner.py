@@ -90,7 +90,7 @@ class SequentialRunner(runner.SequentialRunner):
 
     def __init__(self, is_async: bool = False) -> None:
         super().__init__(is_async=is_async)
-        self._plans: dict[int, tuple[Pipeline, list[_Step]]] = {}
+        self._plans: dict[int, tuple[Pipeline, list[_Step], frozenset[str]]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         # The model pickles its runner: plans are rebuilt where it is loaded.
@@ -101,12 +101,14 @@ class SequentialRunner(runner.SequentialRunner):
         # A runner pickled before plans existed.
         self.__dict__.setdefault("_plans", {})
 
-    def _plan(self, pipeline: Pipeline) -> list[_Step]:
-        # The model runs the same pipeline object on every request; planning it costs 0.2 ms.
+    def _plan(self, pipeline: Pipeline) -> tuple[Pipeline, list[_Step], frozenset[str]]:
+        # The model runs the same pipeline object on every request; planning it costs 0.2 ms,
+        # and finding its outputs 18 us.
         found = self._plans.get(id(pipeline))
         if found is None or found[0] is not pipeline:
-            found = self._plans[id(pipeline)] = (pipeline, run_plan(pipeline))
-        return found[1]
+            plan = (pipeline, run_plan(pipeline), frozenset(pipeline.outputs()))
+            found = self._plans[id(pipeline)] = plan
+        return found
 
     def run(
         self,
@@ -133,7 +135,8 @@ class SequentialRunner(runner.SequentialRunner):
 
     def _run_nodes(self, pipeline: Pipeline, catalog: Any) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        for node, done in self._plan(pipeline):
+        _, steps, outputs = self._plan(pipeline)
+        for node, done in steps:
             inputs = {}
             for name in node.inputs:
                 if name not in values:
@@ -148,6 +151,4 @@ class SequentialRunner(runner.SequentialRunner):
             # Kedro's runner releases a value once no node needs it: a batch's chunk is large.
             for name in done:
                 values.pop(name, None)
-        return {
-            name: MemoryDataset(values[name], copy_mode="assign") for name in pipeline.outputs()
-        }
+        return {name: MemoryDataset(values[name], copy_mode="assign") for name in outputs}
