@@ -7,7 +7,7 @@ from kedro.pipeline import Node, Pipeline
 from kedro.runner import SequentialRunner as KedroSequentialRunner
 from kedro_mlflow.mlflow import KedroPipelineModel
 
-from lead_scoring.runner import SequentialRunner, run_plan
+from lead_scoring.runner import SequentialRunner, run_node, run_plan
 
 _warnings = logging.getLogger("lead_scoring.tests.runner")
 
@@ -77,3 +77,39 @@ def test_the_model_runner_answers_as_kedros_does_and_survives_pickling():
 def test_a_missing_input_is_named():
     with pytest.raises(ValueError, match="'value'"):
         SequentialRunner().run(CHAIN, DataCatalog({}))
+
+
+def _split(value: int) -> tuple[int, int]:
+    return value // 2, value % 2
+
+
+def _halves(value: int) -> dict[str, int]:
+    return {"half": value // 2, "rest": value % 2}
+
+
+def _fail(value: int) -> int:
+    raise ArithmeticError(f"cannot use {value}")
+
+
+@pytest.mark.parametrize(
+    "node",
+    [
+        Node(_double_and_warn, "value", "doubled", name="one_output"),
+        Node(_add, ["value", "other"], "total", name="list_inputs"),
+        Node(_add, {"left": "value", "right": "other"}, "total", name="dict_inputs"),
+        Node(_split, "value", ["half", "rest"], name="list_outputs"),
+        Node(_halves, "value", {"half": "half", "rest": "rest"}, name="dict_outputs"),
+    ],
+    ids=lambda node: node.name,
+)
+def test_a_node_answers_as_under_kedros_node_run(node):
+    inputs = {"value": 7, "other": 3}
+    assert run_node(node, {name: inputs[name] for name in node.inputs}) == node.run(
+        {name: inputs[name] for name in node.inputs}
+    )
+
+
+def test_a_failing_node_is_named_in_the_log_and_its_error_raised(caplog):
+    with pytest.raises(ArithmeticError, match="cannot use 7"):
+        run_node(Node(_fail, "value", "never", name="failing"), {"value": 7})
+    assert any("failing" in m and "cannot use 7" in m for m in _messages(caplog))
