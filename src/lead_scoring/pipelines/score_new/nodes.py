@@ -11,7 +11,15 @@ import uuid
 
 import pandas as pd
 
-from lead_scoring.contract import CHALLENGER, CHAMPION, CREATED_DATE, LEAD_ID, SCORED, TIERS
+from lead_scoring.contract import (
+    CHALLENGER,
+    CHAMPION,
+    CREATED_DATE,
+    LEAD_ID,
+    SCORED,
+    SCORING_QUARANTINE_COLUMNS,
+    TIERS,
+)
 from lead_scoring.datasets.lead_store import (
     CONTENT_HASH,
     MODEL_NAME,
@@ -66,7 +74,7 @@ def select_leads_to_score(store: LeadStore, model_version: dict, params: dict) -
     shadowed = role_queries.leads_scored_in_shadow(
         store, model_version["name"], model_version["version"], params["rescore_window_days"]
     )
-    shadowed = shadowed.loc[~shadowed[LEAD_ID].isin(leads[LEAD_ID])] if len(leads) else shadowed
+    shadowed = shadowed.loc[~shadowed[LEAD_ID].isin(leads[LEAD_ID])]
     if len(shadowed):
         logger.info(
             "%d more scored in shadow by this version while it was the challenger: scored "
@@ -84,8 +92,9 @@ def collect_scores(chunks: ScoredChunks, leads: DueLeads) -> tuple[pd.DataFrame,
     """The run's scored leads, each with the content it was scored in, and its quarantine, whole:
     the store writes them in one transaction."""
     scored, quarantined = list(list_scored_leads(chunks)), list(list_quarantined_leads(chunks))
-    scores = pd.concat(scored) if scored else pd.DataFrame(columns=[LEAD_ID])
-    quarantine = pd.concat(quarantined) if quarantined else pd.DataFrame(columns=[LEAD_ID])
+    # No chunk at all when no lead is due: the empty tables still have their columns.
+    scores = pd.concat(scored or [pd.DataFrame(columns=[LEAD_ID, CREATED_DATE, *SCORE_COLUMNS])])
+    quarantine = pd.concat(quarantined or [pd.DataFrame(columns=SCORING_QUARANTINE_COLUMNS)])
     hashes = leads.leads.set_index(LEAD_ID)[CONTENT_HASH] if len(leads.leads) else {}
     scores[CONTENT_HASH] = scores[LEAD_ID].map(hashes)
     return scores.reset_index(drop=True), quarantine
@@ -102,7 +111,7 @@ def record_score_run(
 ) -> tuple[ScoreBatch, dict]:
     """The run's scores, quarantine and log row, for the store to write in one transaction."""
     run_id, at, leads = uuid.uuid4().hex, now_utc(), due.leads
-    tiers = scores["tier"].value_counts(normalize=True) if len(scores) else pd.Series(dtype=float)
+    tiers = scores["tier"].value_counts(normalize=True)
     features = drift_report.get("features", {})
     psis = {name: f["psi"] for name, f in features.items() if f.get("psi") is not None}
     drifting = [name for name, f in features.items() if f.get("status") == "drift"]
@@ -127,14 +136,12 @@ def record_score_run(
             MODEL_NAME: model_version["name"],
             MODEL_VERSION: str(model_version["version"]),
             "scored_at": at,
-            "probability": scores["probability"].astype("float64").to_numpy()
-            if len(scores)
-            else [],
-            "score": scores["score"].to_numpy() if len(scores) else [],
-            "tier": scores["tier"].to_numpy() if len(scores) else [],
+            "probability": scores["probability"].astype("float64").to_numpy(),
+            "score": scores["score"].to_numpy(),
+            "tier": scores["tier"].to_numpy(),
             **{c: scores[c].to_numpy() for c in reasons},
-            CREATED_DATE: scores[CREATED_DATE].astype("str").to_numpy() if len(scores) else [],
-            CONTENT_HASH: scores[CONTENT_HASH].to_numpy() if len(scores) else [],
+            CREATED_DATE: scores[CREATED_DATE].astype("str").to_numpy(),
+            CONTENT_HASH: scores[CONTENT_HASH].to_numpy(),
             "run_id": run_id,
             ROLE: role,
         }
@@ -142,9 +149,9 @@ def record_score_run(
     quarantined = pd.DataFrame(
         {
             "source_file": f"score_new {run_id}",
-            "row": quarantine["row"].astype("int64").to_numpy() if len(quarantine) else [],
-            LEAD_ID: quarantine[LEAD_ID].to_numpy() if len(quarantine) else [],
-            "reason": quarantine["reason"].to_numpy() if len(quarantine) else [],
+            "row": quarantine["row"].astype("int64").to_numpy(),
+            LEAD_ID: quarantine[LEAD_ID].to_numpy(),
+            "reason": quarantine["reason"].to_numpy(),
             "ingested_at": at,
         }
     )
@@ -346,7 +353,5 @@ def record_challenger_run(
     """
     if not challenger or due.leads.empty:
         return ScoreBatch(pd.DataFrame(), pd.DataFrame(), None), {}
-    batch, run = record_score_run(
-        scores, pd.DataFrame(), tally, due, {}, challenger, role=CHALLENGER
-    )
-    return ScoreBatch(batch.scores, pd.DataFrame(), batch.run), run
+    no_quarantine = pd.DataFrame(columns=SCORING_QUARANTINE_COLUMNS)
+    return record_score_run(scores, no_quarantine, tally, due, {}, challenger, role=CHALLENGER)
