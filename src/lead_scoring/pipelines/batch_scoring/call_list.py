@@ -35,10 +35,10 @@ def list_calls(chunks: ScoredChunks) -> Iterator[pd.DataFrame]:
 def call_list_rows(rows: pd.DataFrame) -> pd.DataFrame:
     """The scored leads of a chunk with the origin fields of their export rows, as text."""
     scored = rows.loc[(rows["status"] == SCORED).to_numpy()]
-    origin = pd.DataFrame(index=scored.index)
-    for field in ORIGIN_FIELDS:
-        source = f"{EXPORT_PREFIX}{field}"
-        origin[field] = scored.get(source)
+    origin = pd.DataFrame(
+        {field: scored.get(f"{EXPORT_PREFIX}{field}") for field in ORIGIN_FIELDS},
+        index=scored.index,
+    )
     # Exports write counts as 2.0; a rep reads 2. Scored rows passed validation, so they parse.
     for field in (LEADS_DROPPED, REFERRED):
         counts = pd.to_numeric(origin[field], errors="coerce").round()

@@ -105,15 +105,16 @@ def _why_no_model(name: str, wanted: str) -> str:
     from mlflow.tracking import MlflowClient
 
     client, store = MlflowClient(), mlflow.get_tracking_uri()
+    missing = (
+        f"No trained model to score with: the registry at {store} has no '{name}' model with "
+        f"{wanted}. Run `kedro run --pipeline=train` first"
+    )
     try:
         client.get_registered_model(name)
     except MlflowException:
         pass
     else:
-        return (
-            f"No trained model to score with: the registry at {store} has no '{name}' model "
-            f"with {wanted}. Run `kedro run --pipeline=train` first, or pin a version that exists."
-        )
+        return f"{missing}, or pin a version that exists."
     # Finished train runs, each of which registered a version, but no model left: emptied.
     train_runs = client.search_runs(
         [e.experiment_id for e in client.search_experiments()],
@@ -126,10 +127,7 @@ def _why_no_model(name: str, wanted: str) -> str:
             "one: the registry was emptied. Restore the store from a backup, or run "
             "`kedro run --pipeline=train` to register a new model."
         )
-    return (
-        f"No trained model to score with: the registry at {store} has no '{name}' model with "
-        f"{wanted}. Run `kedro run --pipeline=train` first."
-    )
+    return f"{missing}."
 
 
 def load_scoring_model(model_version: dict) -> PyFuncModel:
@@ -279,11 +277,8 @@ def add_tallies(first: dict | None, second: dict) -> dict:
     """The tally of two chunks together."""
     if first is None:
         return second
-    return {
-        **{key: first[key] + second[key] for key in ("read", "scored", "quarantined")},
-        "labels": first["labels"] + second["labels"],
-        "probabilities": first["probabilities"] + second["probabilities"],
-    }
+    # Counts add up; the lists of label and probability arrays join.
+    return {key: first[key] + second[key] for key in second}
 
 
 def scored_leads(predictions: pd.DataFrame) -> pd.DataFrame:
@@ -360,9 +355,5 @@ def summarise_batch(tally: dict) -> dict:
         )
     logger.info("%d read, %d scored, %d quarantined", read, scored, quarantined)
     return as_mlflow_metrics(
-        {
-            "rows_read": read,
-            "rows_scored": scored,
-            "rows_quarantined": quarantined,
-        }
+        {"rows_read": read, "rows_scored": scored, "rows_quarantined": quarantined}
     )
