@@ -188,12 +188,12 @@ def find_promised_figures(realised: pd.DataFrame) -> pd.DataFrame:
 def realised_metrics(rows: pd.DataFrame) -> dict[str, float]:
     """The rows as MLflow metrics ``realised.<role>.<period>.<figure>``: figures that exist."""
     numbers = [c for c in REALISED_COLUMNS if c not in (*REALISED_KEY, "note", "measured_at")]
-    metrics = {}
-    for row in rows.to_dict("records"):
-        for number in numbers:
-            if row[number] is not None and not pd.isna(row[number]):
-                metrics[f"realised.{row[ROLE]}.{row[PERIOD]}.{number}"] = float(row[number])
-    return metrics
+    return {
+        f"realised.{row[ROLE]}.{row[PERIOD]}.{number}": float(row[number])
+        for row in rows.to_dict("records")
+        for number in numbers
+        if pd.notna(row[number])
+    }
 
 
 def log_realised_performance(realised: pd.DataFrame, promised: pd.DataFrame) -> dict[str, int]:

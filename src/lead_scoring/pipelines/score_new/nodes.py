@@ -130,30 +130,17 @@ def record_score_run(
         ROLE: role,
     }
     reasons = [c for c in ("reason_1", "reason_2", "reason_3") if c in scores]
-    rows = pd.DataFrame(
-        {
-            LEAD_ID: scores[LEAD_ID].to_numpy(),
-            MODEL_NAME: model_version["name"],
-            MODEL_VERSION: str(model_version["version"]),
-            "scored_at": at,
-            "probability": scores["probability"].astype("float64").to_numpy(),
-            "score": scores["score"].to_numpy(),
-            "tier": scores["tier"].to_numpy(),
-            **{c: scores[c].to_numpy() for c in reasons},
-            CREATED_DATE: scores[CREATED_DATE].astype("str").to_numpy(),
-            CONTENT_HASH: scores[CONTENT_HASH].to_numpy(),
-            "run_id": run_id,
-            ROLE: role,
-        }
+    rows = (
+        scores[[LEAD_ID, "probability", "score", "tier", *reasons, CREATED_DATE, CONTENT_HASH]]
+        .astype({"probability": "float64", CREATED_DATE: "str"})
+        .assign(
+            **{key: run[key] for key in (MODEL_NAME, MODEL_VERSION, "scored_at", "run_id", ROLE)}
+        )
     )
-    quarantined = pd.DataFrame(
-        {
-            "source_file": f"score_new {run_id}",
-            "row": quarantine["row"].astype("int64").to_numpy(),
-            LEAD_ID: quarantine[LEAD_ID].to_numpy(),
-            "reason": quarantine["reason"].to_numpy(),
-            "ingested_at": at,
-        }
+    quarantined = (
+        quarantine[["row", LEAD_ID, "reason"]]
+        .astype({"row": "int64"})
+        .assign(source_file=f"score_new {run_id}", ingested_at=at)
     )
     return ScoreBatch(rows, quarantined, run if len(leads) else None), run
 
@@ -285,12 +272,10 @@ def list_new_calls(
     if scores.empty:
         # A run with nothing to score writes the call list's header: no call from this run.
         scores = pd.DataFrame(columns=[*SCORE_COLUMNS, LEAD_ID, CREATED_DATE])
-    origin = due.leads.set_index(LEAD_ID).reindex(scores[LEAD_ID]) if len(scores) else None
+    origin = due.leads.set_index(LEAD_ID).reindex(scores[LEAD_ID])
     rows = scores.drop(columns=["line"], errors="ignore").assign(status=SCORED)
     for field in batch_scoring.ORIGIN_FIELDS:
-        rows[f"{EXPORT_PREFIX}{field}"] = (
-            origin[field].to_numpy() if origin is not None and field in origin else pd.NA
-        )
+        rows[f"{EXPORT_PREFIX}{field}"] = origin[field].to_numpy() if field in origin else pd.NA
     calls = batch_scoring.call_list_rows(rows.reset_index(drop=True)).assign(
         model_name=model_version["name"],
         model_version=str(model_version["version"]),

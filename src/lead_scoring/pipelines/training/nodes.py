@@ -309,27 +309,18 @@ def predict_holdout(
 
 def classification_metrics(label: np.ndarray, probability: np.ndarray, threshold: float) -> dict:
     """Ranking, probability and thresholded metrics of one model."""
-    from sklearn.metrics import (
-        accuracy_score,
-        average_precision_score,
-        brier_score_loss,
-        f1_score,
-        log_loss,
-        precision_score,
-        recall_score,
-        roc_auc_score,
-    )
+    from sklearn import metrics
 
     predicted = (probability >= threshold).astype(int)
     return {
-        "roc_auc": roc_auc_score(label, probability),
-        "pr_auc": average_precision_score(label, probability),
-        "log_loss": log_loss(label, probability, labels=[0, 1]),
-        "brier": brier_score_loss(label, probability),
-        "accuracy": accuracy_score(label, predicted),
-        "precision": precision_score(label, predicted, zero_division=0),
-        "recall": recall_score(label, predicted, zero_division=0),
-        "f1": f1_score(label, predicted, zero_division=0),
+        "roc_auc": metrics.roc_auc_score(label, probability),
+        "pr_auc": metrics.average_precision_score(label, probability),
+        "log_loss": metrics.log_loss(label, probability, labels=[0, 1]),
+        "brier": metrics.brier_score_loss(label, probability),
+        "accuracy": metrics.accuracy_score(label, predicted),
+        "precision": metrics.precision_score(label, predicted, zero_division=0),
+        "recall": metrics.recall_score(label, predicted, zero_division=0),
+        "f1": metrics.f1_score(label, predicted, zero_division=0),
     }
 
 
