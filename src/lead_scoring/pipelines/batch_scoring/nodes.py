@@ -291,8 +291,7 @@ def scored_leads(predictions: pd.DataFrame) -> pd.DataFrame:
     kept = predictions.loc[scored, columns]
     # Read back from the run's chunk files, a whole score may come back as a float.
     kept["score"] = kept["score"].astype("int64")
-    lines = predictions[LINE] if LINE in predictions else pd.Series(pd.NA, index=predictions.index)
-    kept.insert(0, LINE, pd.array(lines[scored], dtype="Int64"))
+    kept.insert(0, LINE, pd.array(predictions.loc[scored, LINE], dtype="Int64"))
     return kept
 
 
@@ -301,11 +300,10 @@ def quarantined_leads(
 ) -> pd.DataFrame:
     """Quarantined leads with why and their file line, and the lines the reader rejected."""
     quarantined = predictions.loc[(predictions["status"] == QUARANTINED).to_numpy()]
-    lines = quarantined[LINE] if LINE in quarantined else pd.Series(pd.NA, index=quarantined.index)
     quarantine = pd.DataFrame(
         {
             "row": pd.array(quarantined.index, dtype="Int64"),
-            LINE: pd.array(lines, dtype="Int64"),
+            LINE: pd.array(quarantined[LINE], dtype="Int64"),
             LEAD_ID: quarantined[LEAD_ID].to_numpy() if len(quarantined) else [],
             "reason": quarantined["quarantine_reason"].to_numpy() if len(quarantined) else [],
         },
