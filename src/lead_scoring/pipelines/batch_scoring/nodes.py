@@ -209,14 +209,14 @@ def score_export(
 ) -> Iterator[ScoredChunk]:
     """Score an export chunk by chunk: the model's answer for every lead, and the lines read
     that held none."""
-    read = None
-    for chunk in export.read(settings["chunk_rows"]):
+    read = 0
+    for number, chunk in enumerate(export.read(settings["chunk_rows"])):
         # An export with no lead at all still goes to the model, which says so.
-        if len(chunk.leads) or read is None:
+        if len(chunk.leads) or number == 0:
             predictions = score_chunk(model, chunk.leads, model_version)
         else:
             predictions = pd.DataFrame(columns=["status"])
-        read = (read or 0) + len(chunk.leads) + len(chunk.rejected)
+        read += len(chunk.leads) + len(chunk.rejected)
         logger.info("Scored %d leads so far", read)
         yield ScoredChunk(answer_rows(chunk, predictions), chunk.rejected)
 
