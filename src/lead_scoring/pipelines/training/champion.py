@@ -38,7 +38,9 @@ def _load_champion(name: str, alias: str):
         model = mlflow.pyfunc.load_model(f"models:/{name}/{version.version}")
     finally:
         sys.path[:] = saved_path
-    newest = client.get_run(version.run_id).data.metrics.get("registered.newest_lead_unix_days")
+    # A version registered by hand has no run, and no newest lead to compare from.
+    metrics = client.get_run(version.run_id).data.metrics if version.run_id else {}
+    newest = metrics.get("registered.newest_lead_unix_days")
     return version, model, None if newest is None else from_unix_days(newest)
 
 
