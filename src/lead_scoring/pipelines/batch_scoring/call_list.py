@@ -6,22 +6,10 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from lead_scoring.contract import (
-    CITY,
-    CREATED_DATE,
-    LEAD_ID,
-    LEADS_DROPPED,
-    LINE,
-    MEDIUM,
-    PLATFORM,
-    REFERRED,
-    SCORED,
-    SOURCE,
-)
+from lead_scoring.contract import CREATED_DATE, LEAD_ID, LEADS_DROPPED, LINE, REFERRED, SCORED
 from lead_scoring.datasets.scored_chunks_dataset import EXPORT_PREFIX, ScoredChunks
-from lead_scoring.pipelines.batch_scoring.nodes import is_answer
+from lead_scoring.pipelines.batch_scoring.nodes import ORIGIN_FIELDS, is_answer
 
-ORIGIN_FIELDS = [CITY, PLATFORM, MEDIUM, SOURCE, LEADS_DROPPED, REFERRED]
 CALL_LIST_LAST = [LEAD_ID, CREATED_DATE, "probability"]
 
 

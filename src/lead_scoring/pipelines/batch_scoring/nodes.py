@@ -49,7 +49,8 @@ MODEL_VERSION = "model_version"
 
 # The export's own fields that follow a lead past scoring: its origin to the call list, and the
 # realised label of a labelled backfill.
-CARRIED_FIELDS = [CITY, PLATFORM, MEDIUM, SOURCE, LEADS_DROPPED, REFERRED, LABEL]
+ORIGIN_FIELDS = [CITY, PLATFORM, MEDIUM, SOURCE, LEADS_DROPPED, REFERRED]
+CARRIED_FIELDS = [*ORIGIN_FIELDS, LABEL]
 
 
 def is_answer(column: str) -> bool:

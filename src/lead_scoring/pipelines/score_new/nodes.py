@@ -34,7 +34,6 @@ from lead_scoring.datasets.scored_chunks_dataset import EXPORT_PREFIX, ScoredChu
 from lead_scoring.errors import RetrainingAlertError
 from lead_scoring.heavy_types import PyFuncModel
 from lead_scoring.pipelines import batch_scoring
-from lead_scoring.pipelines.batch_scoring import list_quarantined_leads, list_scored_leads
 from lead_scoring.pipelines.training import from_unix_days
 from lead_scoring.store import role_queries
 from lead_scoring.store.tables import ROLE
@@ -91,7 +90,8 @@ def select_leads_to_score(store: LeadStore, model_version: dict, params: dict) -
 def collect_scores(chunks: ScoredChunks, leads: DueLeads) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The run's scored leads, each with the content it was scored in, and its quarantine, whole:
     the store writes them in one transaction."""
-    scored, quarantined = list(list_scored_leads(chunks)), list(list_quarantined_leads(chunks))
+    scored = list(batch_scoring.list_scored_leads(chunks))
+    quarantined = list(batch_scoring.list_quarantined_leads(chunks))
     # No chunk at all when no lead is due: the empty tables still have their columns.
     scores = pd.concat(scored or [pd.DataFrame(columns=[LEAD_ID, CREATED_DATE, *SCORE_COLUMNS])])
     quarantine = pd.concat(quarantined or [pd.DataFrame(columns=SCORING_QUARANTINE_COLUMNS)])
