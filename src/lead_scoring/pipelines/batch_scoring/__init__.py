@@ -1,5 +1,6 @@
-from lead_scoring.pipelines.batch_scoring.call_list import ORIGIN_FIELDS, call_list_rows
+from lead_scoring.pipelines.batch_scoring.call_list import call_list_rows
 from lead_scoring.pipelines.batch_scoring.nodes import (
+    ORIGIN_FIELDS,
     list_quarantined_leads,
     list_scored_leads,
     load_scoring_model,

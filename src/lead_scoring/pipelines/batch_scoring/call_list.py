@@ -6,22 +6,10 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from lead_scoring.contract import (
-    CITY,
-    CREATED_DATE,
-    LEAD_ID,
-    LEADS_DROPPED,
-    LINE,
-    MEDIUM,
-    PLATFORM,
-    REFERRED,
-    SCORED,
-    SOURCE,
-)
+from lead_scoring.contract import CREATED_DATE, LEAD_ID, LEADS_DROPPED, LINE, REFERRED, SCORED
 from lead_scoring.datasets.scored_chunks_dataset import EXPORT_PREFIX, ScoredChunks
-from lead_scoring.pipelines.batch_scoring.nodes import is_answer
+from lead_scoring.pipelines.batch_scoring.nodes import ORIGIN_FIELDS, is_answer
 
-ORIGIN_FIELDS = [CITY, PLATFORM, MEDIUM, SOURCE, LEADS_DROPPED, REFERRED]
 CALL_LIST_LAST = [LEAD_ID, CREATED_DATE, "probability"]
 
 
@@ -35,10 +23,10 @@ def list_calls(chunks: ScoredChunks) -> Iterator[pd.DataFrame]:
 def call_list_rows(rows: pd.DataFrame) -> pd.DataFrame:
     """The scored leads of a chunk with the origin fields of their export rows, as text."""
     scored = rows.loc[(rows["status"] == SCORED).to_numpy()]
-    origin = pd.DataFrame(index=scored.index)
-    for field in ORIGIN_FIELDS:
-        source = f"{EXPORT_PREFIX}{field}"
-        origin[field] = scored.get(source)
+    origin = pd.DataFrame(
+        {field: scored.get(f"{EXPORT_PREFIX}{field}") for field in ORIGIN_FIELDS},
+        index=scored.index,
+    )
     # Exports write counts as 2.0; a rep reads 2. Scored rows passed validation, so they parse.
     for field in (LEADS_DROPPED, REFERRED):
         counts = pd.to_numeric(origin[field], errors="coerce").round()

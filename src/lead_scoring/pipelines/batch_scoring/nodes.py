@@ -49,7 +49,8 @@ MODEL_VERSION = "model_version"
 
 # The export's own fields that follow a lead past scoring: its origin to the call list, and the
 # realised label of a labelled backfill.
-CARRIED_FIELDS = [CITY, PLATFORM, MEDIUM, SOURCE, LEADS_DROPPED, REFERRED, LABEL]
+ORIGIN_FIELDS = [CITY, PLATFORM, MEDIUM, SOURCE, LEADS_DROPPED, REFERRED]
+CARRIED_FIELDS = [*ORIGIN_FIELDS, LABEL]
 
 
 def is_answer(column: str) -> bool:
@@ -105,15 +106,16 @@ def _why_no_model(name: str, wanted: str) -> str:
     from mlflow.tracking import MlflowClient
 
     client, store = MlflowClient(), mlflow.get_tracking_uri()
+    missing = (
+        f"No trained model to score with: the registry at {store} has no '{name}' model with "
+        f"{wanted}. Run `kedro run --pipeline=train` first"
+    )
     try:
         client.get_registered_model(name)
     except MlflowException:
         pass
     else:
-        return (
-            f"No trained model to score with: the registry at {store} has no '{name}' model "
-            f"with {wanted}. Run `kedro run --pipeline=train` first, or pin a version that exists."
-        )
+        return f"{missing}, or pin a version that exists."
     # Finished train runs, each of which registered a version, but no model left: emptied.
     train_runs = client.search_runs(
         [e.experiment_id for e in client.search_experiments()],
@@ -126,10 +128,7 @@ def _why_no_model(name: str, wanted: str) -> str:
             "one: the registry was emptied. Restore the store from a backup, or run "
             "`kedro run --pipeline=train` to register a new model."
         )
-    return (
-        f"No trained model to score with: the registry at {store} has no '{name}' model with "
-        f"{wanted}. Run `kedro run --pipeline=train` first."
-    )
+    return f"{missing}."
 
 
 def load_scoring_model(model_version: dict) -> PyFuncModel:
@@ -211,14 +210,14 @@ def score_export(
 ) -> Iterator[ScoredChunk]:
     """Score an export chunk by chunk: the model's answer for every lead, and the lines read
     that held none."""
-    read = None
-    for chunk in export.read(settings["chunk_rows"]):
+    read = 0
+    for number, chunk in enumerate(export.read(settings["chunk_rows"])):
         # An export with no lead at all still goes to the model, which says so.
-        if len(chunk.leads) or read is None:
+        if len(chunk.leads) or number == 0:
             predictions = score_chunk(model, chunk.leads, model_version)
         else:
             predictions = pd.DataFrame(columns=["status"])
-        read = (read or 0) + len(chunk.leads) + len(chunk.rejected)
+        read += len(chunk.leads) + len(chunk.rejected)
         logger.info("Scored %d leads so far", read)
         yield ScoredChunk(answer_rows(chunk, predictions), chunk.rejected)
 
@@ -279,11 +278,8 @@ def add_tallies(first: dict | None, second: dict) -> dict:
     """The tally of two chunks together."""
     if first is None:
         return second
-    return {
-        **{key: first[key] + second[key] for key in ("read", "scored", "quarantined")},
-        "labels": first["labels"] + second["labels"],
-        "probabilities": first["probabilities"] + second["probabilities"],
-    }
+    # Counts add up; the lists of label and probability arrays join.
+    return {key: first[key] + second[key] for key in second}
 
 
 def scored_leads(predictions: pd.DataFrame) -> pd.DataFrame:
@@ -296,8 +292,7 @@ def scored_leads(predictions: pd.DataFrame) -> pd.DataFrame:
     kept = predictions.loc[scored, columns]
     # Read back from the run's chunk files, a whole score may come back as a float.
     kept["score"] = kept["score"].astype("int64")
-    lines = predictions[LINE] if LINE in predictions else pd.Series(pd.NA, index=predictions.index)
-    kept.insert(0, LINE, pd.array(lines[scored], dtype="Int64"))
+    kept.insert(0, LINE, pd.array(predictions.loc[scored, LINE], dtype="Int64"))
     return kept
 
 
@@ -306,11 +301,10 @@ def quarantined_leads(
 ) -> pd.DataFrame:
     """Quarantined leads with why and their file line, and the lines the reader rejected."""
     quarantined = predictions.loc[(predictions["status"] == QUARANTINED).to_numpy()]
-    lines = quarantined[LINE] if LINE in quarantined else pd.Series(pd.NA, index=quarantined.index)
     quarantine = pd.DataFrame(
         {
             "row": pd.array(quarantined.index, dtype="Int64"),
-            LINE: pd.array(lines, dtype="Int64"),
+            LINE: pd.array(quarantined[LINE], dtype="Int64"),
             LEAD_ID: quarantined[LEAD_ID].to_numpy() if len(quarantined) else [],
             "reason": quarantined["quarantine_reason"].to_numpy() if len(quarantined) else [],
         },
@@ -360,9 +354,5 @@ def summarise_batch(tally: dict) -> dict:
         )
     logger.info("%d read, %d scored, %d quarantined", read, scored, quarantined)
     return as_mlflow_metrics(
-        {
-            "rows_read": read,
-            "rows_scored": scored,
-            "rows_quarantined": quarantined,
-        }
+        {"rows_read": read, "rows_scored": scored, "rows_quarantined": quarantined}
     )

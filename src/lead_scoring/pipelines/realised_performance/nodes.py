@@ -188,12 +188,12 @@ def find_promised_figures(realised: pd.DataFrame) -> pd.DataFrame:
 def realised_metrics(rows: pd.DataFrame) -> dict[str, float]:
     """The rows as MLflow metrics ``realised.<role>.<period>.<figure>``: figures that exist."""
     numbers = [c for c in REALISED_COLUMNS if c not in (*REALISED_KEY, "note", "measured_at")]
-    metrics = {}
-    for row in rows.to_dict("records"):
-        for number in numbers:
-            if row[number] is not None and not pd.isna(row[number]):
-                metrics[f"realised.{row[ROLE]}.{row[PERIOD]}.{number}"] = float(row[number])
-    return metrics
+    return {
+        f"realised.{row[ROLE]}.{row[PERIOD]}.{number}": float(row[number])
+        for row in rows.to_dict("records")
+        for number in numbers
+        if pd.notna(row[number])
+    }
 
 
 def log_realised_performance(realised: pd.DataFrame, promised: pd.DataFrame) -> dict[str, int]:
@@ -225,6 +225,15 @@ def log_realised_performance(realised: pd.DataFrame, promised: pd.DataFrame) -> 
     return logged
 
 
+def _champion_rows(frame: pd.DataFrame, champion: dict) -> pd.DataFrame:
+    """The rows of the champion's version in its champion role."""
+    return frame.loc[
+        (frame[MODEL_NAME] == champion["name"])
+        & (frame[MODEL_VERSION] == champion["version"])
+        & (frame[ROLE] == CHAMPION)
+    ]
+
+
 def measure_realised_segments(
     labelled_scores: pd.DataFrame,
     champion: dict,
@@ -240,11 +249,7 @@ def measure_realised_segments(
     """
     if not champion:
         return segment_figures(labelled_scores.iloc[:0], 1, 1)
-    mine = labelled_scores.loc[
-        (labelled_scores[MODEL_NAME] == champion["name"])
-        & (labelled_scores[MODEL_VERSION] == champion["version"])
-        & (labelled_scores[ROLE] == CHAMPION)
-    ]
+    mine = _champion_rows(labelled_scores, champion)
     mine = mine.assign(
         **{CITY_TIER: city_tier(mine[CITY], city_tiers, features["default_city_tier"])}
     )
@@ -302,16 +307,11 @@ def compare_segments(holdout: pd.DataFrame, realised: pd.DataFrame, champion: di
     """Holdout and realised leads, ROC AUC and hot precision per segment, side by side."""
     figures = ["leads", "roc_auc", "hot_precision"]
     keys = ["dimension", "segment"]
-    table = pd.merge(
-        holdout[keys + figures]
-        .add_prefix("holdout_")
-        .rename(columns={f"holdout_{k}": k for k in keys}),
-        realised[keys + figures]
-        .add_prefix("realised_")
-        .rename(columns={f"realised_{k}": k for k in keys}),
-        on=keys,
-        how="outer",
+    holdout, realised = (
+        frame[keys + figures].rename(columns={f: f"{side}_{f}" for f in figures})
+        for side, frame in (("holdout", holdout), ("realised", realised))
     )
+    table = pd.merge(holdout, realised, on=keys, how="outer")
     for side in ("holdout", "realised"):
         table[f"{side}_leads"] = table[f"{side}_leads"].fillna(0).astype("int64")
     table.insert(0, MODEL_VERSION, champion.get("version", ""))
@@ -340,12 +340,8 @@ def check_champion_realised_auc(
     if not champion:
         logger.info("No lead has a champion's score yet: nothing to check.")
         return
-    mine = stored.loc[
-        (stored[MODEL_NAME] == champion["name"])
-        & (stored[MODEL_VERSION] == champion["version"])
-        & (stored[ROLE] == CHAMPION)
-        & (stored[PERIOD] == ALL_PERIODS)
-    ]
+    mine = _champion_rows(stored, champion)
+    mine = mine.loc[mine[PERIOD] == ALL_PERIODS]
     version = f"{champion['name']} version {champion['version']}"
     if mine.empty or pd.isna(mine["roc_auc"].iloc[0]):
         why = "no labelled lead" if mine.empty else mine["note"].iloc[0]

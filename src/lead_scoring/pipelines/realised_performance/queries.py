@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -81,13 +82,10 @@ class RealisedPerformanceDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     def __init__(self, *, url: str, metadata: dict[str, Any] | None = None) -> None:
         self._url = url
         self.metadata = metadata
-        self._store: LeadStore | None = None
 
-    @property
+    @cached_property
     def engine(self) -> Engine:
-        if self._store is None:
-            self._store = LeadStore(self._url, upgrade=False)
-        return self._store.engine
+        return LeadStore(self._url, upgrade=False).engine
 
     def load(self) -> pd.DataFrame:
         key = (realised_table.c[c] for c in REALISED_KEY)
@@ -102,7 +100,7 @@ class RealisedPerformanceDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                 upsert(connection, realised_table, records(data))
         except sa.exc.SQLAlchemyError as error:
             raise DatasetError(
-                f"The lead store at {self._describe()['url']} refused the realised performance "
+                f"The lead store at {describe_url(self._url)} refused the realised performance "
                 f"rows, so none was stored: {str(error).splitlines()[0]}"
             ) from error
 

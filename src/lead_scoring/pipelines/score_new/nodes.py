@@ -11,7 +11,15 @@ import uuid
 
 import pandas as pd
 
-from lead_scoring.contract import CHALLENGER, CHAMPION, CREATED_DATE, LEAD_ID, SCORED, TIERS
+from lead_scoring.contract import (
+    CHALLENGER,
+    CHAMPION,
+    CREATED_DATE,
+    LEAD_ID,
+    SCORED,
+    SCORING_QUARANTINE_COLUMNS,
+    TIERS,
+)
 from lead_scoring.datasets.lead_store import (
     CONTENT_HASH,
     MODEL_NAME,
@@ -26,7 +34,6 @@ from lead_scoring.datasets.scored_chunks_dataset import EXPORT_PREFIX, ScoredChu
 from lead_scoring.errors import RetrainingAlertError
 from lead_scoring.heavy_types import PyFuncModel
 from lead_scoring.pipelines import batch_scoring
-from lead_scoring.pipelines.batch_scoring import list_quarantined_leads, list_scored_leads
 from lead_scoring.pipelines.training import from_unix_days
 from lead_scoring.store import role_queries
 from lead_scoring.store.tables import ROLE
@@ -66,7 +73,7 @@ def select_leads_to_score(store: LeadStore, model_version: dict, params: dict) -
     shadowed = role_queries.leads_scored_in_shadow(
         store, model_version["name"], model_version["version"], params["rescore_window_days"]
     )
-    shadowed = shadowed.loc[~shadowed[LEAD_ID].isin(leads[LEAD_ID])] if len(leads) else shadowed
+    shadowed = shadowed.loc[~shadowed[LEAD_ID].isin(leads[LEAD_ID])]
     if len(shadowed):
         logger.info(
             "%d more scored in shadow by this version while it was the challenger: scored "
@@ -83,9 +90,11 @@ def select_leads_to_score(store: LeadStore, model_version: dict, params: dict) -
 def collect_scores(chunks: ScoredChunks, leads: DueLeads) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The run's scored leads, each with the content it was scored in, and its quarantine, whole:
     the store writes them in one transaction."""
-    scored, quarantined = list(list_scored_leads(chunks)), list(list_quarantined_leads(chunks))
-    scores = pd.concat(scored) if scored else pd.DataFrame(columns=[LEAD_ID])
-    quarantine = pd.concat(quarantined) if quarantined else pd.DataFrame(columns=[LEAD_ID])
+    scored = list(batch_scoring.list_scored_leads(chunks))
+    quarantined = list(batch_scoring.list_quarantined_leads(chunks))
+    # No chunk at all when no lead is due: the empty tables still have their columns.
+    scores = pd.concat(scored or [pd.DataFrame(columns=[LEAD_ID, CREATED_DATE, *SCORE_COLUMNS])])
+    quarantine = pd.concat(quarantined or [pd.DataFrame(columns=SCORING_QUARANTINE_COLUMNS)])
     hashes = leads.leads.set_index(LEAD_ID)[CONTENT_HASH] if len(leads.leads) else {}
     scores[CONTENT_HASH] = scores[LEAD_ID].map(hashes)
     return scores.reset_index(drop=True), quarantine
@@ -102,7 +111,7 @@ def record_score_run(
 ) -> tuple[ScoreBatch, dict]:
     """The run's scores, quarantine and log row, for the store to write in one transaction."""
     run_id, at, leads = uuid.uuid4().hex, now_utc(), due.leads
-    tiers = scores["tier"].value_counts(normalize=True) if len(scores) else pd.Series(dtype=float)
+    tiers = scores["tier"].value_counts(normalize=True)
     features = drift_report.get("features", {})
     psis = {name: f["psi"] for name, f in features.items() if f.get("psi") is not None}
     drifting = [name for name, f in features.items() if f.get("status") == "drift"]
@@ -121,32 +130,17 @@ def record_score_run(
         ROLE: role,
     }
     reasons = [c for c in ("reason_1", "reason_2", "reason_3") if c in scores]
-    rows = pd.DataFrame(
-        {
-            LEAD_ID: scores[LEAD_ID].to_numpy(),
-            MODEL_NAME: model_version["name"],
-            MODEL_VERSION: str(model_version["version"]),
-            "scored_at": at,
-            "probability": scores["probability"].astype("float64").to_numpy()
-            if len(scores)
-            else [],
-            "score": scores["score"].to_numpy() if len(scores) else [],
-            "tier": scores["tier"].to_numpy() if len(scores) else [],
-            **{c: scores[c].to_numpy() for c in reasons},
-            CREATED_DATE: scores[CREATED_DATE].astype("str").to_numpy() if len(scores) else [],
-            CONTENT_HASH: scores[CONTENT_HASH].to_numpy() if len(scores) else [],
-            "run_id": run_id,
-            ROLE: role,
-        }
+    rows = (
+        scores[[LEAD_ID, "probability", "score", "tier", *reasons, CREATED_DATE, CONTENT_HASH]]
+        .astype({"probability": "float64", CREATED_DATE: "str"})
+        .assign(
+            **{key: run[key] for key in (MODEL_NAME, MODEL_VERSION, "scored_at", "run_id", ROLE)}
+        )
     )
-    quarantined = pd.DataFrame(
-        {
-            "source_file": f"score_new {run_id}",
-            "row": quarantine["row"].astype("int64").to_numpy() if len(quarantine) else [],
-            LEAD_ID: quarantine[LEAD_ID].to_numpy() if len(quarantine) else [],
-            "reason": quarantine["reason"].to_numpy() if len(quarantine) else [],
-            "ingested_at": at,
-        }
+    quarantined = (
+        quarantine[["row", LEAD_ID, "reason"]]
+        .astype({"row": "int64"})
+        .assign(source_file=f"score_new {run_id}", ingested_at=at)
     )
     return ScoreBatch(rows, quarantined, run if len(leads) else None), run
 
@@ -278,12 +272,10 @@ def list_new_calls(
     if scores.empty:
         # A run with nothing to score writes the call list's header: no call from this run.
         scores = pd.DataFrame(columns=[*SCORE_COLUMNS, LEAD_ID, CREATED_DATE])
-    origin = due.leads.set_index(LEAD_ID).reindex(scores[LEAD_ID]) if len(scores) else None
+    origin = due.leads.set_index(LEAD_ID).reindex(scores[LEAD_ID])
     rows = scores.drop(columns=["line"], errors="ignore").assign(status=SCORED)
     for field in batch_scoring.ORIGIN_FIELDS:
-        rows[f"{EXPORT_PREFIX}{field}"] = (
-            origin[field].to_numpy() if origin is not None and field in origin else pd.NA
-        )
+        rows[f"{EXPORT_PREFIX}{field}"] = origin[field].to_numpy() if field in origin else pd.NA
     calls = batch_scoring.call_list_rows(rows.reset_index(drop=True)).assign(
         model_name=model_version["name"],
         model_version=str(model_version["version"]),
@@ -346,7 +338,5 @@ def record_challenger_run(
     """
     if not challenger or due.leads.empty:
         return ScoreBatch(pd.DataFrame(), pd.DataFrame(), None), {}
-    batch, run = record_score_run(
-        scores, pd.DataFrame(), tally, due, {}, challenger, role=CHALLENGER
-    )
-    return ScoreBatch(batch.scores, pd.DataFrame(), batch.run), run
+    no_quarantine = pd.DataFrame(columns=SCORING_QUARANTINE_COLUMNS)
+    return record_score_run(scores, no_quarantine, tally, due, {}, challenger, role=CHALLENGER)

@@ -18,11 +18,8 @@ from lead_scoring.pipelines.lead_model import (
 from lead_scoring.pipelines.training.nodes import fit_fixed_trees, scaled_tree_count, tier_outcomes
 from lead_scoring.tracking import as_mlflow_metrics
 
-# CatBoost, scikit-learn: imported where used, not on every `kedro` start (seconds).
-
+# scikit-learn: imported where used, not on every `kedro` start (seconds).
 logger = logging.getLogger(__name__)
-
-BACKTEST_COLUMNS = ["month", CREATED_DATE, LABEL, "probability"]
 
 
 def backtest_out_of_time(
@@ -50,16 +47,7 @@ def backtest_out_of_time(
             continue
         trees = scaled_tree_count(measured_model, len(model_input_train), len(before))
         model = fit_fixed_trees(before, trees, interaction_mapping, params)
-        predictions.append(
-            pd.DataFrame(
-                {
-                    "month": str(month),
-                    CREATED_DATE: target[CREATED_DATE].to_numpy(),
-                    LABEL: target[LABEL].to_numpy(),
-                    "probability": predict_probabilities(model, target),
-                }
-            )
-        )
+        predictions.append(_predictions(str(month), target, model))
         logger.info(
             "Backtest: month %s predicted by %d trees fitted on %d earlier leads",
             month,
@@ -73,15 +61,19 @@ def backtest_out_of_time(
             "the tree count and flatters them.",
             settings["min_fold_leads"],
         )
-        return pd.DataFrame(
-            {
-                "month": "validation",
-                CREATED_DATE: model_input_validation[CREATED_DATE].to_numpy(),
-                LABEL: model_input_validation[LABEL].to_numpy(),
-                "probability": predict_probabilities(measured_model, model_input_validation),
-            }
-        )
+        return _predictions("validation", model_input_validation, measured_model)
     return pd.concat(predictions, ignore_index=True)
+
+
+def _predictions(month: str, leads: pd.DataFrame, model: CatBoostClassifier) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "month": month,
+            CREATED_DATE: leads[CREATED_DATE].to_numpy(),
+            LABEL: leads[LABEL].to_numpy(),
+            "probability": predict_probabilities(model, leads),
+        }
+    )
 
 
 def _month_metrics(label: np.ndarray, probability: np.ndarray, tiers: np.ndarray) -> dict:

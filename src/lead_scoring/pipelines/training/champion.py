@@ -22,7 +22,7 @@ def select_raw_holdout(raw_leads: pd.DataFrame, holdout_leads: pd.DataFrame) -> 
 
 
 def _load_champion(name: str, alias: str):
-    """The champion's version and pyfunc model, or None when there is none."""
+    """The champion's version, pyfunc model and newest training lead; Nones when there is none."""
     import mlflow
     from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
@@ -31,29 +31,23 @@ def _load_champion(name: str, alias: str):
     try:
         version = client.get_model_version_by_alias(name, alias)
     except MlflowException:
-        return None, None
+        return None, None, None
     # Loading adds the model's code directory to sys.path; this run keeps its own.
     saved_path = list(sys.path)
     try:
         model = mlflow.pyfunc.load_model(f"models:/{name}/{version.version}")
     finally:
         sys.path[:] = saved_path
-    return version, model
+    # A version registered by hand has no run, and no newest lead to compare from.
+    metrics = client.get_run(version.run_id).data.metrics if version.run_id else {}
+    newest = metrics.get("registered.newest_lead_unix_days")
+    return version, model, None if newest is None else from_unix_days(newest)
 
 
 def from_unix_days(days: float) -> pd.Timestamp:
     """A timestamp logged as a metric in days since 1970, back to the second it was."""
     # The metric is a float: 2022-02-28 23:41:14 comes back as 23:41:13.999999762.
     return pd.Timestamp(days * 86_400, unit="s").round("s")
-
-
-def _champion_newest_lead(version) -> pd.Timestamp | None:
-    from mlflow.tracking import MlflowClient
-
-    metric = (
-        MlflowClient().get_run(version.run_id).data.metrics.get("registered.newest_lead_unix_days")
-    )
-    return None if metric is None else from_unix_days(metric)
 
 
 def _scores(label: np.ndarray, probability: np.ndarray) -> dict:
@@ -75,7 +69,9 @@ def challenge_champion(
     than its data, if there are enough of them; otherwise the champion's score is optimistic,
     which only makes promotion harder.
     """
-    version, champion = _load_champion(params["registered_model_name"], params["champion_alias"])
+    version, champion, newest = _load_champion(
+        params["registered_model_name"], params["champion_alias"]
+    )
     if champion is None:
         logger.info("No champion to compare with: the new model will be the first.")
         return {"champion_version": None, "challenger_wins": True}, {}
@@ -83,7 +79,6 @@ def challenge_champion(
     probability = pd.to_numeric(pd.Series(scores["probability"].to_numpy()), errors="coerce")
     # One output row per input row, in order; a lead the champion quarantines is not compared.
     compared = probability.notna().to_numpy()
-    newest = _champion_newest_lead(version)
     fresh = compared.copy()
     if newest is not None:
         fresh &= (holdout_predictions[CREATED_DATE] > newest).to_numpy()

@@ -69,7 +69,7 @@ def catboost_classifier(params: dict, iterations: int | None = None) -> CatBoost
     """An unfitted CatBoost with the project's settings; ``iterations`` fixes the tree count."""
     from catboost import CatBoostClassifier
 
-    settings = {k: v for k, v in params["catboost"].items() if k not in ("early_stopping_rounds",)}
+    settings = {k: v for k, v in params["catboost"].items() if k != "early_stopping_rounds"}
     if iterations is not None:
         settings["iterations"] = iterations
     return CatBoostClassifier(
@@ -142,25 +142,23 @@ def refit_catboost(
     """The registered model: every labelled lead, the measured tree count scaled to their number."""
     trees = scaled_tree_count(measured_model, len(train), len(labelled))
     model = fit_fixed_trees(labelled, trees, interaction_mapping, params)
+    newest = labelled[CREATED_DATE].max()
     summary = {
         "leads": len(labelled),
         "trees": trees,
         "measured_trees": int(measured_model.tree_count_),
         "oldest_lead": str(labelled[CREATED_DATE].min()),
-        "newest_lead": str(labelled[CREATED_DATE].max()),
+        "newest_lead": str(newest),
         "recency_half_life_days": params["recency_half_life_days"],
     }
     logger.info(
         "The registered model saw %d leads up to %s (%d trees, recency half-life %s days)",
-        summary["leads"],
-        summary["newest_lead"],
-        trees,
-        summary["recency_half_life_days"],
+        *(summary[k] for k in ("leads", "newest_lead", "trees", "recency_half_life_days")),
     )
     numbers = {
-        "leads": summary["leads"],
+        "leads": len(labelled),
         "trees": trees,
-        "newest_lead_unix_days": labelled[CREATED_DATE].max().timestamp() / 86_400,
+        "newest_lead_unix_days": newest.timestamp() / 86_400,
     }
     return model, summary, as_mlflow_metrics(numbers)
 
@@ -192,16 +190,12 @@ def fit_logistic_baseline(
             C=params["logistic_baseline"]["C"], max_iter=params["logistic_baseline"]["max_iter"]
         ),
     )
-    return baseline.fit(
-        train[features].astype({c: "str" for c in CATEGORICAL_FEATURES}), train[LABEL]
-    )
+    return baseline.fit(_baseline_input(train, features), train[LABEL])
 
 
-def baseline_probabilities(baseline, frame: pd.DataFrame, features: list[str]) -> np.ndarray:
-    """The logistic baseline's probabilities for ``frame``."""
-    return baseline.predict_proba(frame[features].astype({c: "str" for c in CATEGORICAL_FEATURES}))[
-        :, 1
-    ]
+def _baseline_input(frame: pd.DataFrame, features: list[str]) -> pd.DataFrame:
+    """The features with the levels as text: the one-hot encoder takes no mixed types."""
+    return frame[features].astype({c: "str" for c in CATEGORICAL_FEATURES})
 
 
 def tier_cuts_from(probability: np.ndarray, label: np.ndarray, params: dict) -> dict:
@@ -218,9 +212,7 @@ def tier_cuts_from(probability: np.ndarray, label: np.ndarray, params: dict) -> 
     cold_below = int(completer_scores[lost]) if len(completer_scores) else 1
     # Leads and completers at each score 0..99, summed from the top: precision from each score up.
     leads_from = np.bincount(score, minlength=100)[::-1].cumsum()[::-1]
-    completers_from = np.bincount(score, weights=(label == 1).astype(float), minlength=100)[
-        ::-1
-    ].cumsum()[::-1]
+    completers_from = np.bincount(score[label == 1], minlength=100)[::-1].cumsum()[::-1]
     with np.errstate(invalid="ignore", divide="ignore"):
         precision_from = completers_from / leads_from
     reaching = np.flatnonzero((leads_from > 0) & (precision_from >= params["hot_precision"]))
@@ -245,16 +237,16 @@ def fit_probability_calibration(backtest_predictions: pd.DataFrame) -> dict:
     label = backtest_predictions[LABEL].to_numpy()
     probability = backtest_predictions["probability"].to_numpy()
     features = log_odds(probability).reshape(-1, 1)
-    identity = {"method": "none", "slope": 1.0, "intercept": 0.0}
+    identity = {"method": "none", "slope": 1.0, "intercept": 0.0, "leads": len(label)}
     if not 0 < label.sum() < len(label):
         logger.warning("Probabilities left uncalibrated: the backtest holds one outcome only.")
-        return {**identity, "leads": len(label)}
+        return identity
     platt = LogisticRegression(C=np.inf).fit(features, label)
     slope, intercept = float(platt.coef_[0, 0]), float(platt.intercept_[0])
     if slope <= 0:
         # A backtest whose predictions rank nothing would turn the scale over: keep the model's.
         logger.warning("Probabilities left uncalibrated: the backtest's predictions rank nothing.")
-        return {**identity, "leads": len(label)}
+        return identity
     calibration = {"method": "sigmoid", "slope": slope, "intercept": intercept, "leads": len(label)}
     logger.info(
         "Calibration from %d out-of-time predictions: mean probability %.3f -> %.3f "
@@ -306,9 +298,9 @@ def predict_holdout(
             LABEL: holdout[LABEL].to_numpy(),
             "probability": probability,
             "uncalibrated_probability": uncalibrated,
-            "baseline_probability": baseline_probabilities(
-                baseline, holdout, feature_columns(interaction_mapping)
-            ),
+            "baseline_probability": baseline.predict_proba(
+                _baseline_input(holdout, feature_columns(interaction_mapping))
+            )[:, 1],
             "score": score,
             "tier": assign_tiers(score, tier_cuts),
         }
@@ -317,27 +309,18 @@ def predict_holdout(
 
 def classification_metrics(label: np.ndarray, probability: np.ndarray, threshold: float) -> dict:
     """Ranking, probability and thresholded metrics of one model."""
-    from sklearn.metrics import (
-        accuracy_score,
-        average_precision_score,
-        brier_score_loss,
-        f1_score,
-        log_loss,
-        precision_score,
-        recall_score,
-        roc_auc_score,
-    )
+    from sklearn import metrics
 
     predicted = (probability >= threshold).astype(int)
     return {
-        "roc_auc": roc_auc_score(label, probability),
-        "pr_auc": average_precision_score(label, probability),
-        "log_loss": log_loss(label, probability, labels=[0, 1]),
-        "brier": brier_score_loss(label, probability),
-        "accuracy": accuracy_score(label, predicted),
-        "precision": precision_score(label, predicted, zero_division=0),
-        "recall": recall_score(label, predicted, zero_division=0),
-        "f1": f1_score(label, predicted, zero_division=0),
+        "roc_auc": metrics.roc_auc_score(label, probability),
+        "pr_auc": metrics.average_precision_score(label, probability),
+        "log_loss": metrics.log_loss(label, probability, labels=[0, 1]),
+        "brier": metrics.brier_score_loss(label, probability),
+        "accuracy": metrics.accuracy_score(label, predicted),
+        "precision": metrics.precision_score(label, predicted, zero_division=0),
+        "recall": metrics.recall_score(label, predicted, zero_division=0),
+        "f1": metrics.f1_score(label, predicted, zero_division=0),
     }
 
 
