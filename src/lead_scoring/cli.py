@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 import click
@@ -15,15 +15,21 @@ from lead_scoring.quiet import silence_known_noise
 from lead_scoring.store.errors import StoreBusyError
 
 
-def _explained_cause(error: BaseException | None) -> BaseException | None:
-    """The first error in the chain whose message is written for a user."""
+def error_chain(error: BaseException | None) -> Iterator[BaseException]:
+    """The error, then the errors it was raised from or while handling, outermost first."""
+    # Kedro wraps a dataset's errors in DatasetError `from` the original, and the catalog wraps
+    # that again with the dataset's name: the whole chain is read.
     seen = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))
-        if isinstance(error, LeadScoringError | DatasetError):
-            return error
+        yield error
         error = error.__cause__ or error.__context__
-    return None
+
+
+def _explained_cause(error: BaseException | None) -> BaseException | None:
+    """The first error in the chain whose message is written for a user."""
+    explained = (e for e in error_chain(error) if isinstance(e, LeadScoringError | DatasetError))
+    return next(explained, None)
 
 
 # Click types a command's callback as optional; Kedro's `run` always has one.
