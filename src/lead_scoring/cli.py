@@ -57,9 +57,9 @@ def cli() -> None:
     """Command line tools for lead_scoring."""
 
 
-cli.add_command(
-    click.Command(name="run", params=kedro_run.params, callback=_run, help=kedro_run.help)
-)
+# `run`: the command `python -m lead_scoring` (Kedro's find_run_command) runs too.
+run = click.Command(name="run", params=kedro_run.params, callback=_run, help=kedro_run.help)
+cli.add_command(run)
 
 
 @cli.group(name="store")
