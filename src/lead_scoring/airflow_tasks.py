@@ -80,7 +80,6 @@ def run_pipeline(pipeline_name: str, project: str | Path, env: str | None = None
     """
     from airflow.sdk.exceptions import AirflowFailException
 
-    from lead_scoring.cli import error_chain
     from lead_scoring.errors import RetrainingAlertError
 
     project = Path(project)
@@ -90,6 +89,8 @@ def run_pipeline(pipeline_name: str, project: str | Path, env: str | None = None
         from kedro.framework.project import configure_logging, pipelines
         from kedro.framework.session import KedroSession
         from kedro.framework.startup import bootstrap_project
+
+        from lead_scoring.cli import error_chain
 
         # Kedro set its logging up when the package was first imported, in the worker's folder:
         # the project's own configuration applies from here on, as under `kedro run`.
