@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, cast
 
 import click
@@ -32,15 +31,10 @@ def _explained_cause(error: BaseException | None) -> BaseException | None:
     return next(explained, None)
 
 
-# Click types a command's callback as optional; Kedro's `run` always has one.
-_kedro_run_callback = cast(Callable[..., Any], kedro_run.callback)
-
-
-@functools.wraps(_kedro_run_callback)
 def _run(*args, **kwargs):
     silence_known_noise()
     try:
-        return _kedro_run_callback(*args, **kwargs)
+        return kedro_run.callback(*args, **kwargs)
     except StoreBusyError as error:
         # Another run holds the store: nothing is wrong, and the next run catches up.
         click.echo(str(error))
@@ -82,8 +76,7 @@ def upgrade(env: str | None) -> None:
     bootstrap_project(Path.cwd())
     try:
         with KedroSession.create(env=env) as session:
-            context = cast(Any, session).load_context()
-            dataset = context.catalog.get("lead_store")
+            dataset = cast(Any, session).load_context().catalog.get("lead_store")
         # Upgrading takes the store's lock: never beside a run that writes it.
         lead_store = LeadStore(dataset.url, upgrade=True, lock_timeout=dataset.lock_timeout)
     except (LeadScoringError, DatasetError, StoreBusyError) as error:
