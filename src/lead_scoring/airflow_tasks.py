@@ -72,7 +72,7 @@ def one_line(error: BaseException) -> str:
     return " ".join(str(error).split())
 
 
-def run_pipeline(pipeline_name: str, project: str | Path, env: str | None = None) -> str:
+def run_pipeline(pipeline_name: str, project: Path, env: str | None = None) -> str:
     """Run ``pipeline_name`` as `kedro run --pipeline` would; return its retraining alert's line.
 
     The line is "" when the run raised none: Airflow keeps no XCom of a None, and the tasks that
@@ -82,7 +82,6 @@ def run_pipeline(pipeline_name: str, project: str | Path, env: str | None = None
 
     from lead_scoring.errors import RetrainingAlertError
 
-    project = Path(project)
     # The configuration resolves the project's stores from the working directory, as `kedro run`
     # started in the project root does; an Airflow worker starts wherever its service runs.
     with contextlib.chdir(project):
