@@ -1,6 +1,4 @@
-"""lead_scoring file for ensuring the package is executable
-as `lead-scoring` and `python -m lead_scoring`
-"""
+"""The project's Kedro CLI as `lead-scoring` and `python -m lead_scoring`."""
 
 import sys
 from pathlib import Path
@@ -13,12 +11,9 @@ from kedro.framework.project import configure_project
 def main(*args, **kwargs) -> Any:
     package_name = Path(__file__).parent.name
     configure_project(package_name)
-
-    interactive = hasattr(sys, "ps1")
-    kwargs["standalone_mode"] = not interactive
-
-    run = find_run_command(package_name)
-    return run(*args, **kwargs)
+    # Click exits the interpreter after a command unless it runs in an interactive session.
+    kwargs["standalone_mode"] = not hasattr(sys, "ps1")
+    return find_run_command(package_name)(*args, **kwargs)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import contextlib
 import logging
 import os
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -47,33 +47,20 @@ def project_path(default: str | Path) -> Path:
     return Path(os.environ.get(PROJECT_PATH_VARIABLE) or default).expanduser().resolve()
 
 
-def _chain(error: BaseException | None) -> Iterator[BaseException]:
-    # Kedro wraps a dataset's errors in DatasetError `from` the original, and the catalog wraps
-    # that again with the dataset's name: the whole chain is read, outermost first.
-    seen = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        yield error
-        error = error.__cause__ or error.__context__
-
-
-def _transient(error: BaseException) -> bool:
-    return isinstance(error, _TRANSIENT_TYPES) or type(error).__name__ in _TRANSIENT_NAMES
-
-
 def validation_stop(error: BaseException | None) -> BaseException | None:
     """The error that says why retrying cannot help, or None when a retry may succeed."""
     from kedro.io import DatasetError
 
+    from lead_scoring.cli import error_chain
     from lead_scoring.errors import LeadScoringError
     from lead_scoring.hooks import TrackingUnreachableError
 
-    chain = list(_chain(error))
+    chain = list(error_chain(error))
     project = next((e for e in chain if isinstance(e, LeadScoringError)), None)
     if project is not None:
         # A tracking server that does not answer is the project's error, but a retry may find it up.
         return None if isinstance(project, TrackingUnreachableError) else project
-    if any(_transient(e) for e in chain):
+    if any(isinstance(e, _TRANSIENT_TYPES) or type(e).__name__ in _TRANSIENT_NAMES for e in chain):
         return None
     # A dataset that refused its input (a row cut short, a file that is not CSV) says so in a
     # DatasetError of its own; the outermost one names the dataset, as `kedro run` prints it.
@@ -85,36 +72,24 @@ def one_line(error: BaseException) -> str:
     return " ".join(str(error).split())
 
 
-@contextlib.contextmanager
-def _working_directory(path: Path) -> Iterator[None]:
-    # The configuration resolves the project's stores from the working directory, as `kedro run`
-    # started in the project root does; an Airflow worker starts wherever its service runs.
-    previous = Path.cwd()
-    os.chdir(path)
-    try:
-        yield
-    finally:
-        os.chdir(previous)
-
-
-def run_pipeline(pipeline_name: str, project: str | Path, env: str | None = None) -> str:
+def run_pipeline(pipeline_name: str, project: Path, env: str | None = None) -> str:
     """Run ``pipeline_name`` as `kedro run --pipeline` would; return its retraining alert's line.
 
     The line is "" when the run raised none: Airflow keeps no XCom of a None, and the tasks that
     read it would log "XCom not found" errors.
-
-    A validation stop fails the task without retries, its line first in the task's log; any
-    other error is left to Airflow's retries.
     """
     from airflow.sdk.exceptions import AirflowFailException
 
     from lead_scoring.errors import RetrainingAlertError
 
-    project = Path(project)
-    with _working_directory(project):
+    # The configuration resolves the project's stores from the working directory, as `kedro run`
+    # started in the project root does; an Airflow worker starts wherever its service runs.
+    with contextlib.chdir(project):
         from kedro.framework.project import configure_logging, pipelines
         from kedro.framework.session import KedroSession
         from kedro.framework.startup import bootstrap_project
+
+        from lead_scoring.cli import error_chain
 
         # Kedro set its logging up when the package was first imported, in the worker's folder:
         # the project's own configuration applies from here on, as under `kedro run`.
@@ -134,10 +109,10 @@ def run_pipeline(pipeline_name: str, project: str | Path, env: str | None = None
             with session:
                 session.run(pipeline_names=[pipeline_name])
         except Exception as error:
-            alert = next((e for e in _chain(error) if isinstance(e, RetrainingAlertError)), None)
-            if alert is not None:
-                logger.warning("%s", one_line(alert))
-                return one_line(alert)
+            alerts = [e for e in error_chain(error) if isinstance(e, RetrainingAlertError)]
+            if alerts:
+                logger.warning("%s", one_line(alerts[0]))
+                return one_line(alerts[0])
             stop = validation_stop(error)
             if stop is None:
                 raise
@@ -158,8 +133,8 @@ def retrain_reason(
     request within the last ``cooldown_days`` already did."""
     from airflow.sdk.exceptions import AirflowSkipException
 
-    raised = [alert for alert in alerts if alert]
-    if not raised:
+    reason = " ".join(alert for alert in alerts if alert)
+    if not reason:
         raise AirflowSkipException("No retraining alert: nothing to request.")
     now = now or datetime.now(UTC)
     if last_request is not None and now - last_request < timedelta(days=cooldown_days):
@@ -168,7 +143,6 @@ def retrain_reason(
             f"{cooldown_days:g}-day cooldown (retrain_cooldown_days in conf/base/airflow.yml): "
             "not requested again."
         )
-    reason = " ".join(raised)
     logger.info("Requesting a retrain of the champion: %s", reason)
     return reason
 
@@ -183,9 +157,8 @@ def raise_alerts(alerts: Sequence[str | None]) -> None:
     """Fail at once with the run's retraining alerts, so that a person sees them; else skip."""
     from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-    raised = [alert for alert in alerts if alert]
-    if not raised:
+    line = " ".join(alert for alert in alerts if alert)
+    if not line:
         raise AirflowSkipException("No alert.")
-    line = " ".join(raised)
     logger.error("%s", textwrap.fill(line, _LOG_WIDTH, break_long_words=False))
     raise AirflowFailException(line)

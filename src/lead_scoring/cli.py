@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
+from collections.abc import Iterator
 from typing import Any, cast
 
 import click
@@ -15,26 +14,27 @@ from lead_scoring.quiet import silence_known_noise
 from lead_scoring.store.errors import StoreBusyError
 
 
-def _explained_cause(error: BaseException | None) -> BaseException | None:
-    """The first error in the chain whose message is written for a user."""
+def error_chain(error: BaseException | None) -> Iterator[BaseException]:
+    """The error, then the errors it was raised from or while handling, outermost first."""
+    # Kedro wraps a dataset's errors in DatasetError `from` the original, and the catalog wraps
+    # that again with the dataset's name: the whole chain is read.
     seen = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))
-        if isinstance(error, LeadScoringError | DatasetError):
-            return error
+        yield error
         error = error.__cause__ or error.__context__
-    return None
 
 
-# Click types a command's callback as optional; Kedro's `run` always has one.
-_kedro_run_callback = cast(Callable[..., Any], kedro_run.callback)
+def _explained_cause(error: BaseException | None) -> BaseException | None:
+    """The first error in the chain whose message is written for a user."""
+    explained = (e for e in error_chain(error) if isinstance(e, LeadScoringError | DatasetError))
+    return next(explained, None)
 
 
-@functools.wraps(_kedro_run_callback)
 def _run(*args, **kwargs):
     silence_known_noise()
     try:
-        return _kedro_run_callback(*args, **kwargs)
+        return kedro_run.callback(*args, **kwargs)
     except StoreBusyError as error:
         # Another run holds the store: nothing is wrong, and the next run catches up.
         click.echo(str(error))
@@ -51,9 +51,9 @@ def cli() -> None:
     """Command line tools for lead_scoring."""
 
 
-cli.add_command(
-    click.Command(name="run", params=kedro_run.params, callback=_run, help=kedro_run.help)
-)
+# `run`: the command `python -m lead_scoring` (Kedro's find_run_command) runs too.
+run = click.Command(name="run", params=kedro_run.params, callback=_run, help=kedro_run.help)
+cli.add_command(run)
 
 
 @cli.group(name="store")
@@ -76,8 +76,7 @@ def upgrade(env: str | None) -> None:
     bootstrap_project(Path.cwd())
     try:
         with KedroSession.create(env=env) as session:
-            context = cast(Any, session).load_context()
-            dataset = context.catalog.get("lead_store")
+            dataset = cast(Any, session).load_context().catalog.get("lead_store")
         # Upgrading takes the store's lock: never beside a run that writes it.
         lead_store = LeadStore(dataset.url, upgrade=True, lock_timeout=dataset.lock_timeout)
     except (LeadScoringError, DatasetError, StoreBusyError) as error:

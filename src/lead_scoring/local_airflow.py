@@ -37,8 +37,6 @@ SERVICES = {
     "dag-processor": ("dag-processor",),
     "triggerer": ("triggerer", "--skip-serve-logs"),
 }
-# Seconds the services get to finish their work and exit before they are killed.
-STOP_TIMEOUT = 30.0
 
 
 def settings(home: Path, dags_folder: Path = DAGS_FOLDER) -> dict[str, str]:
@@ -80,8 +78,8 @@ def admin_password(home: Path) -> str:
     return passwords[ADMIN]
 
 
-def stop_descendants(timeout: float = STOP_TIMEOUT) -> None:
-    """Terminate every process this one started, theirs too, and kill those still up after."""
+def stop_descendants(timeout: float = 30.0) -> None:
+    """Terminate every process this one started, theirs too; kill those up ``timeout`` s after."""
     # Listed before any is signalled: a service that exits first would orphan its workers, and
     # task processes run in process groups of their own, out of reach of a group signal.
     processes = psutil.Process().children(recursive=True)
@@ -96,7 +94,7 @@ def stop_descendants(timeout: float = STOP_TIMEOUT) -> None:
 
 def _relay(name: str, stream) -> None:
     for line in stream:
-        print(f"{name:<13} | {line.rstrip()}", flush=True)
+        print(f"{name:<13} | {line.decode(errors='replace').rstrip()}", flush=True)
 
 
 def _answers(host: str, port: int) -> bool:
@@ -124,8 +122,7 @@ def start(home: Path) -> int:
                 [str(_AIRFLOW), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
             )
             services[name] = service
-            lines = (line.decode(errors="replace") for line in service.stdout or ())
-            threading.Thread(target=_relay, args=(name, lines), daemon=True).start()
+            threading.Thread(target=_relay, args=(name, service.stdout), daemon=True).start()
             # Tasks report to the API server: a task started before it answers fails a try.
             while name == "api-server" and service.poll() is None and not _answers(HOST, PORT):
                 if stop.wait(1.0) or os.getppid() != parent:
@@ -144,13 +141,12 @@ def start(home: Path) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
+def main() -> int:
+    args = sys.argv[1:]
     home = Path(os.environ.get("AIRFLOW_HOME") or PROJECT_ROOT / ".airflow").resolve()
     if not args:
         return start(home)
     os.execve(_AIRFLOW, [str(_AIRFLOW), *args], {**os.environ, **settings(home)})
-    return 1  # not reached: execve replaces this process
 
 
 if __name__ == "__main__":

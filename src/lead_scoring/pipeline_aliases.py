@@ -18,7 +18,7 @@ class PipelineAliasHook:
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
-        for name in run_params.get("pipeline_names") or [run_params.get("pipeline_name")]:
+        for name in run_params["pipeline_names"] or []:
             if name in ALIASES:
                 logger.warning(
                     "`--pipeline=%s` is the old name of `--pipeline=%s`, kept for this release "

@@ -32,10 +32,7 @@ def silence_known_noise() -> None:
 
 
 def on_kedro_start() -> None:
-    """Set the filters, and define kedro-mlflow's model class before anything else imports it.
-
-    Called by `kedro` before it loads its plugins: kedro-mlflow's commands import the class.
-    """
+    """Set the filters, then import kedro-mlflow's model class, which its commands import."""
     silence_known_noise()
     # MLflow checks the class (it has no type hints) inside its own catch_warnings with a "once"
     # filter no filter of ours outranks: record the import's warnings, show all but that note.
