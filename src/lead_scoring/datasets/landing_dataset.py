@@ -43,16 +43,13 @@ class LandingFile:
                 digest.update(block)
         return digest.hexdigest()
 
-    def is_compressed(self) -> bool:
-        with self.path.open("rb") as handle:
-            start = handle.read(4)
-        return start[:2] == _GZIP_MAGIC or zipfile.is_zipfile(self.path)
-
     def ends_mid_line(self) -> bool:
         """True when a text file's last line has no line end: a writer may still be at it."""
-        if self.size == 0 or self.is_compressed():
+        if self.size == 0 or zipfile.is_zipfile(self.path):
             return False
         with self.path.open("rb") as handle:
+            if handle.read(2) == _GZIP_MAGIC:
+                return False
             handle.seek(-1, 2)
             return handle.read(1) not in (b"\n", b"\r")
 

@@ -34,9 +34,6 @@ class ScoredChunks:
     def __init__(self, folder: Path | None) -> None:
         self._files = sorted(folder.glob("*.rows.arrow")) if folder is not None else []
 
-    def __len__(self) -> int:
-        return len(self._files)
-
     def read(self, columns: Callable[[str], bool] | None = None) -> Iterator[ScoredChunk]:
         """Each chunk in turn, with the columns ``columns`` keeps; rows keep their position in
         the export as their index."""
@@ -49,9 +46,6 @@ class ScoredChunks:
             rows.index.name = None
             rejected = feather.read_table(path.with_name(path.name.replace(".rows.", ".rejected.")))
             yield ScoredChunk(rows, rejected.to_pandas())
-
-    def __iter__(self) -> Iterator[ScoredChunk]:
-        return self.read()
 
 
 class ScoredChunksDataset(AbstractDataset[ScoredChunk, ScoredChunks]):

@@ -16,15 +16,11 @@ input keep the lead's text as it was typed.
 from __future__ import annotations
 
 import pandas as pd
-from pandas.api.types import is_object_dtype, is_string_dtype
+from pandas.api.types import is_string_dtype
 
 # OWASP: "=", "+", "-", "@", tab (0x09) and carriage return (0x0D) start a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TEXT_MARK = "'"
-
-
-def _is_text(column: pd.Series) -> bool:
-    return is_object_dtype(column.dtype) or is_string_dtype(column.dtype)
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
@@ -34,7 +30,7 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """
     quoted = {}
     for name, column in frame.items():
-        if not _is_text(column):
+        if not is_string_dtype(column.dtype):  # object columns too: they may hold text
             continue
         try:
             starts = column.str.startswith(FORMULA_STARTS)
