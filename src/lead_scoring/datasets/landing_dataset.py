@@ -21,7 +21,6 @@ from kedro.io import AbstractDataset, DatasetError
 
 # Names a writer gives a file it has not finished; never read.
 TEMPORARY_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload", ".download")
-_HASH_BLOCK = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -37,11 +36,8 @@ class LandingFile:
 
     def content_hash(self) -> str:
         """SHA-256 of the bytes: what the store remembers a read by."""
-        digest = hashlib.sha256()
         with self.path.open("rb") as handle:
-            while block := handle.read(_HASH_BLOCK):
-                digest.update(block)
-        return digest.hexdigest()
+            return hashlib.file_digest(handle, "sha256").hexdigest()
 
     def ends_mid_line(self) -> bool:
         """True when a text file's last line has no line end: a writer may still be at it."""

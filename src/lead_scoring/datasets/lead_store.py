@@ -64,38 +64,31 @@ class LeadStoreDataset(AbstractDataset[ScoreBatch | list[LeadFile], LeadStore]):
         auto_upgrade: bool = True,
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        self._url = url
+        self.url = url
         self.lock_timeout = float(lock_timeout)
         self._auto_upgrade = auto_upgrade
         self.metadata = metadata
         self._store: LeadStore | None = None
 
-    @property
-    def url(self) -> str:
-        return self._url
-
-    @property
-    def store(self) -> LeadStore:
+    def load(self) -> LeadStore:
         if self._store is None:
             self._store = LeadStore(
-                self._url, upgrade=self._auto_upgrade, lock_timeout=self.lock_timeout
+                self.url, upgrade=self._auto_upgrade, lock_timeout=self.lock_timeout
             )
         return self._store
 
-    def load(self) -> LeadStore:
-        return self.store
-
     def save(self, data: ScoreBatch | list[LeadFile]) -> None:
+        store = self.load()
         try:
             if isinstance(data, ScoreBatch):
-                self.store.write_scores(data)
+                store.write_scores(data)
             else:
                 for lead_file in data:
-                    self.store.ingest_file(lead_file)
+                    store.ingest_file(lead_file)
         # pandas' read_sql wraps the driver's refusal in its own DatabaseError.
         except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as error:
             raise DatasetError(
-                f"The lead store at {describe_url(self._url)} refused the write, so nothing of "
+                f"The lead store at {describe_url(self.url)} refused the write, so nothing of "
                 f"it was stored: {str(error).splitlines()[0]}"
             ) from error
 
@@ -103,7 +96,7 @@ class LeadStoreDataset(AbstractDataset[ScoreBatch | list[LeadFile], LeadStore]):
         return True
 
     def _describe(self) -> dict[str, Any]:
-        return {"url": describe_url(self._url)}
+        return {"url": describe_url(self.url)}
 
 
 class DueLeads:

@@ -30,7 +30,6 @@ from lead_scoring.datasets.publish import write_atomically
 
 logger = logging.getLogger(__name__)
 
-_CANDIDATE_DELIMITERS = ",;\t|"
 # Lines of the export that are no lead's record: (line, lead id, reason), in ``attrs``.
 REJECTED_LINES = "rejected_lines"
 # The file line each lead's record starts on, in row order (a ``RecordLines``), in ``attrs``.
@@ -80,7 +79,7 @@ def record_lines(raw: pd.DataFrame) -> np.ndarray:
 
 def sniff_delimiter(header_line: str) -> str:
     """Pick the delimiter that splits the header into the most fields."""
-    counts = {sep: header_line.count(sep) for sep in _CANDIDATE_DELIMITERS}
+    counts = {sep: header_line.count(sep) for sep in ",;\t|"}
     return max(counts, key=counts.__getitem__) if max(counts.values()) else ","
 
 
@@ -144,9 +143,10 @@ class LeadExport:
 
     def read(self, rows: int) -> Iterator[ExportChunk]:
         """Leads ``rows`` at a time, indexed by position among the export's leads."""
-        tables: list[pa.Table] = []
-        lines: list[np.ndarray] = []
-        rejected: list = []
+        # Empty to start with, so the export's one chunk is made the same way with no lead.
+        tables = [pa.table({name: pa.array([], pa.string()) for name in self._columns})]
+        lines: list[np.ndarray] = [np.empty(0, dtype=np.int64)]
+        rejected: list[RejectedLine] = []
         pending, offset = 0, 0
         for block in self._scanner.blocks():
             rejected += block.rejected
@@ -161,9 +161,7 @@ class LeadExport:
                 tables, lines = [table.slice(rows)], [all_lines[rows:]]
                 pending -= rows
         if pending or rejected or offset == 0:
-            table = pa.concat_tables(tables) if tables else None
-            all_lines = np.concatenate(lines) if lines else np.empty(0, dtype=np.int64)
-            yield self._chunk(table, all_lines, offset, rejected)
+            yield self._chunk(pa.concat_tables(tables), np.concatenate(lines), offset, rejected)
         if self._scanner.decoded_lines:
             decoded = self._scanner.decoded_lines
             logger.warning(
@@ -202,12 +200,11 @@ class LeadExport:
             )
         return table
 
-    def _chunk(self, table, lines, offset, rejected) -> ExportChunk:
-        if table is None:
-            frame = pd.DataFrame({name: pd.Series([], dtype=_TEXT) for name in self._names})
-        else:
-            frame = table.to_pandas(types_mapper=lambda _: _TEXT)
-            frame.columns = self._names
+    def _chunk(
+        self, table: pa.Table, lines: np.ndarray, offset: int, rejected: list[RejectedLine]
+    ) -> ExportChunk:
+        frame = table.to_pandas(types_mapper=lambda _: _TEXT)
+        frame.columns = self._names
         frame.index = pd.RangeIndex(offset, offset + len(frame))
         return ExportChunk(frame, lines, _rejected_frame(rejected))
 

@@ -86,17 +86,13 @@ class ScoredChunksDataset(AbstractDataset[ScoredChunk, ScoredChunks]):
     def _exists(self) -> bool:
         return self._staged is not None
 
-    def _release(self) -> None:
-        self.discard()
-
-    def commit(self) -> None:
-        """Nothing to publish: the chunks are the run's scratch."""
-        self.discard()
-
     def discard(self) -> None:
+        """Delete the chunks: they are the run's scratch, never published."""
         if self._staged is not None:
             self._staged.discard()
         self._staged, self._saved = None, 0
+
+    commit = _release = discard
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": str(self._filepath)}
