@@ -163,45 +163,36 @@ class ExportScanner:
         self.fallback: str | None = None
         self.decoded_lines: list[int] = []
 
-    def _utf8_blocks(self) -> Iterator[bytes]:
-        # A gzip or one-file zip delivery is decompressed as it is read.
-        with open_export(self.path) as stream:
-            if self.encoding == "utf-16":
-                # Spreadsheets' "Unicode text": small files, transcoded whole.
-                yield io.TextIOWrapper(stream, encoding="utf-16", newline="").read().encode()
-                return
-            while block := stream.read(SCAN_BLOCK_BYTES):
-                yield block
-
     def blocks(self) -> Iterator[ScannedBlock]:
         """The export as blocks of accepted records and rejected lines, in file order."""
-        # ``carry``: bytes not scanned yet, starting on line ``first_line``: a quoted record that
-        # may close in the next block (its ``deferred`` whole lines), then a line the block cut.
-        carry, first_line, deferred, header_done = b"", 1, 0, False
-        blocks = self._utf8_blocks()
-        block = next(blocks, b"")
-        while True:
-            following = next(blocks, None)
-            last = following is None
-            data = carry + block
-            if not header_done:
-                end = data.find(b"\n")
-                if end < 0 and following is not None:
-                    carry, block = data, following
-                    continue
-                data = b"" if end < 0 else data[end + 1 :]
-                header_done, first_line = True, 2
-            cut = len(data) if last else data.rfind(b"\n", deferred) + 1
-            if cut:
-                scanned, rest = self._scan(data[:cut], first_line, last)
-                yield scanned
-                deferred = cut - rest if rest else 0
-                cut = rest or cut
-                first_line += data.count(b"\n", 0, cut)
-            carry = data[cut:]
-            if following is None:
-                return
-            block = following
+        # A gzip or one-file zip delivery is decompressed as it is read.
+        with open_export(self.path) as stream:
+            size = SCAN_BLOCK_BYTES
+            if self.encoding == "utf-16":
+                # Spreadsheets' "Unicode text": small files, transcoded and scanned whole.
+                text = io.TextIOWrapper(stream, encoding="utf-16", newline="").read()
+                stream, size = io.BytesIO(text.encode()), -1
+            header = stream.readline()  # checked by ``read_header``
+            # ``carry``: bytes not scanned yet, starting on line ``first_line``: a quoted record
+            # that may close in the next block (its ``deferred`` whole lines), then a line the
+            # block cut. Blocks end at multiples of ``size`` from the file's start, header and all.
+            carry, first_line, deferred = b"", 2, 0
+            block = stream.read(-len(header) % size)
+            while True:
+                following = stream.read(size)
+                last = not following
+                data = carry + block
+                cut = len(data) if last else data.rfind(b"\n", deferred) + 1
+                if cut:
+                    scanned, rest = self._scan(data[:cut], first_line, last)
+                    yield scanned
+                    deferred = cut - rest if rest else 0
+                    cut = rest or cut
+                    first_line += data.count(b"\n", 0, cut)
+                carry = data[cut:]
+                if last:
+                    return
+                block = following
 
     def _lead_id(self, line: bytes) -> str | None:
         if self.id_position is None:
