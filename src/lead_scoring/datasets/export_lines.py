@@ -21,9 +21,8 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 from kedro.io import DatasetError
@@ -127,17 +126,15 @@ def read_header(path: Path) -> tuple[str, str]:
         return encoding, text.readline()
 
 
-@dataclass
-class RejectedLine:
-    """A physical line that is no lead's record, and why."""
+class RejectedLine(NamedTuple):
+    """A physical line that is no lead's record, and why: a row of ``REJECTED_COLUMNS``."""
 
     line: int
     lead_id: str | None
     reason: str
 
 
-@dataclass
-class ScannedBlock:
+class ScannedBlock(NamedTuple):
     """Records of a stretch of the file as UTF-8 CSV text, each with its first line's number."""
 
     text: bytes

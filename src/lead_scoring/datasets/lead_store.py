@@ -1,10 +1,5 @@
-"""Kedro datasets over the lead store (``lead_scoring.store``).
-
-``LeadStoreDataset`` loads the store's repository and saves score batches; ingest writes each
-landing file through the loaded repository, one transaction per file. ``DueLeads`` hands the
-stored leads a model version is due to score to batch scoring, read as an export is read.
-``LabelChangesDataset`` is what train_from_store reads and marks of the store's label changes.
-"""
+"""Kedro datasets over the lead store (``lead_scoring.store``), and the stored leads due for
+scoring (``DueLeads``), read as an export is read."""
 
 from __future__ import annotations
 
@@ -18,7 +13,7 @@ from kedro.io import AbstractDataset, DatasetError
 
 from lead_scoring.contract import INDEX_COLUMN, LEAD_ID
 from lead_scoring.datasets.raw_leads_dataset import REJECTED_COLUMNS, ExportChunk
-from lead_scoring.store import LeadFile, LeadStore, ScoreBatch, content_hashes, now_utc
+from lead_scoring.store import LeadFile, LeadStore, ScoreBatch, now_utc
 from lead_scoring.store.repository import describe_url
 from lead_scoring.store.tables import (
     BOOKKEEPING_COLUMNS,
@@ -26,7 +21,6 @@ from lead_scoring.store.tables import (
     MODEL_NAME,
     MODEL_VERSION,
     SCORE_COLUMNS,
-    SOURCE_FILE,
 )
 
 __all__ = [
@@ -36,13 +30,11 @@ __all__ = [
     "MODEL_NAME",
     "MODEL_VERSION",
     "SCORE_COLUMNS",
-    "SOURCE_FILE",
     "LabelChangesDataset",
     "LeadFile",
     "LeadStore",
     "LeadStoreDataset",
     "ScoreBatch",
-    "content_hashes",
     "now_utc",
 ]
 

@@ -1,8 +1,7 @@
 """Raw lead exports as marketing tools send them, every cell read as text: the one reader.
 
-``RawLeadsDataset`` is the entry point. ``load()`` returns the whole export as a frame, or, with
-``chunked: true``, a ``LeadExport`` that reads it ``rows`` leads at a time so scoring memory
-stays flat. Both go through ``LeadExport.read``, over the line scan of ``export_lines``.
+``RawLeadsDataset`` loads an export whole, or chunked; both through ``LeadExport.read``, over the
+line scan of ``export_lines``.
 """
 
 from __future__ import annotations
@@ -94,8 +93,7 @@ class ExportChunk(NamedTuple):
 def _rejected_frame(rejected: list[RejectedLine]) -> pd.DataFrame:
     if not rejected:
         return _NO_REJECTED.copy()
-    rows = [(r.line, r.lead_id, r.reason) for r in rejected]
-    return pd.DataFrame(rows, columns=REJECTED_COLUMNS).astype({"line": "int64"})
+    return pd.DataFrame(rejected, columns=REJECTED_COLUMNS).astype({"line": "int64"})
 
 
 # Nearly every chunk rejects no line: its empty frame is built once and copied (1.5 ms a
