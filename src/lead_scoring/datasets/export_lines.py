@@ -106,8 +106,6 @@ def open_export(path: Path) -> Iterator[BinaryIO]:
             archive.open(_zip_member(path, archive)) as stream,
         ):
             yield stream  # type: ignore[misc]
-    except UnreadableExportError:
-        raise
     except ARCHIVE_ERRORS as error:
         detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise UnreadableExportError(
@@ -199,6 +197,10 @@ class ExportScanner:
             return None
         return fields[self.id_position].strip().strip('"') or None
 
+    def _records(self, data: bytes) -> Iterator[list[str]]:
+        text = data.decode("utf-8", errors="replace")
+        return csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter)
+
     def _width_error(self, number: int, fields: list[str]) -> DatasetError:
         return DatasetError(
             f"Lead export '{self.path}' line {number} has {len(fields)} field(s) where the "
@@ -265,10 +267,7 @@ class ExportScanner:
                 )
                 position += 1
                 continue
-            record = region[starts[opening] : content_ends[closing]].decode(
-                "utf-8", errors="replace"
-            )
-            fields = next(csv.reader(io.StringIO(record, newline=""), delimiter=self.delimiter), [])
+            fields = next(self._records(region[starts[opening] : content_ends[closing]]), [])
             # The signature of a stray quote: every line it swallowed is a whole row on its own.
             # A quoted value that really holds a line break leaves its lines short of a row.
             whole_rows = all(delims[i] + 1 == self.width for i in range(opening, closing + 1))
@@ -309,12 +308,7 @@ class ExportScanner:
             fields = text(i).decode("utf-8", errors="replace").split(self.delimiter)
             raise self._width_error(int(numbers[i]), fields)
         for i in np.flatnonzero(plain & (quotes > 0)).tolist():
-            records = list(
-                csv.reader(
-                    io.StringIO(text(i).decode("utf-8", errors="replace"), newline=""),
-                    delimiter=self.delimiter,
-                )
-            )
+            records = list(self._records(text(i)))
             if len(records) != 1 or len(records[0]) != self.width:
                 raise self._width_error(int(numbers[i]), records[0] if records else [])
 

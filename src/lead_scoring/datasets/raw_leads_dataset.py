@@ -63,8 +63,6 @@ class RecordLines:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, RecordLines) and np.array_equal(self.lines, other.lines)
 
-    __hash__ = None  # type: ignore[assignment]
-
 
 def record_lines(raw: pd.DataFrame) -> np.ndarray:
     """Each row's file line: as the reader found it, else one line per row after the header."""
@@ -160,8 +158,7 @@ class LeadExport:
                 pending -= rows
         if pending or rejected or offset == 0:
             yield self._chunk(pa.concat_tables(tables), np.concatenate(lines), offset, rejected)
-        if self._scanner.decoded_lines:
-            decoded = self._scanner.decoded_lines
+        if decoded := self._scanner.decoded_lines:
             logger.warning(
                 "%d line(s) of %s are not UTF-8 and were read as %s (first: line %d).",
                 len(decoded),

@@ -72,12 +72,9 @@ class ScoredChunksDataset(AbstractDataset[ScoredChunk, ScoredChunks]):
             self._staged = Staged(self._filepath, folder=True)
         stem = self._staged.path / f"{self._saved:06d}"
         rows = data.rows.rename_axis(ROW).reset_index()
-        write = {"compression": "uncompressed"}
-        feather.write_feather(
-            pa.Table.from_pandas(rows, preserve_index=False), f"{stem}.rows.arrow", **write
-        )
-        rejected = pa.Table.from_pandas(data.rejected, preserve_index=False)
-        feather.write_feather(rejected, f"{stem}.rejected.arrow", **write)
+        for part, frame in (("rows", rows), ("rejected", data.rejected)):
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            feather.write_feather(table, f"{stem}.{part}.arrow", compression="uncompressed")
         self._saved += 1
 
     def load(self) -> ScoredChunks:
