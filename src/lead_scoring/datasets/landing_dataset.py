@@ -19,9 +19,10 @@ from typing import Any
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 
+from lead_scoring.datasets.export_lines import GZIP_MAGIC
+
 # Names a writer gives a file it has not finished; never read.
 TEMPORARY_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload", ".download")
-_GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class LandingFile:
         if self.size == 0 or zipfile.is_zipfile(self.path):
             return False
         with self.path.open("rb") as handle:
-            if handle.read(2) == _GZIP_MAGIC:
+            if handle.read(2) == GZIP_MAGIC:
                 return False
             handle.seek(-1, 2)
             return handle.read(1) not in (b"\n", b"\r")

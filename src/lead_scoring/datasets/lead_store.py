@@ -13,30 +13,9 @@ from kedro.io import AbstractDataset, DatasetError
 
 from lead_scoring.contract import INDEX_COLUMN, LEAD_ID
 from lead_scoring.datasets.raw_leads_dataset import REJECTED_COLUMNS, ExportChunk
-from lead_scoring.store import LeadFile, LeadStore, ScoreBatch, now_utc
+from lead_scoring.store import LeadFile, LeadStore, ScoreBatch
 from lead_scoring.store.repository import describe_url
-from lead_scoring.store.tables import (
-    BOOKKEEPING_COLUMNS,
-    CONTENT_HASH,
-    MODEL_NAME,
-    MODEL_VERSION,
-    SCORE_COLUMNS,
-)
-
-__all__ = [
-    "BOOKKEEPING_COLUMNS",
-    "CONTENT_HASH",
-    "DueLeads",
-    "MODEL_NAME",
-    "MODEL_VERSION",
-    "SCORE_COLUMNS",
-    "LabelChangesDataset",
-    "LeadFile",
-    "LeadStore",
-    "LeadStoreDataset",
-    "ScoreBatch",
-    "now_utc",
-]
+from lead_scoring.store.tables import BOOKKEEPING_COLUMNS
 
 
 class LeadStoreDataset(AbstractDataset[ScoreBatch | list[LeadFile], LeadStore]):
