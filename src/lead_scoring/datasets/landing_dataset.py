@@ -59,9 +59,8 @@ class LandingFile:
 def is_landing_export(relative: Path, suffixes: Sequence[str]) -> bool:
     """An export to read: a listed suffix in any case, no hidden or temporary name."""
     name = relative.name.lower()
-    if any(part.startswith((".", "~$")) for part in relative.parts):
-        return False
-    if name.endswith(TEMPORARY_SUFFIXES):
+    hidden = any(part.startswith((".", "~$")) for part in relative.parts)
+    if hidden or name.endswith(TEMPORARY_SUFFIXES):
         return False
     return name.endswith(tuple(suffix.lower() for suffix in suffixes))
 

@@ -41,15 +41,20 @@ class LeadStoreDataset(AbstractDataset[ScoreBatch | list[LeadFile], LeadStore]):
         self.metadata = metadata
         self._store: LeadStore | None = None
 
-    def load(self) -> LeadStore:
+    @property
+    def store(self) -> LeadStore:
+        """The store, opened on first use (``StoreLockHook`` takes its lock before the run)."""
         if self._store is None:
             self._store = LeadStore(
                 self.url, upgrade=self._auto_upgrade, lock_timeout=self.lock_timeout
             )
         return self._store
 
+    def load(self) -> LeadStore:
+        return self.store
+
     def save(self, data: ScoreBatch | list[LeadFile]) -> None:
-        store = self.load()
+        store = self.store
         try:
             if isinstance(data, ScoreBatch):
                 store.write_scores(data)
