@@ -52,8 +52,7 @@ class LandingFile:
 
     def load(self) -> pd.DataFrame:
         config = self.dataset if isinstance(self.dataset, dict) else {"type": self.dataset}
-        reader = AbstractDataset.from_config(self.name, {**config, "filepath": str(self.path)})
-        return reader.load()
+        return AbstractDataset.from_config(self.name, {**config, "filepath": str(self.path)}).load()
 
 
 def is_landing_export(relative: Path, suffixes: Sequence[str]) -> bool:

@@ -74,12 +74,6 @@ def record_lines(raw: pd.DataFrame) -> np.ndarray:
     return np.arange(2, len(raw) + 2, dtype=np.int64)
 
 
-def sniff_delimiter(header_line: str) -> str:
-    """Pick the delimiter that splits the header into the most fields."""
-    counts = {sep: header_line.count(sep) for sep in ",;\t|"}
-    return max(counts, key=counts.__getitem__) if max(counts.values()) else ","
-
-
 class ExportChunk(NamedTuple):
     """Leads of a stretch of the export, the file line each starts on, and the lines rejected."""
 
@@ -115,7 +109,8 @@ class LeadExport:
         encoding, header = read_header(path)
         if not header.strip():
             raise DatasetError(f"Lead export '{path}' is empty: it has no header row.")
-        self.path, self.delimiter = path, sniff_delimiter(header)
+        # The delimiter that splits the header most; a comma on a tie or for a one-column file.
+        self.path, self.delimiter = path, max(",;\t|", key=header.count)
         line = header.rstrip("\r\n").lstrip("\ufeff")
         names = next(csv.reader([line], delimiter=self.delimiter), [])
         stripped = [name.strip() for name in names]

@@ -35,8 +35,7 @@ class ScoredChunks:
         self._files = sorted(folder.glob("*.rows.arrow")) if folder is not None else []
 
     def read(self, columns: Callable[[str], bool] | None = None) -> Iterator[ScoredChunk]:
-        """Each chunk in turn, with the columns ``columns`` keeps; rows keep their position in
-        the export as their index."""
+        """Each chunk in turn with the columns ``columns`` keeps, indexed by position in the export."""
         for path in self._files:
             table = feather.read_table(path, memory_map=True)
             if columns is not None:
