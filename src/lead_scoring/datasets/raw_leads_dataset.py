@@ -113,9 +113,9 @@ class LeadExport:
         self.path, self.delimiter = path, max(",;\t|", key=header.count)
         line = header.rstrip("\r\n").lstrip("\ufeff")
         names = next(csv.reader([line], delimiter=self.delimiter), [])
-        stripped = [name.strip() for name in names]
-        for second, name in enumerate(stripped, start=1):
-            first = stripped.index(name) + 1
+        positions: dict[str, int] = {}  # each name's first, linear in a hostile header's width
+        for second, name in enumerate((name.strip() for name in names), start=1):
+            first = positions.setdefault(name, second)
             if name and first != second:
                 raise DatasetError(
                     f"Lead export '{path}' has the column '{name}' twice (columns {first} and "
