@@ -10,11 +10,8 @@ from lead_scoring.errors import LeadScoringError
 
 
 class LeadDataError(LeadScoringError, MlflowException):
-    """The leads sent are unusable as a whole.
-
-    Also an ``MlflowException`` with a 400 code, so the served model answers ``400 BAD_REQUEST``
-    with this message alone: any other error is answered with the server's stack trace.
-    """
+    """The leads sent are unusable as a whole: the served model answers 400 with this message
+    alone, where any other error is answered with the server's stack trace."""
 
     def __init__(self, message: str) -> None:
         MlflowException.__init__(self, message, error_code=BAD_REQUEST)

@@ -67,3 +67,32 @@ def test_the_reader_modules_import_no_dataset_that_imports_them():
 
     source = export_lines.__loader__.get_source(export_lines.__name__)
     assert "raw_leads_dataset" not in source and "lead_scoring.datasets" not in source
+
+
+@pytest.mark.parametrize("block_bytes", [41, 64, 97])
+def test_the_scan_reads_the_same_whatever_the_block_size(tmp_path, monkeypatch, block_bytes):
+    """Lines, quoted line breaks and stray quotes cut by a block's end read as in one block.
+
+    Blocks longer than any one record, as 4 MiB blocks always are.
+    """
+    import lead_scoring.datasets.export_lines as export_lines
+
+    path = tmp_path / "hostile.csv"
+    path.write_bytes(
+        b'lead_id,city,notes\n1,Lisbon,plain\n2,Porto,"spans\ntwo lines"\n\n'
+        b'3,S\xe3o Paulo,cp1252\n4,Braga,"stray\n5,Faro,quote"\n'
+        b'6,Evora,"closed ""quoted"" value"\r\n7,Beja,"three\nline\nvalue"\n8,Viseu,last'
+    )
+
+    def read() -> tuple:
+        leads = RawLeadsDataset(filepath=str(path)).load()
+        return leads, leads.attrs["record_lines"].lines.tolist(), leads.attrs["rejected_lines"]
+
+    whole, whole_lines, whole_rejected = read()
+    monkeypatch.setattr(export_lines, "SCAN_BLOCK_BYTES", block_bytes)
+    cut, cut_lines, cut_rejected = read()
+    pd.testing.assert_frame_equal(cut, whole)
+    assert whole["lead_id"].tolist() == ["1", "2", "3", "6", "7", "8"]
+    assert cut_lines == whole_lines == [2, 3, 6, 9, 10, 13]
+    assert [line for line, _, _ in cut_rejected] == [line for line, _, _ in whole_rejected]
+    assert [line for line, _, _ in whole_rejected] == [5, 7, 8]

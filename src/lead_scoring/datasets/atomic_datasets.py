@@ -34,7 +34,7 @@ class _SavedAtomically:
             )
         super().__init__(filepath=filepath, **kwargs)  # type: ignore[call-arg]
         self._protocol_and_path = get_protocol_and_path(str(filepath))
-        self._arguments = {key: value for key, value in kwargs.items() if key != "version"}
+        self._arguments = kwargs  # "version", if given, is None
 
     def save(self, data: Any) -> None:
         protocol, path = self._protocol_and_path

@@ -55,7 +55,10 @@ class DriftHistoryDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     def _append(self, data: pd.DataFrame) -> None:
         # The lock file matches the staged siblings' pattern, but it is held while this runs, so
         # the clean-up of ``write_atomically`` leaves it.
-        header = self._header()
+        header = None
+        if self._filepath.exists() and self._filepath.stat().st_size:
+            with self._filepath.open(newline="", encoding="utf-8") as history:
+                header = next(csv.reader(history))
         if header is not None:
             if set(header) != set(data.columns):
                 raise DatasetError(
@@ -72,12 +75,6 @@ class DriftHistoryDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         write_atomically(
             self._filepath, lambda staged: staged.write_bytes(old + rows.getvalue().encode())
         )
-
-    def _header(self) -> list[str] | None:
-        if not self._filepath.exists() or self._filepath.stat().st_size == 0:
-            return None
-        with self._filepath.open(newline="", encoding="utf-8") as history:
-            return next(csv.reader(history))
 
     def _exists(self) -> bool:
         return self._filepath.exists()

@@ -21,13 +21,13 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 from kedro.io import DatasetError
 
+from lead_scoring.contract import INDEX_COLUMN, LEAD_ID
 from lead_scoring.errors import UnreadableExportError
 
 # Blocks of the file scanned at once; a block's masks and counters take about 6 times its size.
@@ -106,8 +106,6 @@ def open_export(path: Path) -> Iterator[BinaryIO]:
             archive.open(_zip_member(path, archive)) as stream,
         ):
             yield stream  # type: ignore[misc]
-    except UnreadableExportError:
-        raise
     except ARCHIVE_ERRORS as error:
         detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise UnreadableExportError(
@@ -126,103 +124,82 @@ def read_header(path: Path) -> tuple[str, str]:
         return encoding, text.readline()
 
 
-@dataclass
-class RejectedLine:
-    """A physical line that is no lead's record, and why."""
+class RejectedLine(NamedTuple):
+    """A physical line that is no lead's record, and why: a row of ``REJECTED_COLUMNS``."""
 
     line: int
     lead_id: str | None
     reason: str
 
 
-@dataclass
-class ScannedBlock:
+class ScannedBlock(NamedTuple):
     """Records of a stretch of the file as UTF-8 CSV text, each with its first line's number."""
 
     text: bytes
     lines: np.ndarray
-    rejected: list[RejectedLine] = field(default_factory=list)
-
-
-def detect_encoding(samples: list[bytes]) -> str | None:
-    """The encoding of lines that are not UTF-8, as charset-normalizer guesses it."""
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(b"\n".join(samples)).best()
-    return best.encoding if best is not None else None
+    rejected: list[RejectedLine]
 
 
 class ExportScanner:
     """Scans an export's lines after the header; see the module docstring."""
 
-    def __init__(
-        self, path: Path, encoding: str, delimiter: str, header: list[str], id_position: int | None
-    ) -> None:
+    def __init__(self, path: Path, encoding: str, delimiter: str, names: list[str]) -> None:
         self.path, self.encoding, self.delimiter = path, encoding, delimiter
-        self.width, self.id_position = len(header), id_position
-        self._delim = ord(delimiter)
+        self.width, self._delim = len(names), ord(delimiter)
+        stripped = [name.strip() for name in names]
+        # A rejected line is named by the lead's id: the explicit id column, else pandas' index.
+        self.id_position = (
+            stripped.index(LEAD_ID)
+            if LEAD_ID in stripped
+            else next((i for i, n in enumerate(stripped) if n in ("", INDEX_COLUMN)), None)
+        )
+        quoted = (f'"{n}"' if delimiter in n or '"' in n else n for n in names)
+        self._header_bytes = delimiter.join(quoted).encode("utf-8")
         self.fallback: str | None = None
         self.decoded_lines: list[int] = []
 
-    # --- bytes in ------------------------------------------------------------------------
-
-    def _utf8_blocks(self) -> Iterator[bytes]:
+    def blocks(self) -> Iterator[ScannedBlock]:
+        """The export as blocks of accepted records and rejected lines, in file order."""
         # A gzip or one-file zip delivery is decompressed as it is read.
         with open_export(self.path) as stream:
+            size = SCAN_BLOCK_BYTES
             if self.encoding == "utf-16":
-                # Spreadsheets' "Unicode text": small files, transcoded whole.
-                yield io.TextIOWrapper(stream, encoding="utf-16", newline="").read().encode()
-                return
-            while block := stream.read(SCAN_BLOCK_BYTES):
-                yield block
-
-    def _lines_after_header(self) -> Iterator[tuple[bytes, int, bool]]:
-        """Regions of whole lines after the header: (bytes, number of their first line, last)."""
-        carry, first_line, header_done = b"", 1, False
-        blocks = self._utf8_blocks()
-        block = next(blocks, b"")
-        while True:
-            following = next(blocks, None)
-            data = carry + block
-            if not header_done:
-                end = data.find(b"\n")
-                if end < 0 and following is not None:
-                    carry, block = data, following
-                    continue
-                data = b"" if end < 0 else data[end + 1 :]
-                header_done, first_line = True, 2
-            cut = len(data) if following is None else data.rfind(b"\n") + 1
-            if cut:
-                yield data[:cut], first_line, following is None
-                first_line += data.count(b"\n", 0, cut)
-            carry = data[cut:]
-            if following is None:
-                return
-            block = following
-
-    # --- scan ------------------------------------------------------------------------------
-
-    def blocks(self, header_bytes: bytes) -> Iterator[ScannedBlock]:
-        """The export as blocks of accepted records and rejected lines, in file order."""
-        pending, pending_line = b"", 0
-        for region, first_line, last in self._lines_after_header():
-            if pending:
-                region, first_line = pending + region, pending_line
-                pending = b""
-            block, rest = self._scan(region, first_line, header_bytes, last)
-            if rest:
-                # A quote opened near the end of the region: its record goes on in the next one.
-                pending, pending_line = region[rest:], first_line + region.count(b"\n", 0, rest)
-            yield block
+                # Spreadsheets' "Unicode text": small files, transcoded and scanned whole.
+                text = io.TextIOWrapper(stream, encoding="utf-16", newline="").read()
+                stream, size = io.BytesIO(text.encode()), -1
+            header = stream.readline()  # checked by ``read_header``
+            # ``carry``: bytes not scanned yet, starting on line ``first_line``: a quoted record
+            # that may close in the next block (its ``deferred`` whole lines), then a line the
+            # block cut. Blocks end at multiples of ``size`` from the file's start, header and all.
+            carry, first_line, deferred = b"", 2, 0
+            block = stream.read(-len(header) % size)
+            while True:
+                following = stream.read(size)
+                last = not following
+                data = carry + block
+                cut = len(data) if last else data.rfind(b"\n", deferred) + 1
+                if cut:
+                    scanned, rest = self._scan(data[:cut], first_line, last)
+                    yield scanned
+                    deferred = cut - rest if rest else 0
+                    cut = rest or cut
+                    first_line += data.count(b"\n", 0, cut)
+                carry = data[cut:]
+                if last:
+                    return
+                block = following
 
     def _lead_id(self, line: bytes) -> str | None:
         if self.id_position is None:
             return None
-        text = line.decode("utf-8", errors="replace").rstrip("\r")
-        fields = text.split(self.delimiter)
+        fields = line.decode("utf-8", errors="replace").rstrip("\r").split(self.delimiter)
         if len(fields) <= self.id_position:
             return None
         return fields[self.id_position].strip().strip('"') or None
+
+    def _records(self, data: bytes) -> Iterator[list[str]]:
+        text = data.decode("utf-8", errors="replace")
+        return csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter)
 
     def _width_error(self, number: int, fields: list[str]) -> DatasetError:
         return DatasetError(
@@ -231,14 +208,12 @@ class ExportScanner:
             "short, or a line break inside an unquoted value? Nothing was read."
         )
 
-    def _scan(
-        self, region: bytes, first_line: int, header_bytes: bytes, last: bool
-    ) -> tuple[ScannedBlock, int]:
+    def _scan(self, region: bytes, first_line: int, last: bool) -> tuple[ScannedBlock, int]:
         data = np.frombuffer(region, dtype=np.uint8)
         newlines = np.flatnonzero(data == _NEWLINE)
-        ends = newlines if len(newlines) and newlines[-1] == len(data) - 1 else None
-        if ends is None:
-            ends = np.append(newlines, len(data))
+        ends = newlines
+        if not len(newlines) or newlines[-1] != len(data) - 1:
+            ends = np.append(newlines, len(data))  # the last line has no line break
         starts = np.empty_like(ends)
         starts[0], starts[1:] = 0, ends[:-1] + 1
         has_cr = (ends > starts) & (data[np.maximum(ends - 1, 0)] == _CR)
@@ -264,13 +239,12 @@ class ExportScanner:
         replaced: dict[int, bytes] = {}
         rejected: list[RejectedLine] = []
 
-        def reject(i: int, reason: str) -> None:
-            kept[i] = False
-            raw = region[starts[i] : content_ends[i]]
-            rejected.append(RejectedLine(int(numbers[i]), self._lead_id(raw), reason))
-
         def text(i: int) -> bytes:
             return region[starts[i] : content_ends[i]]
+
+        def reject(i: int, reason: str) -> None:
+            kept[i] = False
+            rejected.append(RejectedLine(int(numbers[i]), self._lead_id(text(i)), reason))
 
         # Stray quotes first: a line with an odd number of quotes opens or closes a quoted value.
         odd = np.flatnonzero(quotes % 2 == 1)
@@ -293,10 +267,7 @@ class ExportScanner:
                 )
                 position += 1
                 continue
-            record = region[starts[opening] : content_ends[closing]].decode(
-                "utf-8", errors="replace"
-            )
-            fields = next(csv.reader(io.StringIO(record, newline=""), delimiter=self.delimiter), [])
+            fields = next(self._records(region[starts[opening] : content_ends[closing]]), [])
             # The signature of a stray quote: every line it swallowed is a whole row on its own.
             # A quoted value that really holds a line break leaves its lines short of a row.
             whole_rows = all(delims[i] + 1 == self.width for i in range(opening, closing + 1))
@@ -324,8 +295,8 @@ class ExportScanner:
                 "lead: a value pasted whole into a cell?",
             )
         plain &= kept
-        for i in np.flatnonzero(plain & (lengths == len(header_bytes))).tolist():
-            if text(i).lstrip(_UTF8_BOM) == header_bytes:
+        for i in np.flatnonzero(plain & (lengths == len(self._header_bytes))).tolist():
+            if text(i).lstrip(_UTF8_BOM) == self._header_bytes:
                 reject(i, "the header line, repeated: no lead")
         plain &= kept
         no_quotes = plain & (quotes == 0)
@@ -337,88 +308,77 @@ class ExportScanner:
             fields = text(i).decode("utf-8", errors="replace").split(self.delimiter)
             raise self._width_error(int(numbers[i]), fields)
         for i in np.flatnonzero(plain & (quotes > 0)).tolist():
-            records = list(
-                csv.reader(
-                    io.StringIO(text(i).decode("utf-8", errors="replace"), newline=""),
-                    delimiter=self.delimiter,
-                )
-            )
+            records = list(self._records(text(i)))
             if len(records) != 1 or len(records[0]) != self.width:
                 raise self._width_error(int(numbers[i]), records[0] if records else [])
 
-        self._decode(region, starts, content_ends, numbers, kept, replaced, rejected, last)
-        rejected.sort(key=lambda r: r.line)
-        return self._kept_text(
-            region, starts, ends, kept, replaced, numbers, record_start, rejected
-        ), rest
-
-    def _decode(self, region, starts, content_ends, numbers, kept, replaced, rejected, last):
-        """Lines that are not UTF-8: decoded with the file's detected encoding, else rejected."""
-        try:
-            region.decode("utf-8")
-            return
-        except UnicodeDecodeError:
-            pass
-        bad = []
-        for i in np.flatnonzero(kept):
-            line = region[starts[i] : content_ends[i]]
-            if line.isascii():
-                continue
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError:
-                bad.append(i)
-        if not bad:
-            return
-        if self.fallback is None:
-            samples = [region[starts[i] : content_ends[i]] for i in bad]
-            # Exports that are not UTF-8 come from Windows spreadsheets, as cp1252, in the
-            # Western locales this data is written in; a guess from a few short lines is less
-            # sure (charset-normalizer takes 'são' in cp1252 for cp1250, 'său').
-            if all(_decodes(sample, "cp1252") for sample in samples):
-                self.fallback = "cp1252"
-            else:
-                self.fallback = detect_encoding(samples)
-        for i in bad:
-            line = region[starts[i] : content_ends[i]]
-            try:
-                if self.fallback is None:
-                    raise UnicodeDecodeError("utf-8", line, 0, 1, "no encoding detected")
-                replaced[i] = line.decode(self.fallback).encode("utf-8")
-                self.decoded_lines.append(int(numbers[i]))
-            except (UnicodeDecodeError, LookupError):
-                kept[i] = False
-                position = next(p for p in range(len(line)) if not _decodes(line[: p + 1], "utf-8"))
-                rejected.append(
-                    RejectedLine(
-                        int(numbers[i]),
-                        self._lead_id(line),
+        if not _is_utf8(region):
+            bad = [i for i in np.flatnonzero(kept).tolist() if not _is_utf8(text(i))]
+            if bad and self.fallback is None:
+                self.fallback = _guess_encoding([text(i) for i in bad])
+            for i in bad:
+                try:
+                    # With no encoding detected, UTF-8 fails again and the line is rejected.
+                    replaced[i] = text(i).decode(self.fallback or "utf-8").encode("utf-8")
+                    self.decoded_lines.append(int(numbers[i]))
+                except (UnicodeDecodeError, LookupError):
+                    line = text(i)
+                    position = next(p for p in range(len(line)) if not _decodes(line[: p + 1]))
+                    reject(
+                        i,
                         f"byte 0x{line[position]:02x} at position {position + 1} is not UTF-8 "
                         f"nor {self.fallback or 'any encoding detected'}: the line cannot be "
                         "read as text",
                     )
-                )
-
-    def _kept_text(self, region, starts, ends, kept, replaced, numbers, record_start, rejected):
-        if kept.all() and not replaced:
-            text = region if region.endswith(b"\n") else region + b"\n"
-        else:
-            # Runs of kept lines are copied whole: the odd line costs Python time, not the rest.
-            verbatim = kept.copy()
-            verbatim[list(replaced)] = False
-            edges = np.flatnonzero(np.diff(np.concatenate([[False], verbatim, [False]])))
-            pieces = [
-                (int(a), region[starts[a] : ends[b - 1] + 1])
-                for a, b in zip(edges[::2], edges[1::2], strict=True)
-            ]
-            pieces += [(int(i), line + b"\n") for i, line in replaced.items()]
-            text = b"".join(piece for _, piece in sorted(pieces, key=lambda p: p[0]))
-            if text and not text.endswith(b"\n"):
-                text += b"\n"
-        return ScannedBlock(text, numbers[kept & record_start].astype(np.int64), rejected)
+        rejected.sort(key=lambda r: r.line)
+        text_kept = _kept_text(region, starts, ends, kept, replaced)
+        return ScannedBlock(
+            text_kept, numbers[kept & record_start].astype(np.int64), rejected
+        ), rest
 
 
-def _decodes(data: bytes, encoding: str) -> bool:
+def _kept_text(
+    region: bytes, starts: np.ndarray, ends: np.ndarray, kept: np.ndarray, replaced: dict
+) -> bytes:
+    """The kept lines of ``region``, each ending in a line break, ``replaced`` ones transcoded."""
+    if kept.all() and not replaced:
+        return region if region.endswith(b"\n") else region + b"\n"
+    # Runs of kept lines are copied whole: the odd line costs Python time, not the rest.
+    verbatim = kept.copy()
+    verbatim[list(replaced)] = False
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], verbatim, [False]])))
+    pieces = [
+        (int(a), region[starts[a] : ends[b - 1] + 1])
+        for a, b in zip(edges[::2], edges[1::2], strict=True)
+    ]
+    pieces += [(int(i), line + b"\n") for i, line in replaced.items()]
+    text = b"".join(piece for _, piece in sorted(pieces, key=lambda p: p[0]))
+    return text if not text or text.endswith(b"\n") else text + b"\n"
+
+
+def _guess_encoding(samples: list[bytes]) -> str | None:
+    """The encoding of lines that are not UTF-8."""
+    # Exports that are not UTF-8 come from Windows spreadsheets, as cp1252, in the Western
+    # locales this data is written in; charset-normalizer's guess from a few short lines is less
+    # sure (it takes 'são' in cp1252 for cp1250, 'său').
+    if all(_decodes(sample, "cp1252") for sample in samples):
+        return "cp1252"
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(b"\n".join(samples)).best()
+    return best.encoding if best is not None else None
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _decodes(data: bytes, encoding: str = "utf-8") -> bool:
+    """True when ``data`` decodes, or would with more bytes: it is a whole line's prefix."""
     try:
         data.decode(encoding)
     except UnicodeDecodeError as error:

@@ -19,10 +19,10 @@ from typing import Any
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 
+from lead_scoring.datasets.export_lines import GZIP_MAGIC
+
 # Names a writer gives a file it has not finished; never read.
 TEMPORARY_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload", ".download")
-_HASH_BLOCK = 1 << 20
-_GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass(frozen=True)
@@ -37,37 +37,29 @@ class LandingFile:
 
     def content_hash(self) -> str:
         """SHA-256 of the bytes: what the store remembers a read by."""
-        digest = hashlib.sha256()
         with self.path.open("rb") as handle:
-            while block := handle.read(_HASH_BLOCK):
-                digest.update(block)
-        return digest.hexdigest()
-
-    def is_compressed(self) -> bool:
-        with self.path.open("rb") as handle:
-            start = handle.read(4)
-        return start[:2] == _GZIP_MAGIC or zipfile.is_zipfile(self.path)
+            return hashlib.file_digest(handle, "sha256").hexdigest()
 
     def ends_mid_line(self) -> bool:
         """True when a text file's last line has no line end: a writer may still be at it."""
-        if self.size == 0 or self.is_compressed():
+        if self.size == 0 or zipfile.is_zipfile(self.path):
             return False
         with self.path.open("rb") as handle:
+            if handle.read(2) == GZIP_MAGIC:
+                return False
             handle.seek(-1, 2)
             return handle.read(1) not in (b"\n", b"\r")
 
     def load(self) -> pd.DataFrame:
         config = self.dataset if isinstance(self.dataset, dict) else {"type": self.dataset}
-        reader = AbstractDataset.from_config(self.name, {**config, "filepath": str(self.path)})
-        return reader.load()
+        return AbstractDataset.from_config(self.name, {**config, "filepath": str(self.path)}).load()
 
 
 def is_landing_export(relative: Path, suffixes: Sequence[str]) -> bool:
     """An export to read: a listed suffix in any case, no hidden or temporary name."""
     name = relative.name.lower()
-    if any(part.startswith((".", "~$")) for part in relative.parts):
-        return False
-    if name.endswith(TEMPORARY_SUFFIXES):
+    hidden = any(part.startswith((".", "~$")) for part in relative.parts)
+    if hidden or name.endswith(TEMPORARY_SUFFIXES):
         return False
     return name.endswith(tuple(suffix.lower() for suffix in suffixes))
 

@@ -1,10 +1,5 @@
-"""Kedro datasets over the lead store (``lead_scoring.store``).
-
-``LeadStoreDataset`` loads the store's repository and saves score batches; ingest writes each
-landing file through the loaded repository, one transaction per file. ``DueLeads`` hands the
-stored leads a model version is due to score to batch scoring, read as an export is read.
-``LabelChangesDataset`` is what train_from_store reads and marks of the store's label changes.
-"""
+"""Kedro datasets over the lead store (``lead_scoring.store``), and the stored leads due for
+scoring (``DueLeads``), read as an export is read."""
 
 from __future__ import annotations
 
@@ -18,33 +13,9 @@ from kedro.io import AbstractDataset, DatasetError
 
 from lead_scoring.contract import INDEX_COLUMN, LEAD_ID
 from lead_scoring.datasets.raw_leads_dataset import REJECTED_COLUMNS, ExportChunk
-from lead_scoring.store import LeadFile, LeadStore, ScoreBatch, content_hashes, now_utc
+from lead_scoring.store import LeadFile, LeadStore, ScoreBatch
 from lead_scoring.store.repository import describe_url
-from lead_scoring.store.tables import (
-    BOOKKEEPING_COLUMNS,
-    CONTENT_HASH,
-    MODEL_NAME,
-    MODEL_VERSION,
-    SCORE_COLUMNS,
-    SOURCE_FILE,
-)
-
-__all__ = [
-    "BOOKKEEPING_COLUMNS",
-    "CONTENT_HASH",
-    "DueLeads",
-    "MODEL_NAME",
-    "MODEL_VERSION",
-    "SCORE_COLUMNS",
-    "SOURCE_FILE",
-    "LabelChangesDataset",
-    "LeadFile",
-    "LeadStore",
-    "LeadStoreDataset",
-    "ScoreBatch",
-    "content_hashes",
-    "now_utc",
-]
+from lead_scoring.store.tables import BOOKKEEPING_COLUMNS
 
 
 class LeadStoreDataset(AbstractDataset[ScoreBatch | list[LeadFile], LeadStore]):
@@ -64,21 +35,18 @@ class LeadStoreDataset(AbstractDataset[ScoreBatch | list[LeadFile], LeadStore]):
         auto_upgrade: bool = True,
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        self._url = url
+        self.url = url
         self.lock_timeout = float(lock_timeout)
         self._auto_upgrade = auto_upgrade
         self.metadata = metadata
         self._store: LeadStore | None = None
 
     @property
-    def url(self) -> str:
-        return self._url
-
-    @property
     def store(self) -> LeadStore:
+        """The store, opened on first use (``StoreLockHook`` takes its lock before the run)."""
         if self._store is None:
             self._store = LeadStore(
-                self._url, upgrade=self._auto_upgrade, lock_timeout=self.lock_timeout
+                self.url, upgrade=self._auto_upgrade, lock_timeout=self.lock_timeout
             )
         return self._store
 
@@ -86,16 +54,17 @@ class LeadStoreDataset(AbstractDataset[ScoreBatch | list[LeadFile], LeadStore]):
         return self.store
 
     def save(self, data: ScoreBatch | list[LeadFile]) -> None:
+        store = self.store
         try:
             if isinstance(data, ScoreBatch):
-                self.store.write_scores(data)
+                store.write_scores(data)
             else:
                 for lead_file in data:
-                    self.store.ingest_file(lead_file)
+                    store.ingest_file(lead_file)
         # pandas' read_sql wraps the driver's refusal in its own DatabaseError.
         except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as error:
             raise DatasetError(
-                f"The lead store at {describe_url(self._url)} refused the write, so nothing of "
+                f"The lead store at {describe_url(self.url)} refused the write, so nothing of "
                 f"it was stored: {str(error).splitlines()[0]}"
             ) from error
 
@@ -103,7 +72,7 @@ class LeadStoreDataset(AbstractDataset[ScoreBatch | list[LeadFile], LeadStore]):
         return True
 
     def _describe(self) -> dict[str, Any]:
-        return {"url": describe_url(self._url)}
+        return {"url": describe_url(self.url)}
 
 
 class DueLeads:

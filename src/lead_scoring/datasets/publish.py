@@ -82,15 +82,12 @@ class Staged:
         remove_stale(target)
         umask = os.umask(0)
         os.umask(umask)
+        prefix = f".{target.name}."
         while True:
             if folder:
-                path = Path(
-                    tempfile.mkdtemp(prefix=f".{target.name}.", suffix=SUFFIX, dir=target.parent)
-                )
+                path = Path(tempfile.mkdtemp(prefix=prefix, suffix=SUFFIX, dir=target.parent))
             else:
-                made, name = tempfile.mkstemp(
-                    prefix=f".{target.name}.", suffix=SUFFIX, dir=target.parent
-                )
+                made, name = tempfile.mkstemp(prefix=prefix, suffix=SUFFIX, dir=target.parent)
                 os.close(made)
                 path = Path(name)
             # Locked through a new descriptor, and kept only if it is still linked: another
@@ -102,8 +99,8 @@ class Staged:
                 os.close(fd)
         if not folder:
             os.chmod(path, 0o666 & ~umask)  # mkstemp makes private files; outputs are not
-        self.path, self._fd = path, fd
-        self._held = True
+        self.path = path
+        self._fd: int | None = fd  # None once published or discarded
 
     def publish(self, staged: Path | None = None) -> None:
         """Rename ``staged`` (by default the sibling itself) over the target, in one step."""
@@ -112,10 +109,10 @@ class Staged:
 
     def discard(self) -> None:
         """Remove what is left of the sibling and free its lock."""
-        if self._held:
+        if self._fd is not None:
             _remove(self.path)
             os.close(self._fd)
-            self._held = False
+            self._fd = None
 
 
 def write_atomically(path: Path, write: Callable[[Path], object]) -> None:

@@ -1,8 +1,7 @@
 """Raw lead exports as marketing tools send them, every cell read as text: the one reader.
 
-``RawLeadsDataset`` is the entry point. ``load()`` returns the whole export as a frame, or, with
-``chunked: true``, a ``LeadExport`` that reads it ``rows`` leads at a time so scoring memory
-stays flat. Both go through ``LeadExport.read``, over the line scan of ``export_lines``.
+``RawLeadsDataset`` loads an export whole, or chunked; both through ``LeadExport.read``, over the
+line scan of ``export_lines``.
 """
 
 from __future__ import annotations
@@ -19,13 +18,17 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from kedro.io import AbstractDataset, DatasetError
 
-from lead_scoring.contract import INDEX_COLUMN, LEAD_ID
-from lead_scoring.datasets.export_lines import ExportScanner, ScannedBlock, read_header
+from lead_scoring.contract import INDEX_COLUMN
+from lead_scoring.datasets.export_lines import (
+    ExportScanner,
+    RejectedLine,
+    ScannedBlock,
+    read_header,
+)
 from lead_scoring.datasets.publish import write_atomically
 
 logger = logging.getLogger(__name__)
 
-_CANDIDATE_DELIMITERS = ",;\t|"
 # Lines of the export that are no lead's record: (line, lead id, reason), in ``attrs``.
 REJECTED_LINES = "rejected_lines"
 # The file line each lead's record starts on, in row order (a ``RecordLines``), in ``attrs``.
@@ -60,8 +63,6 @@ class RecordLines:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, RecordLines) and np.array_equal(self.lines, other.lines)
 
-    __hash__ = None  # type: ignore[assignment]
-
 
 def record_lines(raw: pd.DataFrame) -> np.ndarray:
     """Each row's file line: as the reader found it, else one line per row after the header."""
@@ -73,24 +74,6 @@ def record_lines(raw: pd.DataFrame) -> np.ndarray:
     return np.arange(2, len(raw) + 2, dtype=np.int64)
 
 
-def sniff_delimiter(header_line: str) -> str:
-    """Pick the delimiter that splits the header into the most fields."""
-    counts = {sep: header_line.count(sep) for sep in _CANDIDATE_DELIMITERS}
-    return max(counts, key=counts.__getitem__) if max(counts.values()) else ","
-
-
-def duplicated_column(names: list[str]) -> tuple[str, int, int] | None:
-    """The first header name given twice, with both 1-based positions."""
-    seen: dict[str, int] = {}
-    for position, name in enumerate(names, start=1):
-        if not name:
-            continue
-        if name in seen:
-            return name, seen[name], position
-        seen[name] = position
-    return None
-
-
 class ExportChunk(NamedTuple):
     """Leads of a stretch of the export, the file line each starts on, and the lines rejected."""
 
@@ -99,21 +82,15 @@ class ExportChunk(NamedTuple):
     rejected: pd.DataFrame
 
 
-def _rejected_frame(rejected: list) -> pd.DataFrame:
+def _rejected_frame(rejected: list[RejectedLine]) -> pd.DataFrame:
     if not rejected:
         return _NO_REJECTED.copy()
-    return _frame_of(rejected)
-
-
-def _frame_of(rejected: list) -> pd.DataFrame:
-    return pd.DataFrame(
-        [(r.line, r.lead_id, r.reason) for r in rejected], columns=REJECTED_COLUMNS
-    ).astype({"line": "int64"})
+    return pd.DataFrame(rejected, columns=REJECTED_COLUMNS).astype({"line": "int64"})
 
 
 # Nearly every chunk rejects no line: its empty frame is built once and copied (1.5 ms a
 # one-lead file saved, measured on 300 files).
-_NO_REJECTED = _frame_of([])
+_NO_REJECTED = pd.DataFrame(columns=REJECTED_COLUMNS).astype({"line": "int64"})
 
 
 class ChunkedLeads(Protocol):
@@ -125,18 +102,27 @@ class ChunkedLeads(Protocol):
 class LeadExport:
     """A raw export on disk: ``read(rows)`` yields it ``rows`` leads at a time, every line told."""
 
-    def __init__(self, path: Path, encoding: str, delimiter: str, names: list[str]) -> None:
-        self.path, self.encoding, self.delimiter, self.names = path, encoding, delimiter, names
-        stripped = [name.strip() for name in names]
-        # A rejected line is named by the lead's id: the explicit id column, else pandas' index.
-        id_position = (
-            stripped.index(LEAD_ID)
-            if LEAD_ID in stripped
-            else next((i for i, n in enumerate(stripped) if n in ("", INDEX_COLUMN)), None)
-        )
-        self._scanner = ExportScanner(path, encoding, delimiter, names, id_position)
-        header = self.delimiter.join(_quoted(name, delimiter) for name in names)
-        self._header_bytes = header.encode("utf-8")
+    def __init__(self, path: Path) -> None:
+        """Reads and checks the export's header; the rest is read by ``read``."""
+        if not path.is_file():
+            raise DatasetError(f"Lead export '{path}' does not exist.")
+        encoding, header = read_header(path)
+        if not header.strip():
+            raise DatasetError(f"Lead export '{path}' is empty: it has no header row.")
+        # The delimiter that splits the header most; a comma on a tie or for a one-column file.
+        self.path, self.delimiter = path, max(",;\t|", key=header.count)
+        line = header.rstrip("\r\n").lstrip("\ufeff")
+        names = next(csv.reader([line], delimiter=self.delimiter), [])
+        positions: dict[str, int] = {}  # each name's first, linear in a hostile header's width
+        for second, name in enumerate((name.strip() for name in names), start=1):
+            first = positions.setdefault(name, second)
+            if name and first != second:
+                raise DatasetError(
+                    f"Lead export '{path}' has the column '{name}' twice (columns {first} and "
+                    f"{second}): which one holds the leads' values is unclear. Remove or rename "
+                    "one. Nothing was read."
+                )
+        self._scanner = ExportScanner(path, encoding, self.delimiter, names)
         self._columns = [f"c{i}" for i in range(len(names))]
         # The first empty header is the index column, which ingestion knows as ``Unnamed: 0``;
         # any other is named by its position, as pandas names it.
@@ -148,11 +134,12 @@ class LeadExport:
 
     def read(self, rows: int) -> Iterator[ExportChunk]:
         """Leads ``rows`` at a time, indexed by position among the export's leads."""
-        tables: list[pa.Table] = []
-        lines: list[np.ndarray] = []
-        rejected: list = []
+        # Empty to start with, so the export's one chunk is made the same way with no lead.
+        tables = [pa.table({name: pa.array([], pa.string()) for name in self._columns})]
+        lines: list[np.ndarray] = [np.empty(0, dtype=np.int64)]
+        rejected: list[RejectedLine] = []
         pending, offset = 0, 0
-        for block in self._scanner.blocks(self._header_bytes):
+        for block in self._scanner.blocks():
             rejected += block.rejected
             if len(block.lines):
                 tables.append(self._parse(block))
@@ -165,11 +152,8 @@ class LeadExport:
                 tables, lines = [table.slice(rows)], [all_lines[rows:]]
                 pending -= rows
         if pending or rejected or offset == 0:
-            table = pa.concat_tables(tables) if tables else None
-            all_lines = np.concatenate(lines) if lines else np.empty(0, dtype=np.int64)
-            yield self._chunk(table, all_lines, offset, rejected)
-        if self._scanner.decoded_lines:
-            decoded = self._scanner.decoded_lines
+            yield self._chunk(pa.concat_tables(tables), np.concatenate(lines), offset, rejected)
+        if decoded := self._scanner.decoded_lines:
             logger.warning(
                 "%d line(s) of %s are not UTF-8 and were read as %s (first: line %d).",
                 len(decoded),
@@ -206,18 +190,13 @@ class LeadExport:
             )
         return table
 
-    def _chunk(self, table, lines, offset, rejected) -> ExportChunk:
-        if table is None:
-            frame = pd.DataFrame({name: pd.Series([], dtype=_TEXT) for name in self._names})
-        else:
-            frame = table.to_pandas(types_mapper=lambda _: _TEXT)
-            frame.columns = self._names
+    def _chunk(
+        self, table: pa.Table, lines: np.ndarray, offset: int, rejected: list[RejectedLine]
+    ) -> ExportChunk:
+        frame = table.to_pandas(types_mapper=lambda _: _TEXT)
+        frame.columns = self._names
         frame.index = pd.RangeIndex(offset, offset + len(frame))
         return ExportChunk(frame, lines, _rejected_frame(rejected))
-
-
-def _quoted(name: str, delimiter: str) -> str:
-    return f'"{name}"' if delimiter in name or '"' in name else name
 
 
 class RawLeadsDataset(AbstractDataset[pd.DataFrame, pd.DataFrame | LeadExport]):
@@ -240,38 +219,17 @@ class RawLeadsDataset(AbstractDataset[pd.DataFrame, pd.DataFrame | LeadExport]):
         self._chunked = chunked
         self.metadata = metadata
 
-    def export(self) -> LeadExport:
-        """The export with its header checked, ready to ``read`` in chunks."""
-        if not self._filepath.is_file():
-            raise DatasetError(f"Lead export '{self._filepath}' does not exist.")
-        encoding, header = read_header(self._filepath)
-        if not header.strip():
-            raise DatasetError(f"Lead export '{self._filepath}' is empty: it has no header row.")
-        delimiter = sniff_delimiter(header)
-        line = header.rstrip("\r\n").lstrip("\ufeff")
-        names = next(csv.reader([line], delimiter=delimiter), [])
-        duplicate = duplicated_column([name.strip() for name in names])
-        if duplicate is not None:
-            name, first, second = duplicate
-            raise DatasetError(
-                f"Lead export '{self._filepath}' has the column '{name}' twice (columns {first} "
-                f"and {second}): which one holds the leads' values is unclear. Remove or rename "
-                "one. Nothing was read."
-            )
-        return LeadExport(self._filepath, encoding, delimiter, names)
-
     def load(self) -> pd.DataFrame | LeadExport:
+        export = LeadExport(self._filepath)
         if self._chunked:
-            return self.export()
-        chunks = list(self.export().read(_WHOLE_EXPORT))
-        leads = pd.concat([chunk.leads for chunk in chunks])
-        leads.index = pd.RangeIndex(len(leads))
-        rejected = pd.concat([chunk.rejected for chunk in chunks], ignore_index=True)
+            return export
+        # Unpacked, not ``next()``: the reader logs the lines it transcoded once it is exhausted.
+        ((leads, lines, rejected),) = export.read(_WHOLE_EXPORT)
         # Lines that are no lead's record (blank, a stray quote, undecodable bytes) travel with
         # the leads, so validation quarantines them with the rest.
         leads.attrs[REJECTED_LINES] = list(rejected.itertuples(index=False, name=None))
         # A record's line is its row + 2 only until a blank line or a quoted line break.
-        leads.attrs[RECORD_LINES] = RecordLines(np.concatenate([chunk.lines for chunk in chunks]))
+        leads.attrs[RECORD_LINES] = RecordLines(lines)
         if len(rejected):
             first = rejected.iloc[0]
             logger.warning(
@@ -289,5 +247,8 @@ class RawLeadsDataset(AbstractDataset[pd.DataFrame, pd.DataFrame | LeadExport]):
     def _exists(self) -> bool:
         return self._filepath.exists()
 
-    def _describe(self) -> dict[str, Any]:
+    def describe(self) -> dict[str, Any]:
+        """The file read and whether ``load`` reads it in chunks."""
         return {"filepath": str(self._filepath), "chunked": self._chunked}
+
+    _describe = describe  # the name Kedro's ``repr`` calls

@@ -34,12 +34,8 @@ class ScoredChunks:
     def __init__(self, folder: Path | None) -> None:
         self._files = sorted(folder.glob("*.rows.arrow")) if folder is not None else []
 
-    def __len__(self) -> int:
-        return len(self._files)
-
     def read(self, columns: Callable[[str], bool] | None = None) -> Iterator[ScoredChunk]:
-        """Each chunk in turn, with the columns ``columns`` keeps; rows keep their position in
-        the export as their index."""
+        """Each chunk in turn with the columns ``columns`` keeps, indexed by position in the export."""
         for path in self._files:
             table = feather.read_table(path, memory_map=True)
             if columns is not None:
@@ -49,9 +45,6 @@ class ScoredChunks:
             rows.index.name = None
             rejected = feather.read_table(path.with_name(path.name.replace(".rows.", ".rejected.")))
             yield ScoredChunk(rows, rejected.to_pandas())
-
-    def __iter__(self) -> Iterator[ScoredChunk]:
-        return self.read()
 
 
 class ScoredChunksDataset(AbstractDataset[ScoredChunk, ScoredChunks]):
@@ -78,12 +71,9 @@ class ScoredChunksDataset(AbstractDataset[ScoredChunk, ScoredChunks]):
             self._staged = Staged(self._filepath, folder=True)
         stem = self._staged.path / f"{self._saved:06d}"
         rows = data.rows.rename_axis(ROW).reset_index()
-        write = {"compression": "uncompressed"}
-        feather.write_feather(
-            pa.Table.from_pandas(rows, preserve_index=False), f"{stem}.rows.arrow", **write
-        )
-        rejected = pa.Table.from_pandas(data.rejected, preserve_index=False)
-        feather.write_feather(rejected, f"{stem}.rejected.arrow", **write)
+        for part, frame in (("rows", rows), ("rejected", data.rejected)):
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            feather.write_feather(table, f"{stem}.{part}.arrow", compression="uncompressed")
         self._saved += 1
 
     def load(self) -> ScoredChunks:
@@ -92,17 +82,13 @@ class ScoredChunksDataset(AbstractDataset[ScoredChunk, ScoredChunks]):
     def _exists(self) -> bool:
         return self._staged is not None
 
-    def _release(self) -> None:
-        self.discard()
-
-    def commit(self) -> None:
-        """Nothing to publish: the chunks are the run's scratch."""
-        self.discard()
-
     def discard(self) -> None:
+        """Delete the chunks: they are the run's scratch, never published."""
         if self._staged is not None:
             self._staged.discard()
         self._staged, self._saved = None, 0
+
+    commit = _release = discard
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": str(self._filepath)}

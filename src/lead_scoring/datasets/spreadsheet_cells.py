@@ -6,25 +6,19 @@ with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return as a formula, so a c
 injection guidance: prefix such a cell with a single quote, which spreadsheets read as "this cell
 is text" and do not show.
 
-Only text columns are touched. A numeric column (``int``, ``float``, nullable ``Int64``) holds
-numbers, which are never formulas, so ``-3`` stays the number ``-3``; the same text in a text
-column (say a quarantined raw value ``"-3"``) becomes ``'-3``, shown as the text ``-3``. The data
-is neutralised on its way into the file only: the frame a node returns, the store and the model's
-input keep the lead's text as it was typed.
+Only text columns are touched: the number ``-3`` stays a number, the text ``"-3"`` (say a
+quarantined raw value) becomes ``'-3``. Only the file is neutralised: the frame a node returns,
+the store and the model's input keep the lead's text as it was typed.
 """
 
 from __future__ import annotations
 
 import pandas as pd
-from pandas.api.types import is_object_dtype, is_string_dtype
+from pandas.api.types import is_string_dtype
 
 # OWASP: "=", "+", "-", "@", tab (0x09) and carriage return (0x0D) start a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TEXT_MARK = "'"
-
-
-def _is_text(column: pd.Series) -> bool:
-    return is_object_dtype(column.dtype) or is_string_dtype(column.dtype)
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
@@ -34,7 +28,7 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """
     quoted = {}
     for name, column in frame.items():
-        if not _is_text(column):
+        if not is_string_dtype(column.dtype):  # object columns too: they may hold text
             continue
         try:
             starts = column.str.startswith(FORMULA_STARTS)

@@ -1,9 +1,6 @@
 """CSVs written chunk by chunk during a run and published whole, atomically, when it succeeds.
 
-Both datasets here are ``Publishable``: the project's ``StreamedOutputsHook`` commits them after
-a successful run and discards them after a failed one, so readers see the previous file until
-then. A run killed with ``kill -9`` can do neither: the next run removes what it staged
-(``publish.Staged``).
+Both datasets here are ``publish.Publishable``: readers see the previous file until the run ends.
 """
 
 from __future__ import annotations
@@ -105,12 +102,10 @@ class CallListDataset(StreamedCSVDataset):
         """Publish the rows of this run, highest score first, replacing the previous list."""
         if self._staged is None:
             return
-        buckets = sorted(self._staged.path.glob("*.csv"), reverse=True)
         joined = self._staged.path / "call_list"
-        with joined.open("w", encoding="utf-8", newline="") as out:
-            out.write(pd.DataFrame(columns=self._columns).to_csv(index=False))
-        with joined.open("ab") as out:
-            for bucket in buckets:
+        with joined.open("wb") as out:
+            out.write(pd.DataFrame(columns=self._columns).to_csv(index=False).encode("utf-8"))
+            for bucket in sorted(self._staged.path.glob("*.csv"), reverse=True):
                 with bucket.open("rb") as rows:
                     shutil.copyfileobj(rows, out)
         self._staged.publish(joined)

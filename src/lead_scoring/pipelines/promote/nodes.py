@@ -18,8 +18,7 @@ import numpy as np
 import pandas as pd
 
 from lead_scoring.contract import CHALLENGER, CHAMPION, LABEL
-from lead_scoring.datasets.lead_store import LeadStore, now_utc
-from lead_scoring.store import role_queries
+from lead_scoring.store import LeadStore, now_utc, role_queries
 
 # MLflow, scikit-learn: imported where used, not on every `kedro` start (seconds).
 if TYPE_CHECKING:

@@ -20,23 +20,14 @@ from lead_scoring.contract import (
     SCORING_QUARANTINE_COLUMNS,
     TIERS,
 )
-from lead_scoring.datasets.lead_store import (
-    CONTENT_HASH,
-    MODEL_NAME,
-    MODEL_VERSION,
-    SCORE_COLUMNS,
-    DueLeads,
-    LeadStore,
-    ScoreBatch,
-    now_utc,
-)
+from lead_scoring.datasets.lead_store import DueLeads
 from lead_scoring.datasets.scored_chunks_dataset import EXPORT_PREFIX, ScoredChunks
 from lead_scoring.errors import RetrainingAlertError
 from lead_scoring.heavy_types import PyFuncModel
 from lead_scoring.pipelines import batch_scoring
 from lead_scoring.pipelines.training import from_unix_days
-from lead_scoring.store import role_queries
-from lead_scoring.store.tables import ROLE
+from lead_scoring.store import LeadStore, ScoreBatch, now_utc, role_queries
+from lead_scoring.store.tables import CONTENT_HASH, MODEL_NAME, MODEL_VERSION, ROLE, SCORE_COLUMNS
 
 # MLflow: imported where used, not on every `kedro` start (seconds).
 
