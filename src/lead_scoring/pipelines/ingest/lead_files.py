@@ -40,8 +40,12 @@ from lead_scoring.errors import (
     UnkeyedOutcomesError,
 )
 from lead_scoring.pipelines.ingestion import normalise_raw_leads
-from lead_scoring.pipelines.validation import parse_numbers, parse_timestamps, validate_raw_leads
-from lead_scoring.pipelines.validation.schemas import TIMESTAMP_RULE
+from lead_scoring.pipelines.validation import (
+    TIMESTAMP_RULE,
+    parse_numbers,
+    parse_timestamps,
+    validate_raw_leads,
+)
 
 logger = logging.getLogger(__name__)
 

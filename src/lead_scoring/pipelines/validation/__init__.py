@@ -1,6 +1,7 @@
 from lead_scoring.pipelines.validation.nodes import validate_raw_leads
 from lead_scoring.pipelines.validation.pipeline import create_pipeline
 from lead_scoring.pipelines.validation.schemas import (
+    TIMESTAMP_RULE,
     UNKNOWN_COLUMNS,
     UNREADABLE_CELLS,
     arrow_cells,
@@ -9,6 +10,7 @@ from lead_scoring.pipelines.validation.schemas import (
 )
 
 __all__ = [
+    "TIMESTAMP_RULE",
     "UNKNOWN_COLUMNS",
     "UNREADABLE_CELLS",
     "arrow_cells",
