@@ -1,7 +1,4 @@
-from lead_scoring.pipelines.lead_model import (
-    request_guard,  # noqa: F401 -- guards the server
-    served_json,  # noqa: F401 -- writes its answers
-)
+from lead_scoring.pipelines.lead_model import scoring_server  # noqa: F401 -- adapts the server
 from lead_scoring.pipelines.lead_model.nodes import (
     assign_tiers,
     calibrate_probabilities,

@@ -1,26 +1,66 @@
-"""The served answer's JSON through the C encoder: the bytes MLflow's own writer gives."""
+"""MLflow's private request decoder and answer writer, as the served model wraps them: still
+needed, wrapped once, and answering as MLflow does apart from what the wrappers are for."""
 
 import inspect
 import io
+import json
 
 import numpy as np
 import pandas as pd
 import pytest
+from mlflow.exceptions import MlflowException
 from mlflow.pyfunc import scoring_server
 
-from lead_scoring.pipelines.lead_model import served_json
+from lead_scoring.pipelines.lead_model import scoring_server as adapted
 from lead_scoring.pipelines.lead_model.nodes import (
     combine_scored_and_quarantined,
     explain_predictions,
     score_leads,
 )
 
+DEEP = '{"dataframe_records": [{"city_mapped": ' + "[" * 5000 + "]" * 5000 + "}]}"
+RECORDS = json.dumps({"dataframe_records": [{"city_mapped": "pune", "lead_id": 7}]})
+
+
+@pytest.fixture(scope="module")
+def decoder():
+    """The server's decoder as the served model leaves it."""
+    adapted.adapt_scoring_server()
+    return scoring_server._decode_json_input
+
 
 @pytest.fixture(scope="module")
 def writer():
     """The server's JSON writer as the served model leaves it."""
-    served_json.encode_answers_in_c()
+    adapted.adapt_scoring_server()
     return scoring_server.predictions_to_json
+
+
+def test_the_server_is_adapted_once(decoder, writer):
+    assert decoder.adapted_for_leads and writer.adapted_for_leads
+    assert not adapted.adapt_scoring_server()
+    assert scoring_server._decode_json_input is decoder
+    assert scoring_server.predictions_to_json is writer
+
+
+def test_mlflow_still_fails_deep_json_with_a_recursion_error(decoder):
+    # When MLflow answers this itself, the decoder's wrapper can go.
+    with pytest.raises(RecursionError):
+        inspect.unwrap(decoder)(DEEP)
+
+
+def test_deep_json_is_a_bad_request(decoder):
+    with pytest.raises(MlflowException) as refused:
+        decoder(DEEP)
+    assert refused.value.get_http_status_code() == 400
+    assert "nested too deeply to hold leads" in refused.value.message
+
+
+def test_requests_decode_as_mlflow_decodes_them(decoder):
+    assert decoder(RECORDS) == inspect.unwrap(decoder)(RECORDS) == json.loads(RECORDS)
+    with pytest.raises(MlflowException) as refused:
+        decoder("{not json")
+    assert refused.value.get_http_status_code() == 400
 
 
 @pytest.fixture(scope="module")
@@ -52,12 +92,6 @@ def _written(write, predictions, metadata=None) -> str:
     output = io.StringIO()
     write(predictions, output, metadata)
     return output.getvalue()
-
-
-def test_the_server_writer_is_wrapped_once(writer):
-    assert writer.encodes_answers
-    assert not served_json.encode_answers_in_c()
-    assert scoring_server.predictions_to_json is writer
 
 
 def test_an_answer_is_written_byte_for_byte_as_mlflow_writes_it(writer, answer):
