@@ -7,11 +7,16 @@ rule. Every stage imports them from here; a stage never reaches into another for
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lead_scoring.frames import column_array
 
 # --- the raw export -------------------------------------------------------------------------
 
@@ -105,8 +110,32 @@ CHALLENGER = "challenger"
 # --- business rules -------------------------------------------------------------------------
 
 
-def city_tier(cities: pd.Series, city_tiers: pd.DataFrame, default_tier: int) -> np.ndarray:
-    """Each city's tier from the reference table; a city it does not list gets the default."""
-    found = pd.Index(city_tiers["city"]).get_indexer(cities)
-    tiers = city_tiers["tier"].to_numpy()
+def city_tier(cities, city_tiers: pd.DataFrame, default_tier: int) -> np.ndarray:
+    """Each city's tier from the reference table; a city it does not list gets the default.
+
+    ``cities`` is a Series or its array, already lower case.
+    """
+    names = np.asarray(column_array(city_tiers, "city"), dtype=object)
+    tiers = np.asarray(column_array(city_tiers, "tier"))
+    if len(set(names)) < len(names):
+        raise ValueError("city_tiers lists a city twice: which tier applies is unclear.")
+    known = _city_lookup(tuple(names))
+    values = cities.array if isinstance(cities, pd.Series) else cities
+    try:
+        cells = pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        cells = None
+    if cells is not None and (
+        pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type)
+    ):
+        # One Arrow hash lookup into a table built once: pandas built an index of the table's
+        # names and converted a served lead's text to its type, 0.35 of 0.4 ms a call.
+        found = pc.fill_null(pc.index_in(cells, value_set=known), -1).to_numpy(zero_copy_only=False)
+    else:
+        found = pd.Index(names).get_indexer(pd.Index(np.asarray(values, dtype=object)))
     return np.where(found >= 0, tiers[found], default_tier).astype("int8")
+
+
+@functools.lru_cache(maxsize=8)
+def _city_lookup(names: tuple) -> pa.Array:
+    return pa.array(names, pa.large_string())

@@ -201,6 +201,9 @@ def is_flag(values):
 
 def is_within(timestamps, earliest: pd.Timestamp, latest: pd.Timestamp):
     """Which timestamps fall in the window; one that is missing fails the format rule only."""
+    # Against numpy's own scalars: comparing an array with a pandas Timestamp costs a served
+    # lead 0.1 ms, with its numpy value a few us.
+    earliest, latest = earliest.to_datetime64(), latest.to_datetime64()
     return ((timestamps >= earliest) & (timestamps <= latest)) | pd.isna(timestamps)
 
 
