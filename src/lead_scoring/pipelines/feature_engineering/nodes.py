@@ -21,7 +21,7 @@ from lead_scoring.contract import (
     REFERRED,
     city_tier,
 )
-from lead_scoring.frames import column_arrays, frame_of
+from lead_scoring.frames import column_arrays, column_values, frame_of
 from lead_scoring.pipelines.validation import arrow_cells
 
 # pandera: imported where used (a third of a second of every `kedro` start otherwise).
@@ -107,9 +107,9 @@ def interaction_group_sums(leads: pd.DataFrame, interaction_mapping: pd.DataFram
 
 def _group_sums(arrays: dict, interaction_mapping: pd.DataFrame) -> tuple[list[str], np.ndarray]:
     """The interaction groups and each lead's click sum in each, rows x groups."""
-    columns = tuple(interaction_mapping["interaction_type"])
+    columns = tuple(column_values(interaction_mapping, "interaction_type"))
     groups, membership = _group_membership(
-        columns, tuple(interaction_mapping["interaction_mapping"])
+        columns, tuple(column_values(interaction_mapping, "interaction_mapping"))
     )
     clicks = np.column_stack([np.asarray(arrays[column], dtype="float32") for column in columns])
     return groups, np.nan_to_num(clicks, nan=0.0) @ membership

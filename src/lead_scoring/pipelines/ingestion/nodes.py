@@ -13,7 +13,7 @@ from pandas.arrays import ArrowStringArray
 
 from lead_scoring.contract import CITY, LABEL, LEAD_ID, LEVEL_COLUMNS, LEVEL_PATTERN, ORIGIN_COLUMNS
 from lead_scoring.datasets.raw_leads_dataset import REJECTED_LINES
-from lead_scoring.frames import arrays_in_order, frame_of
+from lead_scoring.frames import arrays_in_order, column_values, frame_of
 from lead_scoring.pipelines.validation import (
     UNKNOWN_COLUMNS,
     UNREADABLE_CELLS,
@@ -151,8 +151,8 @@ def normalise_raw_leads(
     id_column = params.get("lead_id_column", LEAD_ID)
     # A chunk of a large export is indexed by its rows' positions in the export.
     positions = raw.index if isinstance(raw.index, pd.RangeIndex) else pd.RangeIndex(len(raw))
-    names = [str(name).strip().lstrip("\ufeff") or index_column for name in raw.columns]
-    known = [*ORIGIN_COLUMNS, *interaction_mapping["interaction_type"], LABEL]
+    names = [str(name).strip().lstrip("\ufeff") or index_column for name in raw.columns.tolist()]
+    known = [*ORIGIN_COLUMNS, *column_values(interaction_mapping, "interaction_type"), LABEL]
     extra = [name for name in names if name not in known and name not in (index_column, id_column)]
     if extra:
         logger.warning("Ignoring %d unknown column(s): %s", len(extra), ", ".join(extra[:10]))

@@ -18,7 +18,7 @@ from lead_scoring.contract import (
 )
 from lead_scoring.datasets.raw_leads_dataset import REJECTED_LINES
 from lead_scoring.errors import TooFewLeadsError, TooManyInvalidRowsError
-from lead_scoring.frames import column_arrays, frame_of
+from lead_scoring.frames import column_arrays, column_values, frame_of
 from lead_scoring.pipelines.validation.schemas import (
     UNKNOWN_COLUMNS,
     UNREADABLE_CELLS,
@@ -170,7 +170,7 @@ def validate_raw_leads(
     leads: pd.DataFrame, interaction_mapping: pd.DataFrame, rules: dict, label_required: bool
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split leads into typed valid rows and quarantined rows with the failed column, rule and value."""
-    interaction_columns = list(interaction_mapping["interaction_type"])
+    interaction_columns = column_values(interaction_mapping, "interaction_type")
     _require_columns(leads, interaction_columns, label_required)
     limits = RuleLimits.from_parameters(rules, today=pd.Timestamp.now())
     # One vectorised pass clears the clean rows; Pandera then spells out what breaks in the rest.
