@@ -130,10 +130,15 @@ def city_tier(cities, city_tiers: pd.DataFrame, default_tier: int) -> np.ndarray
     ):
         # One Arrow hash lookup into a table built once: pandas built an index of the table's
         # names and converted a served lead's text to its type, 0.35 of 0.4 ms a call.
-        found = pc.fill_null(pc.index_in(cells, value_set=known), -1).to_numpy(zero_copy_only=False)
+        found = pc.coalesce(pc.index_in(cells, value_set=known), _NOT_LISTED)
+        found = found.to_numpy(zero_copy_only=False)
     else:
         found = pd.Index(names).get_indexer(pd.Index(np.asarray(values, dtype=object)))
     return np.where(found >= 0, tiers[found], default_tier).astype("int8")
+
+
+# A scalar of the lookup's own type: ``pc.fill_null`` builds one on every call (5 of 10 us).
+_NOT_LISTED = pa.scalar(-1, pa.int32())
 
 
 @functools.lru_cache(maxsize=8)

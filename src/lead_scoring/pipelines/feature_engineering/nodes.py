@@ -85,7 +85,9 @@ def encode_levels(values, levels: list[str], params: dict) -> pd.Categorical:
     # table ends with the rare level and a missing value, so a missing cell finds the missing
     # level's code and an unseen one finds none, which is the rare level's.
     found = pc.index_in(cells, value_set=known, skip_nulls=False)
-    codes = pc.fill_null(found, len(levels)).to_numpy(zero_copy_only=False)
+    # A scalar of the lookup's own type: ``pc.fill_null`` builds one on every call (5 of 10 us).
+    rare = arrow.scalar(len(levels), arrow.int32())
+    codes = pc.coalesce(found, rare).to_numpy(zero_copy_only=False)
     return pd.Categorical.from_codes(codes, dtype=categories, validate=False)
 
 

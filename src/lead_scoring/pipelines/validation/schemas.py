@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as arrow
 import pyarrow.compute as pc
+from pandas.arrays import ArrowExtensionArray
 
 from lead_scoring.contract import (
     CREATED_DATE,
@@ -135,6 +136,10 @@ def arrow_cells(cells) -> arrow.Array:
     keeps them in one."""
     values = cells.array if isinstance(cells, pd.Series) else cells
     # Going through the Series costs more than the parsing itself on a served lead.
+    if isinstance(values, ArrowExtensionArray):
+        # Its own Arrow data, without ``arrow.array``'s dispatch (1.2 against 0.4 us).
+        found = values.__arrow_array__()
+        return found.chunk(0) if found.num_chunks == 1 else found.combine_chunks()
     if hasattr(values, "__arrow_array__"):
         found = arrow.array(values)
         return found.combine_chunks() if isinstance(found, arrow.ChunkedArray) else found
@@ -247,19 +252,39 @@ class RuleLimits:
     @classmethod
     def from_parameters(cls, rules: dict, today: pd.Timestamp) -> RuleLimits:
         """The limits in ``parameters_validation.yml``, as they apply on ``today``."""
-        tolerated = pd.Timedelta(days=rules["max_days_in_future"] + 1)
-        return cls(
-            earliest=pd.Timestamp(rules["earliest_created_date"]),
-            # Dates up to the end of the tolerated day count as valid.
-            latest=today.normalize() + tolerated - pd.Timedelta(seconds=1),
-            max_leads_dropped=rules["max_leads_dropped"],
-            max_interaction_count=rules["max_interaction_count"],
+        return _limits(
+            cls,
+            str(rules["earliest_created_date"]),
+            rules["max_days_in_future"],
+            rules["max_leads_dropped"],
+            rules["max_interaction_count"],
+            today.normalize(),
         )
 
     @property
     def date_rule(self) -> str:
         """The name of the creation-date window rule."""
         return f"date between {self.earliest.date()} and {self.latest.date()}"
+
+
+# The same limits all day: building them cost a served lead 40 us.
+@functools.lru_cache(maxsize=16)
+def _limits(
+    cls: type[RuleLimits],
+    earliest: str,
+    max_days_in_future: int,
+    max_leads_dropped: int,
+    max_interaction_count: int,
+    day: pd.Timestamp,
+) -> RuleLimits:
+    tolerated = pd.Timedelta(days=max_days_in_future + 1)
+    return cls(
+        earliest=pd.Timestamp(earliest),
+        # Dates up to the end of the tolerated day count as valid.
+        latest=day + tolerated - pd.Timedelta(seconds=1),
+        max_leads_dropped=max_leads_dropped,
+        max_interaction_count=max_interaction_count,
+    )
 
 
 TIMESTAMP_RULE = f"timestamp {TIMESTAMP_FORMAT}"
@@ -321,12 +346,15 @@ def rows_breaking_rules(
     return broken
 
 
+_TRUE = arrow.scalar(True)
+
+
 def breaks_level_rule(leads: pd.DataFrame | Mapping[str, Any]) -> np.ndarray:
     """Which level cells are written and not ``LevelN``, rows x level columns."""
     leads = _arrays(leads)
 
     def breaks(cells: arrow.ChunkedArray) -> arrow.ChunkedArray:
-        return pc.invert(pc.fill_null(pc.match_substring_regex(cells, LEVEL_PATTERN), True))
+        return pc.invert(pc.coalesce(pc.match_substring_regex(cells, LEVEL_PATTERN), _TRUE))
 
     # One Arrow call for the three columns, not one pandas call per column: 0.2 against 1.9 ms
     # of CPU a served lead (benchmarks/bench_lead_cells.py).
