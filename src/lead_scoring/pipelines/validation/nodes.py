@@ -37,12 +37,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def _require_columns(leads: pd.DataFrame, interaction_columns: list[str], label_required: bool):
+def _require_columns(
+    leads: pd.DataFrame, arrays: dict, interaction_columns: list[str], label_required: bool
+):
     # MLflow exceptions, imported when raised: errors.py says why.
     from lead_scoring.errors import EmptyExportError, MissingColumnsError
 
-    present = set(leads.columns.tolist())
-    missing = [c for c in raw_columns(interaction_columns, label_required) if c not in present]
+    missing = [c for c in raw_columns(interaction_columns, label_required) if c not in arrays]
     if missing:
         unknown = leads.attrs.get(UNKNOWN_COLUMNS) or []
         found = (
@@ -138,14 +139,16 @@ def _rejected_line_records(leads: pd.DataFrame) -> pd.DataFrame | None:
     return records[QUARANTINE_COLUMNS]
 
 
-def _typed(leads: pd.DataFrame, parsed: ParsedLeads, kept: np.ndarray | slice) -> pd.DataFrame:
+def _typed(
+    leads: pd.DataFrame, arrays: dict, parsed: ParsedLeads, kept: np.ndarray | slice
+) -> pd.DataFrame:
     """The kept rows, with dates as timestamps and counts as numbers, as the rules parsed them."""
     numbers = parsed.numbers[kept]
     # One conversion for every count column, not one a column.
     counts = numbers.astype("float32")
     positions = {name: position for position, name in enumerate(parsed.count_columns)}
     columns = {}
-    for name, cells in column_arrays(leads).items():
+    for name, cells in arrays.items():
         if name == CREATED_DATE:
             columns[name] = parsed.created[kept]
         elif name == LABEL:
@@ -174,10 +177,12 @@ def validate_raw_leads(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split leads into typed valid rows and quarantined rows with the failed column, rule and value."""
     interaction_columns = column_values(interaction_mapping, "interaction_type")
-    _require_columns(leads, interaction_columns, label_required)
+    # Each column is taken out of the frame once, for every step below.
+    arrays = column_arrays(leads)
+    _require_columns(leads, arrays, interaction_columns, label_required)
     limits = RuleLimits.from_parameters(rules, today=pd.Timestamp.now())
     # One vectorised pass clears the clean rows; Pandera then spells out what breaks in the rest.
-    parsed = parse_leads(leads, interaction_columns)
+    parsed = parse_leads(arrays, interaction_columns)
     suspects = rows_breaking_rules(parsed, interaction_columns, limits)
     # Validating no rows still costs Pandera's per-column set-up: a clean batch skips it.
     if suspects.any():
@@ -201,7 +206,7 @@ def validate_raw_leads(
     rejected = _rejected_line_records(leads)
     if rejected is not None:
         quarantine = pd.concat([quarantine, rejected]) if len(quarantine) else rejected
-    return _typed(leads, parsed, kept), quarantine
+    return _typed(leads, arrays, parsed, kept), quarantine
 
 
 def _require_both_outcomes(clean: pd.DataFrame, minimum: int) -> None:

@@ -224,10 +224,16 @@ class ParsedLeads:
     def counts(self, columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """The numbers and the empty cells of some count columns, rows x columns."""
         positions = [self.count_columns.index(column) for column in columns]
+        first = positions[0]
+        if positions == list(range(first, first + len(positions))):
+            # Side by side, as the interaction columns are: a view, not a copy.
+            positions = slice(first, first + len(positions))  # type: ignore[assignment]
         return self.numbers[:, positions], self.blank[:, positions]
 
 
-def parse_leads(leads: pd.DataFrame, interaction_columns: Sequence[str]) -> ParsedLeads:
+def parse_leads(
+    leads: pd.DataFrame | Mapping[str, Any], interaction_columns: Sequence[str]
+) -> ParsedLeads:
     """The batch's timestamps, counts and label, parsed once."""
     counts = (LEADS_DROPPED, REFERRED, *interaction_columns, *([LABEL] if LABEL in leads else []))
     # Each column is taken out of the frame once, for every parse below.
