@@ -7,7 +7,6 @@ rule. Every stage imports them from here; a stage never reaches into another for
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Sequence
 
@@ -115,25 +114,19 @@ def city_tier(cities, city_tiers: pd.DataFrame, default_tier: int) -> np.ndarray
 
     ``cities`` is a Series or its array, already lower case.
     """
-    names = np.asarray(column_array(city_tiers, "city"), dtype=object)
+    names = column_array(city_tiers, "city")
     tiers = np.asarray(column_array(city_tiers, "tier"))
-    if len(set(names)) < len(names):
-        raise ValueError("city_tiers lists a city twice: which tier applies is unclear.")
-    known = _city_lookup(tuple(names))
     values = cities.array if isinstance(cities, pd.Series) else cities
-    try:
-        cells = pa.array(values, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        cells = None
-    if cells is not None and (
-        pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type)
-    ):
-        # One Arrow hash lookup into a table built once: pandas built an index of the table's
-        # names and converted a served lead's text to its type, 0.35 of 0.4 ms a call.
-        found = pc.coalesce(pc.index_in(cells, value_set=known), _NOT_LISTED)
-        found = found.to_numpy(zero_copy_only=False)
-    else:
+    known, cells = _arrow_text(names), _arrow_text(values)
+    if known is None or cells is None:
         found = pd.Index(names).get_indexer(pd.Index(np.asarray(values, dtype=object)))
+        return np.where(found >= 0, tiers[found], default_tier).astype("int8")
+    if pc.count_distinct(known, mode="all").as_py() < len(known):
+        raise ValueError("city_tiers lists a city twice: which tier applies is unclear.")
+    # One Arrow hash lookup of the table's own text: pandas built an index of the table's
+    # names and converted a served lead's text to its type, 0.35 of 0.4 ms a call.
+    found = pc.index_in(cells, value_set=known.cast(cells.type))
+    found = pc.coalesce(found, _NOT_LISTED).to_numpy(zero_copy_only=False)
     return np.where(found >= 0, tiers[found], default_tier).astype("int8")
 
 
@@ -141,6 +134,14 @@ def city_tier(cities, city_tiers: pd.DataFrame, default_tier: int) -> np.ndarray
 _NOT_LISTED = pa.scalar(-1, pa.int32())
 
 
-@functools.lru_cache(maxsize=8)
-def _city_lookup(names: tuple) -> pa.Array:
-    return pa.array(names, pa.large_string())
+def _arrow_text(values) -> pa.Array | None:
+    """Text cells as one Arrow array (pandas' Arrow text without a copy); None if not text."""
+    try:
+        cells = pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if isinstance(cells, pa.ChunkedArray):
+        cells = cells.combine_chunks()
+    if pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type):
+        return cells
+    return None

@@ -79,7 +79,9 @@ def fit_category_vocabulary(leads: pd.DataFrame, params: dict) -> dict[str, list
 def encode_levels(values, levels: list[str], params: dict) -> pd.Categorical:
     """Map values onto the fitted levels; unseen go to the rare bucket, missing to their own."""
     known, categories = _level_lookup(tuple(levels), params["rare_level"], params["missing_level"])
-    cells = arrow_cells(values).cast(arrow.large_string())
+    cells = arrow_cells(values)
+    if cells.type != arrow.large_string():
+        cells = cells.cast(arrow.large_string())
     # One Arrow hash lookup, the same call for one lead and a million; pandas' get_indexer
     # first converts a served lead's text to its own index type (0.3 ms a column). The lookup
     # table ends with the rare level and a missing value, so a missing cell finds the missing
