@@ -134,9 +134,14 @@ def _cleaned_text(
     return [text.slice(position * rows, rows) for position in range(len(columns))]
 
 
+def _spelt_canonically(levels: arrow.Array | arrow.ChunkedArray) -> bool:
+    """Whether every level written is spelt ``LevelN``."""
+    return pc.all(pc.match_substring_regex(levels, LEVEL_PATTERN)).as_py() is not False
+
+
 def _canonical_levels(levels: arrow.Array) -> arrow.Array:
     """``level7`` or ``LEVEL 7`` as ``Level7``; only the odd spellings pay for the regex."""
-    if pc.all(pc.match_substring_regex(levels, LEVEL_PATTERN)).as_py() is not False:
+    if _spelt_canonically(levels):
         return levels
     return pc.replace_substring_regex(levels, _LEVEL_SPELLING, r"Level\1")
 
@@ -158,7 +163,8 @@ def normalise_raw_leads(
     positions = raw.index if isinstance(raw.index, pd.RangeIndex) else pd.RangeIndex(len(raw))
     names = [str(name).strip().lstrip("\ufeff") or index_column for name in raw.columns.tolist()]
     known = [*ORIGIN_COLUMNS, *column_values(interaction_mapping, "interaction_type"), LABEL]
-    extra = [name for name in names if name not in known and name not in (index_column, id_column)]
+    expected = {*known, index_column, id_column}
+    extra = [name for name in names if name not in expected]
     if extra:
         logger.warning("Ignoring %d unknown column(s): %s", len(extra), ", ".join(extra[:10]))
     found: dict[str, Any] = {}
@@ -193,8 +199,11 @@ def normalise_raw_leads(
     columns = {LEAD_ID: lead_ids, **columns}
     if CITY in columns:
         columns[CITY] = pc.utf8_lower(columns[CITY])
-    for level in LEVEL_COLUMNS:
-        if level in columns:
+    levels = [level for level in LEVEL_COLUMNS if level in columns]
+    # One check of the level columns together, as nearly every export spells them right:
+    # one call, not one a column (15 us each on a served lead).
+    if levels and not _spelt_canonically(arrow.chunked_array([columns[c] for c in levels])):
+        for level in levels:
             columns[level] = _canonical_levels(columns[level])
     # pandas' own text arrays over the cleaned Arrow data, with no copy: Arrow's general
     # conversion to pandas costs a served lead about twice as much.
