@@ -259,7 +259,6 @@ class RuleLimits:
     def from_parameters(cls, rules: dict, today: pd.Timestamp) -> RuleLimits:
         """The limits in ``parameters_validation.yml``, as they apply on ``today``."""
         return _limits(
-            cls,
             str(rules["earliest_created_date"]),
             rules["max_days_in_future"],
             rules["max_leads_dropped"],
@@ -276,7 +275,6 @@ class RuleLimits:
 # The same limits all day: building them cost a served lead 40 us.
 @functools.lru_cache(maxsize=16)
 def _limits(
-    cls: type[RuleLimits],
     earliest: str,
     max_days_in_future: int,
     max_leads_dropped: int,
@@ -284,7 +282,7 @@ def _limits(
     day: pd.Timestamp,
 ) -> RuleLimits:
     tolerated = pd.Timedelta(days=max_days_in_future + 1)
-    return cls(
+    return RuleLimits(
         earliest=pd.Timestamp(earliest),
         # Dates up to the end of the tolerated day count as valid.
         latest=day + tolerated - pd.Timedelta(seconds=1),
