@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from pandas._libs.internals import BlockPlacement
 from pandas.api.extensions import ExtensionArray
-from pandas.arrays import DatetimeArray, TimedeltaArray
+from pandas.arrays import ArrowStringArray, DatetimeArray, TimedeltaArray
 from pandas.core.internals.api import _make_block
 from pandas.core.internals.blocks import ExtensionBlock
 from pandas.core.internals.managers import BlockManager
@@ -83,6 +83,9 @@ def frame_of(
     return kind._from_mgr(manager, manager.axes)
 
 
+# pandas' arrays that are only ever one-dimensional: each is a block of its own.
+_ONE_DIMENSIONAL = frozenset({ArrowStringArray, pd.Categorical})
+
 # numpy kinds pandas keeps as they are, in one 2-D block per dtype: numbers, booleans, objects
 # and datetimes (which it wraps in its own datetime array).
 _NUMPY_KINDS = frozenset("biufcOMm")
@@ -99,6 +102,10 @@ def _blocks(arrays: list[Any]) -> list[Any] | None:
     by_dtype: dict[np.dtype, list[int]] = {}
     blocks = []
     for position, values in enumerate(arrays):
+        if type(values) in _ONE_DIMENSIONAL:
+            # The text and category arrays of nearly every column, told at once.
+            blocks.append(ExtensionBlock(values, ndim=2, placement=_placement(position)))
+            continue
         if isinstance(values, DatetimeArray | TimedeltaArray) and isinstance(
             values.dtype, np.dtype
         ):
