@@ -4,7 +4,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lead_scoring.frames import SharedFrame, arrays_in_order, column_arrays, column_labels, frame_of
+from lead_scoring.frames import (
+    SharedFrame,
+    arrays_in_order,
+    column_arrays,
+    column_labels,
+    column_names,
+    column_values,
+    frame_of,
+)
 
 
 @pytest.fixture
@@ -57,3 +65,28 @@ def test_a_shared_frame_is_shared_by_deep_copies_and_frames_taken_from_it_are_pl
     assert answer["score"].attrs["model_input"] is carried
     assert type(carried.add_prefix("model_input__")) is pd.DataFrame
     assert type(carried.loc[[1]]) is pd.DataFrame
+
+
+def test_a_frame_of_another_frames_arrays_is_that_frame(columns):
+    # Several columns of one numpy type share a block; pandas' datetime array comes back as it.
+    frame = pd.DataFrame(
+        {**columns, "referred": np.array([0.0, 1.0], dtype="float32"), "note": ["a", None]}
+    ).astype({"note": object})
+    rebuilt = frame_of(column_arrays(frame), frame.index)
+    pd.testing.assert_frame_equal(rebuilt, frame)
+    assert column_names(rebuilt) == list(frame.columns)
+
+
+def test_column_names_of_a_built_frame_are_its_own_and_a_copy():
+    frame = frame_of({"a": np.array([1]), "b": np.array([2])}, pd.RangeIndex(1))
+    names = column_names(frame)
+    names.append("c")
+    assert column_names(frame) == ["a", "b"]
+
+
+def test_column_values_are_plain_python_values():
+    mapping = pd.DataFrame({"interaction_type": ["whatsapp_chat_click", "syllabus_download"]})
+    assert column_values(mapping, "interaction_type") == [
+        "whatsapp_chat_click",
+        "syllabus_download",
+    ]

@@ -12,6 +12,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lead_scoring.frames import column_array
 
 # --- the raw export -------------------------------------------------------------------------
 
@@ -105,8 +109,39 @@ CHALLENGER = "challenger"
 # --- business rules -------------------------------------------------------------------------
 
 
-def city_tier(cities: pd.Series, city_tiers: pd.DataFrame, default_tier: int) -> np.ndarray:
-    """Each city's tier from the reference table; a city it does not list gets the default."""
-    found = pd.Index(city_tiers["city"]).get_indexer(cities)
-    tiers = city_tiers["tier"].to_numpy()
+def city_tier(cities, city_tiers: pd.DataFrame, default_tier: int) -> np.ndarray:
+    """Each city's tier from the reference table; a city it does not list gets the default.
+
+    ``cities`` is a Series or its array, already lower case.
+    """
+    names = column_array(city_tiers, "city")
+    tiers = np.asarray(column_array(city_tiers, "tier"))
+    values = cities.array if isinstance(cities, pd.Series) else cities
+    known, cells = _arrow_text(names), _arrow_text(values)
+    if known is None or cells is None:
+        found = pd.Index(names).get_indexer(pd.Index(np.asarray(values, dtype=object)))
+        return np.where(found >= 0, tiers[found], default_tier).astype("int8")
+    if pc.count_distinct(known, mode="all").as_py() < len(known):
+        raise ValueError("city_tiers lists a city twice: which tier applies is unclear.")
+    # One Arrow hash lookup of the table's own text: pandas built an index of the table's
+    # names and converted a served lead's text to its type, 0.35 of 0.4 ms a call.
+    found = pc.index_in(cells, value_set=known.cast(cells.type))
+    found = pc.coalesce(found, _NOT_LISTED).to_numpy(zero_copy_only=False)
     return np.where(found >= 0, tiers[found], default_tier).astype("int8")
+
+
+# A scalar of the lookup's own type: ``pc.fill_null`` builds one on every call (5 of 10 us).
+_NOT_LISTED = pa.scalar(-1, pa.int32())
+
+
+def _arrow_text(values) -> pa.Array | None:
+    """Text cells as one Arrow array (pandas' Arrow text without a copy); None if not text."""
+    try:
+        cells = pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if isinstance(cells, pa.ChunkedArray):
+        cells = cells.combine_chunks()
+    if pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type):
+        return cells
+    return None

@@ -63,6 +63,13 @@ def test_unseen_levels_fold_into_rare_and_missing_stays_apart(settings):
     assert list(encoded) == ["Level1", "rare", "missing", "Level2"]
 
 
+def test_a_cell_spelt_like_the_buckets_is_an_unseen_level(settings):
+    values = pd.Series(["missing", "rare", None], dtype=object)
+    encoded = encode_levels(values, ["Level1"], settings)
+    assert list(encoded) == ["rare", "rare", "missing"]
+    assert list(encoded.codes) == [1, 1, 2]
+
+
 def test_features_are_built_from_the_leads(clean_leads, city_tiers, interaction_mapping, settings):
     vocabulary = fit_category_vocabulary(clean_leads, settings)
     leads = clean_leads.copy()

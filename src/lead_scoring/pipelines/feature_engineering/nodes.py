@@ -21,7 +21,7 @@ from lead_scoring.contract import (
     REFERRED,
     city_tier,
 )
-from lead_scoring.frames import column_arrays, frame_of
+from lead_scoring.frames import column_arrays, column_values, frame_of
 from lead_scoring.pipelines.validation import arrow_cells
 
 # pandera: imported where used (a third of a second of every `kedro` start otherwise).
@@ -79,12 +79,17 @@ def fit_category_vocabulary(leads: pd.DataFrame, params: dict) -> dict[str, list
 def encode_levels(values, levels: list[str], params: dict) -> pd.Categorical:
     """Map values onto the fitted levels; unseen go to the rare bucket, missing to their own."""
     known, categories = _level_lookup(tuple(levels), params["rare_level"], params["missing_level"])
-    cells = arrow_cells(values).cast(arrow.large_string())
+    cells = arrow_cells(values)
+    if cells.type != arrow.large_string():
+        cells = cells.cast(arrow.large_string())
     # One Arrow hash lookup, the same call for one lead and a million; pandas' get_indexer
-    # first converts a served lead's text to its own index type (0.3 ms a column).
-    found = pc.index_in(cells, value_set=known)
-    codes = pc.fill_null(found, len(levels)).to_numpy(zero_copy_only=False)
-    codes = np.where(pc.is_null(cells).to_numpy(zero_copy_only=False), len(levels) + 1, codes)
+    # first converts a served lead's text to its own index type (0.3 ms a column). The lookup
+    # table ends with the rare level and a missing value, so a missing cell finds the missing
+    # level's code and an unseen one finds none, which is the rare level's.
+    found = pc.index_in(cells, value_set=known, skip_nulls=False)
+    # A scalar of the lookup's own type: ``pc.fill_null`` builds one on every call (5 of 10 us).
+    rare = arrow.scalar(len(levels), arrow.int32())
+    codes = pc.coalesce(found, rare).to_numpy(zero_copy_only=False)
     return pd.Categorical.from_codes(codes, dtype=categories, validate=False)
 
 
@@ -96,7 +101,8 @@ def _level_lookup(
     # Object levels: CatBoost reads a feature's categories one at a time, and a level read from
     # pandas' Arrow-backed text costs several times more.
     categories = pd.Index([*levels, rare_level, missing_level], dtype=object)
-    return arrow.array(levels, arrow.large_string()), pd.CategoricalDtype(categories)
+    known = arrow.array([*levels, rare_level, None], arrow.large_string())
+    return known, pd.CategoricalDtype(categories)
 
 
 def interaction_group_sums(leads: pd.DataFrame, interaction_mapping: pd.DataFrame) -> pd.DataFrame:
@@ -107,9 +113,9 @@ def interaction_group_sums(leads: pd.DataFrame, interaction_mapping: pd.DataFram
 
 def _group_sums(arrays: dict, interaction_mapping: pd.DataFrame) -> tuple[list[str], np.ndarray]:
     """The interaction groups and each lead's click sum in each, rows x groups."""
-    columns = tuple(interaction_mapping["interaction_type"])
+    columns = tuple(column_values(interaction_mapping, "interaction_type"))
     groups, membership = _group_membership(
-        columns, tuple(interaction_mapping["interaction_mapping"])
+        columns, tuple(column_values(interaction_mapping, "interaction_mapping"))
     )
     clicks = np.column_stack([np.asarray(arrays[column], dtype="float32") for column in columns])
     return groups, np.nan_to_num(clicks, nan=0.0) @ membership
@@ -126,8 +132,12 @@ def _group_membership(
 
 def hour_and_weekday(created) -> tuple[np.ndarray, np.ndarray]:
     """Hour of day and weekday (Monday 0) of each creation time (a Series or its array)."""
-    times = pd.DatetimeIndex(created)
-    return times.hour.to_numpy(dtype="int8"), times.day_of_week.to_numpy(dtype="int8")
+    # numpy's arithmetic on the times, not pandas' fields: 0.08 ms a served lead, against
+    # 5 us. Floor division counts days and hours before 1970 right; 1970-01-01 was a Thursday.
+    nanoseconds = np.asarray(created, dtype="datetime64[ns]").view("int64")
+    days = nanoseconds // 86_400_000_000_000
+    hours = (nanoseconds - days * 86_400_000_000_000) // 3_600_000_000_000
+    return hours.astype("int8"), ((days + 3) % 7).astype("int8")
 
 
 def build_features(

@@ -18,7 +18,7 @@ from lead_scoring.contract import (
 )
 from lead_scoring.datasets.raw_leads_dataset import REJECTED_LINES
 from lead_scoring.errors import TooFewLeadsError, TooManyInvalidRowsError
-from lead_scoring.frames import column_arrays, frame_of
+from lead_scoring.frames import column_arrays, column_values, frame_of
 from lead_scoring.pipelines.validation.schemas import (
     UNKNOWN_COLUMNS,
     UNREADABLE_CELLS,
@@ -37,11 +37,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def _require_columns(leads: pd.DataFrame, interaction_columns: list[str], label_required: bool):
+def _require_columns(
+    leads: pd.DataFrame, arrays: dict, interaction_columns: list[str], label_required: bool
+):
     # MLflow exceptions, imported when raised: errors.py says why.
     from lead_scoring.errors import EmptyExportError, MissingColumnsError
 
-    missing = [c for c in raw_columns(interaction_columns, label_required) if c not in leads]
+    missing = [c for c in raw_columns(interaction_columns, label_required) if c not in arrays]
     if missing:
         unknown = leads.attrs.get(UNKNOWN_COLUMNS) or []
         found = (
@@ -86,10 +88,14 @@ def _quarantine_records(leads: pd.DataFrame, failures: pd.DataFrame) -> pd.DataF
     return records[QUARANTINE_COLUMNS]
 
 
+# An index never changes: building this one cost a served lead 50 of the 70 us below.
+_NO_ROWS = pd.Index([], dtype="int64")
+
+
 def _no_quarantine() -> pd.DataFrame:
     # From ready arrays: pandas' own constructor costs a served lead a quarter ms.
     empty = np.empty(0, dtype=object)
-    return frame_of(dict.fromkeys(QUARANTINE_COLUMNS, empty), pd.Index([], dtype="int64"))
+    return frame_of(dict.fromkeys(QUARANTINE_COLUMNS, empty), _NO_ROWS)
 
 
 def _unreadable_records(leads: pd.DataFrame) -> pd.DataFrame | None:
@@ -133,18 +139,22 @@ def _rejected_line_records(leads: pd.DataFrame) -> pd.DataFrame | None:
     return records[QUARANTINE_COLUMNS]
 
 
-def _typed(leads: pd.DataFrame, parsed: ParsedLeads, kept: np.ndarray | slice) -> pd.DataFrame:
+def _typed(
+    leads: pd.DataFrame, arrays: dict, parsed: ParsedLeads, kept: np.ndarray | slice
+) -> pd.DataFrame:
     """The kept rows, with dates as timestamps and counts as numbers, as the rules parsed them."""
     numbers = parsed.numbers[kept]
+    # One conversion for every count column, not one a column.
+    counts = numbers.astype("float32")
     positions = {name: position for position, name in enumerate(parsed.count_columns)}
     columns = {}
-    for name, cells in column_arrays(leads).items():
+    for name, cells in arrays.items():
         if name == CREATED_DATE:
             columns[name] = parsed.created[kept]
         elif name == LABEL:
             columns[name] = numbers[:, positions[name]].astype("int8")
         elif name in positions:
-            columns[name] = numbers[:, positions[name]].astype("float32")
+            columns[name] = counts[:, positions[name]]
         else:
             columns[name] = cells[kept]
     # Built from the arrays as they are: pandas' own constructor costs a served lead 2 ms.
@@ -166,11 +176,13 @@ def validate_raw_leads(
     leads: pd.DataFrame, interaction_mapping: pd.DataFrame, rules: dict, label_required: bool
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split leads into typed valid rows and quarantined rows with the failed column, rule and value."""
-    interaction_columns = list(interaction_mapping["interaction_type"])
-    _require_columns(leads, interaction_columns, label_required)
+    interaction_columns = column_values(interaction_mapping, "interaction_type")
+    # Each column is taken out of the frame once, for every step below.
+    arrays = column_arrays(leads)
+    _require_columns(leads, arrays, interaction_columns, label_required)
     limits = RuleLimits.from_parameters(rules, today=pd.Timestamp.now())
     # One vectorised pass clears the clean rows; Pandera then spells out what breaks in the rest.
-    parsed = parse_leads(leads, interaction_columns)
+    parsed = parse_leads(arrays, interaction_columns)
     suspects = rows_breaking_rules(parsed, interaction_columns, limits)
     # Validating no rows still costs Pandera's per-column set-up: a clean batch skips it.
     if suspects.any():
@@ -194,7 +206,7 @@ def validate_raw_leads(
     rejected = _rejected_line_records(leads)
     if rejected is not None:
         quarantine = pd.concat([quarantine, rejected]) if len(quarantine) else rejected
-    return _typed(leads, parsed, kept), quarantine
+    return _typed(leads, arrays, parsed, kept), quarantine
 
 
 def _require_both_outcomes(clean: pd.DataFrame, minimum: int) -> None:
