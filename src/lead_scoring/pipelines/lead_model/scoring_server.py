@@ -67,8 +67,8 @@ def adapt_scoring_server() -> bool:
         output.write(json.dumps(answer, cls=server.NumpyEncoder))
 
     # Marks the wrappers, so that a second call does not wrap them again.
-    for wrapper in (decode_json_input, predictions_to_json):
-        wrapper.adapted_for_leads = True  # type: ignore[attr-defined]
+    decode_json_input.adapted_for_leads = True  # type: ignore[attr-defined]
+    predictions_to_json.adapted_for_leads = True  # type: ignore[attr-defined]
     server._decode_json_input = decode_json_input
     server.predictions_to_json = predictions_to_json
     return True
