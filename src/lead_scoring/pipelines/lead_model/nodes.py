@@ -29,6 +29,7 @@ from lead_scoring.errors import LeadScoringError
 from lead_scoring.frames import (
     SharedFrame,
     arrays_in_order,
+    column_array,
     column_arrays,
     column_labels,
     column_names,
@@ -64,19 +65,13 @@ _THREADED_POOL = 10_000
 _WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
-def _named_arrays(frame: pd.DataFrame, names) -> list:
-    """The arrays of the columns ``names`` only: ``column_arrays`` reads every column (a served
-    lead's 45 raw columns cost 58 us, the two an answer carries 4 us)."""
-    columns = frame.columns
-    return [frame._get_column_array(columns.get_loc(name)) for name in names]
-
-
 def model_pool(model: CatBoostClassifier, model_input: pd.DataFrame) -> Pool:
     """The model's features of ``model_input`` as a CatBoost pool."""
     from catboost import Pool
 
     names = tuple(model.feature_names_)
-    arrays = dict(zip(names, _named_arrays(model_input, names), strict=True))
+    # All columns at once, block by block: one lookup a name cost a served lead 16 against 10 us.
+    arrays = column_arrays(model_input)
     categorical = [c for c in CATEGORICAL_FEATURES if c in names]
     if len(model_input) <= _SMALL_POOL:
         # A few leads as one object matrix: CatBoost reads a frame column by column, 0.54 ms
@@ -387,7 +382,7 @@ def reason_texts(
     phrases: list[str] = []
     for position in np.unique(order):
         feature = names[position if expected_at is None or position < expected_at else position + 1]
-        (values,) = _named_arrays(model_input, [feature])
+        values = column_array(model_input, feature)
         codes, uniques = _distinct(values)
         entries[:, position] = len(phrases) + 2 * codes
         for value in uniques:
@@ -477,7 +472,8 @@ def combine_scored_and_quarantined(
         column[scored_at] = values
         return column
 
-    lead_ids, created = _named_arrays(normalised_leads, [LEAD_ID, CREATED_DATE])
+    # The two columns an answer carries only: a served lead has 45 (4 against 58 us).
+    lead_ids, created = (column_array(normalised_leads, name) for name in (LEAD_ID, CREATED_DATE))
     answers = column_arrays(scored)
     # A whole score whether or not a quarantined row shares the batch.
     whole_scores = np.asarray(answers["score"]).astype(int).astype(object)
@@ -514,9 +510,7 @@ def attach_model_input(
     # lead 2 ms, and wrapping a built frame 28 us more each.
     answer.attrs[MODEL_INPUT] = frame_of(features, model_input.index, kind=SharedFrame)
     if valid_leads.index.equals(model_input.index):
-        levels = dict(
-            zip(CATEGORICAL_FEATURES, _named_arrays(valid_leads, CATEGORICAL_FEATURES), strict=True)
-        )
+        levels = {name: column_array(valid_leads, name) for name in CATEGORICAL_FEATURES}
         answer.attrs[LEAD_LEVELS] = frame_of(levels, model_input.index, kind=SharedFrame)
     else:
         selected = valid_leads.loc[model_input.index, CATEGORICAL_FEATURES]
