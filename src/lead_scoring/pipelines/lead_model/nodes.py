@@ -196,7 +196,8 @@ def assign_tiers(score: np.ndarray, tier_cuts: dict) -> np.ndarray:
     cold_below, hot_from = score_cuts(tier_cuts)
     # Each tier's name as one shared Python string: numpy's own text array is turned into Python
     # strings, one per lead, wherever a frame or the answer takes it (32 us of a served lead).
-    return _TIER_NAMES[np.select([score >= hot_from, score < cold_below], [0, 1], 2)]
+    # Two wheres, not np.select: 3 against 11 us a served lead, 6 against 9 ms on a million.
+    return _TIER_NAMES[np.where(score >= hot_from, 0, np.where(score < cold_below, 1, 2))]
 
 
 def _count(value: float, one: str, many: str) -> str:
