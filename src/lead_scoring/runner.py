@@ -65,6 +65,19 @@ def run_node(node: Node, inputs: dict[str, Any]) -> dict[str, Any]:
     return node._outputs_to_dictionary(outputs)
 
 
+def _load(dataset: Any) -> Any:
+    """The dataset's data; a memory dataset's without the debug record Kedro formats first.
+
+    Kedro's load wrapper renders the dataset as text on every load, logged or not: 5 against
+    0.2 us a load, 60 us of a served lead's 13 (a loaded 2-core machine). The unwrapped load is
+    the dataset's own, with its copy mode and its error for data never saved.
+    """
+    load = type(dataset).load
+    if isinstance(dataset, MemoryDataset):
+        load = getattr(load, "__wrapped__", load)
+    return load(dataset)
+
+
 def run_plan(pipeline: Pipeline) -> list[_Step]:
     """The pipeline's nodes in Kedro's order, each with the values it is the last to read."""
     nodes = pipeline.nodes
@@ -145,7 +158,7 @@ class SequentialRunner(runner.SequentialRunner):
                             f"Pipeline input(s) {{'{name}'}} not found in the "
                             f"{type(catalog).__name__}"
                         )
-                    values[name] = catalog[name].load()
+                    values[name] = _load(catalog[name])
                 inputs[name] = values[name]
             values.update(run_node(node, inputs))
             # Kedro's runner releases a value once no node needs it: a batch's chunk is large.
