@@ -40,11 +40,11 @@ logger = logging.getLogger(__name__)
 def _require_columns(
     leads: pd.DataFrame, arrays: dict, interaction_columns: list[str], label_required: bool
 ):
-    # MLflow exceptions, imported when raised: errors.py says why.
-    from lead_scoring.errors import EmptyExportError, MissingColumnsError
-
     missing = [c for c in raw_columns(interaction_columns, label_required) if c not in arrays]
     if missing:
+        # MLflow exceptions, imported when raised: errors.py says why.
+        from lead_scoring.errors import MissingColumnsError
+
         unknown = leads.attrs.get(UNKNOWN_COLUMNS) or []
         found = (
             f" Unrecognised column(s) in the export: {', '.join(map(repr, unknown[:5]))}."
@@ -57,6 +57,8 @@ def _require_columns(
             "the format."
         )
     if leads.empty:
+        from lead_scoring.errors import EmptyExportError
+
         raise EmptyExportError("The lead export has a header but no leads. Nothing was written.")
 
 

@@ -222,11 +222,12 @@ class ParsedLeads:
 
     def counts(self, columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """The numbers and the empty cells of some count columns, rows x columns."""
-        positions = [self.count_columns.index(column) for column in columns]
-        first = positions[0]
-        if positions == list(range(first, first + len(positions))):
-            # Side by side, as the interaction columns are: a view, not a copy.
-            positions = slice(first, first + len(positions))  # type: ignore[assignment]
+        first = self.count_columns.index(columns[0])
+        positions: slice | list[int] = slice(first, first + len(columns))
+        # Side by side, as the interaction columns are: a view, not a copy, and not a search of
+        # the names for each of them (10 us a served lead).
+        if self.count_columns[first : first + len(columns)] != tuple(columns):
+            positions = [self.count_columns.index(column) for column in columns]
         return self.numbers[:, positions], self.blank[:, positions]
 
 
