@@ -40,11 +40,11 @@ logger = logging.getLogger(__name__)
 def _require_columns(
     leads: pd.DataFrame, arrays: dict, interaction_columns: list[str], label_required: bool
 ):
-    # MLflow exceptions, imported when raised: errors.py says why.
-    from lead_scoring.errors import EmptyExportError, MissingColumnsError
-
     missing = [c for c in raw_columns(interaction_columns, label_required) if c not in arrays]
     if missing:
+        # MLflow exceptions, imported when raised: errors.py says why.
+        from lead_scoring.errors import MissingColumnsError
+
         unknown = leads.attrs.get(UNKNOWN_COLUMNS) or []
         found = (
             f" Unrecognised column(s) in the export: {', '.join(map(repr, unknown[:5]))}."
@@ -57,6 +57,8 @@ def _require_columns(
             "the format."
         )
     if leads.empty:
+        from lead_scoring.errors import EmptyExportError
+
         raise EmptyExportError("The lead export has a header but no leads. Nothing was written.")
 
 
@@ -88,14 +90,14 @@ def _quarantine_records(leads: pd.DataFrame, failures: pd.DataFrame) -> pd.DataF
     return records[QUARANTINE_COLUMNS]
 
 
-# An index never changes: building this one cost a served lead 50 of the 70 us below.
-_NO_ROWS = pd.Index([], dtype="int64")
+# Built once, handed out as shallow copies (pandas copies on write): 10 against 15 us a lead.
+_NO_QUARANTINE = frame_of(
+    dict.fromkeys(QUARANTINE_COLUMNS, np.empty(0, dtype=object)), pd.Index([], dtype="int64")
+)
 
 
 def _no_quarantine() -> pd.DataFrame:
-    # From ready arrays: pandas' own constructor costs a served lead a quarter ms.
-    empty = np.empty(0, dtype=object)
-    return frame_of(dict.fromkeys(QUARANTINE_COLUMNS, empty), _NO_ROWS)
+    return _NO_QUARANTINE.copy(deep=False)
 
 
 def _unreadable_records(leads: pd.DataFrame) -> pd.DataFrame | None:
