@@ -11,6 +11,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -105,6 +106,27 @@ def copy_project(destination: Path) -> Path:
         destination / "data" / "01_raw" / "reference",
     )
     return destination
+
+
+@contextmanager
+def tracking_store(project: Path) -> Iterator[Any]:
+    """Point this process's MLflow client at ``project``'s store, then back as it was found.
+
+    As found, not as ``mlflow.get_tracking_uri()`` reads it: that resolves an unset URI to the
+    default store, and setting that back would pin every later test of the worker to it.
+    """
+    import mlflow
+    from mlflow.tracking._tracking_service import utils
+
+    found, variable = utils._tracking_uri, os.environ.get("MLFLOW_TRACKING_URI")
+    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
+    try:
+        yield mlflow.MlflowClient()
+    finally:
+        mlflow.set_tracking_uri(found)
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+        if variable is not None:
+            os.environ["MLFLOW_TRACKING_URI"] = variable
 
 
 @pytest.fixture(autouse=True)

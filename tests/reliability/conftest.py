@@ -17,7 +17,6 @@ import sqlite3
 import subprocess
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +26,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from lead_scoring.datasets import RawLeadsDataset
-from tests.conftest import KEDRO, kedro_env
+from tests.conftest import KEDRO, kedro_env, tracking_store  # noqa: F401 (re-exported)
 
 INDEX = "Unnamed: 0"
 LABEL = "app_complete_flag"
@@ -75,17 +74,6 @@ def load_export(path: Path) -> pd.DataFrame:
 
 def tracking_uri(project: Path) -> str:
     return f"sqlite:///{project / 'mlflow.db'}"
-
-
-@contextmanager
-def tracking_store(project: Path):
-    """Point this process's MLflow client at ``project``'s store for the duration."""
-    previous = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(tracking_uri(project))
-    try:
-        yield MlflowClient()
-    finally:
-        mlflow.set_tracking_uri(previous)
 
 
 def closed_port() -> int:

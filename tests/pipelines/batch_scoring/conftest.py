@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import shutil
-from contextlib import contextmanager
 from pathlib import Path
 
-import mlflow
 import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import built_once, run_kedro
+from tests.conftest import built_once, run_kedro, tracking_store  # noqa: F401 (re-exported)
 
 N_LEADS = 3_000
 # What a sales rep receives for each scored lead, in this order.
@@ -98,14 +96,3 @@ def scored_project(trained_project, new_leads, tmp_path_factory) -> Path:
         (project / "inference_run.log").write_text(result.stdout + result.stderr)
 
     return built_once(tmp_path_factory, "scored", score) / "project"
-
-
-@contextmanager
-def tracking_store(project: Path):
-    """Point this process's MLflow client at ``project``'s store for the duration."""
-    previous = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
-    try:
-        yield mlflow.MlflowClient()
-    finally:
-        mlflow.set_tracking_uri(previous)
