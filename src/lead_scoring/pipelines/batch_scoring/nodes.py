@@ -39,8 +39,6 @@ from lead_scoring.heavy_types import PyFuncModel
 from lead_scoring.pipelines.validation import parse_numbers
 from lead_scoring.tracking import as_mlflow_metrics
 
-# MLflow, scikit-learn: imported where used, not on every `kedro` start (seconds).
-
 logger = logging.getLogger(__name__)
 
 MODEL_VERSION = "model_version"

@@ -24,7 +24,6 @@ from lead_scoring.contract import (
 from lead_scoring.frames import column_arrays, column_values, frame_of
 from lead_scoring.pipelines.validation import arrow_cells
 
-# pandera: imported where used (a third of a second of every `kedro` start otherwise).
 if TYPE_CHECKING:
     import pandera.pandas as pa
 

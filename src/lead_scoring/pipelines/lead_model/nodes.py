@@ -45,7 +45,6 @@ from lead_scoring.pipelines.feature_engineering import (
     TOTAL_INTERACTIONS,
 )
 
-# CatBoost, SciPy: imported where used, not on every `kedro` start (seconds).
 if TYPE_CHECKING:
     from catboost import Pool
 

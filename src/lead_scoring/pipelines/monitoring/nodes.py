@@ -27,8 +27,6 @@ from lead_scoring.heavy_types import Figure
 from lead_scoring.pipelines.feature_engineering import CATEGORICAL_FEATURES, feature_columns
 from lead_scoring.tracking import as_mlflow_metrics
 
-# matplotlib, MLflow: imported where used, not on every `kedro` start (seconds).
-
 logger = logging.getLogger(__name__)
 
 SCORE = "score"

@@ -20,7 +20,6 @@ import pandas as pd
 from lead_scoring.contract import CHALLENGER, CHAMPION, LABEL
 from lead_scoring.store import LeadStore, now_utc, role_queries
 
-# MLflow, scikit-learn: imported where used, not on every `kedro` start (seconds).
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
 

@@ -31,8 +31,6 @@ from lead_scoring.pipelines.training import tier_outcomes
 from lead_scoring.store import LeadStore, now_utc
 from lead_scoring.store.tables import MODEL_NAME, MODEL_VERSION, ROLE
 
-# MLflow, scikit-learn: imported where used, not on every `kedro` start (seconds).
-
 logger = logging.getLogger(__name__)
 
 ALL_PERIODS = "all"

@@ -27,8 +27,6 @@ from lead_scoring.pipelines.lead_model import explain_predictions, score_cuts
 from lead_scoring.pipelines.validation import parse_numbers, parse_timestamps
 from lead_scoring.tracking import as_mlflow_metrics
 
-# CatBoost, matplotlib, MLflow, scikit-learn: imported where used, not on every `kedro` start (seconds).
-
 MODEL_COLOUR = "#1f5fa8"
 BASELINE_COLOUR = "#9a9a9a"
 COMPLETER_COLOUR = "#2e8b57"

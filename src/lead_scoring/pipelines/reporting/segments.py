@@ -12,8 +12,6 @@ import pandas as pd
 from lead_scoring.contract import HOT, LABEL, MEDIUM, PLATFORM, SOURCE
 from lead_scoring.pipelines.feature_engineering import CITY_TIER
 
-# scikit-learn: imported where used, not on every `kedro` start (seconds).
-
 # The segment dimensions: readable name and the column of a lead that holds it.
 DIMENSIONS = {
     "platform": PLATFORM,

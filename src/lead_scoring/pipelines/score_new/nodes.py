@@ -29,8 +29,6 @@ from lead_scoring.pipelines.training import from_unix_days
 from lead_scoring.store import LeadStore, ScoreBatch, now_utc, role_queries
 from lead_scoring.store.tables import CONTENT_HASH, MODEL_NAME, MODEL_VERSION, ROLE, SCORE_COLUMNS
 
-# MLflow: imported where used, not on every `kedro` start (seconds).
-
 logger = logging.getLogger(__name__)
 
 

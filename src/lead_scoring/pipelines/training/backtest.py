@@ -18,7 +18,6 @@ from lead_scoring.pipelines.lead_model import (
 from lead_scoring.pipelines.training.nodes import fit_fixed_trees, scaled_tree_count, tier_outcomes
 from lead_scoring.tracking import as_mlflow_metrics
 
-# scikit-learn: imported where used, not on every `kedro` start (seconds).
 logger = logging.getLogger(__name__)
 
 

@@ -11,8 +11,6 @@ import pandas as pd
 from lead_scoring.contract import CREATED_DATE, LABEL
 from lead_scoring.tracking import as_mlflow_metrics
 
-# MLflow, scikit-learn: imported where used, not on every `kedro` start (seconds).
-
 logger = logging.getLogger(__name__)
 
 

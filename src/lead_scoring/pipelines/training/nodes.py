@@ -20,7 +20,6 @@ from lead_scoring.pipelines.lead_model import (
 )
 from lead_scoring.tracking import as_mlflow_metrics
 
-# CatBoost, scikit-learn: imported where used, not on every `kedro` start (seconds).
 if TYPE_CHECKING:
     from catboost import Pool
 

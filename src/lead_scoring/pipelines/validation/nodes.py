@@ -30,7 +30,6 @@ from lead_scoring.pipelines.validation.schemas import (
 )
 from lead_scoring.tracking import as_mlflow_metrics
 
-# pandera: imported where used (a third of a second of every `kedro` start otherwise).
 if TYPE_CHECKING:
     import pandera.pandas as pa
 

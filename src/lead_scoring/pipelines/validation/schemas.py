@@ -30,7 +30,6 @@ from lead_scoring.contract import (
 )
 from lead_scoring.frames import column_arrays
 
-# pandera: imported where used (a third of a second of every `kedro` start otherwise).
 if TYPE_CHECKING:
     import pandera.pandas as pa
 
