@@ -42,6 +42,11 @@ def labels(store: LeadStore) -> pd.Series:
     return store.table("leads").set_index("lead_id")[LABEL]
 
 
+def labels_turned(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """The outcomes with each label turned over, as a corrected outcome export sends them."""
+    return outcomes.assign(**{LABEL: (1 - outcomes[LABEL].astype(int)).astype(str)})
+
+
 def test_an_outcome_before_its_lead_is_kept_and_applied_when_the_lead_arrives(
     tmp_path, store, raw_leads, parameters, interaction_mapping
 ):
@@ -147,8 +152,7 @@ def test_a_flipped_label_is_recorded_counted_and_reported_once(
     outcomes = outcome_export(raw_leads, 0, 100)
     write(outcomes, landing / "outcomes_1.csv")
     ingest(landing, store, parameters, interaction_mapping)
-    flipped = outcomes.iloc[:20].copy()
-    flipped[LABEL] = (1 - flipped[LABEL].astype(int)).astype(str)
+    flipped = labels_turned(outcomes.iloc[:20])
     write(flipped, landing / "outcomes_2.csv")
     run = ingest(landing, store, parameters, interaction_mapping)
     assert (run["labels_changed"], run["labels_filled"]) == (20, 20)
@@ -281,8 +285,7 @@ def test_an_outcome_replacing_a_pending_or_a_delivered_label_is_a_label_change(
     outcomes = outcome_export(raw_leads, 0, 20)
     write(outcomes, landing / "outcomes_1.csv")
     ingest(landing, store, parameters, interaction_mapping)
-    flipped = outcomes.iloc[:5].copy()
-    flipped[LABEL] = (1 - flipped[LABEL].astype(int)).astype(str)
+    flipped = labels_turned(outcomes.iloc[:5])
     write(flipped, landing / "outcomes_2.csv")
     run = ingest(landing, store, parameters, interaction_mapping)
     assert (run["labels_changed"], run["outcomes_pending"]) == (5, 5)
