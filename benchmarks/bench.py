@@ -95,6 +95,16 @@ def median_of(runs: int, measure: Callable[[], float]) -> float:
     return statistics.median(values)
 
 
+def project_env(project: Path) -> dict[str, str]:
+    """The environment of a process run in ``project``: its own src/ first on the path.
+
+    `kedro` would otherwise import the package from wherever it is installed (its `kedro.init`
+    hook runs before Kedro adds src/), and a model trained there would carry that code, not
+    the code being measured.
+    """
+    return {**kedro_env(), "PYTHONPATH": str(project / "src")}
+
+
 def timed_process(args: list[str], cwd: Path) -> tuple[float, float]:
     """Wall seconds and peak RSS in GiB of one child process.
 
@@ -107,7 +117,7 @@ def timed_process(args: list[str], cwd: Path) -> tuple[float, float]:
     result = subprocess.run(
         ["/usr/bin/time", "-f", "%M", "-o", str(report_file), *args],
         cwd=cwd,
-        env=kedro_env(),
+        env=project_env(cwd),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -156,7 +166,7 @@ def export(project: Path, rows: int, labelled: bool = True, seed: int = 42) -> P
             "generate.overwrite=true",
         ],
         cwd=project,
-        env=kedro_env(),
+        env=project_env(project),
         check=True,
         capture_output=True,
     )
@@ -433,7 +443,7 @@ def post(url: str, records: list[dict]) -> float:
 def model_server(project: Path, model_uri: str):
     """`mlflow models serve` of ``model_uri`` on a free loopback port, stopped on exit."""
     port = free_port()
-    env = {**kedro_env(), "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}"}
+    env = {**project_env(project), "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}"}
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     server = subprocess.Popen(
         [str(BIN / "mlflow"), "models", "serve", "-m", model_uri]
@@ -549,13 +559,9 @@ def case_serve_vs_plain(args, results: dict) -> None:
 
 
 def kedro_start(project: Path, *args: str) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds and peak RSS in GiB of one `kedro` command in ``project``.
-
-    The project's own src/ comes first on the path: `kedro` would otherwise import the package
-    from wherever it is installed (its `kedro.init` hook runs before Kedro adds src/).
-    """
+    """Wall seconds, CPU seconds and peak RSS in GiB of one `kedro` command in ``project``."""
     report_file = WORK / "time.out"
-    env = {**kedro_env(), "PYTHONPATH": str(project / "src")}
+    env = project_env(project)
     start = time.perf_counter()
     result = subprocess.run(
         ["/usr/bin/time", "-f", "%U %S %M", "-o", str(report_file), str(BIN / "kedro"), *args],
