@@ -90,6 +90,23 @@ def run_pipeline(project: Path, pipeline: str, monkeypatch, **params) -> dict:
         mlflow.set_tracking_uri(None)
 
 
+def daily_exports(project: Path, folder: Path, **settings) -> Path:
+    """Daily lead and outcome exports of ``project``'s generator in ``folder``, each day's
+    outcomes written the same day beside its leads: the tests land them when they choose.
+
+    Test data, not the CLI under test: generated in this process.
+    """
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        run_pipeline(
+            project,
+            "generate_daily",
+            monkeypatch,
+            generate_daily={"outcome_delay_days": 0, **settings},
+            landing_path=str(folder),
+        )
+    return folder
+
+
 def copy_project(destination: Path) -> Path:
     """A fresh copy of the project's configuration and reference data, without runs or outputs."""
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")

@@ -24,7 +24,7 @@ from mlflow.tracking import MlflowClient
 
 from lead_scoring.datasets import LeadStore
 from tests.airflow.conftest import DAGS_FOLDER, run_airflow
-from tests.conftest import copy_project, run_pipeline
+from tests.conftest import copy_project, daily_exports, run_pipeline
 
 # Seven Airflow processes, each importing Airflow, five of them Kedro and MLflow too.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
@@ -84,21 +84,8 @@ def loop(tmp_path_factory) -> dict:
     daily = project / "daily"
     landing = project / "data" / "01_raw" / "landing"
     landing.mkdir(parents=True)
-    # Every day's outcomes the same day: the train DAG finds labelled leads at once. Test data,
-    # not the CLI under test: generated in this process.
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        run_pipeline(
-            project,
-            "generate_daily",
-            monkeypatch,
-            generate_daily={
-                "days": DAYS + 1,
-                "leads_per_day": LEADS_PER_DAY,
-                "outcome_delay_days": 0,
-                "vary_volume": False,
-            },
-            landing_path=str(daily),
-        )
+    # Every day's outcomes the same day: the train DAG finds labelled leads at once.
+    daily_exports(project, daily, days=DAYS + 1, leads_per_day=LEADS_PER_DAY, vary_volume=False)
     *first_days, next_day = sorted(daily.glob("*_leads.csv"))
     for export in [*first_days, *sorted(daily.glob("*_outcomes.csv"))[:DAYS]]:
         shutil.copy(export, landing)

@@ -20,7 +20,7 @@ from mlflow.tracking import MlflowClient
 
 from lead_scoring.contract import LABEL
 from lead_scoring.datasets import LeadStore, RawLeadsDataset
-from tests.conftest import run_pipeline
+from tests.conftest import daily_exports, run_pipeline
 
 LEADS_PER_DAY = 400
 DAYS = ["2022-02-15", "2022-02-16", "2022-02-17"]
@@ -76,21 +76,14 @@ def contenders_project(trained_project, tmp_path_factory) -> Path:
             raw_leads_path=str(path),
             training={"backtest": {"months": 1}, "catboost": {"iterations": 200}},
         )
-        daily = project / "daily"
-        run_pipeline(
-            project,
-            "generate_daily",
-            monkeypatch,
-            # Each day's outcomes written the same day, beside its leads: the tests land them.
-            generate_daily={
-                "first_day": DAYS[0],
-                "days": len(DAYS),
-                "leads_per_day": LEADS_PER_DAY,
-                "vary_volume": False,
-                "outcome_delay_days": 0,
-            },
-            landing_path=str(daily),
-        )
+    daily_exports(
+        project,
+        project / "daily",
+        first_day=DAYS[0],
+        days=len(DAYS),
+        leads_per_day=LEADS_PER_DAY,
+        vary_volume=False,
+    )
     return project
 
 

@@ -14,7 +14,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from lead_scoring.datasets import LeadStore
-from tests.conftest import run_kedro, run_pipeline
+from tests.conftest import daily_exports, run_kedro
 
 # Nine kedro processes, one of them a training: two stages, each within the allowance.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
@@ -58,21 +58,7 @@ def first_days(trained_project, tmp_path_factory) -> dict:
     landing = project / "data" / "01_raw" / "landing"
     landing.mkdir(parents=True)
     steps: dict = {"project": project}
-    # Each day's outcomes written the same day, beside its leads; the test lands them later.
-    # Test data, not the CLI under test: generated in this process.
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        run_pipeline(
-            project,
-            "generate_daily",
-            monkeypatch,
-            generate_daily={
-                "first_day": DAYS[0],
-                "days": len(DAYS),
-                "leads_per_day": LEADS_PER_DAY,
-                "outcome_delay_days": 0,
-            },
-            landing_path=str(daily),
-        )
+    daily_exports(project, daily, first_day=DAYS[0], days=len(DAYS), leads_per_day=LEADS_PER_DAY)
     for day in DAYS[:2]:
         shutil.copy(daily / f"{day}_leads.csv", landing)
 
