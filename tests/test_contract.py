@@ -25,3 +25,6 @@ def test_a_listed_city_gets_its_tier_and_any_other_the_default(cities):
 def test_a_city_listed_twice_is_refused():
     with pytest.raises(ValueError, match="twice"):
         city_tier(np.array(["pune"], dtype=object), pd.concat([TIERS, TIERS.iloc[1:2]]), 3)
+    # Cells that are not text take pandas' way: the same refusal.
+    with pytest.raises(ValueError, match="twice"):
+        city_tier(np.array([None], dtype=object), pd.concat([TIERS, TIERS.iloc[1:2]]), 3)
