@@ -20,8 +20,6 @@ from kedro import runner
 from kedro.io import MemoryDataset
 from kedro.pipeline import Node, Pipeline
 
-from lead_scoring.pipelines.lead_model import scoring_server
-
 # The loggers that narrate a run; logger filters are not inherited, so each is named. Kedro's
 # runners log under their own module's name, which for this subclass is this module.
 _NARRATORS = (
@@ -135,9 +133,6 @@ class SequentialRunner(runner.SequentialRunner):
             logger = logging.getLogger(name)
             if _FILTER not in logger.filters:
                 logger.addFilter(_FILTER)
-        # Again here, not only where the scoring code is imported: a process may import the
-        # project before MLflow's server (a check of 0.3 us).
-        scoring_server.adapt_scoring_server()
         token = _PREDICTING.set(True)
         try:
             if only_missing_outputs or (hook_manager is not None and hook_manager.get_plugins()):
