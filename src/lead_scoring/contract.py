@@ -27,6 +27,8 @@ SOURCE = "first_utm_source_c"
 LEADS_DROPPED = "total_leads_droppped"  # three p's, as the exports spell it
 REFERRED = "referred_lead"
 LABEL = "app_complete_flag"
+# Every field of a read export: pandas' default text type, held in Arrow.
+EXPORT_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 
 LEVEL_COLUMNS = (PLATFORM, MEDIUM, SOURCE)
 ORIGIN_COLUMNS = (CREATED_DATE, CITY, *LEVEL_COLUMNS, LEADS_DROPPED, REFERRED)

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from kedro.io import AbstractDataset, DatasetError
 
-from lead_scoring.contract import INDEX_COLUMN
+from lead_scoring.contract import EXPORT_TEXT, INDEX_COLUMN
 from lead_scoring.datasets.export_lines import (
     ExportScanner,
     RejectedLine,
@@ -35,7 +35,6 @@ REJECTED_LINES = "rejected_lines"
 RECORD_LINES = "record_lines"
 # Read whole: one chunk.
 _WHOLE_EXPORT = 1 << 62
-_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 REJECTED_COLUMNS = ["line", "lead_id", "reason"]
 # Cells that mean "no value", whichever reader reads the export (pandas' defaults, spelled out).
 NULL_TOKENS = (
@@ -193,7 +192,7 @@ class LeadExport:
     def _chunk(
         self, table: pa.Table, lines: np.ndarray, offset: int, rejected: list[RejectedLine]
     ) -> ExportChunk:
-        frame = table.to_pandas(types_mapper=lambda _: _TEXT)
+        frame = table.to_pandas(types_mapper=lambda _: EXPORT_TEXT)
         frame.columns = self._names
         frame.index = pd.RangeIndex(offset, offset + len(frame))
         return ExportChunk(frame, lines, _rejected_frame(rejected))

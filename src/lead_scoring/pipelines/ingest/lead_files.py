@@ -21,6 +21,7 @@ from lead_scoring import errors
 from lead_scoring.contract import (
     CITY,
     CREATED_DATE,
+    EXPORT_TEXT,
     KEY_COLUMNS,
     LABEL,
     LEAD_ID,
@@ -88,7 +89,6 @@ QUARANTINE_WITH_LINES = [*QUARANTINE_COLUMNS, LINE]
 # several (measured on the 2-core box, December 2026).
 _EMPTY_QUARANTINE = pd.DataFrame(columns=QUARANTINE_WITH_LINES)
 # pandas' "str" on pyarrow, missing as NaN: what the reader gives every field.
-_ARROW_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
 def _records(
@@ -274,7 +274,7 @@ def _fields_as_objects(leads: pd.DataFrame, fields: list[str]) -> pd.DataFrame:
     """
     wanted = set(fields)
     arrays = {name: column.array for name, column in leads.items() if name in wanted}
-    if not fields or not all(array.dtype == _ARROW_TEXT for array in arrays.values()):
+    if not fields or not all(array.dtype == EXPORT_TEXT for array in arrays.values()):
         return leads.astype({c: "object" for c in fields}).reset_index(drop=True)
     block = np.empty((len(leads), len(fields)), dtype=object)
     for position, name in enumerate(fields):

@@ -11,7 +11,15 @@ import pyarrow as arrow
 import pyarrow.compute as pc
 from pandas.arrays import ArrowStringArray
 
-from lead_scoring.contract import CITY, LABEL, LEAD_ID, LEVEL_COLUMNS, LEVEL_PATTERN, ORIGIN_COLUMNS
+from lead_scoring.contract import (
+    CITY,
+    EXPORT_TEXT,
+    LABEL,
+    LEAD_ID,
+    LEVEL_COLUMNS,
+    LEVEL_PATTERN,
+    ORIGIN_COLUMNS,
+)
 from lead_scoring.datasets.raw_leads_dataset import REJECTED_LINES
 from lead_scoring.frames import arrays_in_order, column_values, frame_of
 from lead_scoring.pipelines.validation import (
@@ -29,13 +37,11 @@ _MISSING_TEXT = arrow.scalar(None, _LARGE_TEXT)
 # Arrow's own scalar: a Python "" is converted on every call, 10 of a served lead's 13 us.
 _EMPTY_TEXT = arrow.scalar("", _LARGE_TEXT)
 _NO_TEXT = arrow.array([], _LARGE_TEXT)
-# pandas' default text dtype, kept in Arrow.
-_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
 # pandas' text array of cleaned Arrow text is made from this one, without the checks of its
 # constructor: 1 against 1.8 us a column.
-_TEXT_ARRAY = ArrowStringArray(arrow.array([], arrow.large_string()), dtype=_TEXT)
+_TEXT_ARRAY = ArrowStringArray(arrow.array([], _LARGE_TEXT), dtype=EXPORT_TEXT)
 
 
 _CONTAINERS: dict[type, str] = {dict: "object", list: "list", tuple: "list", set: "list"}
